@@ -1,0 +1,140 @@
+// Incremental server-sent events parsing of a captured response body.
+// Parsing follows the WHATWG event-stream rules
+// (https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream):
+// lines end in LF, CRLF or CR; several `data:` lines join with LF; `:` starts a comment; `event`,
+// `id` and `retry` fields; one leading BOM is dropped. eventsource-parser implements those rules;
+// this wrapper decodes bytes as UTF-8 across chunk boundaries, hands back each event as soon as
+// its blank line arrives, and, unlike a browser, writes down what was wrong with the stream,
+// because a capture tool must show a bad stream rather than silently drop parts of it.
+import { createParser, type EventSourceParser, type ParseError } from 'eventsource-parser';
+
+export interface SseEvent {
+  /** The `event` field, when the block had one (a browser would default it to "message"). */
+  event?: string;
+  /** The `id` field of this block, when it had one (not carried over from earlier events). */
+  id?: string;
+  data: string;
+  /** A valid `retry` (reconnection time in ms) seen since the previous event. */
+  retry?: number;
+}
+
+export interface SseStreamOptions {
+  /** Characters a single pending line or event may hold before parsing gives up. */
+  maxBufferChars?: number;
+  /** Errors written down before the rest are only counted. */
+  maxErrors?: number;
+}
+
+const PREVIEW_CHARS = 120;
+
+export class SseStream {
+  /** What was wrong with the stream, in order (bounded; see `maxErrors`). */
+  readonly errors: string[] = [];
+  private readonly parser: EventSourceParser;
+  private readonly decoder = new TextDecoder('utf-8');
+  private readonly maxErrors: number;
+  private pending: SseEvent[] = [];
+  private retry: number | undefined;
+  private suppressedErrors = 0;
+  private lastChar = '';
+  private sawText = false;
+  private reportedBadUtf8 = false;
+  private ending = false;
+  private broken = false;
+  private ended = false;
+
+  constructor(options: SseStreamOptions = {}) {
+    this.maxErrors = options.maxErrors ?? 20;
+    this.parser = createParser({
+      maxBufferSize: options.maxBufferChars,
+      onEvent: (message) => {
+        if (this.ending) {
+          // WHATWG: at end of stream, an event without its closing blank line is discarded.
+          this.addError(`SSE stream ended inside an event (no blank line after it); the event was not dispatched: ${preview(message.data)}`);
+          return;
+        }
+        const event: SseEvent = { data: message.data };
+        if (message.event !== undefined) event.event = message.event;
+        if (message.id !== undefined) event.id = message.id;
+        if (this.retry !== undefined) event.retry = this.retry;
+        this.retry = undefined;
+        this.pending.push(event);
+      },
+      onRetry: (ms) => { this.retry = ms; },
+      onError: (error: ParseError) => {
+        // After passing maxBufferSize the parser refuses all further input.
+        if (error.type === 'max-buffer-size-exceeded') this.broken = true;
+        this.addError(describeParseError(error));
+      },
+    });
+  }
+
+  /** Feeds the next bytes (or text) and returns the events they completed. Never throws. */
+  push(chunk: Buffer | string): SseEvent[] {
+    if (this.ended) return [];
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    this.feed(text);
+    return this.take();
+  }
+
+  /** Ends the stream. Returns nothing: by the WHATWG rules an unfinished event is dropped (and noted in `errors`). */
+  end(): void {
+    if (this.ended) return;
+    this.feed(this.decoder.decode());
+    if (!this.broken && this.sawText) {
+      if (this.lastChar !== '\n' && this.lastChar !== '\r') {
+        this.addError('SSE stream does not end with a newline; its last line was incomplete');
+      }
+      // Two line ends finish a pending line and then a pending event, which onEvent discards.
+      this.ending = true;
+      this.safeFeed('\n\n');
+    }
+    this.ended = true;
+    this.pending = [];
+    if (this.suppressedErrors > 0) this.errors.push(`… and ${this.suppressedErrors} more SSE errors`);
+  }
+
+  private feed(text: string): void {
+    if (text === '' || this.broken) return;
+    this.sawText = true;
+    this.lastChar = text[text.length - 1];
+    if (!this.reportedBadUtf8 && text.includes('\uFFFD')) {
+      // U+FFFD comes from bytes that are not UTF-8 (or, rarely, from the text itself).
+      this.reportedBadUtf8 = true;
+      this.addError('SSE stream holds bytes that are not valid UTF-8 (read as U+FFFD)');
+    }
+    this.safeFeed(text);
+  }
+
+  private safeFeed(text: string): void {
+    if (this.broken) return;
+    try {
+      this.parser.feed(text);
+    } catch (e) {
+      // The parser stops for good after passing maxBufferSize; so do we.
+      this.broken = true;
+      this.addError(`SSE parsing stopped: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private take(): SseEvent[] {
+    const events = this.pending;
+    this.pending = [];
+    return events;
+  }
+
+  private addError(message: string): void {
+    if (this.errors.length < this.maxErrors) this.errors.push(message);
+    else this.suppressedErrors++;
+  }
+}
+
+function describeParseError(error: ParseError): string {
+  if (error.type === 'max-buffer-size-exceeded') return `SSE parsing stopped: ${error.message}`;
+  const line = error.line !== undefined ? ` in line ${preview(error.line)}` : '';
+  return `SSE: ${error.message}${line}`;
+}
+
+function preview(text: string): string {
+  return JSON.stringify(text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text);
+}

@@ -1,0 +1,77 @@
+// `llm-capture proxy`: runs the proxy in the foreground until SIGINT or SIGTERM.
+import { randomBytes } from 'node:crypto';
+import { parseMapping, startProxy, type HostMapping } from '../proxy';
+import { parse, parsePort, splitList, UsageError } from './args';
+import { defaultDataDir } from './data-dir';
+import { formatEnvironment } from './env-command';
+import { removeNote, writeNote } from './running-proxy-file';
+
+export const PROXY_USAGE = `llm-capture proxy [--port N] [--data-dir DIR] [--intercept HOST,…] [--upstream-ca FILE]…
+                  [--upstream-proxy URL] [--map HOST:PORT=ADDR:PORT]… [--only-mapped]
+                  [--require-auth] [--auth-token TOKEN] [--verbose]`;
+
+export async function proxyCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    intercept: { type: 'string', multiple: true },
+    'upstream-ca': { type: 'string', multiple: true },
+    'upstream-proxy': { type: 'string' },
+    map: { type: 'string', multiple: true },
+    'only-mapped': { type: 'boolean' },
+    'require-auth': { type: 'boolean' },
+    'auth-token': { type: 'string' },
+    verbose: { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  let map: HostMapping[];
+  try {
+    map = (values.map ?? []).map(parseMapping);
+  } catch (e) {
+    throw new UsageError(`--map: ${(e as Error).message}`);
+  }
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  const token = values['auth-token'] ?? (values['require-auth'] ? randomBytes(16).toString('hex') : undefined);
+  const verbose = values.verbose ?? false;
+
+  let proxy;
+  try {
+    proxy = await startProxy({
+      port: parsePort(values.port) ?? 0,
+      dataDir,
+      intercept: splitList(values.intercept),
+      upstreamCaFiles: values['upstream-ca'],
+      upstreamProxy: values['upstream-proxy'],
+      map,
+      onlyMapped: values['only-mapped'] ?? false,
+      auth: token ? { token, required: values['require-auth'] ?? false } : undefined,
+      log: (level, message) => {
+        if (level !== 'debug' || verbose) process.stderr.write(`[${level}] ${message}\n`);
+      },
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') throw new Error(`port ${values.port} is already in use`);
+    if (/host pattern|upstream proxy|CA file/.test(err.message)) throw new UsageError(err.message);
+    throw e;
+  }
+
+  const env = proxy.environment(token ? 'cli' : undefined);
+  writeNote(dataDir, { pid: process.pid, port: proxy.port, proxyUrl: env.HTTPS_PROXY, startedAt: new Date().toISOString() });
+  process.stdout.write(`listening on 127.0.0.1:${proxy.port}\n`);
+  process.stdout.write(`intercepting ${proxy.interceptedHosts.join(', ')}\n`);
+  process.stdout.write(`CA certificate: ${proxy.ca.certPath}\n\n# paste into a shell to send its agents through the proxy:\n`);
+  process.stdout.write(formatEnvironment(env));
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stderr.write(`[info] ${signal}: stopping\n`);
+      removeNote(dataDir, process.pid);
+      proxy.close().then(resolve, resolve);
+      // A second signal means "now".
+      process.once(signal as NodeJS.Signals, () => process.exit(130));
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

@@ -1,0 +1,127 @@
+// Forwards one HTTP/1.1 exchange upstream and streams the answer back, chunk by chunk, with
+// back-pressure and no buffering (ARCHITECTURE.md, decision 1). The tap sees the same chunks,
+// by reference, after they have been handed to the other side.
+import http from 'node:http';
+import https from 'node:https';
+import type { ClientConnection, ProxyContext } from './proxy-context';
+import { absoluteUrl, endToEndHeaders, parseAbsoluteForm } from './http-headers';
+import { now } from './tap';
+
+export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const exchangeId = ctx.newExchangeId();
+  const tapOn = conn.captured;
+  // Intercepted requests arrive in origin form; a few clients send absolute form anyway.
+  const path = req.url?.startsWith('/') ? req.url : (parseAbsoluteForm(req.url ?? '')?.path ?? '/');
+  res.sendDate = false; // Forward the upstream's Date, never one of our own.
+
+  if (tapOn) {
+    ctx.emit({
+      type: 'request-head', exchangeId, connectionId: conn.id, time: now(), method: req.method ?? 'GET',
+      url: absoluteUrl(conn.scheme, conn.host, conn.port, path), httpVersion: req.httpVersion, rawHeaders: req.rawHeaders, upgrade: false,
+    });
+  }
+  let ended = false;
+  const end = (outcome: 'complete' | 'client-aborted' | 'upstream-error' | 'refused', error?: string) => {
+    if (ended) return;
+    ended = true;
+    if (tapOn) ctx.emit({ type: 'exchange-end', exchangeId, time: now(), outcome, ...(error ? { error } : {}) });
+    if (error) ctx.log(outcome === 'client-aborted' ? 'debug' : 'warn', `${req.method} ${conn.host}${path}: ${error}`);
+  };
+
+  const refusal = ctx.refusal(conn.host, conn.port);
+  if (refusal) {
+    req.resume();
+    sendPlainError(res, 502, refusal);
+    end('refused', refusal);
+    return;
+  }
+
+  // The client already got "100 Continue" from Node's server, so the upstream need not send one.
+  const headers = endToEndHeaders(req.rawHeaders, ['expect']);
+  const options: https.RequestOptions = {
+    host: conn.host,
+    port: conn.port,
+    method: req.method,
+    path,
+    headers: headers as unknown as http.OutgoingHttpHeaders, // Node accepts a flat [name, value, …] array.
+    agent: conn.scheme === 'https' ? ctx.upstream.httpsAgent : ctx.upstream.httpAgent,
+    setHost: false,
+  };
+  const upstreamReq = (conn.scheme === 'https' ? https : http).request(options);
+
+  upstreamReq.on('response', (upstreamRes) => {
+    if (tapOn) {
+      ctx.emit({ type: 'response-head', exchangeId, time: now(), statusCode: upstreamRes.statusCode ?? 0,
+        statusMessage: upstreamRes.statusMessage ?? '', rawHeaders: upstreamRes.rawHeaders });
+    }
+    res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.rawHeaders));
+    // Send the head now: an SSE stream's first event may be a while coming.
+    res.flushHeaders();
+    upstreamRes.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) {
+        upstreamRes.pause();
+        res.once('drain', () => upstreamRes.resume());
+      }
+      if (tapOn) ctx.emit({ type: 'response-body', exchangeId, time: now(), chunk });
+    });
+    upstreamRes.on('end', () => {
+      res.end();
+      end('complete');
+    });
+    // A reset upstream must reach the client as a reset, never as a clean (and so complete-looking) end.
+    upstreamRes.on('aborted', () => abortClient('upstream closed the connection mid-response'));
+    upstreamRes.on('error', (e) => abortClient(`upstream response failed: ${e.message}`));
+    upstreamRes.on('close', () => {
+      if (!upstreamRes.complete) abortClient('upstream closed the connection mid-response');
+    });
+  });
+
+  upstreamReq.on('error', (e: Error & { code?: string }) => {
+    if (ended) return;
+    if (!res.headersSent) {
+      req.resume();
+      const reason = `llm-capture: upstream ${ctx.upstream.describeTarget(conn.host, conn.port)} failed: ${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}`;
+      sendPlainError(res, 502, reason);
+      end('upstream-error', reason);
+    } else {
+      abortClient(`upstream failed mid-response: ${e.message}`);
+    }
+  });
+
+  function abortClient(reason: string): void {
+    if (ended) return;
+    end('upstream-error', reason);
+    res.destroy();
+    req.socket.destroy();
+  }
+
+  // A client that goes away aborts the upstream request.
+  res.on('close', () => {
+    if (!res.writableFinished && !ended) {
+      end('client-aborted', 'client closed the connection before the response was complete');
+      upstreamReq.destroy();
+    }
+  });
+
+  req.on('data', (chunk: Buffer) => {
+    if (!upstreamReq.write(chunk)) {
+      req.pause();
+      upstreamReq.once('drain', () => req.resume());
+    }
+    if (tapOn) ctx.emit({ type: 'request-body', exchangeId, time: now(), chunk });
+  });
+  req.on('end', () => {
+    upstreamReq.end();
+    if (tapOn) ctx.emit({ type: 'request-end', exchangeId, time: now() });
+  });
+}
+
+export function sendPlainError(res: http.ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = `${message}\n`;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-llm-capture-error': '1' });
+  res.end(body);
+}

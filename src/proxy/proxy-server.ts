@@ -1,0 +1,195 @@
+// The proxy's front door on 127.0.0.1: CONNECT (intercepted or tunnelled), absolute-form plain
+// HTTP, and plain WebSocket upgrades. Intercepted TLS sockets are fed into an inner HTTP server
+// that never listens, so HTTP parsing is Node's own for both kinds.
+import { mkdirSync } from 'node:fs';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { loadOrCreateCa } from './ca';
+import { LeafCertificates } from './certificates';
+import { openBlindTunnel, rejectConnect } from './blind-tunnel';
+import { HostMap } from './host-map';
+import { forwardHttp, sendPlainError } from './http-forwarder';
+import { parseAbsoluteForm, parseAuthority } from './http-headers';
+import { DEFAULT_INTERCEPT_HOSTS, InterceptPolicy } from './intercept-policy';
+import type { ProxyOptions } from './options';
+import { checkProxyAuth, PROXY_AUTH_REQUIRED } from './proxy-auth';
+import { type ClientConnection, ProxyContext } from './proxy-context';
+import { shellEnvironment } from './shell-environment';
+import { now, Tap } from './tap';
+import { interceptTls } from './tls-interceptor';
+import { readPemFile, systemRootCertificates } from './trust-store';
+import { UpstreamConnector } from './upstream-connector';
+import { relayWebSocket } from './websocket-relay';
+
+export interface RunningProxy {
+  readonly port: number;
+  /** http://127.0.0.1:<port> */
+  readonly url: string;
+  readonly ca: { certPath: string; keyPath: string; bundlePath: string; certPem: string };
+  readonly tap: Tap;
+  readonly interceptedHosts: readonly string[];
+  /** The variables a shell needs; with a label, the proxy URL carries it (and the token) as credentials. */
+  environment(label?: string): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
+  const log = options.log ?? (() => undefined);
+  const policy = new InterceptPolicy(options.intercept ?? DEFAULT_INTERCEPT_HOSTS);
+  const hostMap = new HostMap(options.map ?? []);
+  const upstreamProxy = options.upstreamProxy ? parseUpstreamProxy(options.upstreamProxy) : undefined;
+  const trusted = [...systemRootCertificates(), ...(options.upstreamCaFiles ?? []).flatMap(readPemFile)];
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const ca = await loadOrCreateCa(options.dataDir, policy.patterns, (m) => log('info', m));
+  const leaves = await LeafCertificates.create(ca);
+  const tap = options.tap ?? new Tap();
+  const upstream = new UpstreamConnector({ hostMap, ca: trusted, upstreamProxy });
+  const ctx = new ProxyContext(tap, policy, hostMap, upstream, log, options.onlyMapped ?? false);
+
+  // Decrypted connections: Node's HTTP parser on the TLS socket, no listening port of its own.
+  const inner = http.createServer({ requestTimeout: 0, headersTimeout: 120_000, keepAliveTimeout: 120_000, maxHeaderSize: 256 * 1024 });
+  inner.on('request', (req, res) => {
+    const conn = ctx.connections.get(req.socket);
+    if (!conn) return sendPlainError(res, 500, 'llm-capture: lost track of this connection');
+    forwardHttp(ctx, conn, req, res);
+  });
+  inner.on('upgrade', (req, socket, head) => {
+    socket.on('error', (e) => log('debug', `client socket: ${e.message}`));
+    upgrade(ctx, ctx.connections.get(req.socket as Socket), req, socket, head);
+  });
+  inner.on('clientError', (err, socket) => socket.destroy(err));
+
+  const outer = http.createServer({ requestTimeout: 0, headersTimeout: 120_000, keepAliveTimeout: 120_000, maxHeaderSize: 256 * 1024 });
+  outer.on('connection', (socket: Socket) => {
+    socket.setNoDelay(true);
+    ctx.track(socket);
+  });
+  outer.on('connect', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+    // Node hands over CONNECT and upgrade sockets with no 'error' listener of its own.
+    socket.on('error', (e) => log('debug', `client socket: ${e.message}`));
+    const target = parseAuthority(req.url ?? '');
+    if (!target) return rejectConnect(socket, 400, `llm-capture: bad CONNECT target "${req.url}"`);
+    const auth = checkProxyAuth(req.headers, options.auth);
+    if (!auth.ok) return rejectConnect(socket, 407, `llm-capture: ${auth.reason}`, PROXY_AUTH_REQUIRED);
+    const intercept = policy.shouldIntercept(target.host);
+    const conn: ClientConnection = { id: ctx.newConnectionId(), scheme: 'https', host: target.host, port: target.port, label: auth.label, captured: intercept };
+    ctx.emit({ type: 'connection-opened', connectionId: conn.id, time: now(), clientAddress: socket.remoteAddress ?? '',
+      clientPort: socket.remotePort ?? 0, ...(auth.label ? { label: auth.label } : {}), targetHost: target.host, targetPort: target.port,
+      mode: intercept ? 'intercept' : 'tunnel' });
+    if (!intercept) return openBlindTunnel(ctx, conn.id, socket, head, target.host, target.port);
+
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) socket.unshift(head);
+    let bytesIn = 0;
+    let bytesOut = 0;
+    socket.on('data', (d: Buffer) => (bytesIn += d.length));
+    const write = socket.write;
+    socket.write = function (this: Socket, ...args: Parameters<Socket['write']>) {
+      const chunk = args[0];
+      bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).length;
+      return write.apply(this, args);
+    } as Socket['write'];
+    socket.once('close', () => ctx.emit({ type: 'connection-closed', connectionId: conn.id, time: now(), bytesFromClient: bytesIn, bytesToClient: bytesOut }));
+    interceptTls(ctx, conn, socket, leaves, (tlsSocket) => {
+      ctx.connections.set(tlsSocket, conn);
+      inner.emit('connection', tlsSocket);
+    });
+  });
+  outer.on('request', (req, res) => handlePlainRequest(ctx, options, req, res, ca.certPem));
+  outer.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', (e) => log('debug', `client socket: ${e.message}`));
+    const target = parseAbsoluteForm(req.url ?? '');
+    const auth = checkProxyAuth(req.headers, options.auth);
+    if (!target || !auth.ok) {
+      socket.end(`HTTP/1.1 ${auth.ok ? 400 : 407} Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    req.url = target.path;
+    upgrade(ctx, plainConnection(ctx, socket, target.host, target.port, auth.label), req, socket, head);
+  });
+  outer.on('clientError', (err, socket) => socket.destroy(err));
+
+  await new Promise<void>((resolve, reject) => {
+    outer.once('error', reject);
+    outer.listen(options.port ?? 0, '127.0.0.1', () => {
+      outer.removeListener('error', reject);
+      resolve();
+    });
+  });
+  outer.on('error', (e) => log('error', `proxy server: ${e.message}`));
+  const port = (outer.address() as { port: number }).port;
+  const url = `http://127.0.0.1:${port}`;
+  log('info', `listening on 127.0.0.1:${port}`);
+
+  return {
+    port,
+    url,
+    ca: { certPath: ca.files.certPath, keyPath: ca.files.keyPath, bundlePath: ca.files.bundlePath, certPem: ca.certPem },
+    tap,
+    interceptedHosts: policy.patterns,
+    environment(label?: string) {
+      const withCredentials = label !== undefined && options.auth
+        ? `http://${encodeURIComponent(label)}:${encodeURIComponent(options.auth.token)}@127.0.0.1:${port}`
+        : url;
+      return shellEnvironment({ proxyUrl: withCredentials, caCertPath: ca.files.certPath, caBundlePath: ca.files.bundlePath });
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        outer.close(() => resolve());
+        for (const s of ctx.sockets) s.destroy();
+        outer.closeAllConnections();
+      });
+      upstream.destroy();
+    },
+  };
+}
+
+function upgrade(ctx: ProxyContext, conn: ClientConnection | undefined, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  if (!conn || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+    socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  relayWebSocket(ctx, conn, req, socket, head);
+}
+
+function handlePlainRequest(ctx: ProxyContext, options: ProxyOptions, req: http.IncomingMessage, res: http.ServerResponse, caPem: string): void {
+  const target = parseAbsoluteForm(req.url ?? '');
+  if (!target) {
+    // A request to the proxy itself: offer the CA for download, and say what this port is.
+    if (req.url === '/ca.pem') {
+      res.writeHead(200, { 'content-type': 'application/x-pem-file', 'content-length': Buffer.byteLength(caPem) });
+      return void res.end(caPem);
+    }
+    return sendPlainError(res, 400, 'This is the LLM Capture proxy. Use it as HTTPS_PROXY; its CA is at /ca.pem.');
+  }
+  const auth = checkProxyAuth(req.headers, options.auth);
+  if (!auth.ok) {
+    res.writeHead(407, { 'proxy-authenticate': 'Basic realm="LLM Capture"', 'content-type': 'text/plain' });
+    return void res.end(`llm-capture: ${auth.reason}\n`);
+  }
+  if (target.scheme !== 'http') return sendPlainError(res, 400, 'llm-capture: send https:// requests with CONNECT');
+  forwardHttp(ctx, plainConnection(ctx, req.socket, target.host, target.port, auth.label), req, res);
+}
+
+/** Plain HTTP connections are recorded per client socket and target. */
+function plainConnection(ctx: ProxyContext, socket: Socket, host: string, port: number, label: string | undefined): ClientConnection {
+  const known = ctx.connections.get(socket);
+  if (known && known.host === host && known.port === port) return known;
+  const conn: ClientConnection = { id: ctx.newConnectionId(), scheme: 'http', host, port, label, captured: ctx.policy.shouldIntercept(host) };
+  ctx.connections.set(socket, conn);
+  ctx.emit({ type: 'connection-opened', connectionId: conn.id, time: now(), clientAddress: socket.remoteAddress ?? '',
+    clientPort: socket.remotePort ?? 0, ...(label ? { label } : {}), targetHost: host, targetPort: port, mode: 'plain-http' });
+  return conn;
+}
+
+function parseUpstreamProxy(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`upstream proxy "${text}" is not a URL`);
+  }
+  if (url.protocol !== 'http:') throw new Error(`upstream proxy "${text}" must be an http:// URL`);
+  return url;
+}

@@ -1,0 +1,54 @@
+// Roots for verifying upstream servers, and for the bundle we hand to tools whose CA variable
+// replaces their defaults. "System roots" means the OS bundle where there is one (Debian's
+// ca-certificates) plus Node's bundled Mozilla roots, plus NODE_EXTRA_CA_CERTS: passing `ca`
+// to tls.connect replaces Node's default store, which would otherwise drop that variable's CAs.
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+
+const OS_BUNDLES = [
+  '/etc/ssl/certs/ca-certificates.crt', // Debian, Ubuntu, Alpine
+  '/etc/pki/tls/certs/ca-bundle.crt', // Fedora, RHEL
+  '/etc/ssl/cert.pem', // macOS, BSD
+];
+
+let cached: string[] | undefined;
+
+export function systemRootCertificates(): string[] {
+  if (cached) return cached;
+  const pems = new Set<string>(rootCertificates);
+  for (const path of OS_BUNDLES) {
+    const text = tryRead(path);
+    if (text) {
+      for (const pem of splitPem(text)) pems.add(pem);
+      break;
+    }
+  }
+  const extra = process.env.NODE_EXTRA_CA_CERTS && tryRead(process.env.NODE_EXTRA_CA_CERTS);
+  if (extra) for (const pem of splitPem(extra)) pems.add(pem);
+  cached = [...pems];
+  return cached;
+}
+
+export function readPemFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read CA file ${path}: ${(e as Error).message}`);
+  }
+  const pems = splitPem(text);
+  if (pems.length === 0) throw new Error(`CA file ${path} holds no PEM certificate`);
+  return pems;
+}
+
+export function splitPem(text: string): string[] {
+  return (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => p.trim() + '\n');
+}
+
+function tryRead(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
