@@ -5,12 +5,12 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
 import forge from 'node-forge';
 import { errorMessage, moveAside, readIfExists, withLock, writeFileAtomic } from './ca-files';
 import { nameConstraintsExtension } from './cert-name-constraints';
 import { generateRsaKey, randomSerialNumber, signCertificate, toForgePublicKey } from './cert-signing';
 import { normalizePattern } from './intercept-policy';
+import { systemRootCertificates } from './trust-store';
 
 export interface CaFiles {
   certPath: string;
@@ -34,6 +34,8 @@ export interface CertificateAuthority {
 
 /** What `ca.json` records beside the certificate. */
 interface CaRecord {
+  /** How the certificate was built; a CA made by another format is re-issued. */
+  format: number;
   patterns: string[];
   created: string;
 }
@@ -45,6 +47,8 @@ interface StoredCa {
   record: CaRecord | undefined;
 }
 
+/** Bumped whenever the CA's contents change meaning (2: RFC 5280 dNSName constraints, no leading dot). */
+const CA_FORMAT = 2;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const VALIDITY_YEARS = 10;
 /** Re-issue well before expiry, so that no leaf ever outlives its CA. */
@@ -81,7 +85,7 @@ export async function loadOrCreateCa(
 
     const key = await generateRsaKey();
     const certPem = signCertificate(buildCaCertificate(key, patterns, Date.now()), key);
-    const record: CaRecord = { patterns, created: new Date().toISOString() };
+    const record: CaRecord = { format: CA_FORMAT, patterns, created: new Date().toISOString() };
     // Key first: a crash before the certificate leaves an incomplete set, which is moved aside.
     await writeFileAtomic(files.keyPath, key.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600);
     await writeFileAtomic(files.certPath, certPem, 0o644);
@@ -129,8 +133,9 @@ function parseRecord(text: string | undefined): CaRecord | undefined {
     if (typeof value !== 'object' || value === null || !('patterns' in value)) return undefined;
     const { patterns } = value;
     if (!Array.isArray(patterns) || !patterns.every((p) => typeof p === 'string')) return undefined;
+    const format = 'format' in value && typeof value.format === 'number' ? value.format : 1;
     const created = 'created' in value ? String(value.created) : '';
-    return { patterns, created };
+    return { format, patterns, created };
   } catch {
     return undefined;
   }
@@ -139,6 +144,7 @@ function parseRecord(text: string | undefined): CaRecord | undefined {
 /** Why a stored CA cannot be reused, or undefined when it can. */
 function replacementReason(stored: StoredCa, patterns: readonly string[], now: number): string | undefined {
   if (!stored.record) return 'no record of the hosts the stored CA was made for';
+  if (stored.record.format !== CA_FORMAT) return 'the stored CA was made by another version';
   const before = [...new Set(stored.record.patterns)].sort();
   if (before.join('\n') !== patterns.join('\n')) return 'the intercepted hosts changed';
   if (stored.key.asymmetricKeyType !== 'rsa') return 'the stored CA key is not RSA';
@@ -174,7 +180,7 @@ function buildCaCertificate(key: KeyObject, patterns: readonly string[], now: nu
 
 /** Rewritten when it differs, so that it follows the roots of the Node that runs us. */
 async function writeBundle(path: string, caPem: string): Promise<void> {
-  const content = `${[...rootCertificates, caPem.trim()].join('\n')}\n`;
+  const content = `${[...systemRootCertificates().map((c) => c.trim()), caPem.trim()].join('\n')}\n`;
   if ((await readIfExists(path, 'CA bundle')) === content) return;
   await writeFileAtomic(path, content, 0o644);
 }

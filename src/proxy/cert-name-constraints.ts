@@ -19,14 +19,17 @@ const DNS_NAME = 2; // GeneralName [2] IA5String
 const IP_ADDRESS = 7; // GeneralName [7] OCTET STRING
 
 /**
- * The dNSName constraint for a pattern. An exact name stays as it is (RFC 5280 lets it match
- * its subdomains too; no form means "this name only"). `*.example.com` becomes `.example.com`,
- * which matches subdomains but not example.com itself, exactly like the intercept policy.
- * The leading-dot form is not in RFC 5280, but OpenSSL (Node, Python, curl), BoringSSL (Bun,
- * so Claude Code), rustls-webpki (Codex), Go, NSS and SChannel all implement it that way.
+ * The dNSName constraint for a pattern: the name itself, `*.example.com` included, becomes
+ * `example.com`. RFC 5280 defines that form as "the name and every name below it", and every
+ * verifier implements it. The leading-dot form `.example.com` would say "subdomains only", which
+ * is exactly the policy, and OpenSSL, BoringSSL (Bun, so Claude Code), rustls-webpki (Codex), Go
+ * and NSS accept it; but it is not in RFC 5280, and strict verifiers reject the whole CA for it
+ * (pyca/cryptography's verifier: "malformed DNS name constraint"). So the constraint
+ * also permits the bare parent of a wildcard (and subdomains of an exact name) — names under the
+ * same registrant, for which LeafCertificates still refuses to issue anything.
  */
 export function dnsConstraintFor(pattern: string): string {
-  return pattern.startsWith('*.') ? pattern.slice(1) : pattern;
+  return pattern.startsWith('*.') ? pattern.slice(2) : pattern;
 }
 
 /**
@@ -34,24 +37,24 @@ export function dnsConstraintFor(pattern: string): string {
  * - permitted: a dNSName per name pattern, an iPAddress (address + all-ones mask) per IP pattern;
  * - excluded: when no pattern is an IP, 0.0.0.0/0 and ::/0, because permitted dNSNames alone
  *   leave iPAddress names unconstrained (a constraint only restricts names of its own type);
- * - likewise, when no pattern is a name, every dNSName is excluded ("" matches them all).
+ * - when no pattern is a name, the only permitted dNSName is `invalid`, a top-level domain that
+ *   RFC 6761 reserves and never resolves. (An excluded "" would also say "no names", but strict
+ *   verifiers reject an empty dNSName as malformed.)
  */
 export function nameConstraintsExtension(patterns: readonly string[]): RawExtension {
   const ips = patterns.filter((p) => isIP(p) !== 0);
   const names = [...new Set(patterns.filter((p) => isIP(p) === 0).map(dnsConstraintFor))].sort();
   const permitted = [
-    ...names.map((n) => subtree(DNS_NAME, n)),
+    ...(names.length > 0 ? names : ['invalid']).map((n) => subtree(DNS_NAME, n)),
     ...ips.map((ip) => subtree(IP_ADDRESS, ipSubnet(ip, true))),
   ];
   const excluded: forge.asn1.Asn1[] = [];
-  if (names.length === 0) excluded.push(subtree(DNS_NAME, ''));
   if (ips.length === 0) {
     excluded.push(subtree(IP_ADDRESS, ipSubnet('0.0.0.0', false)), subtree(IP_ADDRESS, ipSubnet('::', false)));
   }
   // NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL,
   //                                excludedSubtrees  [1] GeneralSubtrees OPTIONAL }  (IMPLICIT tags)
-  const parts: forge.asn1.Asn1[] = [];
-  if (permitted.length > 0) parts.push(forge.asn1.create(Class.CONTEXT_SPECIFIC, 0, true, permitted));
+  const parts = [forge.asn1.create(Class.CONTEXT_SPECIFIC, 0, true, permitted)];
   if (excluded.length > 0) parts.push(forge.asn1.create(Class.CONTEXT_SPECIFIC, 1, true, excluded));
   const value = forge.asn1.create(Class.UNIVERSAL, Type.SEQUENCE, true, parts);
   // RFC 5280: "Conforming CAs MUST mark this extension as critical".

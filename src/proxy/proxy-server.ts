@@ -43,6 +43,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const ca = await loadOrCreateCa(options.dataDir, policy.patterns, (m) => log('info', m));
   const leaves = await LeafCertificates.create(ca);
+  // Issue the exact default hosts' certificates off the event loop, so the first agent request finds them ready.
+  leaves.prewarm().catch((e: Error) => log('warn', `certificate prewarm failed: ${e.message}`));
   const tap = options.tap ?? new Tap();
   const upstream = new UpstreamConnector({ hostMap, ca: trusted, upstreamProxy });
   const ctx = new ProxyContext(tap, policy, hostMap, upstream, log, options.onlyMapped ?? false);
@@ -81,16 +83,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
 
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) socket.unshift(head);
-    let bytesIn = 0;
-    let bytesOut = 0;
-    socket.on('data', (d: Buffer) => (bytesIn += d.length));
-    const write = socket.write;
-    socket.write = function (this: Socket, ...args: Parameters<Socket['write']>) {
-      const chunk = args[0];
-      bytesOut += typeof chunk === 'string' ? Buffer.byteLength(chunk) : (chunk as Uint8Array).length;
-      return write.apply(this, args);
-    } as Socket['write'];
-    socket.once('close', () => ctx.emit({ type: 'connection-closed', connectionId: conn.id, time: now(), bytesFromClient: bytesIn, bytesToClient: bytesOut }));
+    // The TLS layer takes over the socket's handle, so neither 'data' nor write() on this socket
+    // sees the traffic; the handle's counters do. Count from after the CONNECT, like a tunnel.
+    const readBefore = socket.bytesRead - head.length;
+    const writtenBefore = socket.bytesWritten;
+    socket.once('close', () => ctx.emit({ type: 'connection-closed', connectionId: conn.id, time: now(),
+      bytesFromClient: socket.bytesRead - readBefore, bytesToClient: socket.bytesWritten - writtenBefore }));
     interceptTls(ctx, conn, socket, leaves, (tlsSocket) => {
       ctx.connections.set(tlsSocket, conn);
       inner.emit('connection', tlsSocket);

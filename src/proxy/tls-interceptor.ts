@@ -62,6 +62,12 @@ export function interceptTls(
     }
     socket.destroy();
   });
+  // The raw socket comes from an HTTP server, so it is half-open: an EOF during the handshake
+  // would leave it open for ever. A Node client that rejects our certificate closes this way,
+  // without an alert, so this is also how such a rejection is seen.
+  socket.once('end', () => {
+    if (!secure) socket.destroy();
+  });
   socket.once('close', () => {
     if (!secure && !reported) {
       fail('client-rejected-certificate', `the client closed the connection during the TLS handshake for ${conn.host}; it probably does not trust the LLM Capture CA`);

@@ -15,17 +15,20 @@ let cached: string[] | undefined;
 
 export function systemRootCertificates(): string[] {
   if (cached) return cached;
-  const pems = new Set<string>(rootCertificates);
+  // Keyed by the DER bytes: the same root is often wrapped differently in two bundles.
+  const byDer = new Map<string, string>();
+  const add = (pem: string) => byDer.set(derKey(pem), pem.trim() + '\n');
+  rootCertificates.forEach(add);
   for (const path of OS_BUNDLES) {
     const text = tryRead(path);
     if (text) {
-      for (const pem of splitPem(text)) pems.add(pem);
+      splitPem(text).forEach(add);
       break;
     }
   }
   const extra = process.env.NODE_EXTRA_CA_CERTS && tryRead(process.env.NODE_EXTRA_CA_CERTS);
-  if (extra) for (const pem of splitPem(extra)) pems.add(pem);
-  cached = [...pems];
+  if (extra) splitPem(extra).forEach(add);
+  cached = [...byDer.values()];
   return cached;
 }
 
@@ -43,6 +46,10 @@ export function readPemFile(path: string): string[] {
 
 export function splitPem(text: string): string[] {
   return (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => p.trim() + '\n');
+}
+
+function derKey(pem: string): string {
+  return pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
 }
 
 function tryRead(path: string): string | undefined {

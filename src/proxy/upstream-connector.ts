@@ -22,17 +22,18 @@ export class UpstreamConnector {
   readonly httpAgent: http.Agent;
 
   constructor(private readonly options: UpstreamOptions) {
-    const connector = this;
     // The agents' pools are keyed by the original host, so a mapped host reuses its connections.
+    const connectTls = (host: string, port: number, cb: ConnectCallback) => this.connectTls(host, port, cb);
+    const connectTcp = (host: string, port: number, cb: ConnectCallback) => this.connectTcp(host, port, cb);
     this.httpsAgent = new (class extends https.Agent {
       override createConnection(opts: https.RequestOptions, cb: ConnectCallback): Duplex | undefined {
-        connector.connectTls(String(opts.host), Number(opts.port), cb);
+        connectTls(String(opts.host), Number(opts.port), cb);
         return undefined;
       }
     })({ keepAlive: true, scheduling: 'lifo' });
     this.httpAgent = new (class extends http.Agent {
       override createConnection(opts: http.RequestOptions, cb: ConnectCallback): Duplex | undefined {
-        connector.connectTcp(String(opts.host), Number(opts.port), cb);
+        connectTcp(String(opts.host), Number(opts.port), cb);
         return undefined;
       }
     })({ keepAlive: true, scheduling: 'lifo' });
