@@ -32,6 +32,7 @@ export function interceptTls(
     secureContext: defaultContext,
     ALPNProtocols: ['http/1.1'],
     SNICallback: (servername, cb) => {
+      sni = servername;
       try {
         cb(null, servername.toLowerCase() === conn.host ? defaultContext : leaves.secureContextFor(servername));
       } catch (e) {
@@ -41,6 +42,7 @@ export function interceptTls(
   });
   ctx.track(socket);
   let secure = false;
+  let sni: string | undefined;
 
   socket.once('secure', () => {
     secure = true;
@@ -78,7 +80,7 @@ export function interceptTls(
   function fail(outcome: 'client-rejected-certificate' | 'failed', detail: string): void {
     if (reported) return;
     reported = true;
-    ctx.emit({ type: 'tls-handshake', connectionId: conn.id, time: now(), outcome, detail });
+    ctx.emit({ type: 'tls-handshake', connectionId: conn.id, time: now(), outcome, detail, ...(sni ? { servername: sni } : {}) });
     ctx.log('warn', detail);
   }
 }
