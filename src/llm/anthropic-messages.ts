@@ -1,0 +1,95 @@
+// Anthropic Messages (Claude Code, OpenCode on Anthropic models): POST /v1/messages, streamed or
+// not, and /v1/messages/count_tokens, which is a model call too (side 'count-tokens').
+import {
+  ANTHROPIC_REQUEST_FIELDS, anthropicBlock, anthropicMessages, anthropicSystem, anthropicTools,
+} from './anthropic-request';
+import { mergeUsage, readAnthropicStream } from './anthropic-stream';
+import type { DissectInput, Dissector } from './dissector';
+import {
+  bodyProblems, bodyText, errorDetail, exchangeProblems, httpErrorMessage, isEventStream, newCall,
+  noteUnknownFields, readJsonObject,
+} from './exchange-reader';
+import { asArray, asNumber, asString, type JsonRecord } from './json-value';
+import type { LlmCall } from './llm-call';
+import { readSseEvents } from './stream-events';
+
+export const dissectAnthropicMessages: Dissector = (input, match) => {
+  const { exchange } = input;
+  const streamed = isEventStream(exchange) || (input.sseEvents?.length ?? 0) > 0;
+  const call = newCall(exchange, 'anthropic-messages', match.provider, streamed ? 'sse' : 'http');
+  call.errors.push(...exchangeProblems(exchange), ...bodyProblems('request', exchange.requestBody));
+
+  const parsed = readJsonObject(bodyText(exchange.requestBody), 'request body');
+  const request = parsed.ok ? parsed.value : undefined;
+  if (request) readRequest(call, request);
+  else if (!parsed.ok) call.errors.push(parsed.error);
+
+  const countTokens = match.path.endsWith('/count_tokens');
+  if (streamed) readStreamedResponse(call, input);
+  else readJsonResponse(call, input, countTokens);
+  return [{ call, request }];
+};
+
+function readRequest(call: LlmCall, body: JsonRecord): void {
+  call.model = asString(body.model);
+  if (call.model === undefined) call.errors.push('The request has no `model`.');
+  const system = anthropicSystem(body.system);
+  if (system !== undefined) call.system = system;
+  call.tools = anthropicTools(body.tools);
+  const messages = asArray(body.messages);
+  if (messages) call.input = anthropicMessages(messages, call.errors);
+  else call.errors.push('The request has no `messages` array, so it is not an Anthropic Messages request that can be decoded.');
+  noteUnknownFields(call, body, ANTHROPIC_REQUEST_FIELDS);
+}
+
+function readStreamedResponse(call: LlmCall, input: DissectInput): void {
+  const { events, errors } = readSseEvents(input.exchange, input.sseEvents);
+  call.errors.push(...errors);
+  // An error status still arrives as a JSON body on most gateways, not as events.
+  if (events.length === 0) {
+    const http = httpErrorMessage(input.exchange.statusCode, bodyText(input.exchange.responseBody));
+    if (http) call.errors.push(http);
+    return;
+  }
+  readAnthropicStream(call, events);
+}
+
+function readJsonResponse(call: LlmCall, input: DissectInput, countTokens: boolean): void {
+  const { exchange } = input;
+  const text = bodyText(exchange.responseBody);
+  call.errors.push(...bodyProblems('response', exchange.responseBody));
+  const http = httpErrorMessage(exchange.statusCode, text);
+  if (http) {
+    call.errors.push(http);
+    return;
+  }
+  if (text.trim() === '') {
+    // Nothing yet while the exchange is live; an empty answer once it has ended is a problem.
+    if (exchange.endedAt !== undefined) call.errors.push('The response body is empty.');
+    return;
+  }
+  const parsed = readJsonObject(text, 'response body');
+  if (!parsed.ok) {
+    call.errors.push(parsed.error);
+    return;
+  }
+  const body = parsed.value;
+  if (exchange.responseStartedAt !== undefined) call.firstTokenAt = exchange.responseStartedAt;
+  if (body.type === 'error') {
+    call.errors.push(`The response is an error: ${errorDetail(body) ?? text}`);
+    return;
+  }
+  if (countTokens) {
+    const tokens = asNumber(body.input_tokens);
+    if (tokens !== undefined) call.usage = { inputTokens: tokens };
+    else call.errors.push('The count_tokens response has no `input_tokens`.');
+    return;
+  }
+  call.model ??= asString(body.model);
+  const content = asArray(body.content);
+  if (content) call.output = content.map(anthropicBlock);
+  else call.errors.push('The response has no `content` array.');
+  const stop = asString(body.stop_reason);
+  if (stop !== undefined) call.stopReason = stop;
+  mergeUsage(call, body.usage);
+}

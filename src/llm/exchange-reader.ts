@@ -1,0 +1,132 @@
+// Reading an ExchangeRecord: headers, bodies and status, with every problem turned into a
+// sentence for `LlmCall.errors` instead of an exception.
+import type { ExchangeRecord, StoredBody } from '../capture/records';
+import { isRecord, parseJson, preview, type JsonRecord } from './json-value';
+import type { ApiKind, LlmCall, Provider, Transport } from './llm-call';
+
+/** Case-insensitive header access over the stored [name, value] pairs. */
+export class HeaderMap {
+  private readonly map = new Map<string, string>();
+
+  constructor(pairs: readonly (readonly [string, string])[] | undefined) {
+    // A repeated header keeps its first value: identity headers are never legitimately repeated.
+    for (const [name, value] of pairs ?? []) {
+      const key = name.toLowerCase();
+      if (!this.map.has(key)) this.map.set(key, value);
+    }
+  }
+
+  get(name: string): string | undefined {
+    return this.map.get(name.toLowerCase());
+  }
+}
+
+/** Hostname (no port) and path (no query) of a URL; tolerant of a relative URL. */
+export function urlParts(url: string): { host: string; path: string } {
+  try {
+    const u = new URL(url, 'http://unknown.invalid');
+    return { host: u.hostname.toLowerCase(), path: u.pathname };
+  } catch {
+    return { host: '', path: url.split('?')[0] ?? url };
+  }
+}
+
+export function bodyText(body: StoredBody | undefined): string {
+  return body ? body.data.toString('utf8') : '';
+}
+
+/** Problems with how a body was stored, which make anything decoded from it suspect. */
+export function bodyProblems(which: 'request' | 'response', body: StoredBody | undefined): string[] {
+  if (!body) return [];
+  const out: string[] = [];
+  if (!body.decoded && body.encoding !== '') {
+    out.push(`The ${which} body is still ${body.encoding}-encoded (decoding failed${body.error ? `: ${body.error}` : ''}), so it cannot be read.`);
+  } else if (body.error) {
+    out.push(`The ${which} body has a problem: ${body.error}`);
+  }
+  if (body.truncated) out.push(`The ${which} body was cut at the size limit; what follows is decoded from a part of it.`);
+  return out;
+}
+
+export type JsonBody = { ok: true; value: JsonRecord } | { ok: false; error: string };
+
+/** A body (named `what` in messages) as a JSON object, or a clear reason why it is not one. */
+export function readJsonObject(text: string, what: string): JsonBody {
+  if (text.trim() === '') return { ok: false, error: `The ${what} is empty.` };
+  const parsed = parseJson(text);
+  if (!parsed.ok) return { ok: false, error: `The ${what} is not valid JSON (${parsed.error}); it starts with: ${preview(text)}` };
+  if (!isRecord(parsed.value)) return { ok: false, error: `The ${what} is JSON but not an object; it starts with: ${preview(text)}` };
+  return { ok: true, value: parsed.value };
+}
+
+function responseContentType(exchange: ExchangeRecord): string {
+  return new HeaderMap(exchange.responseHeaders).get('content-type')?.toLowerCase() ?? '';
+}
+
+export function isEventStream(exchange: ExchangeRecord): boolean {
+  return exchange.kind === 'sse' || responseContentType(exchange).includes('text/event-stream');
+}
+
+/** The skeleton every dissector fills in: ids, URL, status and times from the exchange. */
+export function newCall(exchange: ExchangeRecord, api: ApiKind, provider: Provider, transport: Transport): LlmCall {
+  const call: LlmCall = {
+    id: String(exchange.id),
+    exchangeId: exchange.id,
+    api,
+    provider,
+    client: 'generic',
+    transport,
+    url: exchange.url,
+    identity: {},
+    tools: [],
+    input: [],
+    output: [],
+    startedAt: exchange.startedAt,
+    errors: [],
+  };
+  if (exchange.statusCode !== undefined) call.status = exchange.statusCode;
+  if (exchange.endedAt !== undefined) call.endedAt = exchange.endedAt;
+  return call;
+}
+
+/** Exchange-level failures (client abort, upstream error) are the call's failures too. */
+export function exchangeProblems(exchange: ExchangeRecord): string[] {
+  const out = exchange.errors.map((e) => `Capture: ${e}`);
+  if (exchange.outcome && exchange.outcome !== 'complete') out.push(`The exchange did not complete (${exchange.outcome}).`);
+  return out;
+}
+
+/**
+ * An HTTP error status with the provider's error message when the body carries one. All four APIs
+ * put it in `error.message` (Anthropic and OpenAI also `error.type`, Gemini `error.status`).
+ */
+export function httpErrorMessage(status: number | undefined, body: string): string | undefined {
+  if (status === undefined || status < 400) return undefined;
+  const parsed = parseJson(body);
+  const root = parsed.ok ? (Array.isArray(parsed.value) ? parsed.value[0] : parsed.value) : undefined;
+  const detail = isRecord(root) ? errorDetail(root) : undefined;
+  if (detail) return `HTTP ${status}: ${detail}`;
+  return body.trim() === '' ? `HTTP ${status} with an empty body.` : `HTTP ${status}: ${preview(body, 200)}`;
+}
+
+/** "type: message" from an error object ({error:{…}} or the error itself), if it has a message. */
+export function errorDetail(value: JsonRecord): string | undefined {
+  const error = isRecord(value.error) ? value.error : value;
+  const message = typeof error.message === 'string' ? error.message : undefined;
+  // `type: "error"` on the event itself says nothing; the specific code or type is the useful part.
+  const kind = [error.code, error.type, error.status].find((k) => typeof k === 'string' && k !== '' && k !== 'error');
+  if (message === undefined) return typeof kind === 'string' ? kind : undefined;
+  return typeof kind === 'string' ? `${kind}: ${message}` : message;
+}
+
+/** Adds a name to a call's list of unknown request fields or stream events, once. */
+export function noteUnknown(call: LlmCall, list: 'requestFields' | 'events', name: string): void {
+  call.unknown ??= {};
+  const names = (call.unknown[list] ??= []);
+  if (!names.includes(name)) names.push(name);
+}
+
+/** Lists top-level request fields outside `known`, so that format drift is visible. */
+export function noteUnknownFields(call: LlmCall, body: JsonRecord, known: ReadonlySet<string>): void {
+  for (const key of Object.keys(body)) if (!known.has(key)) noteUnknown(call, 'requestFields', key);
+}

@@ -1,0 +1,95 @@
+// The provider-neutral shape of one model call: what every dissector produces and the
+// conversation assembler consumes. Plain data (JSON-serialisable), so it can be stored and diffed.
+
+export type ApiKind = 'anthropic-messages' | 'openai-responses' | 'openai-chat-completions' | 'gemini';
+export type Provider = 'anthropic' | 'openai' | 'google' | 'openrouter' | 'other';
+export type ClientKind = 'claude-code' | 'codex' | 'opencode' | 'gemini-cli' | 'aider' | 'generic';
+export type Transport = 'http' | 'sse' | 'websocket';
+
+/** Why a call is not part of the conversation proper; shown apart from it. */
+export type SideKind = 'title' | 'count-tokens' | 'prewarm' | 'complexity-scorer' | 'other';
+
+export type ContentBlock =
+  | { type: 'text'; text: string; citations?: unknown[] }
+  | { type: 'thinking'; text: string; signature?: string }
+  | { type: 'redacted-thinking'; data?: string }
+  /** Reasoning the provider sent encrypted (OpenAI `reasoning` items); `summary` is what can be read. */
+  | { type: 'reasoning'; summary: string; encrypted: boolean; id?: string }
+  /** `arguments` is the exact JSON text (joined from deltas); `input` is it parsed, when it parses. */
+  | { type: 'tool-call'; callId: string; name: string; arguments: string; input?: unknown; kind: 'function' | 'custom' | 'server'; id?: string }
+  | { type: 'tool-result'; callId: string; output: string; isError?: boolean; kind?: 'function' | 'custom' | 'server' }
+  | { type: 'image'; mediaType?: string; source?: string }
+  /** Anything the dissector does not know: kept whole, shown raw, never fatal. */
+  | { type: 'unknown'; originalType: string; raw: unknown };
+
+export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+
+export interface Message {
+  role: Role;
+  content: ContentBlock[];
+}
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON schema of the input, or the grammar/format of a custom tool. */
+  inputSchema?: unknown;
+  kind?: 'function' | 'custom' | 'server' | 'namespace';
+}
+
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Tokens read from the prompt cache (Anthropic cache_read_input_tokens, OpenAI cached_tokens). */
+  cacheReadTokens?: number;
+  /** Tokens written to the prompt cache (Anthropic cache_creation_input_tokens). */
+  cacheWriteTokens?: number;
+  reasoningTokens?: number;
+}
+
+/** Identity found on the wire; the assembler groups by these. */
+export interface CallIdentity {
+  /** The exact session id, when the wire has one. */
+  sessionId?: string;
+  /** Where it came from, e.g. 'header:x-claude-code-session-id', 'body:metadata.user_id', 'body:prompt_cache_key'. */
+  sessionIdSource?: string;
+  /** OpenAI Responses chaining. */
+  responseId?: string;
+  previousResponseId?: string;
+  /** Codex x-codex-turn-metadata fields, and similar per-client hints. */
+  turnId?: string;
+  threadId?: string;
+  threadSource?: string;
+  /** A hash of the system prompt (text after volatile parts are removed), for heuristics. */
+  systemFingerprint?: string;
+}
+
+export interface LlmCall {
+  /** Stable id: `<exchangeId>` for HTTP, `<exchangeId>:<n>` for the n-th call on a WebSocket. */
+  id: string;
+  exchangeId: number;
+  api: ApiKind;
+  provider: Provider;
+  client: ClientKind;
+  transport: Transport;
+  url: string;
+  model?: string;
+  identity: CallIdentity;
+  side?: SideKind;
+  system?: string;
+  tools: ToolDefinition[];
+  /** The input as sent in this request (for incremental WebSocket frames: only the new items). */
+  input: Message[];
+  output: ContentBlock[];
+  stopReason?: string;
+  usage?: Usage;
+  status?: number;
+  startedAt: number;
+  /** First output token (first content delta), for time to first token. */
+  firstTokenAt?: number;
+  endedAt?: number;
+  /** Clear, human-readable problems: bad JSON, missing fields, error events, an upstream error. */
+  errors: string[];
+  /** Request fields and stream events the dissector does not know, kept for display. */
+  unknown?: { requestFields?: string[]; events?: string[] };
+}
