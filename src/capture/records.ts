@@ -42,6 +42,8 @@ export interface SseEventRecord {
   event?: string;
   id?: string;
   data: string;
+  /** A `retry` field (reconnection time in ms) seen since the previous event. */
+  retry?: number;
 }
 
 export interface ExchangeRecord {

@@ -42,9 +42,14 @@ export class SseStream {
   private ending = false;
   private broken = false;
   private ended = false;
+  /** Text after the last line end, not yet given to the parser. */
+  private partial: string[] = [];
+  private partialChars = 0;
+  private readonly maxBufferChars: number | undefined;
 
   constructor(options: SseStreamOptions = {}) {
     this.maxErrors = options.maxErrors ?? 20;
+    this.maxBufferChars = options.maxBufferChars;
     this.parser = createParser({
       maxBufferSize: options.maxBufferChars,
       onEvent: (message) => {
@@ -81,6 +86,7 @@ export class SseStream {
   end(): void {
     if (this.ended) return;
     this.feed(this.decoder.decode());
+    this.flushPartial();
     if (!this.broken && this.sawText) {
       if (this.lastChar !== '\n' && this.lastChar !== '\r') {
         this.addError('SSE stream does not end with a newline; its last line was incomplete');
@@ -103,7 +109,31 @@ export class SseStream {
       this.reportedBadUtf8 = true;
       this.addError('SSE stream holds bytes that are not valid UTF-8 (read as U+FFFD)');
     }
-    this.safeFeed(text);
+    // Hand the parser whole lines only: it silently drops a partial line that cannot become a
+    // field, and we want every bad line to reach onError.
+    const lastEnd = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    if (lastEnd === -1) {
+      this.partial.push(text);
+      this.partialChars += text.length;
+      if (this.maxBufferChars !== undefined && this.partialChars > this.maxBufferChars) {
+        this.broken = true;
+        this.partial = [];
+        this.addError(`SSE parsing stopped: a line is longer than ${this.maxBufferChars} characters`);
+      }
+      return;
+    }
+    this.partial.push(text.slice(0, lastEnd + 1));
+    const lines = this.partial.join('');
+    this.partial = [text.slice(lastEnd + 1)];
+    this.partialChars = this.partial[0].length;
+    this.safeFeed(lines);
+  }
+
+  private flushPartial(): void {
+    const rest = this.partial.join('');
+    this.partial = [];
+    this.partialChars = 0;
+    if (rest !== '') this.safeFeed(rest);
   }
 
   private safeFeed(text: string): void {
@@ -130,9 +160,11 @@ export class SseStream {
 }
 
 function describeParseError(error: ParseError): string {
-  if (error.type === 'max-buffer-size-exceeded') return `SSE parsing stopped: ${error.message}`;
-  const line = error.line !== undefined ? ` in line ${preview(error.line)}` : '';
-  return `SSE: ${error.message}${line}`;
+  switch (error.type) {
+    case 'max-buffer-size-exceeded': return `SSE parsing stopped: ${error.message}`;
+    case 'invalid-retry': return `SSE: invalid retry value ${preview(error.value ?? '')}`;
+    default: return `SSE: unknown field ${preview(error.field ?? '')} in line ${preview(error.line ?? '')}`;
+  }
 }
 
 function preview(text: string): string {

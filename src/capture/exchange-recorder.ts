@@ -1,0 +1,334 @@
+// Turns the proxy's tap events into decoded, redacted records for the store.
+// Runs off the forwarding path (ARCHITECTURE.md, decision 1): the tap delivers copies on a later
+// turn of the event loop, `handle` never throws, and anything that fails here (a decoder, the
+// sink) becomes an error on the record, never a problem for the client.
+//
+// Each exchange's events are processed strictly in order on a promise chain of its own, because
+// decoding is asynchronous (zlib runs on the thread pool) while the sink must see an exchange's
+// calls in order: head, live SSE events, then the final record. Exchanges do not wait for each
+// other. An exchange's state, bodies included, is dropped once its final record is out.
+import type { TapEvent, RequestHead } from '../proxy/tap';
+import type { CaptureSink, ExchangeRecord, SseEventRecord, WsMessageRecord } from './records';
+import { BodyDecoder, DEFAULT_MAX_BODY_BYTES } from './content-decoding';
+import { finishBody, type BodySide } from './body-finishing';
+import { ConnectionRecords } from './connection-records';
+import { mediaType, Redactor } from './redaction';
+import { SseStream } from './sse-stream';
+
+export interface CaptureRecorderOptions {
+  /** Bytes kept per body and per WebSocket message (decoded size); default 64 MiB. */
+  maxBodyBytes?: number;
+  /** Header names to redact beyond the defaults. */
+  redactHeaders?: string[];
+  /** JSON, form and query field names to redact beyond the defaults. */
+  redactFields?: string[];
+  /** Problems that belong to no record (events for unknown exchanges, a sink failing on a connection). */
+  onError?: (message: string) => void;
+  /** How long an exchange may stay open after its connection closed before it is finished anyway. */
+  orphanGraceMs?: number;
+}
+
+interface ExchangeState {
+  record: ExchangeRecord;
+  chain: Promise<void>;
+  upgrade: boolean;
+  requestContentType?: string;
+  requestEncoding?: string;
+  requestDecoder?: BodyDecoder;
+  requestFinished: boolean;
+  responseContentType?: string;
+  responseEncoding?: string;
+  responseDecoder?: BodyDecoder;
+  responseFinished: boolean;
+  sse?: SseStream;
+  sseSeq: number;
+  lastResponseChunkTime: number;
+  wsSeq: number;
+  orphanTimer?: NodeJS.Timeout;
+}
+
+const MAX_ERRORS_PER_EXCHANGE = 100;
+
+export class CaptureRecorder {
+  private readonly maxBodyBytes: number;
+  private readonly redactor: Redactor;
+  private readonly connections: ConnectionRecords;
+  private readonly exchanges = new Map<number, ExchangeState>();
+  /** Chains of exchanges that ended and are writing their final record. */
+  private readonly finishing = new Set<Promise<void>>();
+
+  constructor(private readonly sink: CaptureSink, private readonly options: CaptureRecorderOptions = {}) {
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.redactor = new Redactor({ headers: options.redactHeaders, fields: options.redactFields });
+    this.connections = new ConnectionRecords(sink, (m) => this.report(m));
+    // So that `tap.subscribe(recorder.handle)` works unbound.
+    this.handle = this.handle.bind(this);
+  }
+
+  /** Takes one tap event. Never throws; returns before any decoding is done. */
+  handle(event: TapEvent): void {
+    try {
+      this.dispatch(event);
+    } catch (e) {
+      this.report(`capture failed on a ${event.type} event: ${messageOf(e)}`);
+    }
+  }
+
+  /** Exchanges whose end has not been handled yet (their state is held until then). */
+  get openExchanges(): number {
+    return this.exchanges.size;
+  }
+
+  /** Resolves once every event handled so far has been fully processed (for tests and shutdown). */
+  async flush(): Promise<void> {
+    for (;;) {
+      const tails = [...[...this.exchanges.values()].map((s) => s.chain), ...this.finishing];
+      await Promise.all(tails);
+      const again = [...[...this.exchanges.values()].map((s) => s.chain), ...this.finishing];
+      if (again.every((t) => tails.includes(t)) && this.finishing.size === 0) return;
+    }
+  }
+
+  private dispatch(event: TapEvent): void {
+    switch (event.type) {
+      case 'connection-opened': return this.connections.opened(event);
+      case 'tls-handshake': return this.connections.handshake(event);
+      case 'connection-closed': {
+        this.connections.closed(event);
+        this.scheduleOrphans(event.connectionId);
+        return;
+      }
+      case 'request-head': return this.requestHead(event);
+      case 'request-body': return this.onExchange(event.exchangeId, event.type, (s) => {
+        s.requestDecoder ??= new BodyDecoder({ contentEncoding: s.requestEncoding, maxBytes: this.maxBodyBytes });
+        s.requestDecoder.write(event.chunk);
+      });
+      case 'request-end': return this.onExchange(event.exchangeId, event.type, async (s) => {
+        s.record.requestEndedAt = event.time;
+        await this.finishBody(s, 'request');
+        this.emit(s);
+      });
+      case 'response-head': return this.onExchange(event.exchangeId, event.type, (s) => {
+        const r = s.record;
+        r.statusCode = event.statusCode;
+        r.statusMessage = event.statusMessage;
+        r.responseHeaders = this.redactor.headers(event.rawHeaders);
+        r.responseStartedAt = event.time;
+        s.responseContentType = header(event.rawHeaders, 'content-type');
+        s.responseEncoding = header(event.rawHeaders, 'content-encoding');
+        if (!s.upgrade && mediaType(s.responseContentType) === 'text/event-stream') {
+          r.kind = 'sse';
+          s.sse = new SseStream({ maxBufferChars: this.maxBodyBytes });
+        }
+        this.emit(s);
+      });
+      case 'response-body': return this.onExchange(event.exchangeId, event.type, (s) => {
+        s.lastResponseChunkTime = event.time;
+        s.responseDecoder ??= new BodyDecoder({
+          contentEncoding: s.responseEncoding,
+          maxBytes: this.maxBodyBytes,
+          onData: s.sse ? (chunk) => this.sseData(s, chunk) : undefined,
+        });
+        s.responseDecoder.write(event.chunk);
+      });
+      case 'ws-message': return this.onExchange(event.exchangeId, event.type, (s) => {
+        let data = event.opcode === 'text' ? this.redactor.body(event.data, undefined) : event.data;
+        if (data.length > this.maxBodyBytes) {
+          this.addError(s, `WebSocket message ${s.wsSeq} is larger than the ${this.maxBodyBytes}-byte capture limit; kept the first ${this.maxBodyBytes} bytes`);
+          data = data.subarray(0, this.maxBodyBytes);
+        }
+        this.wsMessage(s, { exchangeId: event.exchangeId, seq: s.wsSeq++, time: event.time, direction: event.direction,
+          opcode: event.opcode, data, size: event.data.length });
+      });
+      case 'ws-close': return this.onExchange(event.exchangeId, event.type, (s) => {
+        // 1005 and 1006 are never sent on the wire (RFC 6455 §7.4.1): no close frame, no payload.
+        const size = event.code === 1005 || event.code === 1006 ? 0 : 2 + Buffer.byteLength(event.reason);
+        const text = event.reason ? `${event.code} ${event.reason}` : String(event.code);
+        this.wsMessage(s, { exchangeId: event.exchangeId, seq: s.wsSeq++, time: event.time, direction: event.direction,
+          opcode: 'close', data: Buffer.from(text, 'utf8'), size });
+      });
+      case 'exchange-end': {
+        const state = this.exchanges.get(event.exchangeId);
+        if (!state) return this.report(`exchange-end for unknown exchange ${event.exchangeId}`);
+        this.finish(state, (r) => {
+          r.endedAt = event.time;
+          r.outcome = event.outcome;
+          if (event.error !== undefined) this.addError(state, event.error);
+        });
+        return;
+      }
+      case 'error': {
+        const message = event.code ? `${event.message} (${event.code})` : event.message;
+        const state = event.exchangeId !== undefined ? this.exchanges.get(event.exchangeId) : undefined;
+        if (state) return this.enqueue(state, () => this.addError(state, message));
+        if (event.connectionId !== undefined && this.connections.has(event.connectionId)) {
+          return this.connections.error(event.connectionId, message);
+        }
+        return this.report(`proxy error: ${message}`);
+      }
+      case 'tap-overflow': {
+        const message = `capture fell behind: the tap dropped ${event.droppedEvents} events (${event.droppedBytes} bytes) ` +
+          'while this exchange was in flight; its bodies or messages may be incomplete';
+        for (const state of this.exchanges.values()) this.enqueue(state, () => this.addError(state, message));
+        return this.report(`capture fell behind: the tap dropped ${event.droppedEvents} events (${event.droppedBytes} bytes)`);
+      }
+    }
+  }
+
+  private requestHead(event: RequestHead): void {
+    const state: ExchangeState = {
+      record: {
+        id: event.exchangeId, connectionId: event.connectionId, method: event.method,
+        url: this.redactor.url(event.url), httpVersion: event.httpVersion,
+        kind: event.upgrade ? 'websocket' : 'http',
+        requestHeaders: this.redactor.headers(event.rawHeaders),
+        startedAt: event.time, errors: [],
+      },
+      chain: Promise.resolve(),
+      upgrade: event.upgrade,
+      requestContentType: header(event.rawHeaders, 'content-type'),
+      requestEncoding: header(event.rawHeaders, 'content-encoding'),
+      requestFinished: false, responseFinished: false,
+      sseSeq: 0, wsSeq: 0, lastResponseChunkTime: event.time,
+    };
+    this.exchanges.set(event.exchangeId, state);
+    this.enqueue(state, () => this.emit(state));
+  }
+
+  private onExchange(id: number, type: string, step: (s: ExchangeState) => void | Promise<void>): void {
+    const state = this.exchanges.get(id);
+    if (!state) return this.report(`${type} for unknown exchange ${id}`);
+    this.enqueue(state, () => step(state));
+  }
+
+  private enqueue(state: ExchangeState, step: () => void | Promise<void>): void {
+    state.chain = state.chain.then(step).catch((e: unknown) => this.addError(state, `capture failed: ${messageOf(e)}`));
+  }
+
+  /** Finishes an exchange: both bodies, the final record, and the state is let go. */
+  private finish(state: ExchangeState, change: (r: ExchangeRecord) => void): void {
+    this.exchanges.delete(state.record.id);
+    clearTimeout(state.orphanTimer);
+    this.enqueue(state, async () => {
+      // Each part on its own, so that one failing cannot keep the final record from the sink.
+      for (const side of ['request', 'response'] as const) {
+        try {
+          await this.finishBody(state, side);
+        } catch (e) {
+          this.addError(state, `capture of the ${side} body failed: ${messageOf(e)}`);
+        }
+      }
+      change(state.record);
+      this.emit(state);
+    });
+    const done = state.chain;
+    this.finishing.add(done);
+    void done.finally(() => this.finishing.delete(done));
+  }
+
+  /** Exchanges still open when their connection closed are finished after a grace period. */
+  private scheduleOrphans(connectionId: number): void {
+    for (const state of this.exchanges.values()) {
+      if (state.record.connectionId !== connectionId || state.orphanTimer) continue;
+      state.orphanTimer = setTimeout(() => {
+        if (this.exchanges.get(state.record.id) !== state) return;
+        this.finish(state, (r) => {
+          this.addError(state, 'the connection closed and the proxy never reported the end of this exchange');
+          r.endedAt ??= r.responseStartedAt ?? r.requestEndedAt ?? r.startedAt;
+        });
+      }, this.options.orphanGraceMs ?? 5000);
+      state.orphanTimer.unref();
+    }
+  }
+
+  private async finishBody(state: ExchangeState, which: BodySide): Promise<void> {
+    const isRequest = which === 'request';
+    if (isRequest ? state.requestFinished : state.responseFinished) return;
+    if (isRequest) state.requestFinished = true;
+    else state.responseFinished = true;
+    const decoder = isRequest ? state.requestDecoder : state.responseDecoder;
+    if (isRequest) state.requestDecoder = undefined;
+    else state.responseDecoder = undefined;
+    const problems: string[] = [];
+    if (decoder) {
+      const contentType = isRequest ? state.requestContentType : state.responseContentType;
+      const body = finishBody(await decoder.end(), contentType, which, this.redactor, problems);
+      if (isRequest) state.record.requestBody = body;
+      else state.record.responseBody = body;
+    }
+    if (!isRequest && state.sse) {
+      state.sse.end();
+      problems.push(...state.sse.errors);
+      state.sse = undefined;
+    }
+    const body = isRequest ? state.record.requestBody : state.record.responseBody;
+    if (body && problems.length > 0) body.error = problems.join('; ');
+    for (const p of problems) this.addError(state, p.startsWith(`${which} body`) ? p : `${which} body: ${p}`);
+  }
+
+  private sseData(state: ExchangeState, chunk: Buffer): void {
+    try {
+      const events = state.sse?.push(chunk) ?? [];
+      if (events.length === 0) return;
+      const records = events.map((e): SseEventRecord => {
+        const r: SseEventRecord = { seq: state.sseSeq++, time: state.lastResponseChunkTime, data: this.redactor.jsonText(e.data) };
+        if (e.event !== undefined) r.event = e.event;
+        if (e.id !== undefined) r.id = e.id;
+        if (e.retry !== undefined) r.retry = e.retry;
+        return r;
+      });
+      try {
+        this.sink.sseEvents(state.record.id, records);
+      } catch (e) {
+        this.addError(state, `sink.sseEvents failed: ${messageOf(e)}`);
+      }
+    } catch (e) {
+      this.addError(state, `capture of SSE events failed: ${messageOf(e)}`);
+    }
+  }
+
+  private wsMessage(state: ExchangeState, record: WsMessageRecord): void {
+    try {
+      this.sink.wsMessage(record);
+    } catch (e) {
+      this.addError(state, `sink.wsMessage failed: ${messageOf(e)}`);
+    }
+  }
+
+  /** Hands the sink a snapshot: later changes to the state must not show through. */
+  private emit(state: ExchangeState): void {
+    try {
+      this.sink.exchangeUpdated({ ...state.record, errors: [...state.record.errors] });
+    } catch (e) {
+      this.addError(state, `sink.exchangeUpdated failed: ${messageOf(e)}`);
+    }
+  }
+
+  private addError(state: ExchangeState, message: string): void {
+    const errors = state.record.errors;
+    if (errors.length < MAX_ERRORS_PER_EXCHANGE) errors.push(message);
+    else if (errors.length === MAX_ERRORS_PER_EXCHANGE) errors.push('… further errors were not recorded');
+    if (message.startsWith('sink.')) this.report(`exchange ${state.record.id}: ${message}`);
+  }
+
+  private report(message: string): void {
+    try {
+      this.options.onError?.(message);
+    } catch {
+      // A failing error reporter must not break capture either.
+    }
+  }
+}
+
+function header(rawHeaders: readonly string[], name: string): string | undefined {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].toLowerCase() === name) values.push(rawHeaders[i + 1]);
+  }
+  // Repeated list headers (Content-Encoding) combine with commas (RFC 9110 §5.3).
+  return values.length === 0 ? undefined : values.join(', ');
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
