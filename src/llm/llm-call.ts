@@ -38,6 +38,10 @@ export interface ToolDefinition {
 }
 
 export interface Usage {
+  /**
+   * As the provider reports it: Anthropic's excludes cached tokens, OpenAI's and Gemini's include
+   * them (the assembler subtracts cacheReadTokens for those before pricing).
+   */
   inputTokens?: number;
   outputTokens?: number;
   /** Tokens read from the prompt cache (Anthropic cache_read_input_tokens, OpenAI cached_tokens). */

@@ -1,0 +1,185 @@
+// The assembler: LLM calls in, sessions out. Incremental: `add` routes a call to its session and
+// updates only that session's state (or, when content shows two sessions are one, merges them);
+// views are rebuilt lazily per session and cached against the session's revision. Feeding the
+// same calls in the same order, one by one or all at once, gives the same result.
+import type { LlmCall } from '../llm/llm-call';
+import {
+  findAnonymousSession, findSpawnHost, findTitleHost, inputText, TITLE_WINDOW_MS, type PendingSpawn,
+} from './session-links';
+import { sideRequestKind } from './scaffolding';
+import { SessionState, type AddOutcome } from './session-state';
+import { buildSessionDetail } from './session-view';
+import type { SessionDetail, SessionSummary } from './types';
+
+export interface AddResult {
+  /** The session the call went to (or that absorbed it). */
+  sessionId: string;
+  /** Sessions that this call showed to be part of `sessionId`; they no longer exist on their own. */
+  retiredSessionIds: string[];
+}
+
+interface OrphanTitle {
+  sessionId: string;
+  client: LlmCall['client'];
+  at: number;
+  text: string;
+}
+
+/**
+ * A title request that is not on its conversation's session id: Codex's title thread (its own
+ * session id, `thread_source: thread_title`), or a title request without any session id. Claude
+ * Code's title requests carry the conversation's own session id and need no linking.
+ */
+function titleThread(call: LlmCall): boolean {
+  return call.side === 'title' && (call.identity.sessionId === undefined || call.identity.threadSource === 'thread_title');
+}
+
+/**
+ * The call, with a side kind when the dissector left it unset but the call is one: a Codex title
+ * thread, or a request recognised by its final instruction (see SIDE_REQUEST_PATTERNS). A copy;
+ * the caller's object is never changed.
+ */
+function withSide(call: LlmCall): LlmCall {
+  if (call.side !== undefined) return call;
+  const side = call.identity.threadSource === 'thread_title' ? 'title' : sideRequestKind(call);
+  return side === undefined ? call : { ...call, side };
+}
+
+export class Assembler {
+  private readonly states = new Map<string, SessionState>();
+  /** Retired or secondary ids → the id of the session that holds them. */
+  private readonly aliases = new Map<string, string>();
+  private readonly anonymous: SessionState[] = [];
+  private readonly orphanTitles: OrphanTitle[] = [];
+  /** Spawn prompt key → spawning calls, for subagents that run on their own session id. */
+  private readonly pendingSpawns = new Map<string, PendingSpawn[]>();
+  private readonly views = new Map<string, { revision: number; detail: SessionDetail }>();
+
+  /** Adds one call; returns the id of the session it changed. */
+  add(call: LlmCall): string {
+    return this.addCall(call).sessionId;
+  }
+
+  addCall(original: LlmCall): AddResult {
+    const call = withSide(original);
+    const retired: string[] = [];
+    const state = this.route(call);
+    const outcome = state.add(call);
+    this.follow(state, call, outcome, retired);
+    return { sessionId: this.resolve(state.id), retiredSessionIds: retired };
+  }
+
+  /** Summaries of every session, oldest first. */
+  sessions(): SessionSummary[] {
+    return [...this.states.values()]
+      .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id))
+      .map((s) => this.detailOf(s).summary);
+  }
+
+  /** One session in full; a retired id gives the session that absorbed it. */
+  session(id: string): SessionDetail | undefined {
+    const state = this.states.get(this.resolve(id));
+    return state ? this.detailOf(state) : undefined;
+  }
+
+  sessionIds(): string[] {
+    return [...this.states.keys()];
+  }
+
+  private detailOf(state: SessionState): SessionDetail {
+    const cached = this.views.get(state.id);
+    if (cached && cached.revision === state.revision) return cached.detail;
+    const detail = buildSessionDetail(state);
+    this.views.set(state.id, { revision: state.revision, detail });
+    return detail;
+  }
+
+  private resolve(id: string): string {
+    let current = id;
+    for (let hops = 0; hops < 16; hops++) {
+      const next = this.aliases.get(current);
+      if (next === undefined || next === current) return current;
+      current = next;
+    }
+    return current;
+  }
+
+  private route(call: LlmCall): SessionState {
+    const wire = call.identity.sessionId;
+    if (wire === undefined) {
+      const found = findAnonymousSession(call, this.anonymous.filter((s) => this.states.get(s.id) === s))
+        ?? (titleThread(call) ? this.titleHost(call) : undefined);
+      if (found) return found;
+      const created = this.create(`anon:${call.client}:${call.id}`, call, 'heuristic');
+      this.anonymous.push(created);
+      return created;
+    }
+    const existing = this.states.get(this.resolve(wire));
+    if (existing) return existing;
+    // A new wire id: it may be a title thread or a subagent of a session already known.
+    const host = titleThread(call)
+      ? this.titleHost(call)
+      : call.side === undefined ? findSpawnHost(call, this.pendingSpawns, (id) => this.states.get(this.resolve(id))) : undefined;
+    if (host) {
+      this.aliases.set(wire, host.id);
+      host.mergedIds.push(wire);
+      return host;
+    }
+    return this.create(wire, call, call.identity.sessionIdSource ?? 'wire');
+  }
+
+  private titleHost(call: LlmCall): SessionState | undefined {
+    return findTitleHost({ client: call.client, at: call.startedAt, text: inputText(call) }, this.states.values());
+  }
+
+  private create(id: string, call: LlmCall, source: string): SessionState {
+    const state = new SessionState(id, call, source);
+    this.states.set(id, state);
+    return state;
+  }
+
+  /** Cross-session consequences of what the call brought in. */
+  private follow(state: SessionState, call: LlmCall, outcome: AddOutcome, retired: string[]): void {
+    for (const spawn of outcome.newSpawns) {
+      const list = this.pendingSpawns.get(spawn.key) ?? [];
+      list.push({ sessionId: state.id, toolCallId: spawn.toolCallId, client: state.client, at: spawn.at });
+      this.pendingSpawns.set(spawn.key, list);
+    }
+    for (const child of outcome.childSessionIds) this.merge(state, child.sessionId, retired);
+    if (outcome.newPrompts.length > 0 && this.orphanTitles.length > 0) {
+      for (const orphan of [...this.orphanTitles]) {
+        if (orphan.client !== state.client || orphan.sessionId === state.id) continue;
+        if (Math.abs(orphan.at - call.startedAt) > TITLE_WINDOW_MS) continue;
+        if (outcome.newPrompts.some((p) => p.trim() !== '' && orphan.text.includes(p.trim()))) this.merge(state, orphan.sessionId, retired);
+      }
+    }
+    if (titleThread(call) && !state.conversationStarted) {
+      this.orphanTitles.push({ sessionId: state.id, client: call.client, at: call.startedAt, text: inputText(call) });
+    }
+  }
+
+  /** Makes `otherId` (a wire id, possibly not seen yet) part of `host`. */
+  private merge(host: SessionState, otherId: string, retired: string[]): void {
+    const otherKey = this.resolve(otherId);
+    if (otherKey === host.id) return;
+    this.aliases.set(otherId, host.id);
+    const other = this.states.get(otherKey);
+    if (!other) {
+      if (!host.mergedIds.includes(otherId)) host.mergedIds.push(otherId);
+      return;
+    }
+    this.aliases.set(otherKey, host.id);
+    host.absorb(other);
+    this.states.delete(otherKey);
+    this.views.delete(otherKey);
+    retired.push(otherKey);
+    for (let i = this.orphanTitles.length - 1; i >= 0; i--) if (this.orphanTitles[i]!.sessionId === otherKey) this.orphanTitles.splice(i, 1);
+  }
+}
+
+/** Assembles calls from scratch (in store order). */
+export function assemble(calls: Iterable<LlmCall>): Assembler {
+  const assembler = new Assembler();
+  for (const call of calls) assembler.add(call);
+  return assembler;
+}

@@ -1,0 +1,245 @@
+// The incremental state of one session: its segments (deduplicated histories), its side calls,
+// the response-id chain points of the Responses API, and the content indexes that views use to
+// link subagents. `add` touches only this session and costs O(new content) per call.
+import type { LlmCall } from '../llm/llm-call';
+import { place, quickPlace, type Placement } from './continuity';
+import { ItemHistory, makeItem, outputEntries, type History, type HistoryEntry } from './history';
+import { ResponseChains } from './response-chain';
+import { isRealPrompt, promptKey } from './scaffolding';
+import { Segment, type CallRecord } from './segment';
+import { childSessionIdsIn, promptTextAt, spawnPromptOf, type SpawnCall } from './spawn-calls';
+
+/** What an added call revealed that may concern other sessions. */
+export interface AddOutcome {
+  /** Real user prompts this call brought in (for attaching orphan title calls). */
+  newPrompts: string[];
+  /** Child session ids named in new tool results (OpenCode `task_id: ses_…`). */
+  childSessionIds: Array<{ sessionId: string; toolCallId: string }>;
+  /** The segment this call created, when it started a new root history. */
+  newRoot?: Segment;
+  /** Spawning tool calls (Agent, Task, task) this call brought in. */
+  newSpawns: SpawnCall[];
+}
+
+const RECENT_PROMPTS = 5;
+
+function isRealPromptAt(segment: Segment, index: number): boolean {
+  if (index < 0) return false;
+  const item = segment.item(index);
+  return isRealPrompt(item.role, item.block);
+}
+
+/** A failed call leaves room for its retry to replace what it produced. */
+function failed(call: LlmCall): boolean {
+  return call.errors.length > 0 || (call.status !== undefined && call.status >= 400);
+}
+
+export class SessionState {
+  readonly segments: Segment[] = [];
+  readonly sideCalls: LlmCall[] = [];
+  readonly spawns: SpawnCall[] = [];
+  /** Tool call id → result output, for matching a subagent's final answer. */
+  readonly toolResults = new Map<string, string>();
+  /** Child wire session id → the tool call that started it. */
+  readonly childLinks = new Map<string, string>();
+  readonly mergedIds: string[] = [];
+  readonly responses = new ResponseChains();
+  /** The last few real prompts, for recognising a title request made about one of them. */
+  readonly recentPrompts: string[] = [];
+  /** Bumped on every change; views are cached against it. */
+  revision = 0;
+  callCount = 0;
+  startedAt: number;
+  lastAt: number;
+  client: LlmCall['client'];
+  provider: LlmCall['provider'];
+  private hasConversation = false;
+
+  constructor(readonly id: string, first: LlmCall, readonly idSource: string) {
+    this.startedAt = first.startedAt;
+    this.lastAt = first.endedAt ?? first.startedAt;
+    this.client = first.client;
+    this.provider = first.provider;
+  }
+
+  get conversationStarted(): boolean {
+    return this.hasConversation;
+  }
+
+  add(call: LlmCall): AddOutcome {
+    this.revision++;
+    this.callCount++;
+    this.startedAt = Math.min(this.startedAt, call.startedAt);
+    this.lastAt = Math.max(this.lastAt, call.endedAt ?? call.startedAt);
+    const outcome: AddOutcome = { newPrompts: [], childSessionIds: [], newSpawns: [] };
+    if (call.side) {
+      this.sideCalls.push(call);
+      if (call.side === 'prewarm') {
+        const request = this.responses.request(call);
+        this.responses.prewarmed(call, request, request.tip ?? quickPlace(request.history, this.candidates(request.fingerprint)));
+      }
+      return outcome;
+    }
+    if (!this.hasConversation) {
+      // The session's client and provider are those of its conversation, not of a side call.
+      this.hasConversation = true;
+      this.client = call.client;
+      this.provider = call.provider;
+    }
+    const request = this.responses.request(call);
+    const placement = request.tip ?? place(request.history, this.candidates(request.fingerprint));
+    this.apply(call, request.history, placement, request.fingerprint, outcome);
+    return outcome;
+  }
+
+  /** Whether the call's history continues one of this session's segments (no change made). */
+  continues(call: LlmCall): boolean {
+    const request = this.responses.request(call);
+    return request.history.length > 0 && (request.tip ?? quickPlace(request.history, this.candidates(request.fingerprint))) !== undefined;
+  }
+
+  /** Takes over another session's state (a child or title session recognised as part of this). */
+  absorb(other: SessionState): void {
+    this.revision++;
+    this.segments.push(...other.segments);
+    this.sideCalls.push(...other.sideCalls);
+    this.spawns.push(...other.spawns);
+    for (const [k, v] of other.toolResults) this.toolResults.set(k, v);
+    for (const [k, v] of other.childLinks) this.childLinks.set(k, v);
+    this.responses.absorb(other.responses);
+    this.mergedIds.push(other.id, ...other.mergedIds);
+    this.callCount += other.callCount;
+    this.startedAt = Math.min(this.startedAt, other.startedAt);
+    this.lastAt = Math.max(this.lastAt, other.lastAt);
+    if (!this.hasConversation && other.hasConversation) {
+      this.hasConversation = true;
+      this.client = other.client;
+      this.provider = other.provider;
+    }
+  }
+
+  private candidates(fingerprint: string | undefined): Segment[] {
+    return this.segments.filter((s) => fingerprint === undefined || s.fingerprint === undefined || s.fingerprint === fingerprint);
+  }
+
+  private newSegment(call: LlmCall, parent: Segment | undefined, length: number, fingerprint: string | undefined): Segment {
+    const segment = new Segment(
+      `seg:${call.id}`, this.segments.length, parent ? { segment: parent, length } : undefined,
+      fingerprint ?? call.identity.systemFingerprint ?? parent?.fingerprint, call.identity.sessionId, call.startedAt,
+    );
+    this.segments.push(segment);
+    return segment;
+  }
+
+  private apply(call: LlmCall, history: History, placement: Placement, fingerprint: string | undefined, outcome: AddOutcome): void {
+    switch (placement.kind) {
+      case 'extend': {
+        const { segment, from } = placement;
+        // Old entries the client rewrote are remembered in their new form, for the next check.
+        for (const edit of placement.edits) (segment.item(edit.index).altHashes ??= []).push(edit.hash);
+        segment.dropped += placement.dropped;
+        const last = segment.calls[segment.calls.length - 1];
+        const noNewInput = from >= history.length;
+        this.appendEntries(segment, history, from, call, outcome);
+        // Same request as the previous call, which got nothing back: a retry.
+        const retryOf = noNewInput && last && last.inputLength === segment.length && last.outputEnd === last.outputStart ? last.call.id : undefined;
+        this.appendOutput(segment, call, segment.length, outcome, retryOf);
+        return;
+      }
+      case 'repeat':
+        this.repeat(placement.segment, placement.length, call, outcome);
+        return;
+      case 'fork': {
+        const segment = this.newSegment(call, placement.segment, placement.length, fingerprint);
+        this.appendEntries(segment, history, placement.length, call, outcome);
+        this.appendOutput(segment, call, segment.length, outcome);
+        return;
+      }
+      default: {
+        const segment = this.newSegment(call, undefined, 0, fingerprint);
+        this.appendEntries(segment, history, 0, call, outcome);
+        this.appendOutput(segment, call, segment.length, outcome);
+        outcome.newRoot = segment;
+      }
+    }
+  }
+
+  /**
+   * The request equals an earlier point of the segment. Same answer: a retry, kept once. A failed
+   * first answer with nothing built on it: replaced. A different answer: an alternative, kept
+   * in a fork so that nothing is lost.
+   */
+  private repeat(segment: Segment, length: number, call: LlmCall, outcome: AddOutcome): void {
+    const output = new ItemHistory(outputEntries(call.output).map((e) => makeItem(e, call.id, call.startedAt)));
+    const original = this.findRecord(segment, length);
+    const retryOf = original?.record.call.id;
+    const fits = length + output.length <= segment.length;
+    let same = fits;
+    for (let i = 0; same && i < output.length; i++) same = segment.matches(length + i, output, i);
+    if (output.length === 0 || same) {
+      segment.record({ call, inputLength: length, outputStart: length, outputEnd: length + output.length, retryOf });
+      this.responses.answered(call, segment, length + output.length);
+      return;
+    }
+    if (original && failed(original.record.call) && original.segment === segment && original.record.outputEnd === segment.length
+      && original.record.outputStart === length && length >= segment.base) {
+      original.record.superseded = true;
+      segment.truncate(length);
+      this.appendOutput(segment, call, length, outcome, retryOf);
+      return;
+    }
+    const fork = this.newSegment(call, segment, length, segment.fingerprint);
+    this.appendOutput(fork, call, length, outcome, retryOf);
+  }
+
+  private findRecord(segment: Segment, inputLength: number): { segment: Segment; record: CallRecord } | undefined {
+    for (let s: Segment | undefined = segment; s; s = s.parent?.segment) {
+      for (let i = s.calls.length - 1; i >= 0; i--) {
+        const record = s.calls[i]!;
+        if (record.inputLength === inputLength && !record.superseded) return { segment: s, record };
+      }
+      if (inputLength > s.base) break;
+    }
+    return undefined;
+  }
+
+  private appendEntries(segment: Segment, history: History, from: number, call: LlmCall, outcome: AddOutcome): void {
+    for (let i = from; i < history.length; i++) {
+      this.appendItem(segment, history.entry(i), call, call.startedAt, outcome);
+    }
+  }
+
+  private appendOutput(segment: Segment, call: LlmCall, inputLength: number, outcome: AddOutcome, retryOf?: string): void {
+    const start = segment.length;
+    for (const entry of outputEntries(call.output)) {
+      this.appendItem(segment, entry, call, call.endedAt ?? call.startedAt, outcome);
+    }
+    segment.record({ call, inputLength, outputStart: start, outputEnd: segment.length, retryOf });
+    this.responses.answered(call, segment, segment.length);
+  }
+
+  private appendItem(segment: Segment, entry: HistoryEntry, call: LlmCall, at: number, outcome: AddOutcome): void {
+    const index = segment.length;
+    segment.append(makeItem(entry, call.id, at));
+    const { block } = entry;
+    if (block.type === 'tool-call') {
+      const prompt = spawnPromptOf(block);
+      if (prompt !== undefined) {
+        const spawn: SpawnCall = { toolCallId: block.callId, toolName: block.name, prompt, key: promptKey(prompt), segmentId: segment.id, index, at: call.startedAt };
+        this.spawns.push(spawn);
+        outcome.newSpawns.push(spawn);
+      }
+    } else if (block.type === 'tool-result') {
+      this.toolResults.set(block.callId, block.output);
+      for (const sessionId of childSessionIdsIn(block.output)) {
+        this.childLinks.set(sessionId, block.callId);
+        outcome.childSessionIds.push({ sessionId, toolCallId: block.callId });
+      }
+    } else if (isRealPrompt(entry.role, block) && (entry.messageStart || !isRealPromptAt(segment, index - 1))) {
+      const prompt = promptTextAt(segment, index);
+      outcome.newPrompts.push(prompt);
+      this.recentPrompts.push(prompt);
+      if (this.recentPrompts.length > RECENT_PROMPTS) this.recentPrompts.shift();
+    }
+  }
+}
