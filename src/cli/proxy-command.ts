@@ -1,6 +1,7 @@
 // `llm-capture proxy`: runs the proxy in the foreground until SIGINT or SIGTERM.
 import { randomBytes } from 'node:crypto';
-import { parseMapping, startProxy, type HostMapping } from '../proxy';
+import { CaptureService } from '../app/capture-service';
+import { parseMapping, type HostMapping } from '../proxy';
 import { parse, parsePort, splitList, UsageError } from './args';
 import { defaultDataDir } from './data-dir';
 import { formatEnvironment } from './env-command';
@@ -8,7 +9,8 @@ import { removeNote, writeNote } from './running-proxy-file';
 
 export const PROXY_USAGE = `llm-capture proxy [--port N] [--data-dir DIR] [--intercept HOST,…] [--upstream-ca FILE]…
                   [--upstream-proxy URL] [--map HOST:PORT=ADDR:PORT]… [--only-mapped]
-                  [--require-auth] [--auth-token TOKEN] [--verbose]`;
+                  [--require-auth] [--auth-token TOKEN] [--max-body-mb N]
+                  [--redact-header NAME]… [--redact-field NAME]… [--verbose]`;
 
 export async function proxyCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
@@ -21,8 +23,13 @@ export async function proxyCommand(args: string[]): Promise<void> {
     'only-mapped': { type: 'boolean' },
     'require-auth': { type: 'boolean' },
     'auth-token': { type: 'string' },
+    'max-body-mb': { type: 'string' },
+    'redact-header': { type: 'string', multiple: true },
+    'redact-field': { type: 'string', multiple: true },
     verbose: { type: 'boolean' },
   });
+  const maxBodyMb = values['max-body-mb'] === undefined ? undefined : Number(values['max-body-mb']);
+  if (maxBodyMb !== undefined && !(maxBodyMb > 0)) throw new UsageError(`--max-body-mb must be a positive number, not "${values['max-body-mb']}"`);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   let map: HostMapping[];
   try {
@@ -34,9 +41,9 @@ export async function proxyCommand(args: string[]): Promise<void> {
   const token = values['auth-token'] ?? (values['require-auth'] ? randomBytes(16).toString('hex') : undefined);
   const verbose = values.verbose ?? false;
 
-  let proxy;
+  let service: CaptureService;
   try {
-    proxy = await startProxy({
+    service = await CaptureService.start({
       port: parsePort(values.port) ?? 0,
       dataDir,
       intercept: splitList(values.intercept),
@@ -45,6 +52,11 @@ export async function proxyCommand(args: string[]): Promise<void> {
       map,
       onlyMapped: values['only-mapped'] ?? false,
       auth: token ? { token, required: values['require-auth'] ?? false } : undefined,
+      capture: {
+        ...(maxBodyMb ? { maxBodyBytes: Math.round(maxBodyMb * 1024 * 1024) } : {}),
+        redactHeaders: values['redact-header'],
+        redactFields: values['redact-field'],
+      },
       log: (level, message) => {
         if (level !== 'debug' || verbose) process.stderr.write(`[${level}] ${message}\n`);
       },
@@ -56,10 +68,12 @@ export async function proxyCommand(args: string[]): Promise<void> {
     throw e;
   }
 
+  const proxy = service.proxy;
   const env = proxy.environment(token ? 'cli' : undefined);
   writeNote(dataDir, { pid: process.pid, port: proxy.port, proxyUrl: env.HTTPS_PROXY, startedAt: new Date().toISOString() });
   process.stdout.write(`listening on 127.0.0.1:${proxy.port}\n`);
   process.stdout.write(`intercepting ${proxy.interceptedHosts.join(', ')}\n`);
+  process.stdout.write(`storing captures in ${dataDir}\n`);
   process.stdout.write(`CA certificate: ${proxy.ca.certPath}\n\n# paste into a shell to send its agents through the proxy:\n`);
   process.stdout.write(formatEnvironment(env));
 
@@ -67,7 +81,10 @@ export async function proxyCommand(args: string[]): Promise<void> {
     const stop = (signal: string) => {
       process.stderr.write(`[info] ${signal}: stopping\n`);
       removeNote(dataDir, process.pid);
-      proxy.close().then(resolve, resolve);
+      service.stop().then(resolve, (e: Error) => {
+        process.stderr.write(`[error] stopping: ${e.message}\n`);
+        resolve();
+      });
       // A second signal means "now".
       process.once(signal as NodeJS.Signals, () => process.exit(130));
     };
