@@ -1,0 +1,367 @@
+// The capture store: what capture records (connections, exchanges, SSE events, WebSocket
+// messages) kept durably in a sql.js database, with deduplicated bodies, paged queries and
+// retention. Persistence (journal, snapshots, writer lock, readers) is StoreEngine's job.
+//
+//   const store = await CaptureStore.open({ dataDir, mode: 'auto' });
+//   store.exchangeUpdated(record);              // CaptureSink: synchronous, never throws
+//   store.listExchanges({ limit: 50 });          // newest first; pass `next` as `before`
+//   await store.close();
+//
+// Capture numbers its records per proxy run; the store gives them its own ids (CaptureIdMap),
+// so everything read back carries the store's ids.
+import type { CaptureSink, ConnectionRecord, ExchangeRecord, SseEventRecord, StoredBody, WsMessageRecord } from '../capture/records';
+import { CaptureIdMap, type BodyMemo, type ExchangeEntry } from './capture-ids';
+import { BodyBatch, readBody } from './chunked-bodies';
+import type { BodyRef, ExchangeRow, Operation, WsRow } from './operations';
+import * as q from './queries';
+import { runRetention, usedBytes, type RetentionResult, type RetentionSettings } from './retention';
+import { StoreEngine, type EngineTimings, type SnapshotInfo, type StoreLog, type StoreMode, type StoreRole } from './store-engine';
+
+export { StoreLockedError } from './store-engine';
+export type { SnapshotInfo, StoreLog, StoreLogLevel, StoreMode, StoreRole } from './store-engine';
+
+/** Used when no retention is given: the in-memory database must stay bounded. Pass `{}` for none. */
+export const DEFAULT_RETENTION: Readonly<RetentionSettings> = { maxAgeDays: 30, maxBytes: 512 * 1024 * 1024 };
+
+export interface CaptureStoreOptions extends EngineTimings {
+  dataDir: string;
+  /** 'auto' (default): the writer if no live process holds the lock, else a reader that takes over when it can. */
+  mode?: StoreMode;
+  /** Default DEFAULT_RETENTION. */
+  retention?: RetentionSettings;
+  log?: StoreLog;
+  /** Path of sql-wasm.wasm (a bundle ships its own copy); default: the one in node_modules. */
+  wasmPath?: string;
+  /** Default 60 000 (and whenever 2% of maxBytes was written since the last pass). */
+  retentionIntervalMs?: number;
+  /** WebSocket payloads up to this size are kept inline, larger ones deduplicated. Default 1024. */
+  inlineWsBytes?: number;
+}
+
+export interface StoreStats {
+  role: StoreRole;
+  dataDir: string;
+  connections: number;
+  exchanges: number;
+  sseEvents: number;
+  wsMessages: number;
+  bodies: number;
+  chunks: number;
+  /** Sum of the sizes of the distinct bodies (their raw size). */
+  bodyBytes: number;
+  chunkRawBytes: number;
+  /** Compressed chunk data plus manifests: what the bodies really take. */
+  storedBodyBytes: number;
+  /** Database file size, and the part of it in use (what retention's maxBytes limits). */
+  databaseBytes: number;
+  usedBytes: number;
+  journalBytes: number;
+  lastLsn: number;
+  snapshotLsn: number;
+  lastSnapshot?: SnapshotInfo;
+  /** Sink calls not stored (reader role, or an error; see the log). */
+  droppedWrites: number;
+  /** Reader: full reloads from the snapshot (normally it follows the journal across rotations without one). */
+  reloads: number;
+}
+
+/** While an exchange is in progress, a changing body is stored at most this often. */
+const BODY_UPDATE_INTERVAL_MS = 1000;
+
+export class CaptureStore implements CaptureSink {
+  private engine!: StoreEngine;
+  private readonly log: StoreLog;
+  private retention: RetentionSettings;
+  private readonly retentionIntervalMs: number;
+  private readonly inlineWsBytes: number;
+  private readonly ids: CaptureIdMap;
+  private retentionTimer?: NodeJS.Timeout;
+  private bytesSinceRetention = 0;
+  private dropped = 0;
+  private readerWriteWarned = false;
+
+  private constructor(options: CaptureStoreOptions) {
+    this.log = options.log ?? (() => undefined);
+    this.retention = options.retention ?? { ...DEFAULT_RETENTION };
+    this.retentionIntervalMs = options.retentionIntervalMs ?? 60_000;
+    this.inlineWsBytes = options.inlineWsBytes ?? 1024;
+    this.ids = new CaptureIdMap({ connection: () => this.engine.counters.connection++, exchange: () => this.engine.counters.exchange++ });
+  }
+
+  static async open(options: CaptureStoreOptions): Promise<CaptureStore> {
+    const store = new CaptureStore(options);
+    store.engine = await StoreEngine.open({ ...options, onWriter: () => store.writerStarted(), onBatch: () => store.afterBatch() });
+    return store;
+  }
+
+  /** 'writer' stores what the sink receives; 'reader' only follows the files. */
+  get role(): StoreRole {
+    return this.engine.role;
+  }
+
+  /** Problems met while opening (a database or journal set aside, damage recovered). Also logged as warnings. */
+  get warnings(): readonly string[] {
+    return this.engine.warnings;
+  }
+
+  // ---- CaptureSink -------------------------------------------------------------------------
+
+  connectionUpdated(record: ConnectionRecord): void {
+    if (!this.writable()) return;
+    try {
+      const entry = this.ids.connection(record.id, record.openedAt);
+      const row: ConnectionRecord = { ...record, id: entry.dbId };
+      const json = JSON.stringify(row);
+      if (json === entry.lastRow) return;
+      this.commit({ type: 'connection', row });
+      entry.lastRow = json;
+      if (record.closedAt !== undefined) this.ids.markConnectionClosed(entry);
+    } catch (err) {
+      this.writeFailed('connection', err);
+    }
+  }
+
+  exchangeUpdated(record: ExchangeRecord): void {
+    if (!this.writable()) return;
+    try {
+      const entry = this.ids.exchange(record.id, record.startedAt);
+      const connection = this.ids.connection(record.connectionId);
+      const batch = this.bodyBatch();
+      const memos: Partial<Record<'request' | 'response', BodyMemo>> = {};
+      const { requestBody, responseBody, ...rest } = record;
+      const row: ExchangeRow = { ...rest, id: entry.dbId, connectionId: connection.dbId };
+      const final = record.endedAt !== undefined;
+      if (requestBody) row.requestBody = this.bodyRef(entry, 'request', requestBody, final, batch, memos);
+      if (responseBody) row.responseBody = this.bodyRef(entry, 'response', responseBody, final, batch, memos);
+      const json = JSON.stringify(row);
+      if (json !== entry.lastRow || batch.bodies.length > 0) {
+        this.commit({ type: 'exchange', row, bodies: batch.bodies });
+        entry.lastRow = json;
+        Object.assign(entry, memos);
+      }
+      if (record.endedAt !== undefined) this.ids.markExchangeEnded(entry);
+    } catch (err) {
+      this.writeFailed('exchange', err);
+    }
+  }
+
+  sseEvents(exchangeId: number, events: SseEventRecord[]): void {
+    if (!this.writable() || events.length === 0) return;
+    try {
+      this.commit({ type: 'sse', exchangeId: this.ids.exchange(exchangeId).dbId, events });
+    } catch (err) {
+      this.writeFailed('sse events', err);
+    }
+  }
+
+  wsMessage(record: WsMessageRecord): void {
+    if (!this.writable()) return;
+    try {
+      const { data, ...rest } = record;
+      const row: WsRow = { ...rest, exchangeId: this.ids.exchange(record.exchangeId).dbId };
+      const batch = this.bodyBatch();
+      if (data.length <= this.inlineWsBytes) row.data = data;
+      else row.bodyId = batch.add(data);
+      this.commit({ type: 'ws', row, bodies: batch.bodies });
+    } catch (err) {
+      this.writeFailed('websocket message', err);
+    }
+  }
+
+  // ---- Queries ---------------------------------------------------------------------------
+
+  listConnections(options?: q.ListOptions): q.Page<ConnectionRecord> {
+    return q.listConnections(this.engine.db, options);
+  }
+
+  getConnection(id: number): ConnectionRecord | undefined {
+    return q.getConnection(this.engine.db, id);
+  }
+
+  /** Newest first, without body bytes (bodies are referenced by id). */
+  listExchanges(options?: q.ExchangeListOptions): q.Page<q.ExchangeSummary> {
+    return q.listExchanges(this.engine.db, options);
+  }
+
+  getExchangeSummary(id: number): q.ExchangeSummary | undefined {
+    return q.getExchangeSummary(this.engine.db, id);
+  }
+
+  /** The record with the exact bytes of its bodies. Ids are the store's (see storedExchangeId). */
+  getExchange(id: number): ExchangeRecord | undefined {
+    return q.getExchange(this.engine.db, id);
+  }
+
+  listWsMessages(exchangeId: number, options?: q.WsListOptions): q.Page<q.StoredWsMessage> {
+    return q.listWsMessages(this.engine.db, exchangeId, options);
+  }
+
+  listSseEvents(exchangeId: number, options?: q.SequenceOptions): q.Page<SseEventRecord> {
+    return q.listSseEvents(this.engine.db, exchangeId, options);
+  }
+
+  /** Exact bytes of a body by reference (BodyRef.bodyId, StoredWsMessage.bodyId). */
+  getBody(bodyId: number): Buffer | undefined {
+    return readBody(this.engine.db, bodyId);
+  }
+
+  /** The store's id for an exchange that capture numbered `captureId` (while its capture is recent). */
+  storedExchangeId(captureId: number): number | undefined {
+    return this.ids.storeExchangeId(captureId);
+  }
+
+  storedConnectionId(captureId: number): number | undefined {
+    return this.ids.storeConnectionId(captureId);
+  }
+
+  /** Called (coalesced) after new data arrived: the writer's own writes, or a reader's refresh. */
+  onChange(listener: () => void): () => void {
+    return this.engine.onChange(listener);
+  }
+
+  stats(): StoreStats {
+    const db = this.engine.db;
+    const count = (table: string) => Number(db.value(`SELECT COUNT(*) FROM ${table}`));
+    const sum = (sql: string) => Number(db.value(sql) ?? 0);
+    const pageSize = Number(this.engine.db.value('PRAGMA page_size'));
+    return {
+      role: this.engine.role,
+      dataDir: this.engine.paths.dir,
+      connections: count('connections'),
+      exchanges: count('exchanges'),
+      sseEvents: count('sse_events'),
+      wsMessages: count('ws_messages'),
+      bodies: count('bodies'),
+      chunks: count('chunks'),
+      bodyBytes: sum('SELECT COALESCE(SUM(size), 0) FROM bodies'),
+      chunkRawBytes: sum('SELECT COALESCE(SUM(raw_size), 0) FROM chunks'),
+      storedBodyBytes: sum('SELECT COALESCE(SUM(LENGTH(data)), 0) FROM chunks') + sum('SELECT COALESCE(SUM(LENGTH(manifest)), 0) FROM bodies'),
+      databaseBytes: Number(this.engine.db.value('PRAGMA page_count')) * pageSize,
+      usedBytes: usedBytes(this.engine.db),
+      journalBytes: this.engine.journalBytes,
+      lastLsn: this.engine.lastLsn,
+      snapshotLsn: this.engine.snapshotLsn,
+      lastSnapshot: this.engine.lastSnapshot,
+      droppedWrites: this.dropped,
+      reloads: this.engine.reloads,
+    };
+  }
+
+  // ---- Durability, retention, lifecycle ----------------------------------------------------
+
+  /** Writer: resolves when everything stored so far is in the journal on disk. Reader: picks up new data now. */
+  flush(): Promise<void> {
+    return this.engine.flush();
+  }
+
+  /** Writer: writes a snapshot now (and shortens the journal). Resolves with its figures. */
+  snapshot(): Promise<SnapshotInfo | undefined> {
+    return this.engine.snapshot();
+  }
+
+  /** Reader: applies what the writer appended now instead of at the next poll. */
+  refresh(): Promise<void> {
+    return this.engine.refresh();
+  }
+
+  /** Reader: becomes the writer if no live process holds the lock. Resolves with whether it is the writer now. */
+  becomeWriter(): Promise<boolean> {
+    return this.engine.becomeWriter();
+  }
+
+  setRetention(settings: RetentionSettings): void {
+    this.retention = settings;
+    this.retentionSafely();
+  }
+
+  /** Deletes exchanges older than maxAgeDays, then the oldest until the database fits maxBytes. Writer only. */
+  applyRetention(now = Date.now()): RetentionResult {
+    if (!this.engine.writable) {
+      const bytes = usedBytes(this.engine.db);
+      return { exchangesDeleted: 0, connectionsDeleted: 0, bytesBefore: bytes, bytesAfter: bytes };
+    }
+    this.bytesSinceRetention = 0;
+    this.ids.prune();
+    return runRetention(this.engine.db, this.retention, now, {
+      liveExchanges: this.ids.liveExchangeIds(),
+      liveConnections: this.ids.liveConnectionIds(),
+      remove: (exchangeIds, connectionIds) => {
+        this.commit({ type: 'delete', exchangeIds, connectionIds });
+        this.ids.forgetExchanges(new Set(exchangeIds));
+        this.ids.forgetConnections(new Set(connectionIds));
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.engine.close();
+  }
+
+  // ---- Internals ---------------------------------------------------------------------------
+
+  private writable(): boolean {
+    if (this.engine.writable) return true;
+    this.dropped++;
+    if (!this.readerWriteWarned) {
+      this.readerWriteWarned = true;
+      this.log('warn', this.engine.isClosed ? 'capture store is closed; records are dropped' : 'this capture store is read-only (another process writes); records are dropped');
+    }
+    return false;
+  }
+
+  private writeFailed(what: string, err: unknown): void {
+    this.dropped++;
+    this.log('error', `could not store ${what}: ${(err as Error).message}`);
+  }
+
+  private commit(op: Operation): void {
+    const bytes = this.engine.commit(op);
+    if (op.type !== 'delete') this.bytesSinceRetention += bytes;
+  }
+
+  private bodyBatch(): BodyBatch {
+    return new BodyBatch(this.engine.db, { nextBodyId: () => this.engine.counters.body++, nextChunkId: () => this.engine.counters.chunk++ });
+  }
+
+  /**
+   * The reference for a body of an exchange update. The same Buffer as last time is not hashed
+   * again. A body that keeps changing while the exchange is in progress (a response captured as
+   * it streams) is stored at most once a second, and always in the final record: storing every
+   * version would hash and chunk a growing body over and over.
+   */
+  private bodyRef(entry: ExchangeEntry, slot: 'request' | 'response', body: StoredBody, final: boolean, batch: BodyBatch, memos: Partial<Record<'request' | 'response', BodyMemo>>): BodyRef {
+    const memo = entry[slot];
+    if (memo && (memo.data === body.data || (!final && Date.now() - memo.storedAt < BODY_UPDATE_INTERVAL_MS))) return memo.ref;
+    const { data, ...meta } = body;
+    const ref: BodyRef = { ...meta, bodyId: batch.add(data), size: data.length };
+    memos[slot] = { data, ref, storedAt: Date.now() };
+    return ref;
+  }
+
+  private writerStarted(): void {
+    if (!this.retentionTimer) {
+      this.retentionTimer = setInterval(() => this.retentionSafely(), this.retentionIntervalMs);
+      this.retentionTimer.unref();
+    }
+    this.retentionSafely();
+  }
+
+  /** Retention also runs when about 2% of maxBytes was written since its last pass, so the database does not overshoot much. */
+  private afterBatch(): void {
+    const max = this.retention.maxBytes;
+    if (max && this.bytesSinceRetention > Math.max(max / 50, 256 * 1024)) this.retentionSafely();
+  }
+
+  private retentionSafely(): void {
+    if (!this.engine?.writable) return;
+    try {
+      const r = this.applyRetention();
+      if (r.exchangesDeleted + r.connectionsDeleted > 0) {
+        this.log('info', `retention deleted ${r.exchangesDeleted} exchanges and ${r.connectionsDeleted} connections (${r.bytesBefore} -> ${r.bytesAfter} bytes)`);
+      }
+    } catch (err) {
+      this.log('error', `retention failed: ${(err as Error).message}`);
+    }
+  }
+}

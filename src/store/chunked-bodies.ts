@@ -1,0 +1,209 @@
+// The deduplicated body store. A body is cut into content-defined chunks; each distinct chunk is
+// kept once, deflated, addressed by its sha256, and counted by the bodies that list it. A body
+// is its sha256, its size and a manifest (the ordered chunk ids). Identical bodies are stored once.
+//
+// Writing is split in two: `BodyBatch` (writer only) decides ids and compresses new chunks, and
+// produces plain data that goes into a journal operation; `insertBodies` applies that data, and
+// runs the same way live and on replay.
+import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { chunkBoundaries, type ChunkingParameters, DEFAULT_CHUNKING } from './content-chunking';
+import type { SqlDatabase } from './sqlite';
+
+export const CODEC_RAW = 0;
+export const CODEC_DEFLATE_RAW = 1;
+
+export interface NewChunk {
+  id: number;
+  sha256: Buffer;
+  codec: number;
+  rawSize: number;
+  data: Buffer;
+}
+
+export interface NewBody {
+  id: number;
+  sha256: Buffer;
+  size: number;
+  /** Chunk ids in order, encoded by `encodeManifest`. */
+  manifest: Buffer;
+  /** The chunks this body introduces (the others exist already). */
+  chunks: NewChunk[];
+}
+
+export interface IdSource {
+  nextBodyId(): number;
+  nextChunkId(): number;
+}
+
+/** Chunk ids as zigzag-encoded varint deltas: new chunks get consecutive ids, so most take one byte. */
+export function encodeManifest(ids: number[]): Buffer {
+  const out: number[] = [];
+  let prev = 0;
+  for (const id of ids) {
+    const delta = id - prev;
+    prev = id;
+    // Zigzag keeps small negative deltas small; arithmetic (not bit ops) for ids beyond 2^31.
+    let z = delta >= 0 ? delta * 2 : -delta * 2 - 1;
+    while (z >= 0x80) {
+      out.push((z % 0x80) | 0x80);
+      z = Math.floor(z / 0x80);
+    }
+    out.push(z);
+  }
+  return Buffer.from(out);
+}
+
+export function decodeManifest(buf: Uint8Array): number[] {
+  const ids: number[] = [];
+  let prev = 0;
+  let i = 0;
+  while (i < buf.length) {
+    let z = 0;
+    let scale = 1;
+    let b: number;
+    do {
+      b = buf[i++];
+      z += (b & 0x7f) * scale;
+      scale *= 0x80;
+    } while (b & 0x80);
+    const delta = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    prev += delta;
+    ids.push(prev);
+  }
+  return ids;
+}
+
+function sha256(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/**
+ * Shannon entropy of the byte distribution, in bits per byte. Text and JSON are at 4–5.5, base64
+ * at 6 (deflate still saves a quarter), compressed or random bytes near 8.
+ */
+export function byteEntropy(data: Uint8Array): number {
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < data.length; i++) counts[data[i]]++;
+  let bits = 0;
+  for (let i = 0; i < 256; i++) {
+    if (counts[i] === 0) continue;
+    const p = counts[i] / data.length;
+    bits -= p * Math.log2(p);
+  }
+  return bits;
+}
+
+/**
+ * Deflate unless it cannot help. Deflating incompressible bytes (images, bodies whose decoding
+ * failed) costs as much as text and saves nothing, so a cheap entropy test skips them.
+ */
+function compress(raw: Buffer): { codec: number; data: Buffer } {
+  if (raw.length >= 512 && byteEntropy(raw) > 7.5) return { codec: CODEC_RAW, data: Buffer.from(raw) };
+  const z = deflateRawSync(raw, { level: 6 });
+  return z.length < raw.length ? { codec: CODEC_DEFLATE_RAW, data: z } : { codec: CODEC_RAW, data: Buffer.from(raw) };
+}
+
+function decompress(codec: number, data: Uint8Array): Buffer {
+  if (codec === CODEC_RAW) return Buffer.from(data);
+  if (codec === CODEC_DEFLATE_RAW) return inflateRawSync(data);
+  throw new Error(`unknown chunk codec ${codec}`);
+}
+
+/**
+ * Prepares the bodies of one operation (writer side): finds existing bodies and chunks, and
+ * compresses only what is new. Chunks and bodies new in this batch are remembered, so a body
+ * that repeats within the same operation (request = response) is not stored twice.
+ */
+export class BodyBatch {
+  readonly bodies: NewBody[] = [];
+  private readonly batchBodies = new Map<string, number>();
+  private readonly batchChunks = new Map<string, number>();
+
+  constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING) {}
+
+  /** Returns the id of the body holding exactly `data`, preparing a new one if needed. */
+  add(data: Buffer): number {
+    const hash = sha256(data);
+    const key = hash.toString('hex');
+    const known = this.batchBodies.get(key) ?? this.db.value('SELECT id FROM bodies WHERE sha256 = ?', [hash]);
+    if (known !== undefined && known !== null) return Number(known);
+    const ids: number[] = [];
+    const chunks: NewChunk[] = [];
+    let start = 0;
+    for (const end of chunkBoundaries(data, this.chunking)) {
+      const raw = data.subarray(start, end);
+      start = end;
+      const h = sha256(raw);
+      const hk = h.toString('hex');
+      let id = this.batchChunks.get(hk) ?? this.db.value('SELECT id FROM chunks WHERE sha256 = ?', [h]);
+      if (id === undefined || id === null) {
+        id = this.ids.nextChunkId();
+        const { codec, data: stored } = compress(raw);
+        chunks.push({ id, sha256: h, codec, rawSize: raw.length, data: stored });
+        this.batchChunks.set(hk, id);
+      }
+      ids.push(Number(id));
+    }
+    const id = this.ids.nextBodyId();
+    this.bodies.push({ id, sha256: hash, size: data.length, manifest: encodeManifest(ids), chunks });
+    this.batchBodies.set(key, id);
+    return id;
+  }
+}
+
+/** Applies prepared bodies: new chunks, the body rows, and one reference per distinct chunk. */
+export function insertBodies(db: SqlDatabase, bodies: NewBody[]): void {
+  for (const body of bodies) {
+    for (const c of body.chunks) {
+      db.run('INSERT INTO chunks (id, sha256, codec, raw_size, data, refs) VALUES (?, ?, ?, ?, ?, 0)', [c.id, c.sha256, c.codec, c.rawSize, c.data]);
+    }
+    db.run('INSERT INTO bodies (id, sha256, size, manifest) VALUES (?, ?, ?, ?)', [body.id, body.sha256, body.size, body.manifest]);
+    for (const chunkId of new Set(decodeManifest(body.manifest))) {
+      db.run('UPDATE chunks SET refs = refs + 1 WHERE id = ?', [chunkId]);
+    }
+  }
+}
+
+/**
+ * Deletes a body that nothing refers to any more, and the chunks that only it used.
+ * Called after a row stops pointing at the body (retention, or a body superseded by an update).
+ */
+export function releaseBody(db: SqlDatabase, bodyId: number): boolean {
+  const used =
+    db.value('SELECT 1 FROM exchanges WHERE request_body_id = ? LIMIT 1', [bodyId]) ??
+    db.value('SELECT 1 FROM exchanges WHERE response_body_id = ? LIMIT 1', [bodyId]) ??
+    db.value('SELECT 1 FROM ws_messages WHERE body_id = ? LIMIT 1', [bodyId]);
+  if (used !== undefined) return false;
+  const manifest = db.value('SELECT manifest FROM bodies WHERE id = ?', [bodyId]);
+  if (!(manifest instanceof Uint8Array)) return false;
+  db.run('DELETE FROM bodies WHERE id = ?', [bodyId]);
+  for (const chunkId of new Set(decodeManifest(manifest))) {
+    db.run('UPDATE chunks SET refs = refs - 1 WHERE id = ?', [chunkId]);
+    db.run('DELETE FROM chunks WHERE id = ? AND refs <= 0', [chunkId]);
+  }
+  return true;
+}
+
+export class BodyIntegrityError extends Error {}
+
+/** The exact bytes of a body, checked against its size and sha256 (BodyIntegrityError when they do not match). */
+export function readBody(db: SqlDatabase, bodyId: number): Buffer | undefined {
+  const row = db.get('SELECT sha256, size, manifest FROM bodies WHERE id = ?', [bodyId]);
+  if (!row) return undefined;
+  const parts: Buffer[] = [];
+  for (const chunkId of decodeManifest(row.manifest as Uint8Array)) {
+    const c = db.get('SELECT codec, data FROM chunks WHERE id = ?', [chunkId]);
+    if (!c) throw new BodyIntegrityError(`body ${bodyId}: chunk ${chunkId} is missing`);
+    try {
+      parts.push(decompress(Number(c.codec), c.data as Uint8Array));
+    } catch (err) {
+      throw new BodyIntegrityError(`body ${bodyId}: chunk ${chunkId} does not decompress (${(err as Error).message})`);
+    }
+  }
+  const data = Buffer.concat(parts);
+  if (data.length !== Number(row.size) || !sha256(data).equals(Buffer.from(row.sha256 as Uint8Array))) {
+    throw new BodyIntegrityError(`body ${bodyId}: content does not match its sha256`);
+  }
+  return data;
+}

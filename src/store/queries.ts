@@ -1,0 +1,203 @@
+// Paged reads for everything a UI lists. Lists are newest first with an id cursor (ids grow with
+// time and never change, unlike timestamps, which can tie); messages and events are in sequence
+// order with a sequence cursor. Bodies are fetched separately, by reference.
+import type { ConnectionRecord, ExchangeRecord, SseEventRecord, WsMessageRecord, StoredBody } from '../capture/records';
+import { BodyIntegrityError, readBody } from './chunked-bodies';
+import type { BodyRef, ExchangeRow } from './operations';
+import type { Row, SqlDatabase, SqlValue } from './sqlite';
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `before` (lists) or `after` (messages, events) for the next page; absent on the last page. */
+  next?: number;
+}
+
+export interface ListOptions {
+  /** At most this many items (default 50, at most 1000). */
+  limit?: number;
+  /** Only items with an id below this cursor (the `next` of the previous page). */
+  before?: number;
+}
+
+export interface ExchangeListOptions extends ListOptions {
+  connectionId?: number;
+}
+
+export interface SequenceOptions {
+  limit?: number;
+  /** Only items with a sequence number above this cursor. */
+  after?: number;
+}
+
+export interface WsListOptions extends SequenceOptions {
+  /** False: leave out payloads kept in the body store (`data` is then empty; fetch them with getBody(bodyId)). Default true. */
+  includeData?: boolean;
+}
+
+/** An exchange without body bytes: bodies are described and referenced by id. */
+export type ExchangeSummary = ExchangeRow;
+
+export interface StoredWsMessage extends WsMessageRecord {
+  /** Set when the payload is kept in the body store. */
+  bodyId?: number;
+}
+
+function clampLimit(limit: number | undefined): number {
+  return Math.max(1, Math.min(1000, Math.floor(limit ?? 50)));
+}
+
+const opt = <T>(v: SqlValue, f: (v: SqlValue) => T): T | undefined => (v === null || v === undefined ? undefined : f(v));
+const num = (v: SqlValue): number => Number(v);
+const str = (v: SqlValue): string => String(v);
+
+function withoutUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+export function connectionFromRow(r: Row): ConnectionRecord {
+  return withoutUndefined({
+    id: num(r.id),
+    clientAddress: str(r.client_address),
+    clientPort: num(r.client_port),
+    label: opt(r.label, str),
+    targetHost: str(r.target_host),
+    targetPort: num(r.target_port),
+    mode: str(r.mode) as ConnectionRecord['mode'],
+    tlsOutcome: opt(r.tls_outcome, str),
+    tlsDetail: opt(r.tls_detail, str),
+    openedAt: num(r.opened_at),
+    closedAt: opt(r.closed_at, num),
+    bytesFromClient: opt(r.bytes_from_client, num),
+    bytesToClient: opt(r.bytes_to_client, num),
+    error: opt(r.error, str),
+  });
+}
+
+function bodyRef(id: SqlValue, meta: SqlValue): BodyRef | undefined {
+  if (id === null || meta === null) return undefined;
+  return { bodyId: num(id), ...(JSON.parse(str(meta)) as Omit<BodyRef, 'bodyId'>) };
+}
+
+export function exchangeFromRow(r: Row): ExchangeSummary {
+  return withoutUndefined({
+    id: num(r.id),
+    connectionId: num(r.connection_id),
+    method: str(r.method),
+    url: str(r.url),
+    httpVersion: str(r.http_version),
+    kind: str(r.kind) as ExchangeRecord['kind'],
+    statusCode: opt(r.status_code, num),
+    statusMessage: opt(r.status_message, str),
+    requestHeaders: JSON.parse(str(r.request_headers)) as [string, string][],
+    responseHeaders: opt(r.response_headers, (v) => JSON.parse(str(v)) as [string, string][]),
+    requestBody: bodyRef(r.request_body_id, r.request_body_meta),
+    responseBody: bodyRef(r.response_body_id, r.response_body_meta),
+    startedAt: num(r.started_at),
+    requestEndedAt: opt(r.request_ended_at, num),
+    responseStartedAt: opt(r.response_started_at, num),
+    endedAt: opt(r.ended_at, num),
+    outcome: opt(r.outcome, str) as ExchangeRecord['outcome'],
+    errors: JSON.parse(str(r.errors)) as string[],
+  });
+}
+
+function pageDescending<T>(rows: Row[], limit: number, map: (r: Row) => T, id: (r: Row) => number): Page<T> {
+  const more = rows.length > limit;
+  const items = rows.slice(0, limit);
+  return more ? { items: items.map(map), next: id(items[items.length - 1]) } : { items: items.map(map) };
+}
+
+export function listConnections(db: SqlDatabase, o: ListOptions = {}): Page<ConnectionRecord> {
+  const limit = clampLimit(o.limit);
+  const rows = o.before === undefined
+    ? db.all('SELECT * FROM connections ORDER BY id DESC LIMIT ?', [limit + 1])
+    : db.all('SELECT * FROM connections WHERE id < ? ORDER BY id DESC LIMIT ?', [o.before, limit + 1]);
+  return pageDescending(rows, limit, connectionFromRow, (r) => num(r.id));
+}
+
+export function getConnection(db: SqlDatabase, id: number): ConnectionRecord | undefined {
+  const r = db.get('SELECT * FROM connections WHERE id = ?', [id]);
+  return r && connectionFromRow(r);
+}
+
+export function listExchanges(db: SqlDatabase, o: ExchangeListOptions = {}): Page<ExchangeSummary> {
+  const limit = clampLimit(o.limit);
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (o.before !== undefined) {
+    where.push('id < ?');
+    params.push(o.before);
+  }
+  if (o.connectionId !== undefined) {
+    where.push('connection_id = ?');
+    params.push(o.connectionId);
+  }
+  const sql = `SELECT * FROM exchanges ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+  return pageDescending(db.all(sql, [...params, limit + 1]), limit, exchangeFromRow, (r) => num(r.id));
+}
+
+export function getExchangeSummary(db: SqlDatabase, id: number): ExchangeSummary | undefined {
+  const r = db.get('SELECT * FROM exchanges WHERE id = ?', [id]);
+  return r && exchangeFromRow(r);
+}
+
+/** A body that cannot be read back exactly (missing, or damaged on disk) comes back empty with the reason in `error`, so the exchange still shows. */
+function fullBody(db: SqlDatabase, ref: BodyRef | undefined): StoredBody | undefined {
+  if (!ref) return undefined;
+  const { bodyId, size: _size, ...meta } = ref;
+  let data: Buffer | undefined;
+  let problem: string | undefined;
+  try {
+    data = readBody(db, bodyId);
+  } catch (err) {
+    if (!(err instanceof BodyIntegrityError)) throw err;
+    problem = err.message;
+  }
+  if (!data) return withoutUndefined({ ...meta, data: Buffer.alloc(0), error: [meta.error, problem ?? `body ${bodyId} is missing`].filter(Boolean).join('; ') });
+  return withoutUndefined({ ...meta, data });
+}
+
+/** The exchange as capture recorded it, with the exact bytes of its bodies. */
+export function getExchange(db: SqlDatabase, id: number): ExchangeRecord | undefined {
+  const summary = getExchangeSummary(db, id);
+  if (!summary) return undefined;
+  const { requestBody, responseBody, ...rest } = summary;
+  const record: ExchangeRecord = { ...rest };
+  const req = fullBody(db, requestBody);
+  const res = fullBody(db, responseBody);
+  if (req) record.requestBody = req;
+  if (res) record.responseBody = res;
+  return record;
+}
+
+export function listSseEvents(db: SqlDatabase, exchangeId: number, o: SequenceOptions = {}): Page<SseEventRecord> {
+  const limit = clampLimit(o.limit);
+  const rows = db.all('SELECT seq, time, event, event_id, data FROM sse_events WHERE exchange_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    [exchangeId, o.after ?? -1, limit + 1]);
+  const items = rows.slice(0, limit).map((r) => withoutUndefined({
+    seq: num(r.seq), time: num(r.time), event: opt(r.event, str), id: opt(r.event_id, str), data: str(r.data),
+  }));
+  return rows.length > limit ? { items, next: items[items.length - 1].seq } : { items };
+}
+
+export function listWsMessages(db: SqlDatabase, exchangeId: number, o: WsListOptions = {}): Page<StoredWsMessage> {
+  const limit = clampLimit(o.limit);
+  const rows = db.all('SELECT * FROM ws_messages WHERE exchange_id = ? AND seq > ? ORDER BY seq LIMIT ?', [exchangeId, o.after ?? -1, limit + 1]);
+  const includeData = o.includeData ?? true;
+  const items = rows.slice(0, limit).map((r): StoredWsMessage => {
+    const bodyId = opt(r.body_id, num);
+    let data: Buffer;
+    if (r.data instanceof Uint8Array) data = Buffer.from(r.data);
+    else if (bodyId !== undefined && includeData) data = readBody(db, bodyId) ?? Buffer.alloc(0);
+    else data = Buffer.alloc(0);
+    const m: StoredWsMessage = {
+      exchangeId, seq: num(r.seq), time: num(r.time),
+      direction: str(r.direction) as WsMessageRecord['direction'], opcode: str(r.opcode) as WsMessageRecord['opcode'],
+      data, size: num(r.size),
+    };
+    if (bodyId !== undefined) m.bodyId = bodyId;
+    return m;
+  });
+  return rows.length > limit ? { items, next: items[items.length - 1].seq } : { items };
+}

@@ -1,0 +1,61 @@
+// The journal's framing: a record cut short by a crash is a torn tail (dropped silently), a bad
+// record with data after it is damage; operations survive encoding with their binary parts.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decodeHeader, encodeHeader, encodeRecord, parseRecords } from '../../src/store/journal';
+import { decodeOperation, encodeOperation, type Operation } from '../../src/store/operations';
+
+const records = [encodeRecord(1, Buffer.from('first')), encodeRecord(2, Buffer.from('second record')), encodeRecord(3, Buffer.alloc(1000, 7))];
+const all = Buffer.concat(records);
+
+describe('journal framing', () => {
+  test('reads back every record with its LSN', () => {
+    const p = parseRecords(all, 0);
+    assert.equal(p.problem, undefined);
+    assert.deepEqual(p.records.map((r) => r.lsn), [1, 2, 3]);
+    assert.equal(p.records[1].payload.toString(), 'second record');
+    assert.equal(p.validEnd, all.length);
+  });
+
+  test('a record cut anywhere is a torn tail; the records before it survive', () => {
+    for (let cut = records[0].length + records[1].length + 1; cut < all.length; cut += 97) {
+      const p = parseRecords(all.subarray(0, cut), 0);
+      assert.equal(p.problem, 'torn', `cut at ${cut}`);
+      assert.equal(p.records.length, 2);
+      assert.equal(p.validEnd, records[0].length + records[1].length);
+    }
+  });
+
+  test('zeros after the last record (a file system after a power cut) are a torn tail', () => {
+    const p = parseRecords(Buffer.concat([all, Buffer.alloc(4096)]), 0);
+    assert.equal(p.problem, 'torn');
+    assert.equal(p.records.length, 3);
+  });
+
+  test('a damaged record followed by data is corruption', () => {
+    const damaged = Buffer.from(all);
+    damaged[records[0].length + 20] ^= 0xff;
+    const p = parseRecords(damaged, 0);
+    assert.equal(p.problem, 'corrupt');
+    assert.equal(p.records.length, 1);
+  });
+
+  test('header round trip', () => {
+    const h = { dbId: '0b8f8a9e-3c1d-4a52-9f0e-3e1f2d3c4b5a', baseLsn: 2 ** 40 + 3 };
+    assert.deepEqual(decodeHeader(encodeHeader(h)), h);
+    assert.equal(decodeHeader(Buffer.alloc(32)), undefined);
+  });
+
+  test('operations keep their buffers and drop undefined fields', () => {
+    const op: Operation = {
+      type: 'ws',
+      row: { exchangeId: 4, seq: 1, time: 1.5, direction: 'server-to-client', opcode: 'binary', size: 3, data: Buffer.from([0, 255, 7]) },
+      bodies: [{ id: 9, sha256: Buffer.alloc(32, 1), size: 5, manifest: Buffer.from([2]), chunks: [{ id: 1, sha256: Buffer.alloc(32, 2), codec: 0, rawSize: 5, data: Buffer.from('hello') }] }],
+    };
+    const back = decodeOperation(encodeOperation(op));
+    assert.deepEqual(JSON.parse(JSON.stringify(back)), JSON.parse(JSON.stringify(op)));
+    assert.ok(Buffer.isBuffer((back as Extract<Operation, { type: 'ws' }>).row.data));
+    const withUndefined = decodeOperation(encodeOperation({ type: 'sse', exchangeId: 1, events: [{ seq: 0, time: 1, event: undefined, data: 'x' }] }));
+    assert.deepEqual(withUndefined, { type: 'sse', exchangeId: 1, events: [{ seq: 0, time: 1, data: 'x' }] });
+  });
+});

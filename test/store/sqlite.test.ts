@@ -1,0 +1,37 @@
+// The sql.js wrapper: pragmas hold after export() (which resets them in some sql.js versions),
+// cached statements keep working, and a failed unit of work is undone without ending the batch.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { SqlDatabase } from '../../src/store/sqlite';
+
+test('pragmas are re-applied and statements work after export', async () => {
+  const db = await SqlDatabase.create(undefined);
+  db.exec('CREATE TABLE t (v INTEGER)');
+  db.begin();
+  db.run('INSERT INTO t VALUES (?)', [1]);
+  const bytes = db.export();
+  assert.ok(bytes.length > 0);
+  assert.equal(db.value('PRAGMA journal_mode'), 'memory');
+  assert.equal(db.value('PRAGMA cache_size'), -4096);
+  assert.equal(db.value('PRAGMA temp_store'), 2);
+  db.run('INSERT INTO t VALUES (?)', [2]);
+  assert.equal(db.value('SELECT SUM(v) FROM t'), 3);
+  // The exported bytes are a complete database that includes the write made before export.
+  const copy = await SqlDatabase.create(undefined, bytes);
+  assert.equal(copy.value('SELECT SUM(v) FROM t'), 1);
+  copy.close();
+  db.close();
+});
+
+test('atomically() undoes a failed unit and keeps earlier ones', async () => {
+  const db = await SqlDatabase.create(undefined);
+  db.exec('CREATE TABLE t (v INTEGER PRIMARY KEY)');
+  db.atomically(() => db.run('INSERT INTO t VALUES (1)'));
+  assert.throws(() => db.atomically(() => {
+    db.run('INSERT INTO t VALUES (2)');
+    db.run('INSERT INTO t VALUES (1)');
+  }));
+  db.commit();
+  assert.deepEqual(db.all('SELECT v FROM t'), [{ v: 1 }]);
+  db.close();
+});
