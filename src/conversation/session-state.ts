@@ -29,6 +29,11 @@ function isRealPromptAt(segment: Segment, index: number): boolean {
   return isRealPrompt(item.role, item.block);
 }
 
+function holdsOutput(segment: Segment): boolean {
+  for (let i = 0; i < segment.length; i++) if (segment.item(i).role === 'assistant') return true;
+  return false;
+}
+
 /** A failed call leaves room for its retry to replace what it produced. */
 function failed(call: LlmCall): boolean {
   return call.errors.length > 0 || (call.status !== undefined && call.status >= 400);
@@ -87,7 +92,7 @@ export class SessionState {
       this.provider = call.provider;
     }
     const request = this.responses.request(call);
-    const placement = request.tip ?? place(request.history, this.candidates(request.fingerprint));
+    const placement = request.tip ?? this.placeRequest(request.history, request.fingerprint);
     this.apply(call, request.history, placement, request.fingerprint, outcome);
     return outcome;
   }
@@ -116,6 +121,21 @@ export class SessionState {
       this.client = other.client;
       this.provider = other.provider;
     }
+  }
+
+  /**
+   * Where a request goes among the segments with its system prompt (a subagent's differs from its
+   * parent's). A resumed conversation comes back from a new process whose system prompt may read
+   * differently (Claude Code's `--resume` describes the model anew, the environment block
+   * changes), yet it re-sends the whole history: a request that extends a segment holding model
+   * output continues that segment, whatever its system prompt.
+   */
+  private placeRequest(history: History, fingerprint: string | undefined): Placement {
+    const placement = place(history, this.candidates(fingerprint));
+    if (placement.kind !== 'new' || fingerprint === undefined) return placement;
+    const others = this.segments.filter((s) => s.fingerprint !== undefined && s.fingerprint !== fingerprint && holdsOutput(s));
+    const across = others.length > 0 ? place(history, others) : placement;
+    return across.kind === 'extend' ? across : placement;
   }
 
   private candidates(fingerprint: string | undefined): Segment[] {

@@ -6,13 +6,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { networkInterfaces, tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseMapping, startProxy, Tap, type ExchangeOutcome, type RunningProxy } from '../../src/proxy';
+import { CaptureService } from '../../src/app/capture-service';
+import { parseMapping, startProxy, Tap, type ExchangeOutcome, type HostMapping, type RunningProxy } from '../../src/proxy';
 
-export type AgentName = 'claude' | 'codex';
+export type AgentName = 'claude' | 'codex' | 'opencode';
 
 const AGENTS_DIR = __dirname;
 const MODULES = join(AGENTS_DIR, 'node_modules');
-const PACKAGES: Record<AgentName, string> = { claude: '@anthropic-ai/claude-code', codex: '@openai/codex' };
+const PACKAGES: Record<AgentName, string> = { claude: '@anthropic-ai/claude-code', codex: '@openai/codex', opencode: 'opencode-ai' };
 const INSTALL_HINT = 'run `npm ci --prefix test/agents` (or `npm install --prefix test/agents`)';
 
 export interface AgentGate {
@@ -49,7 +50,7 @@ function locateAgent(name: AgentName): { binary?: string; problem?: string } {
   if (!existsSync(manifest)) return { problem: `${pkg} is not installed: ${INSTALL_HINT}` };
   const installed = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
   if (installed !== pinned) return { problem: `${pkg} ${installed} is installed but ${pinned} is pinned: ${INSTALL_HINT}` };
-  const candidates = name === 'claude' ? claudeCandidates() : [join(MODULES, '.bin', 'codex')];
+  const candidates = name === 'claude' ? claudeCandidates() : name === 'opencode' ? openCodeCandidates() : [join(MODULES, '.bin', 'codex')];
   const binary = candidates.find((p) => existsSync(p));
   return binary ? { binary } : { problem: `${pkg} has no runnable binary for ${process.platform}-${process.arch}: ${INSTALL_HINT}` };
 }
@@ -63,6 +64,20 @@ function claudeCandidates(): string[] {
   const patched = existsSync(wrapper) && statSync(wrapper).size > 1_000_000 ? [wrapper] : [];
   const platform = `${process.platform}-${process.arch}`;
   return [...patched, ...[platform, `${platform}-musl`].map((p) => join(MODULES, `${PACKAGES.claude}-${p}`, 'claude'))];
+}
+
+/**
+ * OpenCode's bin/opencode.exe is also a stub until its (denied) postinstall links the native
+ * binary there, so run the per-platform one: the AVX2 build where the CPU has it, else `baseline`.
+ */
+function openCodeCandidates(): string[] {
+  const wrapper = join(MODULES, PACKAGES.opencode, 'bin', 'opencode.exe');
+  const patched = existsSync(wrapper) && statSync(wrapper).size > 1_000_000 ? [wrapper] : [];
+  const os = process.platform === 'win32' ? 'windows' : process.platform;
+  const base = `opencode-${os}-${process.arch}`;
+  const avx2 = process.arch !== 'x64' || (process.platform === 'linux' && /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8')));
+  const builds = avx2 ? [base, `${base}-baseline`] : [`${base}-baseline`];
+  return [...patched, ...builds.flatMap((b) => [b, `${b}-musl`]).map((b) => join(MODULES, b, 'bin', 'opencode'))];
 }
 
 /** Isolated means: run-tests moved us into a fresh namespace, and only loopback is up in it. */
@@ -181,8 +196,7 @@ export interface ExchangeRecord {
   error?: string;
 }
 
-export interface CaptureProxy {
-  proxy: RunningProxy;
+export interface TapWatch {
   exchanges: ExchangeRecord[];
   /**
    * Connections that went wrong before any request: blind tunnels the proxy refused (the CLIs'
@@ -191,16 +205,15 @@ export interface CaptureProxy {
   failedConnections: string[];
   /** Resolves once every exchange seen so far has ended, or after `maxMs` (then the test shows which did not). */
   settled(maxMs?: number): Promise<void>;
+}
+
+export interface CaptureProxy extends TapWatch {
+  proxy: RunningProxy;
   close(): Promise<void>;
 }
 
-/**
- * The proxy as the product runs it, with each `mapped` host sent to a local fake and every
- * other upstream refused (onlyMapped), and a tap that records what crossed it.
- */
-export async function startCaptureProxy(upstreamCa: string, mapped: Record<string, number>): Promise<CaptureProxy> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'llmc-agent-proxy-'));
-  const tap = new Tap();
+/** Records what crosses a proxy's tap: each exchange's head, status, text WebSocket messages and end. */
+export function watchTap(tap: Tap): TapWatch {
   const exchanges = new Map<number, ExchangeRecord>();
   const connections = new Map<number, string>();
   const failedConnections: string[] = [];
@@ -221,15 +234,7 @@ export async function startCaptureProxy(upstreamCa: string, mapped: Record<strin
       for (const wake of wakers) wake();
     }
   });
-  const proxy = await startProxy({
-    dataDir, port: 0, upstreamCaFiles: [upstreamCa], tap, onlyMapped: true,
-    map: Object.entries(mapped).map(([host, port]) => parseMapping(`${host}:443=127.0.0.1:${port}`)),
-  }).catch((e: unknown) => {
-    rmSync(dataDir, { recursive: true, force: true });
-    throw e;
-  });
   return {
-    proxy,
     get exchanges() {
       return [...exchanges.values()];
     },
@@ -253,9 +258,86 @@ export async function startCaptureProxy(upstreamCa: string, mapped: Record<strin
       }
       clearTimeout(timer);
     },
+  };
+}
+
+function hostMappings(mapped: Record<string, number>): HostMapping[] {
+  return Object.entries(mapped).map(([host, port]) => parseMapping(`${host}:443=127.0.0.1:${port}`));
+}
+
+/**
+ * The proxy as the product runs it, with each `mapped` host sent to a local fake and every
+ * other upstream refused (onlyMapped), and a tap that records what crossed it.
+ */
+export async function startCaptureProxy(upstreamCa: string, mapped: Record<string, number>): Promise<CaptureProxy> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'llmc-agent-proxy-'));
+  const tap = new Tap();
+  const watch = watchTap(tap);
+  const proxy = await startProxy({ dataDir, port: 0, upstreamCaFiles: [upstreamCa], tap, onlyMapped: true, map: hostMappings(mapped) }).catch((e: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  });
+  return {
+    proxy,
+    get exchanges() {
+      return watch.exchanges;
+    },
+    failedConnections: watch.failedConnections,
+    settled: (maxMs) => watch.settled(maxMs),
     async close() {
       await proxy.close();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CaptureRun extends TapWatch {
+  service: CaptureService;
+  /** Where the store (and the proxy's CA) live. */
+  dataDir: string;
+  /** Whatever the service logged at warn or error level. */
+  problems: string[];
+  /** Stops the service (the store's final snapshot is on disk after this); safe to call twice. */
+  stop(): Promise<void>;
+  /** Stops the service and removes its data directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * The whole capture as the CLI and the extension run it (CaptureService: proxy, recorder and a
+ * writer store in a fresh data directory), mapped to local fakes like startCaptureProxy.
+ */
+export async function startCaptureService(upstreamCa: string, mapped: Record<string, number>): Promise<CaptureRun> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'llmc-agent-capture-'));
+  const problems: string[] = [];
+  const service = await CaptureService.start({
+    dataDir, port: 0, upstreamCaFiles: [upstreamCa], onlyMapped: true, map: hostMappings(mapped),
+    log: (level, message) => {
+      if (level === 'warn' || level === 'error') problems.push(`${level}: ${message}`);
+    },
+  }).catch((e: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  });
+  const watch = watchTap(service.proxy.tap);
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= service.stop());
+  return {
+    service,
+    dataDir,
+    problems,
+    get exchanges() {
+      return watch.exchanges;
+    },
+    failedConnections: watch.failedConnections,
+    settled: (maxMs) => watch.settled(maxMs),
+    stop,
+    async close() {
+      try {
+        await stop();
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }

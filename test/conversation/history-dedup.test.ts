@@ -120,6 +120,25 @@ describe('history deduplication', () => {
     assert.deepEqual(thread.turns.map((t) => t.prompt), ['List the files.', 'Show a.txt.', 'Start over: what is in b.txt?']);
   });
 
+  test('a resumed conversation (new process, system prompt reworded) continues its thread', () => {
+    // `claude -p --resume ID` re-sends the whole history, but its system prompt describes the
+    // model anew ("Opus 4.8" instead of "Opus 4.8 (1M context)"), so its fingerprint differs.
+    const { calls, conversation: c, clock } = session();
+    const resumed = new FullHistoryConversation({ sessionId: SESSION, system: `${SYSTEM} (resumed)`, fingerprint: 'fp:resumed', clock });
+    resumed.history.push(...structuredClone(c.history));
+    resumed.say('Now delete b.txt.');
+    calls.push(resumed.request([toolUse('t3', 'Bash', { command: 'rm b.txt' })]));
+    resumed.results(toolResult('t3', ''));
+    calls.push(resumed.request([text('Deleted.')]));
+    const detail = assemble(calls).session(SESSION);
+    assert.deepEqual(detail?.threads.filter((t) => t.kind !== 'side').map((t) => t.kind), ['main'], 'no second thread');
+    const thread = mainThread(detail);
+    assert.deepEqual(thread.turns.map((t) => t.prompt), ['List the files.', 'Show a.txt.', 'Now delete b.txt.']);
+    assert.equal(thread.segments, 1);
+    assert.equal(count(allSteps(thread), (s) => s.text === 'a.txt says hello.'), 1, 'the resent history is not repeated');
+    assert.deepEqual(thread.turns[2]!.llmCallIds, calls.slice(-2).map((call) => call.id));
+  });
+
   test('an old tool result cleared in later requests is an edit, not a new conversation', () => {
     const { calls, conversation: c } = session();
     c.history[2] = { role: 'user', content: [toolResult('t1', '[Old tool result content cleared]')] };

@@ -20,6 +20,8 @@ export interface RecordedApiRequest {
   headers: IncomingHttpHeaders;
   /** The JSON body, or undefined when there was none (or it was not JSON). */
   body: unknown;
+  /** For a streamed answer: the SSE events written, each as its exact text, in order. */
+  sseEvents?: string[];
 }
 
 export interface FakeApiServer {
@@ -38,7 +40,8 @@ interface Reply {
   stopReason: 'end_turn' | 'tool_use';
 }
 
-const USAGE = { input_tokens: 42, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+/** The usage of every answer: message_start reports output_tokens 1, message_delta this final count. */
+export const ANTHROPIC_USAGE = { input_tokens: 42, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 17 };
 
 export async function startFakeAnthropic(tls: { key: string; cert: string }): Promise<FakeApiServer> {
   const requests: RecordedApiRequest[] = [];
@@ -50,7 +53,8 @@ export async function startFakeAnthropic(tls: { key: string; cert: string }): Pr
 
 async function handle(req: IncomingMessage, res: ServerResponse, requests: RecordedApiRequest[]): Promise<void> {
   const body = await readJsonBody(req);
-  requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+  const record: RecordedApiRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
+  requests.push(record);
   const path = new URL(req.url ?? '/', 'https://api.anthropic.com').pathname;
   const requestId = `req_fake_${hex(12)}`;
   if (req.method === 'POST' && path === '/v1/messages/count_tokens') {
@@ -64,16 +68,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, requests: Recor
   const model = typeof body.model === 'string' ? body.model : 'claude-fake';
   const message = { id: `msg_fake_${hex(12)}`, type: 'message', role: 'assistant', model, stop_sequence: null };
   if (body.stream !== true) {
-    return sendJson(res, 200, { ...message, content: reply.blocks, stop_reason: reply.stopReason, usage: { ...USAGE, output_tokens: 17 } }, requestId);
+    return sendJson(res, 200, { ...message, content: reply.blocks, stop_reason: reply.stopReason, usage: ANTHROPIC_USAGE }, requestId);
   }
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'request-id': requestId });
-  await writeSse(res, [
-    sseEvent('message_start', { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { ...USAGE, output_tokens: 1, service_tier: 'standard' } } }),
+  record.sseEvents = [
+    sseEvent('message_start', { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { ...ANTHROPIC_USAGE, output_tokens: 1, service_tier: 'standard' } } }),
     sseEvent('ping', { type: 'ping' }),
     ...reply.blocks.flatMap((block, index) => blockEvents(block, index)),
-    sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: reply.stopReason, stop_sequence: null }, usage: { ...USAGE, output_tokens: 17 } }),
+    sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: reply.stopReason, stop_sequence: null }, usage: ANTHROPIC_USAGE }),
     sseEvent('message_stop', { type: 'message_stop' }),
-  ]);
+  ];
+  await writeSse(res, record.sseEvents);
   res.end();
 }
 
@@ -89,9 +94,10 @@ function scriptReply(body: Record<string, unknown>): Reply {
   }
   // Claude Code prefixes the prompt with <system-reminder> blocks; only the user's own text counts.
   const asksForTool = content.some((b) => b.type === 'text' && typeof b.text === 'string' && !b.text.startsWith('<system-reminder>') && b.text.includes('TOOL'));
-  const offersBash = Array.isArray(body.tools) && body.tools.some((t) => isRecord(t) && t.name === 'Bash');
-  if (asksForTool && offersBash) {
-    const call: Block = { type: 'tool_use', id: `toolu_${hex(12)}`, name: 'Bash', input: { command: TOOL_COMMAND, description: 'Print a marker' } };
+  // Claude Code names its shell tool Bash, OpenCode bash; both take {command, description}.
+  const bash = Array.isArray(body.tools) ? body.tools.filter(isRecord).map((t) => t.name).find((n) => n === 'Bash' || n === 'bash') : undefined;
+  if (asksForTool && bash) {
+    const call: Block = { type: 'tool_use', id: `toolu_${hex(12)}`, name: bash, input: { command: TOOL_COMMAND, description: 'Print a marker' } };
     return { blocks: [thinking, { type: 'text', text: 'I will run a command.' }, call], stopReason: 'tool_use' };
   }
   return { blocks: [{ type: 'text', text: asksForTool ? 'FAKE-NO-TOOL: the request offered no Bash tool' : ANTHROPIC_TEXT_ANSWER }], stopReason: 'end_turn' };

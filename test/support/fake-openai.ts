@@ -18,8 +18,8 @@ export interface RecordedResponsesSocket {
   headers: IncomingHttpHeaders;
   /** Extensions negotiated on the fake's side of the connection, e.g. "permessage-deflate". */
   extensions: string;
-  /** Parsed text frames: `in` from the client, `out` from this server. */
-  frames: { dir: 'in' | 'out'; data: unknown }[];
+  /** Text frames, parsed (`data`) and as they were (`text`): `in` from the client, `out` from this server. */
+  frames: { dir: 'in' | 'out'; data: unknown; text: string }[];
 }
 
 /** One `response.create`, whichever transport carried it. */
@@ -42,6 +42,9 @@ export interface FakeOpenAiOptions {
   /** 'reject' answers every upgrade with 426, which makes Codex fall back to HTTP at once. */
   webSocket?: 'accept' | 'reject';
 }
+
+/** The usage of every response, the prewarm's included. */
+export const OPENAI_USAGE = { input_tokens: 42, input_tokens_details: { cached_tokens: 0 }, output_tokens: 17, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 59 };
 
 interface ToolSpec { type: string; name: string; namespace?: string }
 type Event = Record<string, unknown> & { type: string };
@@ -97,13 +100,14 @@ function serveSocket(ws: WebSocket, req: IncomingMessage, sockets: RecordedRespo
   let queue = Promise.resolve();
   ws.on('error', () => undefined);
   ws.on('message', (data: RawData, binary: boolean) => {
+    const text = (Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[])).toString('utf8');
     let frame: unknown;
     try {
-      frame = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+      frame = JSON.parse(text);
     } catch {
       frame = { unparsed: true, binary };
     }
-    record.frames.push({ dir: 'in', data: frame });
+    record.frames.push({ dir: 'in', data: frame, text });
     if (!isRecord(frame) || frame.type !== 'response.create') {
       send(ws, record, { type: 'error', error: { type: 'invalid_request_error', message: 'fake: expected response.create' } });
       return;
@@ -123,8 +127,9 @@ function serveSocket(ws: WebSocket, req: IncomingMessage, sockets: RecordedRespo
 }
 
 function send(ws: WebSocket, record: RecordedResponsesSocket, event: Event): Promise<void> {
-  record.frames.push({ dir: 'out', data: event });
-  return new Promise((resolve) => ws.send(JSON.stringify(event), () => resolve()));
+  const text = JSON.stringify(event);
+  record.frames.push({ dir: 'out', data: event, text });
+  return new Promise((resolve) => ws.send(text, () => resolve()));
 }
 
 /** Top-level function tools plus the `additional_tools` items Codex's newer models get. */
@@ -171,7 +176,8 @@ function message(text: string): OutputItem {
   return { type: 'message', id: `msg_${hex(12)}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] };
 }
 
-function outputText(output: unknown): string {
+/** A tool output as the fake quotes it in its FAKE-FINAL answer. */
+export function outputText(output: unknown): string {
   if (typeof output === 'string') return output;
   if (Array.isArray(output)) return output.map((p) => (isRecord(p) && typeof p.text === 'string' ? p.text : JSON.stringify(p))).join('\n');
   return JSON.stringify(output);
@@ -180,12 +186,11 @@ function outputText(output: unknown): string {
 function responseEvents(body: Record<string, unknown>, tools: ToolSpec[]): Event[] {
   const output = scriptOutput(body, tools);
   const base = { id: `resp_${hex(12)}`, object: 'response', created_at: Math.floor(Date.now() / 1000), model: body.model ?? 'gpt-fake' };
-  const usage = { input_tokens: 42, input_tokens_details: { cached_tokens: 0 }, output_tokens: 17, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 59 };
   const events: Event[] = [
     { type: 'response.created', response: { ...base, status: 'in_progress', output: [] } },
     { type: 'response.in_progress', response: { ...base, status: 'in_progress', output: [] } },
     ...output.flatMap((item, i) => itemEvents(item, i)),
-    { type: 'response.completed', response: { ...base, status: 'completed', output, usage } },
+    { type: 'response.completed', response: { ...base, status: 'completed', output, usage: OPENAI_USAGE } },
   ];
   return events.map((e, sequence_number) => ({ ...e, sequence_number }));
 }
