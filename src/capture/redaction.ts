@@ -159,6 +159,8 @@ export class Redactor {
 
   /** The marker of a secret, which is remembered so that its other copies are found too. */
   private marker(secret: string): string {
+    // Already redacted (an imported export, a re-read record): redacting again would change the marker.
+    if (isRedactionMarker(secret)) return secret;
     let entry = this.known.get(secret);
     if (entry) {
       // Most recently used last, so the oldest is the one forgotten when the map is full.

@@ -61,8 +61,9 @@ export function fromHar(har: Har, ids: ImportIds): ImportedHar {
 function toExchange(entry: HarEntry, id: number, connectionId: number, startedAt: number): ExchangeRecord {
   const extra = entry._llmCapture;
   const t = entry.timings;
-  const requestEndedAt = extra?.times.requestEndedAt ?? startedAt + positive(t.send);
-  const responseStartedAt = extra?.times.responseStartedAt ?? requestEndedAt + positive(t.wait);
+  // Our own export carries the exact times (some absent, e.g. an upgrade has no request end); others have only timings.
+  const requestEndedAt = extra ? extra.times.requestEndedAt : startedAt + positive(t.send);
+  const responseStartedAt = extra ? extra.times.responseStartedAt : (requestEndedAt ?? startedAt) + positive(t.wait);
   const requestHeaders = entry.request.headers.map((h): [string, string] => [h.name, h.value]);
   const responseHeaders = entry.response.headers.map((h): [string, string] => [h.name, h.value]);
   const post = entry.request.postData;
@@ -81,9 +82,9 @@ function toExchange(entry: HarEntry, id: number, connectionId: number, startedAt
     ...(post?.text !== undefined ? { requestBody: body(post.text, post._encoding === 'base64', extra?.requestBody, entry.request.bodySize) } : {}),
     ...(content?.text !== undefined ? { responseBody: body(content.text, content.encoding === 'base64', extra?.responseBody, entry.response.bodySize) } : {}),
     startedAt,
-    requestEndedAt,
-    responseStartedAt,
-    endedAt: extra?.times.endedAt ?? startedAt + positive(entry.time),
+    ...(requestEndedAt !== undefined ? { requestEndedAt } : {}),
+    ...(responseStartedAt !== undefined ? { responseStartedAt } : {}),
+    ...(extra ? (extra.times.endedAt !== undefined ? { endedAt: extra.times.endedAt } : {}) : { endedAt: startedAt + positive(entry.time) }),
     ...(extra?.outcome ? { outcome: extra.outcome as ExchangeRecord['outcome'] } : { outcome: 'complete' }),
     errors,
   };

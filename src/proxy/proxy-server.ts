@@ -139,6 +139,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         outer.closeAllConnections();
       });
       upstream.destroy();
+      // Sockets closing above emit their last events (a WebSocket's close, an exchange's end);
+      // hand them to the listeners before saying we are closed.
+      await new Promise((resolve) => setImmediate(resolve));
+      await tap.drained();
     },
   };
 }

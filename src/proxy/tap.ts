@@ -149,6 +149,7 @@ export class Tap {
   private queuedBytes = 0;
   private scheduled = false;
   private dropped = { events: 0, bytes: 0 };
+  private drainWaiters: (() => void)[] = [];
   private readonly maxQueuedBytes: number;
 
   constructor(private readonly options: TapOptions = {}) {
@@ -180,8 +181,16 @@ export class Tap {
     }
   }
 
+  /** Resolves once every event emitted so far has been handed to the listeners. */
+  drained(): Promise<void> {
+    if (!this.scheduled) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
   private drain(): void {
     this.scheduled = false;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
     const batch = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
@@ -199,6 +208,7 @@ export class Tap {
         }
       }
     }
+    for (const resolve of waiters) resolve();
   }
 
   private reportError(error: unknown): void {
