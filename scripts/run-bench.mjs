@@ -3,10 +3,12 @@
 //   npm run bench                 full run (about 2 minutes)
 //   npm run bench -- --quick      smaller samples, for checking the bench itself
 //   npm run bench -- --only=direct,ours
+//   npm run bench -- --nice       run at nice -10 (root), so other work on the machine disturbs less
 // As root on Linux the run moves into a fresh network namespace with only loopback up, as the
 // tests do: whatever a proxy under test tries, it can reach nothing beyond this machine.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +27,15 @@ if (process.env.LLM_CAPTURE_NETNS !== '1' && process.env.LLM_CAPTURE_NO_NETNS !=
     process.exit(r.status ?? 1);
   }
   console.error('run-bench: could not create a network namespace; running on the host network (loopback only all the same)');
+}
+
+// Every process of the run (client, fake, each proxy) inherits this, so the columns stay equal.
+if (args.includes('--nice')) {
+  try {
+    setPriority(-10);
+  } catch (e) {
+    console.error(`run-bench: --nice needs root (${e.message}); running at normal priority`);
+  }
 }
 
 if (!existsSync(join(root, 'bench', 'node_modules', 'mockttp'))) {

@@ -1,7 +1,7 @@
 // Issue 4 through the real CLI: `llm-capture proxy --data-dir` stores what passes, `log` lists
 // it, `export --har` writes valid HAR, `import` reads it back, and no secret reaches any of them.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -120,7 +120,7 @@ describe('capture to disk through the CLI', { timeout: 120_000 }, () => {
         response: { status: 200, statusText: 'OK', httpVersion: 'HTTP/1.1', cookies: [], headersSize: -1, bodySize: 2, redirectURL: '',
           headers: [{ name: 'content-type', value: 'application/json' }], content: { size: 2, mimeType: 'application/json', text: '{}' } },
       };
-      require('node:fs').writeFileSync(file, JSON.stringify({ log: { version: '1.2', creator: { name: 'WebInspector', version: '537.36' }, entries: [entry] } }));
+      writeFileSync(file, JSON.stringify({ log: { version: '1.2', creator: { name: 'WebInspector', version: '537.36' }, entries: [entry] } }));
       assert.equal((await runCli(['import', file, '--data-dir', otherDir])).code, 0);
       const log = await runCli(['log', '--data-dir', otherDir, '--json']);
       const exported = join(otherDir, 'out.har');
