@@ -5,14 +5,14 @@ import type { KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import type { CertificateAuthority } from './ca';
 import { ipToBytes } from './cert-name-constraints';
-import { randomSerialNumber, signCertificate, signCertificateAsync, toForgePublicKey } from './cert-signing';
+import { randomSerialNumber, signCertificate, signCertificateAsync, subjectPublicKeyInfo } from './cert-signing';
 import { stripBrackets } from './intercept-policy';
 
 /** Everything needed to issue leaves, prepared once. */
 export interface LeafIssuer {
   ca: CertificateAuthority;
-  /** The public half of the one leaf key that all hosts share. */
-  publicKey: forge.pki.PublicKey;
+  /** The SubjectPublicKeyInfo of the one (P-256) leaf key that all hosts share. */
+  spki: forge.asn1.Asn1;
   /** The CA's subjectKeyIdentifier (binary string), repeated as each leaf's authorityKeyIdentifier. */
   caKeyId: string;
   /** The CA's subject, to be copied byte for byte into each leaf's issuer. */
@@ -38,7 +38,7 @@ export function createLeafIssuer(ca: CertificateAuthority, leafKey: KeyObject): 
     ...a,
     value: a.valueTagClass === UTF8 && typeof a.value === 'string' ? forge.util.decodeUtf8(a.value) : a.value,
   }));
-  return { ca, publicKey: toForgePublicKey(leafKey), caKeyId, issuerName };
+  return { ca, spki: subjectPublicKeyInfo(leafKey), caKeyId, issuerName };
 }
 
 /** Lower-case, without brackets or a trailing dot; throws for what cannot be a TLS server name. */
@@ -57,13 +57,13 @@ export function normalizeHost(hostname: string): string {
 /** Issues a leaf for a normalized host, signing on this thread (about a millisecond). */
 export function issueLeaf(issuer: LeafIssuer, host: string, validityDays: number, now: number): IssuedLeaf {
   const cert = buildLeaf(issuer, host, validityDays, now);
-  return { certPem: signCertificate(cert, issuer.ca.key), notAfter: cert.validity.notAfter };
+  return { certPem: signCertificate(cert, issuer.ca.key, issuer.spki), notAfter: cert.validity.notAfter };
 }
 
 /** The same, signing in the thread pool. */
 export async function issueLeafAsync(issuer: LeafIssuer, host: string, validityDays: number, now: number): Promise<IssuedLeaf> {
   const cert = buildLeaf(issuer, host, validityDays, now);
-  return { certPem: await signCertificateAsync(cert, issuer.ca.key), notAfter: cert.validity.notAfter };
+  return { certPem: await signCertificateAsync(cert, issuer.ca.key, issuer.spki), notAfter: cert.validity.notAfter };
 }
 
 function buildLeaf(issuer: LeafIssuer, host: string, validityDays: number, now: number): forge.pki.Certificate {
@@ -73,7 +73,8 @@ function buildLeaf(issuer: LeafIssuer, host: string, validityDays: number, now: 
   cert.validity.notBefore = new Date(now - DAY_MS);
   const caNotAfter = issuer.ca.cert.validity.notAfter.getTime();
   cert.validity.notAfter = new Date(Math.min(now + validityDays * DAY_MS, caNotAfter));
-  cert.publicKey = issuer.publicKey;
+  // forge can only lay out an RSA key; the leaf's real SPKI replaces this one before signing.
+  cert.publicKey = issuer.ca.cert.publicKey;
 
   const ip = ipToBytes(host);
   // OpenSSL and BoringSSL check a host-like CN against the name constraints when the leaf has no
@@ -85,7 +86,8 @@ function buildLeaf(issuer: LeafIssuer, host: string, validityDays: number, now: 
   const altName = ip ? { type: 7, value: ip.toString('binary') } : { type: 2, value: host };
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+    // ECDSA keys sign; keyEncipherment is for RSA key transport only (RFC 5480 §3).
+    { name: 'keyUsage', critical: true, digitalSignature: true },
     { name: 'extKeyUsage', serverAuth: true },
     { name: 'subjectAltName', critical: !withCommonName, altNames: [altName] },
     { name: 'authorityKeyIdentifier', keyIdentifier: issuer.caKeyId },

@@ -1,10 +1,10 @@
 // TLS secure contexts for intercepted hosts, issued on first use and cached. One leaf key serves
-// every host, so a new host costs one native RSA signature, not a key generation (ARCHITECTURE.md,
+// every host, so a new host costs one native RSA signature by the CA, not a key generation (ARCHITECTURE.md,
 // decision 3). ALPN is the server's business, not the context's.
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { CertificateAuthority } from './ca';
 import { createLeafIssuer, issueLeaf, issueLeafAsync, normalizeHost, type IssuedLeaf, type LeafIssuer } from './cert-leaf';
-import { generateRsaKey } from './cert-signing';
+import { generateLeafKey } from './cert-signing';
 import { InterceptPolicy } from './intercept-policy';
 
 export interface LeafCertificatesOptions {
@@ -40,13 +40,13 @@ export class LeafCertificates {
     this.policy = new InterceptPolicy(issuer.ca.patterns);
   }
 
-  /** Generates the one shared RSA-2048 leaf key, natively and asynchronously. */
+  /** Generates the one shared P-256 leaf key, natively and asynchronously. */
   static async create(ca: CertificateAuthority, options: LeafCertificatesOptions = {}): Promise<LeafCertificates> {
     const { validityDays = 30, maxHosts = 1000, now = Date.now } = options;
     // Browsers cap leaves at 398 days; below two days the renewal margin would eat the lifetime.
     if (!(validityDays >= 2 && validityDays <= 397)) throw new RangeError(`validityDays ${validityDays} is not in 2..397`);
     if (!(maxHosts >= 1)) throw new RangeError(`maxHosts ${maxHosts} must be at least 1`);
-    const key = await generateRsaKey();
+    const key = await generateLeafKey();
     const keyPem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
     return new LeafCertificates(createLeafIssuer(ca, key), keyPem, validityDays, maxHosts, now);
   }

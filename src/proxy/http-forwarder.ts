@@ -3,6 +3,7 @@
 // by reference, after they have been handed to the other side.
 import http from 'node:http';
 import https from 'node:https';
+import type { Readable, Writable } from 'node:stream';
 import type { ClientConnection, ProxyContext } from './proxy-context';
 import { absoluteUrl, endToEndHeaders, parseAbsoluteForm } from './http-headers';
 import { now } from './tap';
@@ -55,13 +56,14 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
         statusMessage: upstreamRes.statusMessage ?? '', rawHeaders: upstreamRes.rawHeaders });
     }
     res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.rawHeaders));
-    // Send the head now: an SSE stream's first event may be a while coming.
-    res.flushHeaders();
+    // The head goes out with the first chunk when one is already here; otherwise on its own, so a
+    // client waiting for an SSE stream's first event still sees the status at once.
+    setImmediate(() => {
+      if (!res.headersSent && !res.destroyed) res.flushHeaders();
+    });
     upstreamRes.on('data', (chunk: Buffer) => {
-      if (!res.write(chunk)) {
-        upstreamRes.pause();
-        res.once('drain', () => upstreamRes.resume());
-      }
+      res.write(chunk);
+      pauseWhileBacklogged(upstreamRes, res);
       if (tapOn) ctx.emit({ type: 'response-body', exchangeId, time: now(), chunk });
     });
     upstreamRes.on('end', () => {
@@ -104,16 +106,27 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
   });
 
   req.on('data', (chunk: Buffer) => {
-    if (!upstreamReq.write(chunk)) {
-      req.pause();
-      upstreamReq.once('drain', () => req.resume());
-    }
+    upstreamReq.write(chunk);
+    pauseWhileBacklogged(req, upstreamReq);
     if (tapOn) ctx.emit({ type: 'request-body', exchangeId, time: now(), chunk });
   });
   req.on('end', () => {
     upstreamReq.end();
     if (tapOn) ctx.emit({ type: 'request-end', exchangeId, time: now() });
   });
+}
+
+/**
+ * Back-pressure with an allowance of BACKLOG bytes rather than the socket's 16 KiB high-water
+ * mark, which would pause and resume the source for every TLS record (one epoll_ctl each) and
+ * move one record per turn of the event loop. A slow reader still stops the source.
+ */
+const BACKLOG = 1024 * 1024;
+
+function pauseWhileBacklogged(source: Readable, sink: Writable): void {
+  if (source.isPaused() || sink.writableLength <= BACKLOG) return;
+  source.pause();
+  sink.once('drain', () => source.resume());
 }
 
 export function sendPlainError(res: http.ServerResponse, status: number, message: string): void {
