@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Redactor, SseStream, type ExchangeRecord, type StoredBody } from '../capture';
 import { fromHar, parseHar, toHar, type HarSource } from '../har';
 import type { CaptureStore } from '../store';
+import { allExchangeSummaries, wsMessagesOf } from '../app/store-reading';
 import { parse, UsageError } from './args';
 import { resolveDataDir, withStore } from './store-access';
 
@@ -51,25 +52,10 @@ export async function importCommand(args: string[]): Promise<void> {
 
 /** Every stored exchange, oldest first, with its connection and WebSocket messages. */
 function* allExchanges(store: CaptureStore): Generator<HarSource> {
-  const ids: number[] = [];
-  let before: number | undefined;
-  do {
-    const page = store.listExchanges({ limit: 1000, before });
-    ids.push(...page.items.map((x) => x.id));
-    before = page.next;
-  } while (before !== undefined);
-  for (const id of ids.reverse()) {
+  for (const { id } of allExchangeSummaries(store)) {
     const exchange = store.getExchange(id);
     if (!exchange) continue;
-    const wsMessages = [];
-    let after: number | undefined;
-    if (exchange.kind === 'websocket') {
-      do {
-        const page = store.listWsMessages(id, { limit: 1000, after });
-        wsMessages.push(...page.items.map(({ bodyId, ...m }) => (bodyId !== undefined && m.data.length === 0 ? { ...m, data: store.getBody(bodyId) ?? m.data } : m)));
-        after = page.next;
-      } while (after !== undefined);
-    }
+    const wsMessages = exchange.kind === 'websocket' ? wsMessagesOf(store, id) : [];
     yield { exchange, connection: store.getConnection(exchange.connectionId), wsMessages };
   }
 }

@@ -8,6 +8,7 @@ import type { DissectInput, Dissector } from './dissector';
 import {
   bodyProblems, bodyText, errorDetail, exchangeProblems, httpErrorMessage, isEventStream, newCall,
   noteUnknownFields, readJsonObject,
+  responseTextToDissect,
 } from './exchange-reader';
 import { asArray, asNumber, asString, type JsonRecord } from './json-value';
 import type { LlmCall } from './llm-call';
@@ -56,18 +57,8 @@ function readStreamedResponse(call: LlmCall, input: DissectInput): void {
 
 function readJsonResponse(call: LlmCall, input: DissectInput, countTokens: boolean): void {
   const { exchange } = input;
-  const text = bodyText(exchange.responseBody);
-  call.errors.push(...bodyProblems('response', exchange.responseBody));
-  const http = httpErrorMessage(exchange.statusCode, text);
-  if (http) {
-    call.errors.push(http);
-    return;
-  }
-  if (text.trim() === '') {
-    // Nothing yet while the exchange is live; an empty answer once it has ended is a problem.
-    if (exchange.endedAt !== undefined) call.errors.push('The response body is empty.');
-    return;
-  }
+  const text = responseTextToDissect(call, exchange);
+  if (text === undefined) return;
   const parsed = readJsonObject(text, 'response body');
   if (!parsed.ok) {
     call.errors.push(parsed.error);

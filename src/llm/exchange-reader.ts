@@ -100,6 +100,26 @@ export function exchangeProblems(exchange: ExchangeRecord): string[] {
  * An HTTP error status with the provider's error message when the body carries one. All four APIs
  * put it in `error.message` (Anthropic and OpenAI also `error.type`, Gemini `error.status`).
  */
+/**
+ * The text of a non-streamed response, once its problems are on the call: body problems, an
+ * HTTP error status, or an empty body. Undefined when there is nothing to dissect.
+ */
+export function responseTextToDissect(call: LlmCall, exchange: ExchangeRecord): string | undefined {
+  const text = bodyText(exchange.responseBody);
+  call.errors.push(...bodyProblems('response', exchange.responseBody));
+  const http = httpErrorMessage(exchange.statusCode, text);
+  if (http) {
+    call.errors.push(http);
+    return undefined;
+  }
+  if (text.trim() === '') {
+    // Nothing yet while the exchange is live; an empty answer once it has ended is a problem.
+    if (exchange.endedAt !== undefined) call.errors.push('The response body is empty.');
+    return undefined;
+  }
+  return text;
+}
+
 export function httpErrorMessage(status: number | undefined, body: string): string | undefined {
   if (status === undefined || status < 400) return undefined;
   const parsed = parseJson(body);

@@ -5,6 +5,7 @@ import type { DissectInput, Dissector } from './dissector';
 import {
   bodyProblems, bodyText, errorDetail, exchangeProblems, httpErrorMessage, isEventStream, newCall,
   noteUnknownFields, readJsonObject,
+  responseTextToDissect,
 } from './exchange-reader';
 import { asArray, asNumber, asRecord, asString, isRecord, parseJson, recordsOf, type JsonRecord } from './json-value';
 import type { ContentBlock, LlmCall, Usage } from './llm-call';
@@ -66,17 +67,8 @@ function streamChunks(call: LlmCall, input: DissectInput): Chunk[] {
 
 function jsonChunks(call: LlmCall, input: DissectInput): Chunk[] {
   const { exchange } = input;
-  const text = bodyText(exchange.responseBody);
-  call.errors.push(...bodyProblems('response', exchange.responseBody));
-  const http = httpErrorMessage(exchange.statusCode, text);
-  if (http) {
-    call.errors.push(http);
-    return [];
-  }
-  if (text.trim() === '') {
-    if (exchange.endedAt !== undefined) call.errors.push('The response body is empty.');
-    return [];
-  }
+  const text = responseTextToDissect(call, exchange);
+  if (text === undefined) return [];
   const parsed = parseJson(text);
   if (!parsed.ok) {
     call.errors.push(`The response body is not valid JSON (${parsed.error}).`);

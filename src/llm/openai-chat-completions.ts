@@ -6,6 +6,7 @@ import type { DissectInput, Dissector } from './dissector';
 import {
   bodyProblems, bodyText, errorDetail, exchangeProblems, httpErrorMessage, isEventStream, newCall, noteUnknown,
   noteUnknownFields, readJsonObject,
+  responseTextToDissect,
 } from './exchange-reader';
 import { asArray, asNumber, asRecord, asString, recordsOf, type JsonRecord } from './json-value';
 import type { ContentBlock, LlmCall } from './llm-call';
@@ -125,17 +126,8 @@ function readStream(call: LlmCall, input: DissectInput): void {
 
 function readJsonResponse(call: LlmCall, input: DissectInput): void {
   const { exchange } = input;
-  const text = bodyText(exchange.responseBody);
-  call.errors.push(...bodyProblems('response', exchange.responseBody));
-  const http = httpErrorMessage(exchange.statusCode, text);
-  if (http) {
-    call.errors.push(http);
-    return;
-  }
-  if (text.trim() === '') {
-    if (exchange.endedAt !== undefined) call.errors.push('The response body is empty.');
-    return;
-  }
+  const text = responseTextToDissect(call, exchange);
+  if (text === undefined) return;
   const parsed = readJsonObject(text, 'response body');
   if (!parsed.ok) {
     call.errors.push(parsed.error);

@@ -10,10 +10,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { SessionDetail, SessionSummary, Step, Thread, Turn, UsageTotals } from '../../src/conversation';
-import { CaptureStore, type ExchangeSummary } from '../../src/store';
+import { CaptureStore } from '../../src/store';
 import { ANTHROPIC_TEXT_ANSWER, ANTHROPIC_USAGE, isRecord, startFakeAnthropic, TOOL_COMMAND, TOOL_MARKER, type FakeApiServer, type RecordedApiRequest } from '../support/fake-anthropic';
 import { OPENAI_TEXT_ANSWER, OPENAI_USAGE, outputText, startFakeOpenAi, type FakeOpenAi, type RecordedResponsesSocket, type ResponsesCall } from '../support/fake-openai';
 import { createTestPki, type TestPki } from '../support/test-pki';
+import { allExchangeSummaries, readAllPages } from '../../src/app/store-reading';
 import {
   AGENT_TIMEOUT_MS, agentEnv, agentGate, describeExchanges, describeRun, makeScratch, runAgent, startCaptureService,
   type AgentRun, type CaptureRun, type Scratch,
@@ -394,29 +395,6 @@ async function withReader(dataDir: string, fn: (store: CaptureStore) => void): P
   }
 }
 
-/** Every exchange in the store, oldest first. */
-function allExchanges(store: CaptureStore): ExchangeSummary[] {
-  const out: ExchangeSummary[] = [];
-  let before: number | undefined;
-  do {
-    const page = store.listExchanges({ limit: 1000, before });
-    out.push(...page.items);
-    before = page.next;
-  } while (before !== undefined);
-  return out.reverse();
-}
-
-function readAll<T>(page: (after: number | undefined) => { items: T[]; next?: number }): T[] {
-  const out: T[] = [];
-  let after: number | undefined;
-  do {
-    const p = page(after);
-    out.push(...p.items);
-    after = p.next;
-  } while (after !== undefined);
-  return out;
-}
-
 interface SentEvent { event?: string; data: string }
 
 /** The fake writes `event: NAME\ndata: JSON\n\n` per event. */
@@ -434,7 +412,7 @@ function parseSse(texts: string[]): SentEvent[] {
  * events it wrote, and each stored event list those events.
  */
 function assertSseStored(store: CaptureStore, url: string, requests: RecordedApiRequest[]): void {
-  const stored = allExchanges(store).filter((x) => x.method === 'POST' && x.url === url);
+  const stored = allExchangeSummaries(store).filter((x) => x.method === 'POST' && x.url === url);
   assert.equal(stored.length, requests.length, 'one stored exchange per model call');
   stored.forEach((summary, i) => {
     const sent = requests[i].sseEvents;
@@ -447,7 +425,7 @@ function assertSseStored(store: CaptureStore, url: string, requests: RecordedApi
     const body = exchange.responseBody;
     assert.ok(body && !body.truncated && !body.error, 'a whole response body');
     assert.equal(body.data.toString('utf8'), sent.join(''), 'the stored response body is the SSE the fake sent');
-    const events = readAll((after) => store.listSseEvents(summary.id, { limit: 1000, after }));
+    const events = readAllPages((after) => store.listSseEvents(summary.id, { limit: 1000, after }));
     assert.deepEqual(events.map((e) => ({ event: e.event, data: e.data })), parseSse(sent), 'the stored events are the events the fake sent');
     assert.deepEqual(events.map((e) => e.seq), events.map((_, n) => n));
   });
@@ -458,11 +436,11 @@ function assertSseStored(store: CaptureStore, url: string, requests: RecordedApi
  * messages in each direction are the frames the fake received and sent, text for text, in order.
  */
 function assertWsStored(store: CaptureStore, url: string, sockets: RecordedResponsesSocket[]): void {
-  const stored = allExchanges(store).filter((x) => x.kind === 'websocket' && x.url === url);
+  const stored = allExchangeSummaries(store).filter((x) => x.kind === 'websocket' && x.url === url);
   assert.equal(stored.length, sockets.length, 'one stored exchange per WebSocket');
   stored.forEach((summary, i) => {
     assert.equal(summary.statusCode, 101);
-    const messages = readAll((after) => store.listWsMessages(summary.id, { limit: 1000, after }))
+    const messages = readAllPages((after) => store.listWsMessages(summary.id, { limit: 1000, after }))
       .filter((m) => m.opcode === 'text')
       .map((m) => ({ direction: m.direction, text: (m.bodyId !== undefined && m.data.length === 0 ? store.getBody(m.bodyId) ?? m.data : m.data).toString('utf8') }));
     const texts = (direction: string): string[] => messages.filter((m) => m.direction === direction).map((m) => m.text);

@@ -1,0 +1,161 @@
+// The columns of the table: how each one is started, how a client reaches the fake through it,
+// and how it is stopped. Each proxy is started fresh for its column, with an empty state
+// directory, so its "new host" handshakes really are its first for those names.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Route } from './client';
+import type { RouteFor } from './measure';
+import type { ChildConfig } from './proxy-child';
+import { BENCH_DIR, ROOT, freePort, jsonLine, nodeArgs, startChild, waitForPort } from './processes';
+
+export interface Fake {
+  port: number;
+  ca: Buffer;
+  caPath: string;
+}
+
+export interface Running {
+  routeFor: RouteFor;
+  /** The proxy's process, for its CPU time; none for direct. */
+  pid?: number;
+  stop(): Promise<void>;
+}
+
+export interface Candidate {
+  name: string;
+  /** Why the column cannot run on this machine, or undefined when it can. */
+  unavailable(): string | undefined;
+  version(): string;
+  start(fake: Fake): Promise<Running>;
+}
+
+/** Every name the measurements use: ours needs a map entry for each (the fake's certificate covers them all). */
+export const NEW_HOST_COUNT = 20;
+const HOSTS = ['api.anthropic.com', 'warmup.bench.test', ...Array.from({ length: NEW_HOST_COUNT }, (_, i) => `h${i + 1}.bench.test`)];
+
+// mitmproxy and mockttp are reached by CONNECT 127.0.0.1:<fake port>, then TLS with the name the
+// client wants (SNI) and the same Host header: no DNS is involved, each dials the CONNECT address
+// as it would dial api.anthropic.com, mints its certificate for the SNI name and verifies the
+// fake's certificate against that name.
+const viaIp = (fake: Fake, proxyPort: number, ca: Buffer): RouteFor => (host): Route =>
+  ({ proxyPort, connectHost: '127.0.0.1', connectPort: fake.port, servername: host, ca });
+
+// Ours decides interception, minting, upstream verification and upstream pooling by the CONNECT
+// host, as a real agent drives it (CONNECT api.anthropic.com:443). So it gets the name, and its
+// --map table (an exact-match lookup, standing in for the DNS the others also skip) dials the fake.
+// Reached by IP it would share one upstream pool across all names, flattering "first GET".
+const viaName = (proxyPort: number, ca: Buffer): RouteFor => (host): Route =>
+  ({ proxyPort, connectHost: host, connectPort: 443, servername: host, ca });
+
+const direct: Candidate = {
+  name: 'direct',
+  unavailable: () => undefined,
+  version: () => `node ${process.version}`,
+  async start(fake) {
+    return { routeFor: (host) => ({ connectHost: '127.0.0.1', connectPort: fake.port, servername: host, ca: fake.ca }), stop: async () => {} };
+  },
+};
+
+function profileFlags(kind: string): string[] {
+  if (process.env.BENCH_PROFILE !== '1') return [];
+  const dir = join(BENCH_DIR, 'results', 'profiles', kind);
+  mkdirSync(dir, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
+/**
+ * A proxy in a Node child. `tunnelOnly` runs ours with nothing intercepted, so every CONNECT is a
+ * blind TCP tunnel and the client's TLS reaches the fake itself: the cost of the extra process
+ * hop alone, the floor under any intercepting proxy's figures.
+ */
+function nodeProxy(name: string, kind: ChildConfig['kind'], tunnelOnly = false, module?: string): Candidate {
+  const ours = kind !== 'mockttp';
+  return {
+    name,
+    unavailable() {
+      if (module) return existsSync(module) ? undefined : `${module} does not exist`;
+      if (ours) return existsSync(join(ROOT, 'src', 'proxy', 'proxy-server.ts')) ? undefined : 'src/proxy/proxy-server.ts does not exist yet';
+      return existsSync(join(BENCH_DIR, 'node_modules', 'mockttp', 'package.json')) ? undefined : 'mockttp is not installed: run `npm install --prefix bench`';
+    },
+    version() {
+      if (module) return `${name}: ${module}`;
+      if (ours) return `llm-capture ${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version} (work tree)`;
+      return `mockttp ${(JSON.parse(readFileSync(join(BENCH_DIR, 'node_modules', 'mockttp', 'package.json'), 'utf8')) as { version: string }).version}`;
+    },
+    async start(fake) {
+      const config: ChildConfig = {
+        kind,
+        module,
+        upstreamCa: fake.caPath,
+        intercept: tunnelOnly ? ['nothing.invalid'] : ['api.anthropic.com', '*.bench.test'],
+        map: HOSTS.map((host) => ({ from: { host, port: 443 }, to: { host: '127.0.0.1', port: fake.port } })),
+      };
+      const { child, ready } = await startChild(process.execPath, nodeArgs('proxy-child.ts', [], profileFlags(kind)), {
+        env: { ...process.env, BENCH_PROXY: JSON.stringify(config) },
+        readyFrom: jsonLine,
+      });
+      const { port, caCertPath } = ready as { port: number; caCertPath: string };
+      const ca = tunnelOnly ? fake.ca : readFileSync(caCertPath);
+      return { routeFor: ours ? viaName(port, ca) : viaIp(fake, port, ca), pid: child.proc.pid, stop: () => child.stop() };
+    },
+  };
+}
+
+const mitmproxy: Candidate = {
+  name: 'mitmproxy',
+  unavailable() {
+    try {
+      execFileSync('mitmdump', ['--version'], { stdio: 'ignore' });
+      return undefined;
+    } catch {
+      return 'mitmdump is not on PATH (Debian: apt-get install mitmproxy)';
+    }
+  },
+  version() {
+    const out = execFileSync('mitmdump', ['--version'], { encoding: 'utf8' });
+    return `mitmproxy ${/Mitmproxy:\s*(\S+)/.exec(out)?.[1] ?? '?'}`;
+  },
+  async start(fake) {
+    const confdir = mkdtempSync(join(tmpdir(), 'llmc-bench-mitm-'));
+    const port = await freePort();
+    const cleanup = (): void => rmSync(confdir, { recursive: true, force: true });
+    const { child } = await startChild('mitmdump', [
+      '--listen-host', '127.0.0.1', '--listen-port', String(port),
+      '--set', `confdir=${confdir}`,
+      '--set', `ssl_verify_upstream_trusted_ca=${fake.caPath}`,
+      // Stream every body instead of buffering it whole (its default buffers).
+      '--set', 'stream_large_bodies=1',
+      // No per-flow printing and no info logs: terminal output is not what is compared.
+      '--set', 'flow_detail=0', '--set', 'termlog_verbosity=warn',
+    ]);
+    try {
+      await waitForPort(port, 20_000, () => child.proc.exitCode === null);
+      const caPath = join(confdir, 'mitmproxy-ca-cert.pem');
+      if (!existsSync(caPath)) throw new Error(`mitmproxy wrote no CA in ${confdir}`);
+      return { routeFor: viaIp(fake, port, readFileSync(caPath)), pid: child.proc.pid, stop: () => child.stop().finally(cleanup) };
+    } catch (e) {
+      await child.stop();
+      cleanup();
+      throw new Error(`${e instanceof Error ? e.message : String(e)}: ${child.stderrTail()}`);
+    }
+  },
+};
+
+// BENCH_OURS_VARIANTS="name=/path/to/index.ts;other=/path/…" adds a column per patched copy of
+// src/proxy, measured in the same run as the current code (the lead's what-if tool).
+const variants = (process.env.BENCH_OURS_VARIANTS ?? '').split(';').filter((v) => v.includes('=')).map((v) => {
+  const eq = v.indexOf('=');
+  return nodeProxy(`ours[${v.slice(0, eq).trim()}]`, 'ours', false, v.slice(eq + 1).trim());
+});
+
+export const CANDIDATES: Candidate[] = [
+  direct,
+  nodeProxy('ours', 'ours'),
+  nodeProxy('ours+tap', 'ours-tap'),
+  ...variants,
+  nodeProxy('ours:tunnel', 'ours', true),
+  mitmproxy,
+  nodeProxy('mockttp', 'mockttp'),
+];
