@@ -154,6 +154,7 @@ export const CANDIDATES: Candidate[] = [
   direct,
   nodeProxy('ours', 'ours'),
   nodeProxy('ours+tap', 'ours-tap'),
+  nodeProxy('ours+capture', 'ours-capture'),
   ...variants,
   nodeProxy('ours:tunnel', 'ours', true),
   mitmproxy,

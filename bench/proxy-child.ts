@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface ChildConfig {
-  kind: 'ours' | 'ours-tap' | 'mockttp';
+  kind: 'ours' | 'ours-tap' | 'ours-capture' | 'mockttp';
   /** The fake upstream's CA, which every proxy must trust for its upstream connections. */
   upstreamCa: string;
   intercept: string[];
@@ -63,6 +63,21 @@ async function startOurs(withTap: boolean): Promise<{ port: number; caCertPath: 
   return { port: proxy.port, caCertPath: proxy.ca.certPath };
 }
 
+/** The whole product path: proxy → recorder (decode, redact) → sql.js store on disk. */
+async function startCapture(): Promise<{ port: number; caCertPath: string }> {
+  const { CaptureService } = await import('../src/app/capture-service');
+  const service = await CaptureService.start({
+    dataDir: join(work, 'data'),
+    port: 0,
+    intercept: config.intercept,
+    upstreamCaFiles: [config.upstreamCa],
+    map: config.map,
+    // The 100 MB bodies are cut at the default 64 MiB cap while the bytes still flow in full.
+  });
+  stop = () => service.stop();
+  return { port: service.proxy.port, caCertPath: service.proxy.ca.certPath };
+}
+
 async function startMockttp(): Promise<{ port: number; caCertPath: string }> {
   const name = 'mockttp';
   const loaded = (await import(name)) as MockttpModule & { default?: MockttpModule };
@@ -85,7 +100,7 @@ async function startMockttp(): Promise<{ port: number; caCertPath: string }> {
 }
 
 async function main(): Promise<void> {
-  const started = config.kind === 'mockttp' ? await startMockttp() : await startOurs(config.kind === 'ours-tap');
+  const started = config.kind === 'mockttp' ? await startMockttp() : config.kind === 'ours-capture' ? await startCapture() : await startOurs(config.kind === 'ours-tap');
   process.stdout.write(`${JSON.stringify(started)}\n`);
 }
 
