@@ -4,6 +4,9 @@ import { shellEnvironment } from '../proxy';
 import { parse, parsePort, UsageError } from './args';
 import { defaultDataDir } from './data-dir';
 import { readNote } from './running-proxy-file';
+import { formatEnvironment } from '../app/shell-format';
+
+export { formatEnvironment };
 
 export const ENV_USAGE = 'llm-capture env [--data-dir DIR] [--port N]';
 
@@ -17,9 +20,4 @@ export function envCommand(args: string[]): void {
   process.stdout.write(formatEnvironment(shellEnvironment({
     proxyUrl, caCertPath: join(dataDir, 'ca.pem'), caBundlePath: join(dataDir, 'ca-bundle.pem'),
   })));
-}
-
-/** POSIX shell `export` lines, single-quoted so that no value is expanded. */
-export function formatEnvironment(env: Record<string, string>): string {
-  return Object.entries(env).map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'\n`).join('');
 }

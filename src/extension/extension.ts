@@ -1,41 +1,44 @@
-// Composition root inside VS Code: wires the proxy to commands and terminal variables.
-// (The session tree, the conversation view and the store arrive with later issues.)
+// Composition root inside VS Code: creates the parts and wires them together, nothing more.
+// Activation is cheap: nothing touches the store or the CA until capture starts.
 import * as vscode from 'vscode';
-import { startProxy, type RunningProxy } from '../proxy';
+import { needsRestart } from '../app/capture-settings';
+import { ActivityView } from './activity-view';
+import { CaptureController, currentSettings, SETTINGS_SECTION } from './capture-controller';
+import { CaptureData } from './capture-data';
+import { Commands } from './commands';
+import { Logger } from './logger';
+import { SessionsView } from './sessions-view';
+import { StatusBar } from './status-bar';
 
-let proxy: RunningProxy | undefined;
+let controller: CaptureController | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
-  const log = vscode.window.createOutputChannel('LLM Capture', { log: true });
+  const log = new Logger();
+  controller = new CaptureController(context, log);
+  const data = new CaptureData(controller, log);
+  const sessions = new SessionsView(data);
+  const activity = new ActivityView(data);
+  const running = controller;
   context.subscriptions.push(
-    log,
-    vscode.commands.registerCommand('llmCapture.start', async () => {
-      if (proxy) return void vscode.window.showInformationMessage(`LLM Capture is already running on ${proxy.url}.`);
-      try {
-        proxy = await startProxy({
-          dataDir: context.globalStorageUri.fsPath,
-          log: (level, message) => log[level](message),
-        });
-      } catch (e) {
-        log.error(`start failed: ${(e as Error).message}`);
-        return void vscode.window.showErrorMessage(`LLM Capture could not start: ${(e as Error).message}`);
-      }
-      const env = context.environmentVariableCollection;
-      env.persistent = false;
-      env.description = `Sends agents through LLM Capture on ${proxy.url}`;
-      for (const [name, value] of Object.entries(proxy.environment())) env.replace(name, value);
-      vscode.window.showInformationMessage(`LLM Capture is listening on ${proxy.url}. New terminals are proxied; relaunch open ones.`);
-    }),
-    vscode.commands.registerCommand('llmCapture.stop', async () => {
-      context.environmentVariableCollection.clear();
-      await proxy?.close();
-      proxy = undefined;
-      vscode.window.showInformationMessage('LLM Capture stopped. New terminals are no longer proxied.');
+    log, running, data, sessions, activity,
+    new StatusBar(running, data),
+    new Commands(running, data, sessions, activity, log),
+    running.onDidChangeState((state) => void vscode.commands.executeCommand('setContext', 'llmCapture.running', state === 'running')),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(SETTINGS_SECTION) || running.state !== 'running' || !running.settings) return;
+      if (!needsRestart(running.settings, currentSettings())) return;
+      void vscode.window.showInformationMessage('LLM Capture settings changed. Restart capture to apply them?', 'Restart').then(async (choice) => {
+        if (choice !== 'Restart') return;
+        await running.stop();
+        await vscode.commands.executeCommand('llmCapture.start');
+      });
     }),
   );
+  void vscode.commands.executeCommand('setContext', 'llmCapture.running', false);
+  if (currentSettings().autoStart) void vscode.commands.executeCommand('llmCapture.start');
 }
 
 export async function deactivate(): Promise<void> {
-  await proxy?.close();
-  proxy = undefined;
+  await controller?.stop();
+  controller = undefined;
 }

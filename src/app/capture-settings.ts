@@ -1,0 +1,89 @@
+// The extension's settings, as plain data, turned into capture-service options. Pure, so that the
+// mapping and its validation are tested without VS Code.
+import type { CaptureServiceOptions } from './capture-service';
+
+export interface CaptureSettings {
+  /** 0 picks a free port. */
+  port: number;
+  /** Host patterns to decrypt; empty means the built-in list. */
+  interceptHosts: string[];
+  upstreamCaFiles: string[];
+  upstreamProxy: string;
+  retentionDays: number;
+  retentionMb: number;
+  maxBodyMb: number;
+  redactHeaders: string[];
+  redactFields: string[];
+  autoStart: boolean;
+}
+
+export const DEFAULT_SETTINGS: Readonly<CaptureSettings> = {
+  port: 0,
+  interceptHosts: [],
+  upstreamCaFiles: [],
+  upstreamProxy: '',
+  retentionDays: 30,
+  retentionMb: 512,
+  maxBodyMb: 0,
+  redactHeaders: [],
+  redactFields: [],
+  autoStart: false,
+};
+
+/** Reads settings through a getter (VS Code's `WorkspaceConfiguration.get`), falling back to defaults on bad values. */
+export function readSettings(get: (key: string) => unknown): CaptureSettings {
+  const num = (key: keyof CaptureSettings, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const v = get(key);
+    return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : (DEFAULT_SETTINGS[key] as number);
+  };
+  const list = (key: keyof CaptureSettings) => {
+    const v = get(key);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').map((x) => x.trim()).filter((x) => x.length > 0) : [];
+  };
+  const str = (key: keyof CaptureSettings) => {
+    const v = get(key);
+    return typeof v === 'string' ? v.trim() : '';
+  };
+  return {
+    port: Math.floor(num('port', 0, 65535)),
+    interceptHosts: list('interceptHosts'),
+    upstreamCaFiles: list('upstreamCaFiles'),
+    upstreamProxy: str('upstreamProxy'),
+    retentionDays: num('retentionDays', 0),
+    retentionMb: num('retentionMb', 0),
+    maxBodyMb: num('maxBodyMb', 0),
+    redactHeaders: list('redactHeaders'),
+    redactFields: list('redactFields'),
+    autoStart: get('autoStart') === true,
+  };
+}
+
+/** Capture-service options for the settings (0 for a retention limit or the body size means "none"). */
+export function serviceOptions(
+  settings: CaptureSettings,
+  base: Pick<CaptureServiceOptions, 'dataDir' | 'log' | 'auth'>,
+): CaptureServiceOptions {
+  return {
+    ...base,
+    port: settings.port,
+    ...(settings.interceptHosts.length > 0 ? { intercept: settings.interceptHosts } : {}),
+    ...(settings.upstreamCaFiles.length > 0 ? { upstreamCaFiles: settings.upstreamCaFiles } : {}),
+    ...(settings.upstreamProxy ? { upstreamProxy: settings.upstreamProxy } : {}),
+    retention: {
+      ...(settings.retentionDays > 0 ? { maxAgeDays: settings.retentionDays } : {}),
+      ...(settings.retentionMb > 0 ? { maxBytes: Math.round(settings.retentionMb * 1024 * 1024) } : {}),
+    },
+    capture: {
+      ...(settings.maxBodyMb > 0 ? { maxBodyBytes: Math.round(settings.maxBodyMb * 1024 * 1024) } : {}),
+      ...(settings.redactHeaders.length > 0 ? { redactHeaders: settings.redactHeaders } : {}),
+      ...(settings.redactFields.length > 0 ? { redactFields: settings.redactFields } : {}),
+    },
+  };
+}
+
+/** Settings whose change needs a restart of a running capture. */
+export function needsRestart(a: CaptureSettings, b: CaptureSettings): boolean {
+  const { autoStart: _a, ...x } = a;
+  const { autoStart: _b, ...y } = b;
+  return JSON.stringify(x) !== JSON.stringify(y);
+}

@@ -1,0 +1,35 @@
+// Settings → capture-service options, and the shell formatting of the terminal variables.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DEFAULT_SETTINGS, needsRestart, readSettings, serviceOptions } from '../../src/app/capture-settings';
+import { formatEnvironment } from '../../src/app/shell-format';
+
+describe('capture settings', () => {
+  test('bad or missing values fall back to the defaults', () => {
+    const s = readSettings((key) => ({ port: 70000, interceptHosts: ['api.example.com', ' ', 3], retentionDays: -1, autoStart: 'yes' } as Record<string, unknown>)[key]);
+    assert.equal(s.port, DEFAULT_SETTINGS.port);
+    assert.deepEqual(s.interceptHosts, ['api.example.com']);
+    assert.equal(s.retentionDays, DEFAULT_SETTINGS.retentionDays);
+    assert.equal(s.autoStart, false);
+  });
+
+  test('maps to service options; zero means no limit', () => {
+    const s = { ...DEFAULT_SETTINGS, port: 8899, upstreamProxy: 'http://corp:3128', retentionDays: 0, retentionMb: 100, maxBodyMb: 2, redactFields: ['secret'] };
+    const o = serviceOptions(s, { dataDir: '/tmp/x' });
+    assert.equal(o.port, 8899);
+    assert.equal(o.dataDir, '/tmp/x');
+    assert.equal(o.intercept, undefined, 'an empty host list keeps the built-in defaults');
+    assert.equal(o.upstreamProxy, 'http://corp:3128');
+    assert.deepEqual(o.retention, { maxBytes: 100 * 1024 * 1024 });
+    assert.deepEqual(o.capture, { maxBodyBytes: 2 * 1024 * 1024, redactFields: ['secret'] });
+  });
+
+  test('only capture-relevant changes need a restart', () => {
+    assert.equal(needsRestart(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS, autoStart: true }), false);
+    assert.equal(needsRestart(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS, port: 1234 }), true);
+  });
+
+  test('formatEnvironment quotes values for a POSIX shell', () => {
+    assert.equal(formatEnvironment({ A: "it's", B: '$HOME' }), "export A='it'\\''s'\nexport B='$HOME'\n");
+  });
+});
