@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the extension host entry and the CLI with esbuild.
+// Bundles the extension host entry, the CLI and the conversation webview with esbuild.
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
@@ -12,5 +12,16 @@ await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js
 chmodSync('dist/cli.js', 0o755);
 if (existsSync('src/extension/extension.ts')) {
   await build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
+}
+// The conversation webview (webview-ui/): a browser bundle, its styles and the codicon font.
+if (existsSync('webview-ui/src/main.ts')) {
+  mkdirSync('dist/webview', { recursive: true });
+  await build({
+    entryPoints: ['webview-ui/src/main.ts'], outfile: 'dist/webview/main.js', bundle: true, platform: 'browser',
+    format: 'iife', target: 'es2022', sourcemap: true, minify: true, logLevel: 'warning',
+  });
+  copyFileSync('webview-ui/src/style.css', 'dist/webview/style.css');
+  copyFileSync('node_modules/@vscode/codicons/dist/codicon.css', 'dist/webview/codicon.css');
+  copyFileSync('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/webview/codicon.ttf');
 }
 console.log('built dist/');

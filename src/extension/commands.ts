@@ -17,6 +17,7 @@ import type { Logger } from './logger';
 import type { SessionsView } from './sessions-view';
 import { afterStart, newCapturedTerminal, relaunchTerminals } from './terminals';
 import type { ActivityView } from './activity-view';
+import type { ConversationPanels } from './conversation-panel';
 
 export const TRANSCRIPT_SCHEME = 'llm-capture-session';
 
@@ -29,6 +30,7 @@ export class Commands extends Disposable {
     private readonly sessionsView: SessionsView,
     activityView: ActivityView,
     private readonly log: Logger,
+    private readonly conversations: ConversationPanels,
   ) {
     super();
     const command = (id: string, fn: (...args: unknown[]) => unknown) => this.register(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -51,6 +53,7 @@ export class Commands extends Disposable {
     command('llmCapture.importHar', () => this.importHar());
     command('llmCapture.exportSession', (arg) => this.exportSession(arg));
     command('llmCapture.openSession', (arg) => this.openSession(arg));
+    command('llmCapture.openSessionMarkdown', (arg) => this.openSessionMarkdown(arg));
     command('llmCapture.clearData', () => this.clearData());
     command('llmCapture.activity.loadMore', () => activityView.loadMore());
     this.register(vscode.workspace.registerTextDocumentContentProvider(TRANSCRIPT_SCHEME, {
@@ -197,8 +200,21 @@ export class Commands extends Disposable {
     void vscode.window.showInformationMessage(`Exported the session to ${target.fsPath}.`);
   }
 
+  /** The conversation view; a tree node id (a turn, a thread) also scrolls it there. */
   private async openSession(arg: unknown): Promise<void> {
+    const node = typeof arg === 'string' ? this.sessionsView.node(arg) : undefined;
     const id = await this.pickSession(arg, 'Open Session');
+    if (!id) return;
+    this.data.wantHistory();
+    this.conversations.open(id, {
+      ...(node?.threadId ? { threadId: node.threadId } : {}),
+      ...(node?.turnIndex !== undefined ? { turnIndex: node.turnIndex } : {}),
+    });
+  }
+
+  /** The session's Markdown transcript in a read-only editor. */
+  private async openSessionMarkdown(arg: unknown): Promise<void> {
+    const id = await this.pickSession(arg, 'Open Session as Markdown');
     if (!id) return;
     const resolved = this.data.sessions?.assembler.session(id)?.id ?? id;
     const uri = vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${encodeURIComponent(resolved)}.md` });

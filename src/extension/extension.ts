@@ -6,6 +6,7 @@ import { ActivityView } from './activity-view';
 import { CaptureController, currentSettings, SETTINGS_SECTION } from './capture-controller';
 import { CaptureData } from './capture-data';
 import { Commands } from './commands';
+import { ConversationPanels } from './conversation-panel';
 import { Logger } from './logger';
 import { SessionsView } from './sessions-view';
 import { StatusBar } from './status-bar';
@@ -18,11 +19,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const data = new CaptureData(controller, log);
   const sessions = new SessionsView(data);
   const activity = new ActivityView(data);
+  const conversations = new ConversationPanels(context.extensionUri, data, log);
   const running = controller;
   context.subscriptions.push(
-    log, running, data, sessions, activity,
+    log, running, data, sessions, activity, conversations,
     new StatusBar(running, data),
-    new Commands(running, data, sessions, activity, log),
+    new Commands(running, data, sessions, activity, log, conversations),
     running.onDidChangeState((state) => void vscode.commands.executeCommand('setContext', 'llmCapture.running', state === 'running')),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SETTINGS_SECTION) || running.state !== 'running' || !running.settings) return;

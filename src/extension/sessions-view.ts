@@ -54,7 +54,7 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
     item.tooltip = n.tooltip;
     item.iconPath = new vscode.ThemeIcon(n.icon);
     item.contextValue = n.kind;
-    // A click on a turn opens the transcript; sessions and threads only expand (Open Session is inline).
+    // A click on a turn opens the conversation view there; sessions and threads only expand (Open Session is inline).
     if (n.kind === 'turn') item.command = { command: 'llmCapture.openSession', title: 'Open Session', arguments: [n.id] };
     return item;
   }

@@ -1,0 +1,184 @@
+// The conversation webview: one WebviewPanel per session (reused when it is open again), fed the
+// view model of src/shared after the webview says `ready`, refreshed when the live session changes,
+// and restored after a reload by a WebviewPanelSerializer.
+import * as vscode from 'vscode';
+import { conversationHtml } from '../app/conversation-html';
+import {
+  parseWebviewMessage, type ConversationPanelState, type HostToWebview, type WebviewToHost,
+} from '../shared/conversation-protocol';
+import { buildViewModel } from '../shared/conversation-view-model';
+import type { LiveUpdate } from '../app/live-sessions';
+import type { CaptureData } from './capture-data';
+import { Disposable } from './lifecycle';
+import type { Logger } from './logger';
+
+export const CONVERSATION_VIEW_TYPE = 'llmCapture.conversation';
+
+export interface ConversationFocus {
+  threadId?: string;
+  turnIndex?: number;
+}
+
+export class ConversationPanels extends Disposable {
+  private readonly panels = new Map<string, ConversationPanel>();
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly data: CaptureData, private readonly log: Logger) {
+    super();
+    this.register(data.onDidChangeSessions((u) => this.onUpdate(u)));
+    this.register(vscode.window.registerWebviewPanelSerializer(CONVERSATION_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state: unknown) => {
+        const sessionId = typeof state === 'object' && state !== null && typeof (state as ConversationPanelState).sessionId === 'string'
+          ? (state as ConversationPanelState).sessionId : undefined;
+        if (!sessionId) {
+          panel.dispose();
+          return;
+        }
+        this.data.wantHistory();
+        this.adopt(panel, sessionId);
+      },
+    }));
+  }
+
+  /** Shows the session's panel (creating it), scrolled to a thread or turn when given one. */
+  open(sessionId: string, focus: ConversationFocus = {}): void {
+    const id = this.data.sessions?.assembler.session(sessionId)?.id ?? sessionId;
+    const existing = this.panels.get(id);
+    if (existing) {
+      existing.panel.reveal();
+      existing.focus(focus);
+      return;
+    }
+    const title = this.data.sessions?.assembler.session(id)?.summary.title;
+    const panel = vscode.window.createWebviewPanel(CONVERSATION_VIEW_TYPE, panelTitle(title, id), vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
+    this.adopt(panel, id, focus);
+  }
+
+  private adopt(panel: vscode.WebviewPanel, sessionId: string, focus: ConversationFocus = {}): void {
+    panel.webview.options = webviewOptions(this.extensionUri);
+    const p = new ConversationPanel(panel, sessionId, this.extensionUri, this.data, this.log, focus);
+    this.panels.set(sessionId, p);
+    panel.onDidDispose(() => {
+      if (this.panels.get(p.sessionId) === p) this.panels.delete(p.sessionId);
+      p.dispose();
+    });
+  }
+
+  private onUpdate(update: LiveUpdate | undefined): void {
+    for (const [key, p] of [...this.panels]) {
+      if (update && !update.changed.includes(p.sessionId) && !update.retired.includes(p.sessionId) && !p.missing) continue;
+      // A session merged into another one: follow it under its new id.
+      const now = this.data.sessions?.assembler.session(p.sessionId)?.id;
+      if (now && now !== p.sessionId) {
+        this.panels.delete(key);
+        p.sessionId = now;
+        if (!this.panels.has(now)) this.panels.set(now, p);
+      }
+      p.refresh();
+    }
+  }
+
+  override dispose(): void {
+    for (const p of this.panels.values()) p.panel.dispose();
+    this.panels.clear();
+    super.dispose();
+  }
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+  return {
+    enableScripts: true,
+    enableFindWidget: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')],
+  };
+}
+
+function panelTitle(title: string | undefined, id: string): string {
+  const t = (title || id).replace(/\s+/g, ' ').trim();
+  return t.length > 40 ? `${t.slice(0, 39)}…` : t;
+}
+
+class ConversationPanel extends Disposable {
+  private ready = false;
+  private pendingFocus: ConversationFocus;
+  /** The session was not loaded when last asked for (history still loading, or gone). */
+  missing = false;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    public sessionId: string,
+    extensionUri: vscode.Uri,
+    private readonly data: CaptureData,
+    private readonly log: Logger,
+    focus: ConversationFocus,
+  ) {
+    super();
+    this.pendingFocus = focus;
+    const web = panel.webview;
+    const asset = (name: string) => web.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name)).toString();
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'llm-capture.svg');
+    this.register(web.onDidReceiveMessage((m: unknown) => this.onMessage(parseWebviewMessage(m))));
+    web.html = conversationHtml({
+      cspSource: web.cspSource, scriptUri: asset('main.js'), styleUri: asset('style.css'), codiconUri: asset('codicon.css'),
+    });
+  }
+
+  focus(focus: ConversationFocus): void {
+    if (!this.ready) {
+      this.pendingFocus = focus;
+      return;
+    }
+    if (focus.threadId) this.post({ type: 'showThread', threadId: focus.threadId, ...(focus.turnIndex !== undefined ? { turnIndex: focus.turnIndex } : {}) });
+  }
+
+  /** Sends the session again (after a change), if the webview is listening. */
+  refresh(): void {
+    if (!this.ready) return;
+    const detail = this.data.sessions?.assembler.session(this.sessionId);
+    if (!detail) {
+      this.missing = true;
+      return;
+    }
+    const wasMissing = this.missing;
+    this.missing = false;
+    this.panel.title = panelTitle(detail.summary.title, detail.id);
+    this.post(wasMissing ? { type: 'session', model: buildViewModel(detail) } : { type: 'sessionUpdated', model: buildViewModel(detail) });
+  }
+
+  private sendSession(): void {
+    const detail = this.data.sessions?.assembler.session(this.sessionId);
+    if (!detail) {
+      this.missing = true;
+      this.post({ type: 'sessionMissing', sessionId: this.sessionId });
+      return;
+    }
+    this.missing = false;
+    this.panel.title = panelTitle(detail.summary.title, detail.id);
+    const focus = this.pendingFocus;
+    this.pendingFocus = {};
+    this.post({ type: 'session', model: buildViewModel(detail), ...(focus.threadId ? { focus } : {}) });
+  }
+
+  private onMessage(m: WebviewToHost | undefined): void {
+    if (!m) return;
+    switch (m.type) {
+      case 'ready':
+        // Also after the webview was hidden and shown again (its page is rebuilt).
+        this.ready = true;
+        this.sendSession();
+        break;
+      case 'openThread':
+        this.post({ type: 'showThread', threadId: m.threadId });
+        break;
+      case 'copy':
+        void vscode.env.clipboard.writeText(m.text).then(() => vscode.window.setStatusBarMessage('Copied', 1500));
+        break;
+      case 'requestRaw':
+        this.post({ type: 'raw', callId: m.callId, error: 'Raw calls are not shown in this view yet; use Export HAR.' });
+        break;
+    }
+  }
+
+  private post(message: HostToWebview): void {
+    void this.panel.webview.postMessage(message).then(undefined, (e: Error) => this.log.warn(`conversation view: ${e.message}`));
+  }
+}

@@ -1,0 +1,38 @@
+// The messages between the extension host and the conversation webview. Shared by both sides,
+// so no `vscode` and no DOM here. The webview posts `ready` once its script runs; the host sends
+// nothing before that (messages posted earlier would be lost), then `session`, then updates.
+import type { ConversationViewModel } from './conversation-view-model';
+
+/** The state VS Code keeps for a panel (restored by the serializer after a reload). */
+export interface ConversationPanelState {
+  sessionId: string;
+}
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'openThread'; threadId: string }
+  | { type: 'copy'; text: string }
+  | { type: 'requestRaw'; callId: string };
+
+export type HostToWebview =
+  | { type: 'session'; model: ConversationViewModel; focus?: { threadId?: string; turnIndex?: number } }
+  | { type: 'sessionUpdated'; model: ConversationViewModel }
+  | { type: 'sessionMissing'; sessionId: string }
+  | { type: 'showThread'; threadId: string; turnIndex?: number }
+  | { type: 'raw'; callId: string; text?: string; error?: string };
+
+const WEBVIEW_TYPES = new Set(['ready', 'openThread', 'copy', 'requestRaw']);
+
+/** Validates a message from the webview (it is untrusted input as far as the host is concerned). */
+export function parseWebviewMessage(value: unknown): WebviewToHost | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const m = value as Record<string, unknown>;
+  if (typeof m.type !== 'string' || !WEBVIEW_TYPES.has(m.type)) return undefined;
+  switch (m.type) {
+    case 'ready': return { type: 'ready' };
+    case 'openThread': return typeof m.threadId === 'string' ? { type: 'openThread', threadId: m.threadId } : undefined;
+    case 'copy': return typeof m.text === 'string' ? { type: 'copy', text: m.text } : undefined;
+    case 'requestRaw': return typeof m.callId === 'string' ? { type: 'requestRaw', callId: m.callId } : undefined;
+    default: return undefined;
+  }
+}

@@ -1,0 +1,120 @@
+// The conversation view model built from an assembled session, tool-call summaries, search, and
+// the webview's HTML shell and message parsing.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { conversationHtml } from '../../src/app/conversation-html';
+import { assemble } from '../../src/conversation/assembler';
+import { parseWebviewMessage } from '../../src/shared/conversation-protocol';
+import { filterTurns } from '../../src/shared/conversation-search';
+import { buildViewModel, formatLatency, toolSummary } from '../../src/shared/conversation-view-model';
+import { Clock, FullHistoryConversation, llmCall, text, thinking, toolResult, toolUse, usage } from '../support/llm-call-builder';
+
+const SESSION = 'webview-session';
+
+function detail() {
+  const clock = new Clock();
+  const main = new FullHistoryConversation({ sessionId: SESSION, system: 'Main system prompt', clock, model: 'claude-opus-4-6', tools: ['Agent', 'Bash'] });
+  const sub = new FullHistoryConversation({ sessionId: SESSION, system: 'Subagent system prompt', clock, model: 'claude-opus-4-6' });
+  main.say('<system-reminder>be brief</system-reminder>', 'Show me the code block.');
+  const c1 = main.request([thinking('Let me delegate.'), toolUse('toolu_1', 'Agent', { description: 'find it', prompt: 'Find the snippet.' })], { usage: usage(100, 20, 900, 0) });
+  sub.say('Find the snippet.');
+  const s1 = sub.request([text('Found: <img src=x onerror=alert(1)>')]);
+  main.results(toolResult('toolu_1', 'Found it'));
+  const c2 = main.request([toolUse('toolu_2', 'Bash', { command: 'cat x.ts' })]);
+  main.results(toolResult('toolu_2', 'permission denied', true));
+  const c3 = main.request([text('Here it is.')]);
+  const title = llmCall({ side: 'title', identity: { sessionId: SESSION }, startedAt: clock.next(), output: [text('{"title":"Show the snippet"}')], usage: usage(10, 2), model: 'claude-haiku-4-5' });
+  return assemble([c1, s1, c2, c3, title]).session(SESSION)!;
+}
+
+describe('conversation view model', () => {
+  test('threads, turns and blocks', () => {
+    const vm = buildViewModel(detail());
+    assert.equal(vm.sessionId, SESSION);
+    assert.equal(vm.title, 'Show the snippet');
+    const main = vm.threads.find((t) => t.kind === 'main')!;
+    assert.equal(main.systemPrompt, 'Main system prompt');
+    assert.deepEqual(main.tools, ['Agent', 'Bash']);
+    assert.equal(main.turns.length, 1);
+    const turn = main.turns[0]!;
+    assert.equal(turn.prompt, 'Show me the code block.');
+    assert.match(turn.stats, /in · .* out · \d+% cached · .* · [\d.]+ (ms|s)/);
+    const kinds = turn.blocks.map((b) => b.kind);
+    assert.ok(kinds.includes('scaffolding'), kinds.join());
+    assert.ok(kinds.includes('thinking'));
+    const tools = turn.blocks.filter((b) => b.kind === 'tool');
+    assert.equal(tools.length, 2, 'paired results are not repeated as blocks');
+    const agent = tools[0]!;
+    assert.equal(agent.kind === 'tool' && agent.name, 'Agent');
+    assert.equal(agent.kind === 'tool' && agent.summary, 'find it');
+    assert.equal(agent.kind === 'tool' && agent.output, 'Found it');
+    assert.equal(agent.kind === 'tool' && agent.arguments, JSON.stringify({ description: 'find it', prompt: 'Find the snippet.' }, null, 2));
+    const sub = vm.threads.find((t) => t.kind === 'subagent')!;
+    assert.equal(agent.kind === 'tool' && agent.subagentThreadId, sub.id);
+    const bash = tools[1]!;
+    assert.ok(bash.kind === 'tool' && bash.isError && bash.output === 'permission denied');
+    assert.equal(bash.kind === 'tool' && bash.summary, 'cat x.ts');
+    assert.ok(turn.blocks.some((b) => b.kind === 'text' && b.role === 'assistant' && b.text === 'Here it is.'));
+    assert.doesNotThrow(() => JSON.parse(JSON.stringify(vm)));
+  });
+
+  test('search filters turns by any of their text', () => {
+    const main = buildViewModel(detail()).threads.find((t) => t.kind === 'main')!;
+    assert.equal(filterTurns(main.turns, '').length, 1);
+    assert.equal(filterTurns(main.turns, 'PERMISSION denied').length, 1);
+    assert.equal(filterTurns(main.turns, 'be brief').length, 1);
+    assert.equal(filterTurns(main.turns, 'nowhere to be found').length, 0);
+  });
+
+  test('a 500-turn session builds quickly', () => {
+    const clock = new Clock();
+    const conv = new FullHistoryConversation({ sessionId: 'long', system: 'S', clock });
+    const calls = [];
+    for (let i = 0; i < 500; i++) {
+      conv.say(`prompt ${i}`);
+      calls.push(conv.request([text(`answer ${i}`)], { usage: usage(10, 5) }));
+    }
+    const d = assemble(calls).session('long')!;
+    const started = performance.now();
+    const vm = buildViewModel(d);
+    assert.equal(vm.threads[0]!.turns.length, 500);
+    assert.ok(performance.now() - started < 1000);
+  });
+});
+
+describe('tool call summaries', () => {
+  test('the most telling argument, on one line', () => {
+    assert.equal(toolSummary('Bash', JSON.stringify({ command: 'ls -la\n  && pwd', description: 'list' })), 'ls -la && pwd');
+    assert.equal(toolSummary('Read', JSON.stringify({ file_path: '/a/b.ts', limit: 10 })), '/a/b.ts');
+    assert.equal(toolSummary('shell', JSON.stringify({ command: ['bash', '-lc', 'echo hi'] })), 'bash -lc echo hi');
+    assert.equal(toolSummary('TodoWrite', JSON.stringify({ todos: [{}, {}] })), '2 items');
+    assert.equal(toolSummary('apply_patch', '*** Begin Patch\n*** Update File: a.ts'), '*** Begin Patch *** Update File: a.ts');
+    assert.equal(toolSummary('x', JSON.stringify({ n: 1 })), '{"n":1}');
+    assert.equal(toolSummary('x', undefined), '');
+    assert.equal(toolSummary('Bash', JSON.stringify({ command: 'y'.repeat(300) })).length, 100);
+  });
+
+  test('latency formats', () => {
+    assert.equal(formatLatency(250), '250 ms');
+    assert.equal(formatLatency(2500), '2.5 s');
+    assert.equal(formatLatency(125_000), '2m 5s');
+  });
+});
+
+describe('webview shell and protocol', () => {
+  test('strict CSP with a nonce; the script carries it', () => {
+    const html = conversationHtml({ cspSource: 'vscode-webview://abc', scriptUri: 'https://file/main.js', styleUri: 'https://file/style.css', codiconUri: 'https://file/codicon.css', nonce: 'N0nce' });
+    assert.match(html, /default-src 'none'; script-src 'nonce-N0nce'; style-src vscode-webview:\/\/abc 'unsafe-inline'; font-src vscode-webview:\/\/abc; img-src vscode-webview:\/\/abc https: data:/);
+    assert.match(html, /<script nonce="N0nce" src="https:\/\/file\/main.js"><\/script>/);
+    assert.equal((html.match(/<script/g) ?? []).length, 1);
+  });
+
+  test('messages from the webview are validated', () => {
+    assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
+    assert.deepEqual(parseWebviewMessage({ type: 'copy', text: 'x', extra: 1 }), { type: 'copy', text: 'x' });
+    assert.equal(parseWebviewMessage({ type: 'copy', text: 1 }), undefined);
+    assert.equal(parseWebviewMessage({ type: 'evil' }), undefined);
+    assert.equal(parseWebviewMessage(null), undefined);
+    assert.deepEqual(parseWebviewMessage({ type: 'openThread', threadId: 't' }), { type: 'openThread', threadId: 't' });
+  });
+});

@@ -1,0 +1,306 @@
+// The conversation webview: a session's threads, turn by turn, with the system prompt and the
+// tool definitions in their own tabs. Talks to src/extension/conversation-panel.ts over the
+// protocol in src/shared/conversation-protocol.ts (it says `ready` first; the host answers).
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
+import '@vscode-elements/elements/dist/vscode-tabs/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { ConversationPanelState, HostToWebview, WebviewToHost } from '../../src/shared/conversation-protocol';
+import { filterTurns } from '../../src/shared/conversation-search';
+import type { ConversationViewModel, ViewBlock, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
+import { el, highlight, markdown, pre } from './dom';
+
+interface VsCodeApi {
+  postMessage(message: WebviewToHost): void;
+  getState(): ConversationPanelState | undefined;
+  setState(state: ConversationPanelState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+/** Turns rendered at once; more as the end of the list scrolls into view. */
+const PAGE = 30;
+
+let model: ConversationViewModel | undefined;
+let threadId = '';
+let query = '';
+let rendered = 0;
+let visible: ViewTurn[] = [];
+
+const root = document.getElementById('root')!;
+const title = el('h1', { class: 'title' });
+const stats = el('div', { class: 'stats' });
+const threadSelect = el('select', { class: 'thread-select', 'aria-label': 'Thread' });
+const search = el('vscode-textfield', { placeholder: 'Search this thread', class: 'search' }) as HTMLElement & { value: string };
+const matchInfo = el('span', { class: 'match-info' });
+const turnsBox = el('div', { class: 'turns' });
+const sentinel = el('div', { class: 'sentinel' });
+const systemBox = el('div', { class: 'system' });
+const toolsBox = el('div', { class: 'tools' });
+const tabs = el('vscode-tabs', { panel: true },
+  el('vscode-tab-header', { slot: 'header' }, 'Conversation'),
+  el('vscode-tab-panel', {}, turnsBox, sentinel),
+  el('vscode-tab-header', { slot: 'header' }, 'System prompt'),
+  el('vscode-tab-panel', {}, systemBox),
+  el('vscode-tab-header', { slot: 'header' }, 'Tools'),
+  el('vscode-tab-panel', {}, toolsBox),
+);
+root.append(
+  el('header', {}, title, stats, el('div', { class: 'controls' }, threadSelect, search, matchInfo)),
+  tabs,
+);
+
+threadSelect.addEventListener('change', () => showThread(threadSelect.value));
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
+search.addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => {
+    query = (search.value ?? '').trim();
+    renderThread(false);
+  }, 150);
+});
+
+// More turns when the end of the list comes near. An IntersectionObserver does not see through
+// the tab panel's shadow DOM reliably, so the scroll position is checked directly (once a frame).
+let checkQueued = false;
+function checkMore(): void {
+  if (checkQueued) return;
+  checkQueued = true;
+  requestAnimationFrame(() => {
+    checkQueued = false;
+    // A hidden tab panel has no layout (its rectangle is all zeros): nothing to load then.
+    if (rendered < visible.length && sentinel.offsetParent !== null && sentinel.getBoundingClientRect().top < window.innerHeight + 800) {
+      renderMore();
+      checkMore();
+    }
+  });
+}
+window.addEventListener('scroll', checkMore, { passive: true });
+window.addEventListener('resize', checkMore);
+tabs.addEventListener('vsc-tabs-select', checkMore);
+
+window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
+  const m = event.data;
+  switch (m.type) {
+    case 'session':
+      setModel(m.model, m.focus?.threadId);
+      if (m.focus?.turnIndex !== undefined) focusTurn(m.focus.turnIndex);
+      break;
+    case 'sessionUpdated':
+      setModel(m.model, undefined, true);
+      break;
+    case 'sessionMissing':
+      turnsBox.replaceChildren(el('p', { class: 'empty' }, `Session ${m.sessionId} is not loaded in this window. Start capture, or show the Sessions view to load earlier captures.`));
+      vscode.setState({ sessionId: m.sessionId });
+      break;
+    case 'showThread':
+      showThread(m.threadId);
+      if (m.turnIndex !== undefined) focusTurn(m.turnIndex);
+      break;
+    case 'raw':
+      break;
+  }
+});
+
+function setModel(next: ConversationViewModel, focusThread?: string, keepPlace = false): void {
+  model = next;
+  vscode.setState({ sessionId: next.sessionId });
+  title.textContent = next.title;
+  stats.textContent = `${next.client} · ${next.stats}`;
+  threadSelect.replaceChildren(...next.threads.map((t) => el('option', { value: t.id }, `${t.label} (${t.turns.length})`)));
+  const wanted = focusThread ?? threadId;
+  threadId = next.threads.some((t) => t.id === wanted) ? wanted : next.threads[0]?.id ?? '';
+  threadSelect.value = threadId;
+  renderThread(keepPlace);
+}
+
+function currentThread(): ViewThread | undefined {
+  return model?.threads.find((t) => t.id === threadId);
+}
+
+function showThread(id: string): void {
+  if (!model?.threads.some((t) => t.id === id)) return;
+  threadId = id;
+  threadSelect.value = id;
+  renderThread(false);
+  window.scrollTo(0, 0);
+}
+
+/** The thread whose turns are on screen, to tell a live update from a switch. */
+let renderedThreadId = '';
+
+function renderThread(keepPlace: boolean): void {
+  const thread = currentThread();
+  if (keepPlace && thread && thread.id === renderedThreadId && query === '' && visible.length > 0 && thread.turns.length >= visible.length) {
+    updateTurns(thread);
+    return;
+  }
+  renderedThreadId = thread?.id ?? '';
+  const scroll = window.scrollY;
+  const keep = keepPlace ? rendered : 0;
+  visible = thread ? filterTurns(thread.turns, query) : [];
+  rendered = 0;
+  turnsBox.replaceChildren();
+  matchInfo.textContent = query === '' ? '' : `${visible.length} matching turn${visible.length === 1 ? '' : 's'}`;
+  if (thread && visible.length === 0) turnsBox.append(el('p', { class: 'empty' }, query === '' ? 'No turns yet.' : 'No turn matches the search.'));
+  renderMore(Math.max(keep, PAGE));
+  renderSystem(thread);
+  renderTools(thread);
+  if (keepPlace) window.scrollTo(0, scroll);
+}
+
+/**
+ * A live update of the thread on screen: only the turns that changed are redrawn (so what the
+ * user unfolded elsewhere stays as it was), and new turns come in through the usual paging.
+ */
+function updateTurns(thread: ViewThread): void {
+  const before = visible;
+  visible = [...thread.turns];
+  for (let i = 0; i < rendered; i++) {
+    const next = visible[i]!;
+    if (JSON.stringify(before[i]) === JSON.stringify(next)) continue;
+    const node = document.getElementById(`turn-${next.index}`);
+    if (node) node.replaceWith(renderTurn(next));
+  }
+  sentinel.textContent = rendered < visible.length ? `Loading more turns (${rendered} of ${visible.length})…` : '';
+  renderSystem(thread);
+  renderTools(thread);
+  checkMore();
+}
+
+function renderMore(count = PAGE): void {
+  const end = Math.min(visible.length, rendered + count);
+  const frag = document.createDocumentFragment();
+  for (; rendered < end; rendered++) frag.append(renderTurn(visible[rendered]!));
+  turnsBox.append(frag);
+  sentinel.textContent = rendered < visible.length ? `Loading more turns (${rendered} of ${visible.length})…` : '';
+  checkMore();
+}
+
+function focusTurn(index: number): void {
+  const pos = visible.findIndex((t) => t.index === index);
+  if (pos < 0) return;
+  if (pos >= rendered) renderMore(pos - rendered + 1);
+  const node = document.getElementById(`turn-${index}`);
+  node?.scrollIntoView({ block: 'start' });
+  node?.classList.add('focused');
+}
+
+function copyButton(text: () => string): HTMLElement {
+  const b = el('button', { class: 'icon-button', title: 'Copy', 'aria-label': 'Copy' }, el('span', { class: 'codicon codicon-copy' }));
+  b.addEventListener('click', (e) => {
+    e.stopPropagation();
+    vscode.postMessage({ type: 'copy', text: text() });
+  });
+  return b;
+}
+
+function collapsible(heading: string, body: () => Node[], open = false, description = ''): HTMLElement {
+  const c = el('vscode-collapsible', { heading, description: description || undefined, open }) as HTMLElement & { open: boolean };
+  // Bodies are built when first opened: most folded blocks of a long session are never looked at.
+  let built = false;
+  const build = () => {
+    if (built) return;
+    built = true;
+    c.append(...body());
+    // A search opens the folded blocks it found something in.
+    if (query !== '' && highlight(c, query) > 0) c.open = true;
+  };
+  if (open || query !== '') build();
+  else c.addEventListener('vsc-collapsible-toggle', build);
+  return c;
+}
+
+function renderTurn(turn: ViewTurn): HTMLElement {
+  const head = el('div', { class: 'turn-head' },
+    el('span', { class: 'turn-title' }, `Turn ${turn.index + 1}`),
+    el('span', { class: 'turn-time' }, new Date(turn.startedAt).toLocaleString()),
+    el('span', { class: 'turn-stats' }, turn.stats),
+  );
+  const box = el('section', { class: 'turn', id: `turn-${turn.index}` }, head);
+  if (turn.prompt !== '') {
+    box.append(el('div', { class: 'block user' },
+      el('div', { class: 'block-head' }, el('span', { class: 'role' }, 'User'), copyButton(() => turn.prompt)),
+      pre(turn.prompt, 'prompt')));
+  }
+  if (query !== '') highlight(box, query);
+  // Blocks highlight themselves (folded ones when their body is built).
+  for (const b of turn.blocks) {
+    const node = renderBlock(b);
+    if (query !== '' && (b.kind === 'text' || b.kind === 'marker')) highlight(node, query);
+    box.append(node);
+  }
+  return box;
+}
+
+function renderBlock(b: ViewBlock): HTMLElement {
+  switch (b.kind) {
+    case 'text': {
+      const role = b.role === 'assistant' ? 'Assistant' : b.role === 'user' ? 'User' : b.role === 'system' ? 'System' : 'Tool';
+      const body = b.role === 'assistant' ? markdown(b.text) : pre(b.text, 'prompt');
+      return el('div', { class: `block ${b.role}` },
+        el('div', { class: 'block-head' }, el('span', { class: 'role' }, role),
+          b.alternative ? el('vscode-badge', {}, 'alternative answer') : undefined, copyButton(() => b.text)),
+        body);
+    }
+    case 'thinking':
+      return el('div', { class: 'block thinking' },
+        collapsible(b.redacted ? 'Thinking (encrypted or redacted)' : 'Thinking', () => [el('div', { class: 'block-head' }, copyButton(() => b.text)), pre(b.text, 'thinking-text')]));
+    case 'tool': {
+      const c = collapsible(b.name, () => {
+        const parts: Node[] = [];
+        if (b.arguments !== undefined) {
+          parts.push(el('div', { class: 'block-head' }, el('span', { class: 'label' }, 'Arguments'), copyButton(() => b.arguments ?? '')), pre(b.arguments, 'json'));
+        }
+        if (b.output !== undefined) {
+          parts.push(el('div', { class: 'block-head' }, el('span', { class: b.isError ? 'label error' : 'label' }, b.isError ? 'Result (error)' : 'Result'), copyButton(() => b.output ?? '')), pre(b.output, b.isError ? 'output error' : 'output'));
+        } else {
+          parts.push(el('p', { class: 'muted' }, 'No result captured.'));
+        }
+        return parts;
+      }, false, b.summary);
+      if (b.isError) c.append(el('vscode-badge', { class: 'error-badge', slot: 'decorations' }, 'error'));
+      const box = el('div', { class: b.isError ? 'block tool error' : 'block tool' }, c);
+      const extras = el('div', { class: 'tool-extras' });
+      if (b.subagentThreadId) {
+        const id = b.subagentThreadId;
+        const open = el('button', { class: 'link-button' }, el('span', { class: 'codicon codicon-type-hierarchy-sub' }), ' Open subagent thread');
+        open.addEventListener('click', () => vscode.postMessage({ type: 'openThread', threadId: id }));
+        extras.append(open);
+      }
+      if (extras.childElementCount > 0) box.append(extras);
+      return box;
+    }
+    case 'scaffolding':
+      return el('div', { class: 'block scaffolding' },
+        collapsible(`Context injected by the client (${b.items.length})`, () => b.items.flatMap((i) => [
+          el('div', { class: 'block-head' }, el('span', { class: 'label' }, i.label), copyButton(() => i.text)), pre(i.text, 'output'),
+        ])));
+    case 'marker':
+      return el('div', { class: 'block marker' }, b.text);
+  }
+}
+
+function renderSystem(thread: ViewThread | undefined): void {
+  if (!thread?.systemPrompt) {
+    systemBox.replaceChildren(el('p', { class: 'empty' }, 'No system prompt captured for this thread.'));
+    return;
+  }
+  const text = thread.systemPrompt;
+  systemBox.replaceChildren(el('div', { class: 'block-head' }, el('span', { class: 'label' }, `${text.length.toLocaleString()} characters`), copyButton(() => text)), pre(text, 'prompt'));
+}
+
+function renderTools(thread: ViewThread | undefined): void {
+  if (!thread || thread.tools.length === 0) {
+    toolsBox.replaceChildren(el('p', { class: 'empty' }, 'No tool definitions captured for this thread.'));
+    return;
+  }
+  toolsBox.replaceChildren(
+    el('div', { class: 'block-head' }, el('span', { class: 'label' }, `${thread.tools.length} tools`), copyButton(() => thread.tools.join('\n'))),
+    el('ul', { class: 'tool-list' }, ...thread.tools.map((t) => el('li', {}, t))),
+  );
+}
+
+vscode.postMessage({ type: 'ready' });
