@@ -6,24 +6,15 @@ import {
 import { mergeUsage, readAnthropicStream } from './anthropic-stream';
 import type { DissectInput, Dissector } from './dissector';
 import {
-  bodyProblems, bodyText, errorDetail, exchangeProblems, httpErrorMessage, isEventStream, newCall,
-  noteUnknownFields, readJsonObject,
-  responseTextToDissect,
+  bodyText, errorDetail, httpErrorMessage, noteUnknownFields, readJsonObject, responseTextToDissect, beginHttpCall,
 } from './exchange-reader';
 import { asArray, asNumber, asString, type JsonRecord } from './json-value';
 import type { LlmCall } from './llm-call';
 import { readSseEvents } from './stream-events';
 
 export const dissectAnthropicMessages: Dissector = (input, match) => {
-  const { exchange } = input;
-  const streamed = isEventStream(exchange) || (input.sseEvents?.length ?? 0) > 0;
-  const call = newCall(exchange, 'anthropic-messages', match.provider, streamed ? 'sse' : 'http');
-  call.errors.push(...exchangeProblems(exchange), ...bodyProblems('request', exchange.requestBody));
-
-  const parsed = readJsonObject(bodyText(exchange.requestBody), 'request body');
-  const request = parsed.ok ? parsed.value : undefined;
+  const { call, request, streamed } = beginHttpCall(input, 'anthropic-messages', match.provider);
   if (request) readRequest(call, request);
-  else if (!parsed.ok) call.errors.push(parsed.error);
 
   const countTokens = match.path.endsWith('/count_tokens');
   if (streamed) readStreamedResponse(call, input);

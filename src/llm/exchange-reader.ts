@@ -2,6 +2,7 @@
 // sentence for `LlmCall.errors` instead of an exception.
 import type { ExchangeRecord, StoredBody } from '../capture/records';
 import { isRecord, parseJson, preview, type JsonRecord } from './json-value';
+import type { DissectInput } from './dissector';
 import type { ApiKind, LlmCall, Provider, Transport } from './llm-call';
 
 /** Case-insensitive header access over the stored [name, value] pairs. */
@@ -100,6 +101,20 @@ export function exchangeProblems(exchange: ExchangeRecord): string[] {
  * An HTTP error status with the provider's error message when the body carries one. All four APIs
  * put it in `error.message` (Anthropic and OpenAI also `error.type`, Gemini `error.status`).
  */
+/**
+ * The start every HTTP dissector shares: the call (SSE when the answer streams), the exchange's
+ * and the request body's problems recorded, and the request parsed when it is a JSON object.
+ */
+export function beginHttpCall(input: DissectInput, api: ApiKind, provider: Provider): { call: LlmCall; request?: JsonRecord; streamed: boolean } {
+  const { exchange } = input;
+  const streamed = isEventStream(exchange) || (input.sseEvents?.length ?? 0) > 0;
+  const call = newCall(exchange, api, provider, streamed ? 'sse' : 'http');
+  call.errors.push(...exchangeProblems(exchange), ...bodyProblems('request', exchange.requestBody));
+  const parsed = readJsonObject(bodyText(exchange.requestBody), 'request body');
+  if (!parsed.ok) call.errors.push(parsed.error);
+  return { call, streamed, ...(parsed.ok ? { request: parsed.value } : {}) };
+}
+
 /**
  * The text of a non-streamed response, once its problems are on the call: body problems, an
  * HTTP error status, or an empty body. Undefined when there is nothing to dissect.

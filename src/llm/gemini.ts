@@ -3,9 +3,7 @@
 // Every streamed chunk is a whole GenerateContentResponse whose parts continue the previous ones.
 import type { DissectInput, Dissector } from './dissector';
 import {
-  bodyProblems, bodyText, errorDetail, exchangeProblems, httpErrorMessage, isEventStream, newCall,
-  noteUnknownFields, readJsonObject,
-  responseTextToDissect,
+  bodyText, errorDetail, httpErrorMessage, noteUnknownFields, responseTextToDissect, beginHttpCall,
 } from './exchange-reader';
 import { asArray, asNumber, asRecord, asString, isRecord, parseJson, recordsOf, type JsonRecord } from './json-value';
 import type { ContentBlock, LlmCall, Usage } from './llm-call';
@@ -20,17 +18,10 @@ function geminiUrlParts(path: string): { model?: string; method?: string } {
 }
 
 export const dissectGemini: Dissector = (input, match) => {
-  const { exchange } = input;
-  const streamed = isEventStream(exchange) || (input.sseEvents?.length ?? 0) > 0;
-  const call = newCall(exchange, 'gemini', match.provider, streamed ? 'sse' : 'http');
-  call.errors.push(...exchangeProblems(exchange), ...bodyProblems('request', exchange.requestBody));
+  const { call, request, streamed } = beginHttpCall(input, 'gemini', match.provider);
   const { model, method } = geminiUrlParts(match.path);
   if (model !== undefined) call.model = model;
-
-  const parsed = readJsonObject(bodyText(exchange.requestBody), 'request body');
-  const request = parsed.ok ? parsed.value : undefined;
   if (request) readRequest(call, request, method === 'countTokens');
-  else if (!parsed.ok) call.errors.push(parsed.error);
 
   const chunks = streamed ? streamChunks(call, input) : jsonChunks(call, input);
   if (method === 'countTokens') readCount(call, chunks[0]);

@@ -4,9 +4,7 @@
 import { toolCall } from './content-blocks';
 import type { DissectInput, Dissector } from './dissector';
 import {
-  bodyProblems, bodyText, errorDetail, exchangeProblems, httpErrorMessage, isEventStream, newCall, noteUnknown,
-  noteUnknownFields, readJsonObject,
-  responseTextToDissect,
+  bodyText, errorDetail, httpErrorMessage, noteUnknown, noteUnknownFields, readJsonObject, responseTextToDissect, beginHttpCall,
 } from './exchange-reader';
 import { asArray, asNumber, asRecord, asString, recordsOf, type JsonRecord } from './json-value';
 import type { ContentBlock, LlmCall } from './llm-call';
@@ -16,15 +14,8 @@ import {
 import { readSseEvents, type StreamEvent } from './stream-events';
 
 export const dissectOpenAiChatCompletions: Dissector = (input, match) => {
-  const { exchange } = input;
-  const streamed = isEventStream(exchange) || (input.sseEvents?.length ?? 0) > 0;
-  const call = newCall(exchange, 'openai-chat-completions', match.provider, streamed ? 'sse' : 'http');
-  call.errors.push(...exchangeProblems(exchange), ...bodyProblems('request', exchange.requestBody));
-
-  const parsed = readJsonObject(bodyText(exchange.requestBody), 'request body');
-  const request = parsed.ok ? parsed.value : undefined;
+  const { call, request, streamed } = beginHttpCall(input, 'openai-chat-completions', match.provider);
   if (request) readRequest(call, request);
-  else if (!parsed.ok) call.errors.push(parsed.error);
 
   if (streamed) readStream(call, input);
   else readJsonResponse(call, input);

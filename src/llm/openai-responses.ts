@@ -2,7 +2,7 @@
 // streamed as SSE or answered with one JSON response object.
 import type { Dissector } from './dissector';
 import {
-  bodyProblems, bodyText, exchangeProblems, httpErrorMessage, isEventStream, newCall, noteUnknownFields, readJsonObject,
+  bodyProblems, bodyText, httpErrorMessage, noteUnknownFields, readJsonObject, beginHttpCall,
 } from './exchange-reader';
 import { asArray, asId, asString, type JsonRecord } from './json-value';
 import type { LlmCall } from './llm-call';
@@ -29,14 +29,8 @@ export function readResponsesRequest(call: LlmCall, body: JsonRecord): void {
 
 export const dissectOpenAiResponses: Dissector = (input, match) => {
   const { exchange } = input;
-  const streamed = isEventStream(exchange) || (input.sseEvents?.length ?? 0) > 0;
-  const call = newCall(exchange, 'openai-responses', match.provider, streamed ? 'sse' : 'http');
-  call.errors.push(...exchangeProblems(exchange), ...bodyProblems('request', exchange.requestBody));
-
-  const parsed = readJsonObject(bodyText(exchange.requestBody), 'request body');
-  const request = parsed.ok ? parsed.value : undefined;
+  const { call, request, streamed } = beginHttpCall(input, 'openai-responses', match.provider);
   if (request) readResponsesRequest(call, request);
-  else if (!parsed.ok) call.errors.push(parsed.error);
 
   const text = bodyText(exchange.responseBody);
   const http = httpErrorMessage(exchange.statusCode, text);
