@@ -6,7 +6,8 @@ import {
 import { mergeUsage, readAnthropicStream } from './anthropic-stream';
 import type { DissectInput, Dissector } from './dissector';
 import {
-  bodyText, errorDetail, httpErrorMessage, noteUnknownFields, readJsonObject, responseTextToDissect, beginHttpCall,
+  bodyText, errorDetail, httpErrorMessage, noteUnknownFields, beginHttpCall,
+  responseJsonToDissect,
 } from './exchange-reader';
 import { asArray, asNumber, asString, type JsonRecord } from './json-value';
 import type { LlmCall } from './llm-call';
@@ -48,15 +49,9 @@ function readStreamedResponse(call: LlmCall, input: DissectInput): void {
 
 function readJsonResponse(call: LlmCall, input: DissectInput, countTokens: boolean): void {
   const { exchange } = input;
-  const text = responseTextToDissect(call, exchange);
-  if (text === undefined) return;
-  const parsed = readJsonObject(text, 'response body');
-  if (!parsed.ok) {
-    call.errors.push(parsed.error);
-    return;
-  }
-  const body = parsed.value;
-  if (exchange.responseStartedAt !== undefined) call.firstTokenAt = exchange.responseStartedAt;
+  const response = responseJsonToDissect(call, exchange);
+  if (!response) return;
+  const { text, body } = response;
   if (body.type === 'error') {
     call.errors.push(`The response is an error: ${errorDetail(body) ?? text}`);
     return;

@@ -135,6 +135,22 @@ export function responseTextToDissect(call: LlmCall, exchange: ExchangeRecord): 
   return text;
 }
 
+/**
+ * A non-streamed response parsed as a JSON object, with the first-token time set; problems go on
+ * the call and give undefined.
+ */
+export function responseJsonToDissect(call: LlmCall, exchange: ExchangeRecord): { text: string; body: JsonRecord } | undefined {
+  const text = responseTextToDissect(call, exchange);
+  if (text === undefined) return undefined;
+  const parsed = readJsonObject(text, 'response body');
+  if (!parsed.ok) {
+    call.errors.push(parsed.error);
+    return undefined;
+  }
+  if (exchange.responseStartedAt !== undefined) call.firstTokenAt = exchange.responseStartedAt;
+  return { text, body: parsed.value };
+}
+
 export function httpErrorMessage(status: number | undefined, body: string): string | undefined {
   if (status === undefined || status < 400) return undefined;
   const parsed = parseJson(body);

@@ -4,7 +4,8 @@
 import { toolCall } from './content-blocks';
 import type { DissectInput, Dissector } from './dissector';
 import {
-  bodyText, errorDetail, httpErrorMessage, noteUnknown, noteUnknownFields, readJsonObject, responseTextToDissect, beginHttpCall,
+  bodyText, errorDetail, httpErrorMessage, noteUnknown, noteUnknownFields, beginHttpCall,
+  responseJsonToDissect,
 } from './exchange-reader';
 import { asArray, asNumber, asRecord, asString, recordsOf, type JsonRecord } from './json-value';
 import type { ContentBlock, LlmCall } from './llm-call';
@@ -117,15 +118,9 @@ function readStream(call: LlmCall, input: DissectInput): void {
 
 function readJsonResponse(call: LlmCall, input: DissectInput): void {
   const { exchange } = input;
-  const text = responseTextToDissect(call, exchange);
-  if (text === undefined) return;
-  const parsed = readJsonObject(text, 'response body');
-  if (!parsed.ok) {
-    call.errors.push(parsed.error);
-    return;
-  }
-  const body = parsed.value;
-  if (exchange.responseStartedAt !== undefined) call.firstTokenAt = exchange.responseStartedAt;
+  const response = responseJsonToDissect(call, exchange);
+  if (!response) return;
+  const { body } = response;
   if (body.error !== undefined) call.errors.push(`The response is an error: ${errorDetail(body) ?? JSON.stringify(body.error)}`);
   call.model ??= asString(body.model);
   const choice = recordsOf(body.choices)[0];

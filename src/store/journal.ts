@@ -121,15 +121,20 @@ export async function createJournalFile(path: string, header: JournalHeader): Pr
   await fsyncDirectory(dirname(path));
 }
 
-/** Reads a whole journal file: header (undefined when unreadable) and its good records. */
-export function readJournalFile(path: string): { header?: JournalHeader; parsed: ParsedJournal; size: number } | undefined {
-  let fd: number;
+/** A read-only descriptor, or undefined when the file does not exist. */
+function openIfExists(path: string): number | undefined {
   try {
-    fd = openSync(path, 'r');
+    return openSync(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/** Reads a whole journal file: header (undefined when unreadable) and its good records. */
+export function readJournalFile(path: string): { header?: JournalHeader; parsed: ParsedJournal; size: number } | undefined {
+  const fd = openIfExists(path);
+  if (fd === undefined) return undefined;
   try {
     const buf = readAll(fd, 0);
     const header = decodeHeader(buf);
@@ -313,13 +318,8 @@ export class JournalFollower {
   private constructor(private readonly fd: number, private readonly ino: number, readonly header: JournalHeader) {}
 
   static open(path: string): JournalFollower | undefined {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const fd = openIfExists(path);
+    if (fd === undefined) return undefined;
     const head = Buffer.alloc(HEADER_SIZE);
     const n = readSync(fd, head, 0, HEADER_SIZE, 0);
     const header = n === HEADER_SIZE ? decodeHeader(head) : undefined;
