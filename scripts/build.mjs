@@ -5,13 +5,23 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
 // The sql.js wasm is shipped beside the bundles (src/store/sqlite.ts looks there first).
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', external: ['sql.js/dist/sql-wasm.wasm'] };
+// Bare `http`, `https`, `net` and `tls` (as ws requires them) become `node:` ones. VS Code's
+// extension host hands a bare require a per-extension copy of those modules with its proxy patch
+// applied (@vscode/proxy-agent), which src/proxy/plain-request.ts cannot undo on a copy.
+const nodeBuiltins = {
+  name: 'node-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^(http|https|net|tls)$/ }, (args) => ({ path: `node:${args.path}`, external: true }));
+  },
+};
+common.plugins = [nodeBuiltins];
 mkdirSync('dist', { recursive: true });
 copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
 
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } });
 chmodSync('dist/cli.js', 0o755);
 if (existsSync('src/extension/extension.ts')) {
-  await build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
+  await build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] });
 }
 // The conversation webview (webview-ui/): a browser bundle, its styles and the codicon font.
 if (existsSync('webview-ui/src/main.ts')) {

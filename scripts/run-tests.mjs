@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts with node's own test runner (its summary is the last lines).
+// Runs every test/**/*.test.ts (or the files and folders given) with node's own test runner (its summary is the last lines).
 // As root on Linux the whole run moves into a fresh network namespace with only loopback up,
 // so that nothing a test starts (the real agent CLIs included) can reach beyond this machine.
 import { spawnSync } from 'node:child_process';
@@ -33,7 +33,10 @@ function findTests(dir) {
   return out.sort();
 }
 
-const files = args.length > 0 ? args : findTests(join(root, 'test'));
+// A folder argument means every test file under it (node 20's --test would take it as one file).
+const files = args.length > 0
+  ? args.flatMap((a) => (statSync(a, { throwIfNoEntry: false })?.isDirectory() ? findTests(join(root, a)) : [a]))
+  : findTests(join(root, 'test'));
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   stdio: 'inherit', cwd: root, env: process.env,
 });

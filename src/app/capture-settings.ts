@@ -1,5 +1,6 @@
 // The extension's settings, as plain data, turned into capture-service options. Pure, so that the
 // mapping and its validation are tested without VS Code.
+import { parseMapping, type HostMapping } from '../proxy';
 import type { CaptureServiceOptions } from './capture-service';
 
 export interface CaptureSettings {
@@ -15,6 +16,8 @@ export interface CaptureSettings {
   redactHeaders: string[];
   redactFields: string[];
   autoStart: boolean;
+  /** `HOST:PORT=ADDR:PORT` entries from the `mapHosts` object (validated when the capture starts). */
+  mapHosts: string[];
 }
 
 export const DEFAULT_SETTINGS: Readonly<CaptureSettings> = {
@@ -28,6 +31,7 @@ export const DEFAULT_SETTINGS: Readonly<CaptureSettings> = {
   redactHeaders: [],
   redactFields: [],
   autoStart: false,
+  mapHosts: [],
 };
 
 /** Reads settings through a getter (VS Code's `WorkspaceConfiguration.get`), falling back to defaults on bad values. */
@@ -55,10 +59,32 @@ export function readSettings(get: (key: string) => unknown): CaptureSettings {
     redactHeaders: list('redactHeaders'),
     redactFields: list('redactFields'),
     autoStart: get('autoStart') === true,
+    mapHosts: mapEntries(get('mapHosts')),
   };
 }
 
-/** Capture-service options for the settings (0 for a retention limit or the body size means "none"). */
+function mapEntries(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.entries(value as Record<string, unknown>)
+    .filter((e): e is [string, string] => typeof e[1] === 'string')
+    .map(([from, to]) => `${from.trim()}=${to.trim()}`);
+}
+
+/** The host mappings, or an error naming the bad entry (Start Capture shows it rather than guessing). */
+export function parseHostMappings(entries: readonly string[]): HostMapping[] {
+  return entries.map((entry) => {
+    try {
+      return parseMapping(entry);
+    } catch (e) {
+      throw new Error(`llmCapture.mapHosts: ${(e as Error).message}`);
+    }
+  });
+}
+
+/**
+ * Capture-service options for the settings (0 for a retention limit or the body size means "none").
+ * Throws on a malformed host mapping.
+ */
 export function serviceOptions(
   settings: CaptureSettings,
   base: Pick<CaptureServiceOptions, 'dataDir' | 'log' | 'auth'>,
@@ -69,6 +95,7 @@ export function serviceOptions(
     ...(settings.interceptHosts.length > 0 ? { intercept: settings.interceptHosts } : {}),
     ...(settings.upstreamCaFiles.length > 0 ? { upstreamCaFiles: settings.upstreamCaFiles } : {}),
     ...(settings.upstreamProxy ? { upstreamProxy: settings.upstreamProxy } : {}),
+    ...(settings.mapHosts.length > 0 ? { map: parseHostMappings(settings.mapHosts) } : {}),
     retention: {
       ...(settings.retentionDays > 0 ? { maxAgeDays: settings.retentionDays } : {}),
       ...(settings.retentionMb > 0 ? { maxBytes: Math.round(settings.retentionMb * 1024 * 1024) } : {}),

@@ -1,10 +1,11 @@
 // Keeps an assembler up to date with a store that is still being written, incrementally: each
 // update dissects only exchanges that are new or still open, and adds each LLM call once, when it
 // is complete (the assembler only ever adds). Exchanges that are still streaming mark their
-// session as live instead.
-import type { ExchangeRecord } from '../capture';
+// session as live instead, and keep a preview of what their call has delivered so far (pending()).
+import type { ExchangeRecord, SseEventRecord } from '../capture';
 import { Assembler } from '../conversation';
 import { DEFAULT_ROUTES, dissectExchange, matchRoute, type LlmCall, type Route } from '../llm';
+import type { ContentBlock, SideKind } from '../llm/llm-call';
 import type { CaptureStore, ExchangeSummary } from '../store';
 import { readAllPages, wsMessagesOf } from './store-reading';
 
@@ -19,6 +20,22 @@ export interface LiveUpdate {
   added: number;
   /** New exchanges are still waiting (the budget ran out); call update again soon. */
   more: boolean;
+  /** Sessions whose call in progress changed (more of it arrived, it started, or it ended). */
+  pendingChanged: string[];
+}
+
+/** What has arrived so far of a call still streaming: a live preview, never given to the assembler. */
+export interface PendingCall {
+  /** The id the LlmCall will have: `<exchangeId>`, or `<exchangeId>:<n>` on a WebSocket. */
+  callId: string;
+  model?: string;
+  startedAt: number;
+  firstTokenAt?: number;
+  /** The request's system prompt, to tell which thread the call continues. */
+  system?: string;
+  side?: SideKind;
+  /** Text, thinking and tool calls so far; a tool call's `arguments` may be JSON cut mid-way. */
+  output: ContentBlock[];
 }
 
 interface OpenExchange {
@@ -26,6 +43,19 @@ interface OpenExchange {
   added: number;
   /** The wire session id of the call in progress, once known. */
   pendingSessionKey?: string;
+  /** The preview of the call in progress. */
+  preview?: PendingCall;
+  /** What the preview was built from (head state and event count); while it is unchanged, nothing is dissected. */
+  seen?: string;
+  /** Open SSE exchange: its events so far (each update reads only the new ones from the store). */
+  events?: SseEventRecord[];
+  /** Open HTTP exchange: its record, request body included, re-read only when `head` changes. */
+  record?: ExchangeRecord;
+  head?: string;
+  /** The call as dissected with its request (identity, model, system, side), once per `head`. */
+  request?: LlmCall;
+  /** Open WebSocket: the highest message sequence number read. */
+  lastWsSeq?: number;
 }
 
 export class LiveSessions {
@@ -61,6 +91,8 @@ export class LiveSessions {
   update(budget = Number.POSITIVE_INFINITY): LiveUpdate {
     const changed = new Set<string>();
     const retired: string[] = [];
+    /** Wire session keys whose preview changed. */
+    const previewed = new Set<string>();
     let added = 0;
     const candidates = new Map<number, ExchangeSummary | undefined>();
     for (const id of this.open.keys()) candidates.set(id, undefined);
@@ -78,9 +110,22 @@ export class LiveSessions {
       }
       const state = this.open.get(id) ?? { added: 0 };
       const ended = summary.endedAt !== undefined;
-      // An HTTP exchange is dissected once, when it has ended; until then only its identity is read (once).
+      const previewBefore = state.preview;
+      const keyBefore = state.pendingSessionKey;
+      const notePreview = () => {
+        if (state.preview === previewBefore) return;
+        if (keyBefore) previewed.add(keyBefore);
+        if (state.pendingSessionKey) previewed.add(state.pendingSessionKey);
+      };
+      // An HTTP exchange is assembled once, when it has ended; until then it is only previewed.
       if (!ended && summary.kind !== 'websocket') {
-        if (state.pendingSessionKey === undefined) state.pendingSessionKey = this.dissect(id)?.at(-1)?.identity.sessionId ?? '';
+        this.previewHttp(summary, state);
+        notePreview();
+        this.open.set(id, state);
+        continue;
+      }
+      // A live socket with no new message has nothing new to dissect.
+      if (!ended && !this.wsGrew(id, state)) {
         this.open.set(id, state);
         continue;
       }
@@ -99,15 +144,78 @@ export class LiveSessions {
       }
       state.added = i;
       if (ended) {
+        state.preview = undefined;
         this.open.delete(id);
       } else {
-        state.pendingSessionKey = i < calls.length ? (calls[i].identity.sessionId ?? '') : undefined;
+        const current = i < calls.length ? calls[i] : undefined;
+        state.pendingSessionKey = current ? (current.identity.sessionId ?? '') : undefined;
+        state.preview = current && previewOf(current, current);
         this.open.set(id, state);
       }
+      notePreview();
     }
     this.callCount += added;
     const streamingChanged = this.refreshStreaming();
-    return { changed: [...changed], retired, streamingChanged, added, more: this.queue.length > 0 };
+    const pendingChanged = [...new Set([...previewed].map((key) => this.assembler.session(key)?.id ?? key))];
+    return { changed: [...changed], retired, streamingChanged, added, more: this.queue.length > 0, pendingChanged };
+  }
+
+  /** The calls of a session still streaming, oldest first, with what has arrived of each so far. */
+  pending(sessionId: string): PendingCall[] {
+    const out: PendingCall[] = [];
+    for (const o of this.open.values()) {
+      if (!o.preview || !o.pendingSessionKey) continue;
+      if ((this.assembler.session(o.pendingSessionKey)?.id ?? o.pendingSessionKey) === sessionId) out.push(o.preview);
+    }
+    return out.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  /**
+   * Brings the preview of an open HTTP exchange up to date.
+   *
+   * Cost: a re-dissection decodes every event of the stream so far, so it is bounded: at most
+   * once per update (the caller coalesces updates to one per 250 ms) and only when events
+   * arrived since the last one. Only the new events are read from the store (the earlier ones
+   * are kept here while the exchange is open), and the request body (megabytes late in a long
+   * session) is read and parsed once per request state (`head`), not per update: later previews
+   * decode the response events alone. A stream of n events thus costs O(n) per update in which
+   * it grew, O(n · duration / 250 ms) in all, instead of O(n) per event.
+   */
+  private previewHttp(summary: ExchangeSummary, state: OpenExchange): void {
+    const head = `${summary.kind}|${summary.requestEndedAt ?? ''}|${summary.responseStartedAt ?? ''}`;
+    if (state.head !== head) {
+      state.head = head;
+      state.record = this.store.getExchange(summary.id);
+      state.request = undefined;
+    }
+    if (summary.kind === 'sse') {
+      const events = (state.events ??= []);
+      const from = events.at(-1)?.seq;
+      events.push(...readAllPages((after) => this.store.listSseEvents(summary.id, { limit: 1000, after: after ?? from })));
+    }
+    const seen = `${head}|${state.events?.length ?? 0}`;
+    if (seen === state.seen || !state.record) return;
+    state.seen = seen;
+    if (!state.request) {
+      const call = dissectExchange({ exchange: state.record, sseEvents: state.events }, this.routes).at(-1);
+      state.request = call;
+      state.pendingSessionKey = call?.identity.sessionId ?? '';
+      state.preview = call && previewOf(call, call);
+      return;
+    }
+    // The request half is known: decode the response alone.
+    const { requestBody: _request, ...exchange } = state.record;
+    const part = dissectExchange({ exchange, sseEvents: state.events }, this.routes).at(-1);
+    state.preview = part && previewOf(state.request, part);
+  }
+
+  /** True when an open WebSocket got messages since the last look (payloads are not read). */
+  private wsGrew(id: number, state: OpenExchange): boolean {
+    const from = state.lastWsSeq;
+    const fresh = readAllPages((after) => this.store.listWsMessages(id, { limit: 1000, after: after ?? from, includeData: false }));
+    if (fresh.length === 0) return false;
+    state.lastWsSeq = fresh[fresh.length - 1].seq;
+    return true;
   }
 
   private newExchanges(): ExchangeSummary[] {
@@ -147,4 +255,17 @@ export class LiveSessions {
     this.streamingIds = next;
     return !same;
   }
+}
+
+/** The preview of a call: its request half from `request`, what has arrived so far from `response`. */
+function previewOf(request: LlmCall, response: LlmCall): PendingCall {
+  const model = request.model ?? response.model;
+  const firstTokenAt = response.firstTokenAt;
+  return {
+    callId: request.id, startedAt: request.startedAt, output: response.output,
+    ...(model !== undefined ? { model } : {}),
+    ...(firstTokenAt !== undefined ? { firstTokenAt } : {}),
+    ...(request.system !== undefined ? { system: request.system } : {}),
+    ...(request.side !== undefined ? { side: request.side } : {}),
+  };
 }

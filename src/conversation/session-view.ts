@@ -1,7 +1,7 @@
 // Builds the output contract (session detail and summary) from a session's incremental state:
 // threads from the plan, turns and steps, tool pairing, subagent marks, side threads, usage and
 // cost sums, the title. Pure and deterministic: the same state always gives the same view.
-import type { LlmCall, SideKind } from '../llm/llm-call';
+import type { LlmCall, SideKind, ToolDefinition } from '../llm/llm-call';
 import { FlatInput } from './history';
 import { isRealPrompt } from './scaffolding';
 import type { SessionState } from './session-state';
@@ -47,6 +47,13 @@ function toolNames(calls: readonly LlmCall[]): string[] {
   return [...names];
 }
 
+/** One definition per name, the latest sent (a client may change one mid-thread), shared with the calls. */
+function toolDefinitions(calls: readonly LlmCall[]): ToolDefinition[] {
+  const byName = new Map<string, ToolDefinition>();
+  for (const call of calls) for (const tool of call.tools) byName.set(tool.name, tool);
+  return [...byName.values()];
+}
+
 function threadTotals(turns: readonly Turn[], sum: UsageSum): Pick<Thread, 'usage' | 'costUsd' | 'unpricedModels' | 'startedAt' | 'endedAt'> {
   let startedAt = Infinity;
   let endedAt = -Infinity;
@@ -88,7 +95,7 @@ function conversationThread(plan: ThreadPlan, sessionSum: UsageSum): Thread {
   const tools = toolNames(allCalls);
   const thread: Thread = {
     id: plan.id, kind: plan.kind, model: mostCommon(allCalls.map((c) => c.model)), systemPrompt: systemPromptOf(plan, allCalls),
-    tools, turns, ...threadTotals(turns, threadSum), segments: plan.segments.filter((s) => !s.parent).length,
+    tools, toolDefinitions: toolDefinitions(allCalls), turns, ...threadTotals(turns, threadSum), segments: plan.segments.filter((s) => !s.parent).length,
   };
   if (plan.parentThreadId !== undefined) thread.parentThreadId = plan.parentThreadId;
   if (plan.parentToolCallId !== undefined) thread.parentToolCallId = plan.parentToolCallId;
@@ -125,7 +132,7 @@ function sideThread(kind: SideKind, calls: LlmCall[], sessionSum: UsageSum): Thr
   sessionSum.addSum(threadSum);
   return {
     id: `side:${kind}`, kind: 'side', sideKind: kind, model: mostCommon(calls.map((c) => c.model)), tools: toolNames(calls),
-    turns, ...threadTotals(turns, threadSum), segments: 0,
+    toolDefinitions: toolDefinitions(calls), turns, ...threadTotals(turns, threadSum), segments: 0,
   };
 }
 

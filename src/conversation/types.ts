@@ -1,6 +1,6 @@
 // The assembler's output contract: plain, JSON-serialisable data that the CLI prints and the
 // extension and webview read. Fields may be added; existing ones are never renamed or dropped.
-import type { ClientKind, Provider, SideKind } from '../llm/llm-call';
+import type { ClientKind, Provider, SideKind, ToolDefinition } from '../llm/llm-call';
 
 /**
  * Token counts. `inputTokens` is the *uncached* input, so the four main counters add up to what
@@ -87,6 +87,8 @@ export interface Thread {
   model?: string;
   systemPrompt?: string;
   tools: string[];
+  /** The tools' definitions as last sent, one per name, in the order of `tools`. */
+  toolDefinitions: ToolDefinition[];
   turns: Turn[];
   usage: UsageTotals;
   costUsd: number | null;

@@ -28,6 +28,9 @@ export class CaptureData extends Disposable {
   private readonly storeChanged = this.register(new vscode.EventEmitter<void>());
   /** Fired (debounced) whenever the store changed: new exchanges, connections, progress. */
   readonly onDidChangeStore = this.storeChanged.event;
+  private readonly pendingChanged = this.register(new vscode.EventEmitter<readonly string[]>());
+  /** Fired with the sessions whose call in progress changed (live previews: LiveSessions.pending). */
+  readonly onDidChangePending = this.pendingChanged.event;
 
   constructor(private readonly controller: CaptureController, private readonly log: Logger) {
     super();
@@ -157,6 +160,8 @@ export class CaptureData extends Disposable {
       return;
     }
     if (update.changed.length > 0 || update.retired.length > 0 || update.streamingChanged) this.sessionsChanged.fire(update);
+    // After the sessions: a call that completed is in its session before its preview goes.
+    if (update.pendingChanged.length > 0) this.pendingChanged.fire(update.pendingChanged);
     this.storeChanged.fire();
     // A large store is read a slice at a time, yielding to the event loop in between.
     if (update.more) this.schedule(0);

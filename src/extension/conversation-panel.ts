@@ -3,10 +3,11 @@
 // and restored after a reload by a WebviewPanelSerializer.
 import * as vscode from 'vscode';
 import { conversationHtml } from '../app/conversation-html';
+import { buildRawCallView } from '../app/raw-call-view';
 import {
   parseWebviewMessage, type ConversationPanelState, type HostToWebview, type WebviewToHost,
 } from '../shared/conversation-protocol';
-import { buildViewModel } from '../shared/conversation-view-model';
+import { buildLiveTurn, buildViewModel } from '../shared/conversation-view-model';
 import type { LiveUpdate } from '../app/live-sessions';
 import type { CaptureData } from './capture-data';
 import { Disposable } from './lifecycle';
@@ -25,6 +26,7 @@ export class ConversationPanels extends Disposable {
   constructor(private readonly extensionUri: vscode.Uri, private readonly data: CaptureData, private readonly log: Logger) {
     super();
     this.register(data.onDidChangeSessions((u) => this.onUpdate(u)));
+    this.register(data.onDidChangePending((ids) => this.onPending(ids)));
     this.register(vscode.window.registerWebviewPanelSerializer(CONVERSATION_VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state: unknown) => {
         const sessionId = typeof state === 'object' && state !== null && typeof (state as ConversationPanelState).sessionId === 'string'
@@ -74,7 +76,13 @@ export class ConversationPanels extends Disposable {
         if (!this.panels.has(now)) this.panels.set(now, p);
       }
       p.refresh();
+      p.sendLive();
     }
+  }
+
+  /** Calls in progress changed: their previews go to the panels of their sessions. */
+  private onPending(sessionIds: readonly string[]): void {
+    for (const id of sessionIds) this.panels.get(id)?.sendLive();
   }
 
   override dispose(): void {
@@ -99,6 +107,8 @@ function panelTitle(title: string | undefined, id: string): string {
 
 class ConversationPanel extends Disposable {
   private ready = false;
+  /** The live turns last posted (JSON), so that an unchanged preview is not posted again. */
+  private lastLive = '[]';
   private pendingFocus: ConversationFocus;
   /** The session was not loaded when last asked for (history still loading, or gone). */
   missing = false;
@@ -156,6 +166,21 @@ class ConversationPanel extends Disposable {
     const focus = this.pendingFocus;
     this.pendingFocus = {};
     this.post({ type: 'session', model: buildViewModel(detail), ...(focus.threadId ? { focus } : {}) });
+    // A new page has no live turns yet.
+    this.lastLive = '[]';
+    this.sendLive();
+  }
+
+  /** Posts the session's calls still streaming (side calls left out) when they changed since the last post. */
+  sendLive(): void {
+    if (!this.ready || this.missing) return;
+    const live = this.data.sessions;
+    const detail = live?.assembler.session(this.sessionId);
+    const turns = (live?.pending(this.sessionId) ?? []).filter((c) => c.side === undefined).map((c) => buildLiveTurn(c, detail));
+    const key = JSON.stringify(turns);
+    if (key === this.lastLive) return;
+    this.lastLive = key;
+    this.post({ type: 'live', turns });
   }
 
   private onMessage(m: WebviewToHost | undefined): void {
@@ -173,8 +198,25 @@ class ConversationPanel extends Disposable {
         void vscode.env.clipboard.writeText(m.text).then(() => vscode.window.setStatusBarMessage('Copied', 1500));
         break;
       case 'requestRaw':
-        this.post({ type: 'raw', callId: m.callId, error: 'Raw calls are not shown in this view yet; use Export HAR.' });
+        this.post(this.rawCall(m.callId));
         break;
+    }
+  }
+
+  /** Only calls of this panel's session are answered: the id comes from the webview. */
+  private rawCall(callId: string): HostToWebview {
+    const detail = this.data.sessions?.assembler.session(this.sessionId);
+    const store = this.data.currentStore;
+    if (!detail?.threads.some((t) => t.turns.some((turn) => turn.llmCallIds.includes(callId)))) {
+      return { type: 'raw', callId, error: 'This call is not part of the session shown.' };
+    }
+    if (!store) return { type: 'raw', callId, error: 'The store is not open: start capture or show the Sessions view.' };
+    try {
+      const built = buildRawCallView(store, callId);
+      return 'error' in built ? { type: 'raw', callId, error: built.error } : { type: 'raw', callId, view: built };
+    } catch (e) {
+      this.log.warn(`raw call ${callId}: ${(e as Error).message}`);
+      return { type: 'raw', callId, error: `Could not read the call: ${(e as Error).message}` };
     }
   }
 

@@ -54,8 +54,8 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
     item.tooltip = n.tooltip;
     item.iconPath = new vscode.ThemeIcon(n.icon);
     item.contextValue = n.kind;
-    // A click on a turn opens the conversation view there; sessions and threads only expand (Open Session is inline).
-    if (n.kind === 'turn') item.command = { command: 'llmCapture.openSession', title: 'Open Session', arguments: [n.id] };
+    // A click opens the conversation view at the node (the twistie still only expands or collapses).
+    if (n.kind === 'turn' || n.kind === 'session' || n.kind === 'thread') item.command = { command: 'llmCapture.openSession', title: 'Open Session', arguments: [n.id] };
     return item;
   }
 

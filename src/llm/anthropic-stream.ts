@@ -108,7 +108,8 @@ export function readAnthropicStream(call: LlmCall, events: readonly StreamEvent[
     }
   }
   call.output = [...state.blocks.entries()].sort(([a], [b]) => a - b).map(([, open]) => finish(open));
-  if (events.length > 0 && !events.some((e) => e.name === 'message_stop' || e.name === 'error')) {
+  // While the exchange is still open (a live preview) the missing end is expected, not a problem.
+  if (call.endedAt !== undefined && events.length > 0 && !events.some((e) => e.name === 'message_stop' || e.name === 'error')) {
     call.errors.push('The stream ended without message_stop: the response is incomplete.');
   }
 }

@@ -2,8 +2,8 @@
 // back-pressure and no buffering (ARCHITECTURE.md, decision 1). The tap sees the same chunks,
 // by reference, after they have been handed to the other side.
 import http from 'node:http';
-import https from 'node:https';
 import type { Readable, Writable } from 'node:stream';
+import { plainRequest } from './plain-request';
 import type { ClientConnection, ProxyContext } from './proxy-context';
 import { absoluteUrl, endToEndHeaders, parseAbsoluteForm } from './http-headers';
 import { now } from './tap';
@@ -39,7 +39,7 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
 
   // The client already got "100 Continue" from Node's server, so the upstream need not send one.
   const headers = endToEndHeaders(req.rawHeaders, ['expect']);
-  const options: https.RequestOptions = {
+  const options: http.RequestOptions = {
     host: conn.host,
     port: conn.port,
     method: req.method,
@@ -48,7 +48,7 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
     agent: conn.scheme === 'https' ? ctx.upstream.httpsAgent : ctx.upstream.httpAgent,
     setHost: false,
   };
-  const upstreamReq = (conn.scheme === 'https' ? https : http).request(options);
+  const upstreamReq = plainRequest(conn.scheme, options);
 
   upstreamReq.on('response', (upstreamRes) => {
     if (tapOn) {

@@ -7,6 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { HostMap } from './host-map';
+import { plainRequest } from './plain-request';
 
 export interface UpstreamOptions {
   hostMap: HostMap;
@@ -114,7 +115,7 @@ function connectThroughProxy(proxy: URL, host: string, port: number, cb: Connect
     const cred = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
     headers['proxy-authorization'] = `Basic ${Buffer.from(cred).toString('base64')}`;
   }
-  const req = http.request({
+  const req = plainRequest('http', {
     host: proxy.hostname.replace(/^\[|\]$/g, ''),
     port: Number(proxy.port || 80),
     method: 'CONNECT',

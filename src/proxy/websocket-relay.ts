@@ -8,6 +8,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { ClientConnection, ProxyContext } from './proxy-context';
 import { absoluteUrl, endToEndHeaders, headerValue } from './http-headers';
 import { now, type WebSocketDirection } from './tap';
+import { withPlainRequests } from './plain-request';
 
 // The handshake headers that belong to one leg; `ws` makes its own for each.
 const PER_LEG = ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'sec-websocket-accept', 'host', 'content-length'];
@@ -54,7 +55,8 @@ export function relayWebSocket(ctx: ProxyContext, conn: ClientConnection, req: h
 
   const offered = headerValue(req.rawHeaders, 'sec-websocket-extensions') ?? '';
   const protocols = (headerValue(req.rawHeaders, 'sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-  const upstream = new WebSocket(url, protocols, {
+  // ws calls https.request itself, which a host may have patched (see plain-request.ts).
+  const upstream = withPlainRequests(() => new WebSocket(url, protocols, {
     headers: flatToObject(endToEndHeaders(req.rawHeaders, PER_LEG)),
     agent: conn.scheme === 'https' ? ctx.upstream.httpsAgent : ctx.upstream.httpAgent,
     perMessageDeflate: /permessage-deflate/i.test(offered),
@@ -62,7 +64,7 @@ export function relayWebSocket(ctx: ProxyContext, conn: ClientConnection, req: h
     autoPong: false,
     followRedirects: false,
     handshakeTimeout: 30_000,
-  });
+  }));
   let client: WebSocket | undefined;
 
   upstream.once('upgrade', (res) => {

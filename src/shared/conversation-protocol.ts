@@ -1,7 +1,8 @@
 // The messages between the extension host and the conversation webview. Shared by both sides,
 // so no `vscode` and no DOM here. The webview posts `ready` once its script runs; the host sends
 // nothing before that (messages posted earlier would be lost), then `session`, then updates.
-import type { ConversationViewModel } from './conversation-view-model';
+import type { ConversationViewModel, ViewLiveTurn } from './conversation-view-model';
+import type { RawCallView } from './raw-call';
 
 /** The state VS Code keeps for a panel (restored by the serializer after a reload). */
 export interface ConversationPanelState {
@@ -19,7 +20,13 @@ export type HostToWebview =
   | { type: 'sessionUpdated'; model: ConversationViewModel }
   | { type: 'sessionMissing'; sessionId: string }
   | { type: 'showThread'; threadId: string; turnIndex?: number }
-  | { type: 'raw'; callId: string; text?: string; error?: string };
+  /**
+   * The session's calls still streaming, each as far as it has arrived (sent again as more does);
+   * `turns: []` once none is (a completed call then comes in `sessionUpdated`).
+   */
+  | { type: 'live'; turns: ViewLiveTurn[] }
+  /** The answer to `requestRaw`: the call's raw exchange, or why there is none. */
+  | { type: 'raw'; callId: string; view?: RawCallView; error?: string };
 
 const WEBVIEW_TYPES = new Set(['ready', 'openThread', 'copy', 'requestRaw']);
 

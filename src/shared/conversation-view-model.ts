@@ -1,7 +1,9 @@
 // The conversation webview's view model: a SessionDetail reshaped into what the view draws
 // (blocks per turn, tool calls paired with their results, one-line summaries, formatted figures).
 // Pure and JSON-serialisable, so that it is tested without a DOM and posted as is.
+import { stepFor } from '../conversation/steps';
 import type { SessionDetail, Step, Thread, Turn, UsageTotals } from '../conversation/types';
+import type { ContentBlock, ToolDefinition } from '../llm/llm-call';
 
 export type ViewBlock =
   | { kind: 'text'; role: Step['role']; text: string; alternative?: boolean }
@@ -34,6 +36,8 @@ export interface ViewThread {
   model?: string;
   systemPrompt?: string;
   tools: string[];
+  /** Sent once per thread (not per turn): together often 50–100 KB. */
+  toolDefinitions: ToolDefinition[];
   stats: string;
   turns: ViewTurn[];
 }
@@ -63,7 +67,7 @@ function viewThread(t: Thread): ViewThread {
     ...(t.parentThreadId ? { parentThreadId: t.parentThreadId } : {}),
     ...(t.model ? { model: t.model } : {}),
     ...(t.systemPrompt !== undefined ? { systemPrompt: t.systemPrompt } : {}),
-    tools: t.tools,
+    tools: t.tools, toolDefinitions: t.toolDefinitions,
     stats: `${t.turns.length} turn${t.turns.length === 1 ? '' : 's'} · ${formatUsage(t.usage)} · ${formatCost(t.costUsd)}`,
     turns: t.turns.map(viewTurn),
   };
@@ -125,6 +129,47 @@ export function viewBlocks(steps: readonly Step[]): ViewBlock[] {
   }
   flush();
   return out;
+}
+
+// --- Live: a call still streaming (src/app/live-sessions.ts keeps what has arrived of it) ---
+
+/** What the host has of a call still streaming (LiveSessions' PendingCall). */
+export interface LiveCallInput {
+  callId: string;
+  model?: string;
+  startedAt: number;
+  firstTokenAt?: number;
+  system?: string;
+  output: ContentBlock[];
+}
+
+/** A call still streaming, drawn after the last turn of its thread and redrawn as more arrives. */
+export interface ViewLiveTurn {
+  callId: string;
+  /** The thread it most likely continues (same system prompt); absent: not known (shown with the main thread). */
+  threadHint?: string;
+  startedAt: number;
+  /** One line: the model, and the time to the first token once it has come. */
+  status: string;
+  /** The output so far, mapped like a turn's; a tool call's arguments show as they stream, JSON yet or not. */
+  blocks: ViewBlock[];
+}
+
+export function buildLiveTurn(call: LiveCallInput, detail?: SessionDetail): ViewLiveTurn {
+  const steps = call.output.map((block, i) => stepFor({ role: 'assistant', block, messageStart: i === 0, llmCallId: call.callId, at: call.startedAt }, false));
+  const threadHint = liveThreadHint(call.system, detail);
+  const status = [
+    call.model,
+    call.firstTokenAt === undefined ? 'waiting for the first token' : `first token after ${formatLatency(Math.max(0, call.firstTokenAt - call.startedAt))}`,
+  ].filter((p) => p !== undefined && p !== '').join(' · ');
+  return { callId: call.callId, ...(threadHint !== undefined ? { threadHint } : {}), startedAt: call.startedAt, status, blocks: viewBlocks(steps) };
+}
+
+/** The thread sent the same system prompt; of several (subagents of one kind), the one active last. */
+function liveThreadHint(system: string | undefined, detail: SessionDetail | undefined): string | undefined {
+  if (system === undefined || !detail) return undefined;
+  const same = detail.threads.filter((t) => t.kind !== 'side' && t.systemPrompt === system);
+  return same.sort((a, b) => b.endedAt - a.endedAt)[0]?.id;
 }
 
 /** Arguments re-indented when they are JSON; otherwise as they were sent. */
@@ -191,7 +236,7 @@ export function formatCost(cost: number | null): string {
 }
 
 export function formatLatency(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${Math.floor(ms / 60_000)}m ${Math.round((ms % 60_000) / 1000)}s`;
 }

@@ -24,6 +24,15 @@ describe('capture settings', () => {
     assert.deepEqual(o.capture, { maxBodyBytes: 2 * 1024 * 1024, redactFields: ['secret'] });
   });
 
+  test('mapHosts: an object of HOST:PORT → ADDR:PORT; a bad entry is an error naming it', () => {
+    const s = readSettings((key) => (key === 'mapHosts' ? { 'api.anthropic.com:443': '127.0.0.1:8443', 'bad:1': 7 } : undefined));
+    assert.deepEqual(s.mapHosts, ['api.anthropic.com:443=127.0.0.1:8443']);
+    assert.deepEqual(serviceOptions(s, { dataDir: '/tmp/x' }).map, [{ from: { host: 'api.anthropic.com', port: 443 }, to: { host: '127.0.0.1', port: 8443 } }]);
+    assert.equal(serviceOptions(DEFAULT_SETTINGS, { dataDir: '/tmp/x' }).map, undefined);
+    assert.deepEqual(readSettings((key) => (key === 'mapHosts' ? ['x'] : undefined)).mapHosts, []);
+    assert.throws(() => serviceOptions({ ...DEFAULT_SETTINGS, mapHosts: ['api.anthropic.com=127.0.0.1:1'] }, { dataDir: '/tmp/x' }), /llmCapture\.mapHosts: .*not HOST:PORT/);
+  });
+
   test('only capture-relevant changes need a restart', () => {
     assert.equal(needsRestart(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS, autoStart: true }), false);
     assert.equal(needsRestart(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS, port: 1234 }), true);

@@ -49,7 +49,7 @@ describe('live sessions', () => {
     try {
       store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, label: 'term', targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: T0 });
       const live = new LiveSessions(store);
-      assert.deepEqual(live.update(), { changed: [], retired: [], streamingChanged: false, added: 0, more: false });
+      assert.deepEqual(live.update(), { changed: [], retired: [], streamingChanged: false, added: 0, more: false, pendingChanged: [] });
 
       store.exchangeUpdated(messagesExchange(1, 'Hello there', 'Hi!', false));
       let u = live.update();

@@ -13,6 +13,15 @@ import { sseEvent, writeSse } from './sse';
 export const ANTHROPIC_TEXT_ANSWER = 'Hello from the fake Anthropic server! (FAKE-TEXT-OK)';
 export const TOOL_COMMAND = 'echo fake-tool-ok';
 export const TOOL_MARKER = 'fake-tool-ok';
+/**
+ * The answer to a prompt containing MALICIOUS: markup and a link that would run script if a view
+ * rendered captured text as HTML. Each payload sets `window.__llmCapturePwned`, which a test reads.
+ */
+export const MALICIOUS_ANSWER = [
+  'FAKE-MALICIOUS: <img src=x onerror="window.__llmCapturePwned=1">',
+  '<script>window.__llmCapturePwned=2</script>',
+  '[click me](javascript:window.__llmCapturePwned=3) and <a href="javascript:window.__llmCapturePwned=4">raw link</a>',
+].join('\n\n');
 
 export interface RecordedApiRequest {
   method: string;
@@ -93,7 +102,9 @@ function scriptReply(body: Record<string, unknown>): Reply {
     return { blocks: [thinking, { type: 'text', text: `FAKE-FINAL: the tool returned: ${toolResultText(result.content)}` }], stopReason: 'end_turn' };
   }
   // Claude Code prefixes the prompt with <system-reminder> blocks; only the user's own text counts.
-  const asksForTool = content.some((b) => b.type === 'text' && typeof b.text === 'string' && !b.text.startsWith('<system-reminder>') && b.text.includes('TOOL'));
+  const said = (word: string) => content.some((b) => b.type === 'text' && typeof b.text === 'string' && !b.text.startsWith('<system-reminder>') && b.text.includes(word));
+  if (said('MALICIOUS')) return { blocks: [{ type: 'text', text: MALICIOUS_ANSWER }], stopReason: 'end_turn' };
+  const asksForTool = said('TOOL');
   // Claude Code names its shell tool Bash, OpenCode bash; both take {command, description}.
   const bash = Array.isArray(body.tools) ? body.tools.filter(isRecord).map((t) => t.name).find((n) => n === 'Bash' || n === 'bash') : undefined;
   if (asksForTool && bash) {

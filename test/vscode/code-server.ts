@@ -222,9 +222,20 @@ export function readLog(file: string): string {
   }
 }
 
+export interface CodeServerOptions {
+  /** User settings beside USER_SETTINGS (for example the extension's). */
+  settings?: Record<string, unknown>;
+  /** Environment beside the sandbox's; terminals inherit it. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** code-server with the built extension installed, ready when /healthz answers 200. */
-export async function startCodeServer(): Promise<RunningServer> {
+export async function startCodeServer(options: CodeServerOptions = {}): Promise<RunningServer> {
   const sandbox = makeSandbox('code-server');
+  if (options.settings) {
+    writeFileSync(join(sandbox.userDataDir, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...options.settings }, null, 2));
+  }
+  Object.assign(sandbox.env, options.env);
   copyBuiltExtension(sandbox.extensionsDir);
   const port = await freePort();
   const config = join(sandbox.root, 'config.yaml');

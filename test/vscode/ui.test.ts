@@ -1,27 +1,75 @@
 // The extension in a real VS Code (code-server 4.139.1 = VS Code 1.139.1), driven through its UI
-// in chromium as a user would: the command palette starts capture, a toast says where the proxy
-// listens, a new terminal has the proxy's variables (and reaches the proxy), Stop Capture clears
-// them for the next terminal and closes the proxy. Screenshots of each step go to .ci-out/vscode/.
-// Skips unless test/vscode/install.sh and `npm run build` ran (LLM_CAPTURE_REQUIRE_VSCODE=1
-// makes that a failure).
+// in chromium as a user would: Start Capture from the palette; a new terminal has the proxy's
+// variables; the real `claude -p` and `codex exec` run a tool turn in it against the test's fake
+// upstreams (mapped by the llmCapture.mapHosts setting); their sessions appear in the sidebar and
+// open in the conversation webview with the prompt, the tool call, its result and the answer; a
+// malicious answer shows as text and runs nothing; Stop Capture un-proxies the next terminal.
+// Screenshots of each step go to .ci-out/vscode/. Skips unless test/vscode/install.sh, the agents
+// (test/agents) and `npm run build` are there (LLM_CAPTURE_REQUIRE_VSCODE=1 makes that a failure).
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { agentGate } from '../agents/harness';
+import { MALICIOUS_ANSWER, startFakeAnthropic, TOOL_MARKER, type FakeApiServer } from '../support/fake-anthropic';
+import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai';
+import { createTestPki, type TestPki } from '../support/test-pki';
 import { startCodeServer, type RunningServer } from './code-server';
 import { OUT_DIR, vscodeGate } from './harness';
 import { launchBrowser, Workbench, type Browser } from './workbench';
 
-const gate = vscodeGate();
+const ANTHROPIC = 'api.anthropic.com';
+const OPENAI = 'api.openai.com';
+// Codex asks chatgpt.com for its model list; the fake's 404 ends that at once.
+const CHATGPT = 'chatgpt.com';
+const AGENT_WAIT_MS = 120_000;
 
-describe('LLM Capture in a real VS Code, through its UI', { skip: gate.skip, timeout: 10 * 60_000 }, () => {
+const vscode = vscodeGate();
+const claude = agentGate('claude');
+const codex = agentGate('codex');
+const skip = vscode.skip || claude.skip || codex.skip;
+
+describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 60_000 }, () => {
+  let pki: TestPki | undefined;
+  let fakeAnthropic: FakeApiServer | undefined;
+  let fakeOpenAi: FakeOpenAi | undefined;
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   let wb: Workbench;
+  let proxyUrl = '';
 
   before(async () => {
-    gate.check();
-    server = await startCodeServer();
+    vscode.check();
+    const claudeBinary = claude.binary();
+    const codexBinary = codex.binary();
+    pki = createTestPki();
+    fakeAnthropic = await startFakeAnthropic(pki.serverCert([ANTHROPIC]));
+    fakeOpenAi = await startFakeOpenAi(pki.serverCert([OPENAI, CHATGPT]));
+    // `claude` and `codex` on the terminals' PATH, as a user's global install would put them.
+    const bin = join(pki.dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(claudeBinary, join(bin, 'claude'));
+    symlinkSync(codexBinary, join(bin, 'codex'));
+    server = await startCodeServer({
+      settings: {
+        'llmCapture.mapHosts': {
+          [`${ANTHROPIC}:443`]: `127.0.0.1:${fakeAnthropic.port}`,
+          [`${OPENAI}:443`]: `127.0.0.1:${fakeOpenAi.port}`,
+          [`${CHATGPT}:443`]: `127.0.0.1:${fakeOpenAi.port}`,
+        },
+        'llmCapture.upstreamCaFiles': [pki.caCertPath],
+      },
+      env: {
+        ANTHROPIC_API_KEY: 'sk-ant-api03-llm-capture-fake-key-0123456789',
+        CODEX_API_KEY: 'sk-llm-capture-fake-codex-key',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      },
+    });
+    // The user's shell start-up puts them on PATH (Debian's /etc/profile resets the inherited one).
+    // The Codex wrapper is a node script, so node goes there too.
+    const path = `export PATH='${bin}:${dirname(process.execPath)}':"$PATH"\n`;
+    writeFileSync(join(server.sandbox.home, '.bashrc'), path);
+    writeFileSync(join(server.sandbox.home, '.profile'), '. "$HOME/.bashrc"\n');
     browser = await launchBrowser();
     wb = new Workbench(browser.page, 'ui');
   });
@@ -33,41 +81,132 @@ describe('LLM Capture in a real VS Code, through its UI', { skip: gate.skip, tim
       if (existsSync(server.logFile)) copyFileSync(server.logFile, join(OUT_DIR, 'ui-code-server.log'));
       await server.stop();
     }
+    await fakeAnthropic?.close();
+    await fakeOpenAi?.close();
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
   });
 
-  test('Start Capture proxies new terminals; Stop Capture un-proxies them', async () => {
+  test('Start Capture: the status bar changes and a new terminal is proxied', async () => {
     const s = server as RunningServer;
     await wb.open(`${s.url}/?folder=${encodeURIComponent(s.sandbox.workspace)}`);
-    await wb.screenshot('01-workbench');
+    await wb.showCaptureSidebar();
+    await wb.page.locator('.sidebar .welcome-view-content', { hasText: /Start Capture/ }).first().waitFor({ state: 'visible' });
+    await wb.screenshot('01-workbench-welcome');
 
-    // Start from the command palette: a toast names the proxy's address.
     await wb.runCommand('LLM Capture: Start Capture');
     const started = await wb.waitForToast(/LLM Capture is listening on/);
-    const proxyUrl = started.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+    proxyUrl = started.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1] ?? '';
     assert.ok(proxyUrl, `the start toast names the proxy URL: ${JSON.stringify(started)}`);
-    await wb.screenshot('02-started-toast');
+    const port = new URL(proxyUrl).port;
+    const status = wb.page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: `LLM :${port}` }).first();
+    await status.waitFor({ state: 'visible' });
+    assert.match(await status.innerText(), new RegExp(`LLM :${port} · 0`), 'the status bar shows the port and no calls yet');
+    await wb.screenshot('02-started');
 
-    // A terminal opened after Start has the proxy and its CA in its environment.
     await wb.openTerminal();
     // (One value a line: xterm wraps long lines into separate rows.)
     await wb.typeInTerminal('echo "P=$HTTPS_PROXY"; echo "C=$NODE_EXTRA_CA_CERTS"');
     const seen = await wb.waitForTerminal(/^P=(http:\/\/\S+)\s*\nC=(\/\S+\.pem)\s*$/m);
     assert.equal(seen[1], proxyUrl, 'HTTPS_PROXY in the terminal is the URL the toast named');
-    const caPath = seen[2];
-    assert.match(caPath, /ca\.pem$/, 'NODE_EXTRA_CA_CERTS points at the CA certificate');
-    assert.match(readFileSync(caPath, 'utf8'), /-----BEGIN CERTIFICATE-----/, 'the CA file holds a certificate');
-
-    // ... and the proxy answers from there: it serves its CA at /ca.pem.
-    await wb.typeInTerminal('curl -sS "$HTTPS_PROXY/ca.pem" | head -1 | sed "s/^/FETCHED:/"');
-    await wb.waitForTerminal(/FETCHED:-----BEGIN CERTIFICATE-----/);
+    assert.match(seen[2], /ca\.pem$/, 'NODE_EXTRA_CA_CERTS points at the CA certificate');
+    assert.match(readFileSync(seen[2], 'utf8'), /-----BEGIN CERTIFICATE-----/);
     await wb.screenshot('03-terminal-proxied');
+  });
 
-    // Stop from the palette.
+  test('the real claude -p runs a tool turn; the session opens with prompt, tool call, result and answer', async () => {
+    const prompt = 'please TOOL run echo from claude';
+    const text = await runInTerminal('claude', `claude -p '${prompt}' --allowedTools Bash`);
+    assert.match(text, /FAKE-FINAL: the tool returned: fake-tool-ok/);
+
+    await openSession(prompt);
+    await wb.screenshot('04-claude-conversation');
+    const view = wb.webview();
+    const turn = view.locator('.turn').first();
+    assert.match(await turn.locator('.block.user pre').first().innerText(), new RegExp(prompt));
+    const tool = turn.locator('.block.tool vscode-collapsible').first();
+    assert.equal(await tool.getAttribute('heading'), 'Bash');
+    assert.match(String(await tool.getAttribute('description')), /echo fake-tool-ok/, 'the one-line summary names the command');
+    await tool.click();
+    const args = turn.locator('.block.tool pre.json').first();
+    await args.waitFor({ state: 'visible' });
+    assert.match(await args.innerText(), /"command": "echo fake-tool-ok"/, 'the full arguments as pretty JSON');
+    assert.equal((await turn.locator('.block.tool pre.output').first().innerText()).trim(), TOOL_MARKER, 'the real echo output');
+    assert.match(await turn.locator('.block.assistant .markdown').last().innerText(), /FAKE-FINAL: the tool returned: fake-tool-ok/);
+    await wb.screenshot('05-claude-tool-call-open');
+
+    // The Tools tab has the definitions Claude Code offered; the Raw calls tab the exchange itself.
+    await view.locator('vscode-tab-header', { hasText: 'Tools' }).click();
+    await view.locator('.tools .block.tool-def vscode-collapsible[heading="Bash"]').first().waitFor({ state: 'visible' });
+    await wb.screenshot('06-claude-tools-tab');
+    await view.locator('vscode-tab-header', { hasText: 'Raw calls' }).click();
+    await view.locator('.raw-calls vscode-collapsible').first().click();
+    const requestLine = view.locator('.raw-request-line').first();
+    await requestLine.waitFor({ state: 'visible' });
+    assert.match(await requestLine.innerText(), /^POST https:\/\/api\.anthropic\.com\/v1\/messages/);
+    await view.locator('.raw-call vscode-collapsible[heading^="Request headers"]').first().click();
+    const headers = await view.locator('table.raw-headers').first().innerText();
+    assert.match(headers, /x-api-key\s+\[REDACTED:[0-9a-f]{8}\]/i, 'the key is shown redacted');
+    assert.ok(!headers.includes('llm-capture-fake-key'), 'the key itself is not shown');
+    await view.locator('.raw-call vscode-collapsible[heading^="SSE events"]').first().click();
+    await view.locator('.raw-item', { hasText: 'message_start' }).first().waitFor({ state: 'visible' });
+    await wb.screenshot('07-claude-raw-call');
+  });
+
+  test('the real codex exec runs a tool turn over its WebSocket; the session opens with it', async () => {
+    const prompt = 'please TOOL run echo from codex';
+    const text = await runInTerminal('codex', `codex exec --skip-git-repo-check '${prompt}'`);
+    assert.match(text, /FAKE-FINAL: the tool returned:/);
+
+    await openSession(prompt);
+    await wb.screenshot('08-codex-conversation');
+    const turn = wb.webview().locator('.turn').first();
+    assert.match(await turn.locator('.block.user pre').first().innerText(), new RegExp(prompt));
+    const tool = turn.locator('.block.tool vscode-collapsible').first();
+    assert.match(String(await tool.getAttribute('description')), /echo fake-tool-ok/, 'the code-mode call is summarised by its command');
+    await tool.click();
+    await turn.locator('.block.tool pre.output').first().waitFor({ state: 'visible' });
+    assert.match(await turn.locator('.block.tool pre.output').first().innerText(), new RegExp(TOOL_MARKER));
+    assert.match(await turn.locator('.block.assistant .markdown').last().innerText(), /FAKE-FINAL: the tool returned:/);
+    await wb.screenshot('09-codex-tool-call-open');
+    const view = wb.webview();
+    await view.locator('vscode-tab-header', { hasText: 'Raw calls' }).click();
+    await view.locator('.raw-calls vscode-collapsible').first().click();
+    await view.locator('.raw-request-line').first().waitFor({ state: 'visible' });
+    assert.match(await view.locator('.raw-request-line').first().innerText(), /^GET wss:\/\/api\.openai\.com\/v1\/responses/);
+    await view.locator('.raw-call vscode-collapsible[heading^="WebSocket messages"]').first().click();
+    await view.locator('.raw-item', { hasText: 'response.create' }).first().waitFor({ state: 'visible' });
+    await wb.screenshot('10-codex-raw-websocket');
+  });
+
+  test('a malicious answer shows as text and runs nothing', async () => {
+    const prompt = 'MALICIOUS answer please';
+    await runInTerminal('claude-malicious', `claude -p '${prompt}'`);
+
+    await openSession(prompt);
+    const view = wb.webview();
+    const answer = view.locator('.block.assistant .markdown').last();
+    const shown = await answer.innerText();
+    for (const literal of ['<img src=x onerror="window.__llmCapturePwned=1">', '<script>window.__llmCapturePwned=2</script>', '<a href="javascript:window.__llmCapturePwned=4">']) {
+      assert.ok(shown.includes(literal), `the answer shows ${literal} as text:\n${shown}`);
+    }
+    assert.equal(await view.locator('#root img').count(), 0, 'no <img> element was made from the answer');
+    assert.equal(await view.locator('#root script').count(), 0, 'no <script> element was made from the answer');
+    assert.equal(await view.locator('a[href^="javascript:" i]').count(), 0, 'no javascript: link');
+    // Clicking where the links are must not run them either.
+    await answer.locator('text=click me').first().click().catch(() => undefined);
+    await answer.locator('text=raw link').first().click().catch(() => undefined);
+    await wb.page.waitForTimeout(500);
+    for (const frame of wb.page.frames()) {
+      const pwned = await frame.evaluate(() => (globalThis as unknown as { __llmCapturePwned?: number }).__llmCapturePwned).catch(() => undefined);
+      assert.equal(pwned, undefined, `nothing ran in ${frame.url()}`);
+    }
+    assert.ok(MALICIOUS_ANSWER.includes('javascript:'));
+    await wb.screenshot('11-malicious-answer-inert');
+  });
+
+  test('Stop Capture: a new terminal has no proxy variables and the proxy is closed', async () => {
     await wb.runCommand('LLM Capture: Stop Capture');
     await wb.waitForToast(/LLM Capture stopped/);
-    await wb.screenshot('04-stopped-toast');
-
-    // A terminal opened after Stop has no proxy variables, and the proxy is closed.
     await wb.openTerminal();
     await wb.typeInTerminal('echo "P=[$HTTPS_PROXY] C=[$NODE_EXTRA_CA_CERTS]"');
     const cleared = await wb.waitForTerminal(/P=\[([^\]$]*)\] C=\[([^\]$]*)\]/);
@@ -76,6 +215,35 @@ describe('LLM Capture in a real VS Code, through its UI', { skip: gate.skip, tim
     await wb.typeInTerminal(`curl -sS -o /dev/null -w "CODE=%{http_code}\\n" ${proxyUrl}/ca.pem 2>/dev/null; true`);
     const refused = await wb.waitForTerminal(/CODE=(\d+)/);
     assert.equal(refused[1], '000', 'the proxy no longer accepts connections after Stop');
-    await wb.screenshot('05-new-terminal-unproxied');
+    await wb.screenshot('12-stopped-new-terminal-unproxied');
   });
+
+  /**
+   * Types a command into the active terminal with its output going to a file in the workspace,
+   * and waits for it to end: the agents' own terminal handling (alternate screens, cursor moves)
+   * must not decide what the test can read. Returns the output; fails unless it exited 0.
+   */
+  async function runInTerminal(name: string, command: string): Promise<string> {
+    const out = join((server as RunningServer).sandbox.workspace, `${name}.out`);
+    await wb.typeInTerminal(`clear; (${command}; echo "EXIT=$?") < /dev/null > ${name}.out 2>&1; echo "ran ${name}"`);
+    let text = '';
+    await wb.waitUntil(async () => /^EXIT=\d+$/m.test(text = existsSync(out) ? readFileSync(out, 'utf8') : ''), AGENT_WAIT_MS, `${name} to end`).catch((e: Error) => {
+      const seen = [...(fakeAnthropic?.requests ?? []).map((r) => `anthropic ${r.method} ${r.url}`), ...(fakeOpenAi?.calls ?? []).map((c) => `openai ${c.transport}`)];
+      throw new Error(`${e.message}\n--- ${name}.out so far ---\n${text.slice(-4000)}\n--- the fakes saw ---\n${seen.slice(-60).join('\n')}`);
+    });
+    await wb.screenshot(`ran-${name}`);
+    assert.match(text, /^EXIT=0$/m, `${name} exited 0:\n${text.slice(-4000)}`);
+    return text;
+  }
+
+  /** Clicks the session whose title has the prompt in the sidebar, and waits for its conversation. */
+  async function openSession(prompt: string): Promise<void> {
+    await wb.runCommand('View: Close All Editors');
+    await wb.showCaptureSidebar();
+    const row = wb.treeRow(prompt);
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await wb.screenshot(`tree-${prompt.split(' ').pop() ?? 'session'}`);
+    await row.click();
+    await wb.webview().locator('.turn').first().waitFor({ state: 'visible', timeout: 30_000 });
+  }
 });

@@ -18,8 +18,22 @@ export interface Locator {
   press(key: string): Promise<void>;
   waitFor(options?: { state?: 'attached' | 'detached' | 'visible' | 'hidden'; timeout?: number }): Promise<void>;
   innerText(): Promise<string>;
+  textContent(): Promise<string | null>;
+  getAttribute(name: string): Promise<string | null>;
   allInnerTexts(): Promise<string[]>;
   count(): Promise<number>;
+  isVisible(): Promise<boolean>;
+  scrollIntoViewIfNeeded(): Promise<void>;
+}
+
+export interface FrameLocator {
+  locator(selector: string, options?: { hasText?: string | RegExp }): Locator;
+  frameLocator(selector: string): FrameLocator;
+}
+
+export interface Frame {
+  url(): string;
+  evaluate<R>(fn: () => R): Promise<R>;
 }
 
 export interface ConsoleMessage {
@@ -30,6 +44,8 @@ export interface ConsoleMessage {
 export interface Page {
   goto(url: string, options?: { waitUntil?: 'load' | 'domcontentloaded'; timeout?: number }): Promise<unknown>;
   locator(selector: string, options?: { hasText?: string | RegExp }): Locator;
+  frameLocator(selector: string): FrameLocator;
+  frames(): Frame[];
   keyboard: { press(key: string): Promise<void>; type(text: string, options?: { delay?: number }): Promise<void> };
   screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>;
   exposeFunction(name: string, fn: (...args: never[]) => unknown): Promise<void>;
@@ -184,6 +200,25 @@ export class Workbench {
     let found: RegExpMatchArray | null = null;
     await this.waitUntil(async () => (found = (await this.terminalText()).match(match)) !== null, timeoutMs, `terminal text ${match}`);
     return found as unknown as RegExpMatchArray;
+  }
+
+  /** Opens the LLM Capture view container from its activity bar icon (which must be there). */
+  async showCaptureSidebar(): Promise<void> {
+    const icon = this.page.locator('.activitybar .action-item .action-label[aria-label^="LLM Capture"]').first();
+    await icon.waitFor({ state: 'visible', timeout: 30_000 });
+    const sessions = this.page.locator('.sidebar .pane-header', { hasText: /Sessions/i }).first();
+    if (!(await sessions.isVisible())) await icon.click();
+    await sessions.waitFor({ state: 'visible', timeout: 30_000 });
+  }
+
+  /** A row of the sidebar's trees whose text matches. */
+  treeRow(match: string | RegExp): Locator {
+    return this.page.locator('.sidebar .monaco-list-row', { hasText: match }).first();
+  }
+
+  /** The document inside the visible webview panel (VS Code nests it in two iframes). */
+  webview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
   }
 
   /** Saves a screenshot to .ci-out/vscode/<name>-<step>.png and returns its path. */

@@ -58,6 +58,25 @@ describe('conversation view model', () => {
     assert.doesNotThrow(() => JSON.parse(JSON.stringify(vm)));
   });
 
+  test('each thread carries its tool definitions once, the latest per name, in the order of the names', () => {
+    const clock = new Clock();
+    const conv = new FullHistoryConversation({ sessionId: 'tools', system: 'S', clock, tools: ['Agent', 'Bash'] });
+    conv.say('one');
+    const c1 = conv.request([text('a')]);
+    conv.say('two');
+    const c2 = conv.request([text('b')]);
+    const schema = { type: 'object', properties: { command: { type: 'string' } } };
+    c1.tools = [{ name: 'Agent', description: 'Start a subagent', kind: 'function' }, { name: 'Bash', description: 'old' }];
+    c2.tools = [{ name: 'Bash', description: 'Run <b>a</b> command', inputSchema: schema, kind: 'function' }, { name: 'Agent', description: 'Start a subagent', kind: 'function' }];
+    const thread = buildViewModel(assemble([c1, c2]).session('tools')!).threads[0]!;
+    assert.deepEqual(thread.tools, ['Agent', 'Bash']);
+    assert.deepEqual(thread.toolDefinitions.map((d) => d.name), ['Agent', 'Bash']);
+    assert.deepEqual(thread.toolDefinitions[1], { name: 'Bash', description: 'Run <b>a</b> command', inputSchema: schema, kind: 'function' });
+    assert.equal(thread.turns.length, 2);
+    assert.ok(thread.turns.every((t) => !('toolDefinitions' in t)), 'not repeated per turn');
+    assert.equal(JSON.stringify(thread).split('Run <b>a</b> command').length, 2, 'the description is sent once');
+  });
+
   test('search filters turns by any of their text', () => {
     const main = buildViewModel(detail()).threads.find((t) => t.kind === 'main')!;
     assert.equal(filterTurns(main.turns, '').length, 1);

@@ -11,6 +11,9 @@ import type { ConversationPanelState, HostToWebview, WebviewToHost } from '../..
 import { filterTurns } from '../../src/shared/conversation-search';
 import type { ConversationViewModel, ViewBlock, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
 import { el, highlight, markdown, pre } from './dom';
+import { LiveTurns } from './live-turns';
+import { RawCallsTab } from './raw-calls';
+import { ToolDefinitionsTab } from './tool-definitions';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -37,15 +40,22 @@ const search = el('vscode-textfield', { placeholder: 'Search this thread', class
 const matchInfo = el('span', { class: 'match-info' });
 const turnsBox = el('div', { class: 'turns' });
 const sentinel = el('div', { class: 'sentinel' });
+/** Calls still streaming, after the last turn (see showLive). */
+const live = new LiveTurns(el('div', { class: 'live-turns' }));
 const systemBox = el('div', { class: 'system' });
 const toolsBox = el('div', { class: 'tools' });
+const rawBox = el('div', { class: 'raw' });
+const toolsTab = new ToolDefinitionsTab(toolsBox, { copyButton, collapsible });
+const rawTab = new RawCallsTab(rawBox, { copyButton, collapsible }, (callId) => vscode.postMessage({ type: 'requestRaw', callId }));
 const tabs = el('vscode-tabs', { panel: true },
   el('vscode-tab-header', { slot: 'header' }, 'Conversation'),
-  el('vscode-tab-panel', {}, turnsBox, sentinel),
+  el('vscode-tab-panel', {}, turnsBox, live.box, sentinel),
   el('vscode-tab-header', { slot: 'header' }, 'System prompt'),
   el('vscode-tab-panel', {}, systemBox),
   el('vscode-tab-header', { slot: 'header' }, 'Tools'),
   el('vscode-tab-panel', {}, toolsBox),
+  el('vscode-tab-header', { slot: 'header' }, 'Raw calls'),
+  el('vscode-tab-panel', {}, rawBox),
 );
 root.append(
   el('header', {}, title, stats, el('div', { class: 'controls' }, threadSelect, search, matchInfo)),
@@ -99,7 +109,12 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       showThread(m.threadId);
       if (m.turnIndex !== undefined) focusTurn(m.turnIndex);
       break;
+    case 'live':
+      live.set(m.turns);
+      showLive();
+      break;
     case 'raw':
+      rawTab.receive(m.callId, m.view, m.error);
       break;
   }
 });
@@ -168,6 +183,7 @@ function updateTurns(thread: ViewThread): void {
   renderSystem(thread);
   renderTools(thread);
   checkMore();
+  showLive();
 }
 
 function renderMore(count = PAGE): void {
@@ -177,6 +193,18 @@ function renderMore(count = PAGE): void {
   turnsBox.append(frag);
   sentinel.textContent = rendered < visible.length ? `Loading more turns (${rendered} of ${visible.length})…` : '';
   checkMore();
+  showLive();
+}
+
+/**
+ * The live turns of the thread on screen, once its last turn is drawn and no search filters it.
+ * A turn goes to the thread it hints at when this view has it, else to the main thread.
+ */
+function showLive(): void {
+  const threads = model?.threads ?? [];
+  const main = threads.find((t) => t.kind === 'main')?.id ?? threads[0]?.id;
+  live.show(threadId, (t) => (t.threadHint !== undefined && threads.some((th) => th.id === t.threadHint) ? t.threadHint : main),
+    query === '' && rendered >= visible.length);
 }
 
 function focusTurn(index: number): void {
@@ -292,15 +320,10 @@ function renderSystem(thread: ViewThread | undefined): void {
   systemBox.replaceChildren(el('div', { class: 'block-head' }, el('span', { class: 'label' }, `${text.length.toLocaleString()} characters`), copyButton(() => text)), pre(text, 'prompt'));
 }
 
+/** The Tools and Raw calls tabs; both keep what is unfolded across live updates. */
 function renderTools(thread: ViewThread | undefined): void {
-  if (!thread || thread.tools.length === 0) {
-    toolsBox.replaceChildren(el('p', { class: 'empty' }, 'No tool definitions captured for this thread.'));
-    return;
-  }
-  toolsBox.replaceChildren(
-    el('div', { class: 'block-head' }, el('span', { class: 'label' }, `${thread.tools.length} tools`), copyButton(() => thread.tools.join('\n'))),
-    el('ul', { class: 'tool-list' }, ...thread.tools.map((t) => el('li', {}, t))),
-  );
+  toolsTab.render(thread, query);
+  rawTab.render(thread);
 }
 
 vscode.postMessage({ type: 'ready' });
