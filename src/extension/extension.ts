@@ -13,7 +13,15 @@ import { StatusBar } from './status-bar';
 
 let controller: CaptureController | undefined;
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What `activate` returns: for the in-host tests, and for extensions that want to follow the capture. */
+export interface LlmCaptureApi {
+  /** The variables a terminal gets while capture runs (undefined when stopped). */
+  environment(label?: string): Record<string, string> | undefined;
+  /** The Sessions view's data: node ids, and their tree items. */
+  readonly sessions: vscode.TreeDataProvider<string>;
+}
+
+export function activate(context: vscode.ExtensionContext): LlmCaptureApi {
   const log = new Logger();
   controller = new CaptureController(context, log);
   const data = new CaptureData(controller, log);
@@ -38,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   void vscode.commands.executeCommand('setContext', 'llmCapture.running', false);
   if (currentSettings().autoStart) void vscode.commands.executeCommand('llmCapture.start');
+  return { environment: (label) => running.environment(label), sessions };
 }
 
 export async function deactivate(): Promise<void> {

@@ -3,6 +3,7 @@
 // with esbuild into a temp folder, with `mocha` resolved to test/vscode/node_modules/mocha.
 import { captureTests } from './capture';
 import { conversationTests } from './conversation';
+import { treeTests } from './tree';
 
 interface MochaTest {
   title: string;
@@ -28,7 +29,7 @@ export function run(): Promise<void> {
   const Mocha = require('mocha') as MochaStatic;
   const mocha = new Mocha({ ui: 'bdd', timeout: 120_000, color: false, reporter: 'spec' });
   const suite = Mocha.Suite.create(mocha.suite, 'LLM Capture inside the extension host');
-  for (const [title, fn] of [...captureTests(), ...conversationTests()]) suite.addTest(new Mocha.Test(title, fn));
+  for (const [title, fn] of [...captureTests(), ...treeTests(), ...conversationTests()]) suite.addTest(new Mocha.Test(title, fn));
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} in-host test(s) failed`)) : resolve()));
     runner.on('pass', (t) => console.log(`IN-HOST PASS: ${t.title}`));
