@@ -23,7 +23,7 @@ import { seededRandom, TextGenerator } from '../test/store/fixtures/synthetic-se
 import { fetchVia, TunnelAgent } from '../test/support/proxied-request';
 import { createTestPki, type TestPki } from '../test/support/test-pki';
 import {
-  copyBuiltExtension, extensionId, freePort, killGroup, makeSandbox, spawnGroup, USER_SETTINGS, waitForHttp200, type Sandbox,
+  copyBuiltExtension, extensionId, freePort, killGroup, makeSandbox, processTree, spawnGroup, USER_SETTINGS, waitForHttp200, type Sandbox,
 } from '../test/vscode/code-server';
 import { CODE_SERVER_DIR, REPO_ROOT, vscodeGate } from '../test/vscode/harness';
 import { launchBrowser, Workbench, type Browser, type Locator, type Page } from '../test/vscode/workbench';
@@ -236,25 +236,7 @@ function diskBytes(dir: string): number {
 // ---- /proc -------------------------------------------------------------------------------------------
 
 function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const out: number[] = [];
-  const queue = [...(children.get(root) ?? [])];
-  while (queue.length > 0) {
-    const pid = queue.shift() as number;
-    out.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
+  return processTree(root).filter((pid) => pid !== root);
 }
 
 /** The extension host among the server's processes: its command line has --type=extensionHost. */

@@ -146,7 +146,7 @@ export function spawnGroup(args: string[], env: NodeJS.ProcessEnv, logFile: stri
 }
 
 /** pid and all its descendants, from /proc (Linux). */
-function processTree(root: number): number[] {
+export function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
