@@ -520,9 +520,6 @@ async function main(): Promise<void> {
   if (!hasMapHosts) notes.push('dist/extension.js has no llmCapture.mapHosts: traffic went to localhost:<sink>, intercepted via llmCapture.interceptHosts');
   const sandbox = newSandbox({
     'llmCapture.upstreamCaFiles': [pki.caCertPath],
-    // VS Code's default ("override") replaces the agent of every https request made in the extension
-    // host with its own, which dials the original host: the proxy's upstream mapping never runs.
-    'http.proxySupport': 'off',
     ...(hasMapHosts ? { 'llmCapture.mapHosts': { [`${FAKE_HOST}:443`]: `127.0.0.1:${sink.port}` } } : { 'llmCapture.interceptHosts': ['localhost', FAKE_HOST] }),
   });
   const dataDir = globalStorage(sandbox);
