@@ -1,7 +1,8 @@
 // The incremental state of one session: its segments (deduplicated histories), its side calls,
 // the response-id chain points of the Responses API, and the content indexes that views use to
 // link subagents. `add` touches only this session and costs O(new content) per call.
-import type { LlmCall } from '../llm/llm-call';
+import type { ContentBlock, LlmCall, Message, ToolDefinition } from '../llm/llm-call';
+import { roleClassOf } from './content-hash';
 import { place, quickPlace, type Placement } from './continuity';
 import { ItemHistory, makeItem, outputEntries, type History, type HistoryEntry } from './history';
 import { ResponseChains } from './response-chain';
@@ -39,6 +40,31 @@ function failed(call: LlmCall): boolean {
   return call.errors.length > 0 || (call.status !== undefined && call.status >= 400);
 }
 
+/**
+ * A streamed answer's text is joined from deltas (`text += delta`), which V8 keeps as a tree of
+ * every ~40-byte piece: about 3× the text's size, for as long as the session is held. Reading a
+ * character makes V8 flatten it in place into one string (all holders share it), so the pieces
+ * can be collected. Costs one copy of the text, once per call.
+ */
+function flatten(text: string): void {
+  if (text.length > 0) text.charCodeAt(0);
+}
+
+function flattenBlock(block: ContentBlock): void {
+  if (block.type === 'text' || block.type === 'thinking') flatten(block.text);
+  else if (block.type === 'tool-call') flatten(block.arguments);
+  else if (block.type === 'reasoning') flatten(block.summary);
+}
+
+/** The last message of an input that holds a real prompt (what a side call's view shows as its prompt). */
+function lastPromptMessage(input: readonly Message[]): Message[] {
+  for (let m = input.length - 1; m >= 0; m--) {
+    const message = input[m]!;
+    if (message.content.some((block) => isRealPrompt(roleClassOf(message.role, block), block))) return [message];
+  }
+  return [];
+}
+
 export class SessionState {
   readonly segments: Segment[] = [];
   readonly sideCalls: LlmCall[] = [];
@@ -59,6 +85,9 @@ export class SessionState {
   client: LlmCall['client'];
   provider: LlmCall['provider'];
   private hasConversation = false;
+  /** The tools and system prompt of the last call kept: calls that resend equal ones share them. */
+  private lastTools?: { json: string; tools: ToolDefinition[] };
+  private lastSystem?: string;
 
   constructor(readonly id: string, first: LlmCall, readonly idSource: string) {
     this.startedAt = first.startedAt;
@@ -77,8 +106,9 @@ export class SessionState {
     this.startedAt = Math.min(this.startedAt, call.startedAt);
     this.lastAt = Math.max(this.lastAt, call.endedAt ?? call.startedAt);
     const outcome: AddOutcome = { newPrompts: [], childSessionIds: [], newSpawns: [] };
+    const kept = this.keep(call);
     if (call.side) {
-      this.sideCalls.push(call);
+      this.sideCalls.push(kept);
       if (call.side === 'prewarm') {
         const request = this.responses.request(call);
         this.responses.prewarmed(call, request, request.tip ?? quickPlace(request.history, this.candidates(request.fingerprint)));
@@ -93,8 +123,34 @@ export class SessionState {
     }
     const request = this.responses.request(call);
     const placement = request.tip ?? this.placeRequest(request.history, request.fingerprint);
-    this.apply(call, request.history, placement, request.fingerprint, outcome);
+    this.apply(kept, request.history, placement, request.fingerprint, outcome);
     return outcome;
+  }
+
+  /**
+   * The call as the records keep it. Its input (the whole history, which every request resends:
+   * megabytes late in a long session, a fresh copy per call) was needed only to place the call,
+   * and its entries are held once, by the segments; keeping it per call made the assembler's
+   * memory grow with the sum of all requests. Views read a call's ids, times, model, usage,
+   * errors, tools and system prompt, and a side call's last prompt (sidePrompt), so a side call
+   * keeps the message holding it. Tools and a system prompt equal to the previous call's are
+   * shared with it, and its output's text is flattened (see flatten). A copy: the caller's call is
+   * never changed (flattening changes V8's representation of a string, not its value).
+   */
+  private keep(call: LlmCall): LlmCall {
+    let { tools, system } = call;
+    if (tools.length > 0) {
+      const json = JSON.stringify(tools);
+      if (this.lastTools?.json === json) tools = this.lastTools.tools;
+      else this.lastTools = { json, tools };
+    }
+    if (system !== undefined) {
+      if (system === this.lastSystem) system = this.lastSystem;
+      else this.lastSystem = system;
+    }
+    for (const block of call.output) flattenBlock(block);
+    const input = call.side === undefined || call.side === 'count-tokens' || call.side === 'prewarm' ? [] : lastPromptMessage(call.input);
+    return { ...call, tools, ...(system !== undefined ? { system } : {}), input };
   }
 
   /** Whether the call's history continues one of this session's segments (no change made). */

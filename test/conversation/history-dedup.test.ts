@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { assemble } from '../../src/conversation/assembler';
+import { SessionState } from '../../src/conversation/session-state';
 import type { SessionDetail, Step, Thread } from '../../src/conversation/types';
 import type { LlmCall } from '../../src/llm/llm-call';
 import { Clock, FullHistoryConversation, text, toolResult, toolUse } from '../support/llm-call-builder';
@@ -179,5 +180,27 @@ describe('history deduplication', () => {
     const thread = mainThread(assemble(calls).session(SESSION));
     assert.deepEqual(thread.turns.map((t) => t.prompt), ['List the files.', 'Show a.txt.', 'Show b.txt instead.']);
     assert.equal(count(allSteps(thread), (s) => s.type === 'tool_call' && s.callId === 't1'), 1);
+  });
+
+  test('the session keeps no call\'s resent history (memory grows with new content, not with requests), and views do not change', () => {
+    const { calls, conversation: c } = session();
+    const title = c.request([text('{"title": "Files"}')], { side: 'title', commit: false });
+    title.input = [...title.input, { role: 'user', content: [text('Write a title for: Show a.txt.')] }];
+    calls.push(title);
+    const before = structuredClone(calls);
+    const detail = assemble(calls).session(SESSION);
+    assert.deepEqual(calls, before, 'the caller\'s calls are not changed');
+    assert.equal(detail?.summary.title, 'Files');
+    assert.deepEqual(detail?.threads.find((t) => t.sideKind === 'title')?.turns.map((t) => t.prompt), ['Write a title for: Show a.txt.']);
+    assert.deepEqual(mainThread(detail).turns.map((t) => t.prompt), ['List the files.', 'Show a.txt.']);
+
+    const state = new SessionState(SESSION, calls[0]!, 'wire');
+    for (const call of calls) state.add(call);
+    const records = state.segments.flatMap((s) => s.calls);
+    assert.ok(records.length >= calls.length - 1);
+    assert.ok(records.every((r) => r.call.input.length === 0), 'a conversation call keeps no input');
+    assert.deepEqual(state.sideCalls.map((call) => call.input.length), [1], 'a side call keeps the message with its prompt');
+    const systems = new Set(records.map((r) => r.call.system));
+    assert.equal(systems.size, 1);
   });
 });

@@ -1,0 +1,342 @@
+// Memory of the capture pipeline as the extension host runs it, without VS Code: CaptureService
+// (proxy + recorder + sql.js store, writer mode) and a LiveSessions loop like
+// src/extension/capture-data.ts (update(25) on store change, debounced 250 ms). The traffic comes
+// from a child process (client + fake Anthropic upstream), so this process holds only what the
+// extension host would. Prints RSS, V8 heap, external/arrayBuffers and the sql.js wasm memory
+// before, right after, and after idle + gc; asserts nothing.
+//
+// Run: node --expose-gc --import tsx bench/memory-bench.ts [--mb=1024] [--sessions=10]
+//        [--no-live] [--no-retention] [--retained] [--heap-snapshot]
+//   --no-live        no LiveSessions (store only): the assembler's share is the difference
+//   --no-retention   retention off (the store keeps everything)
+//   --retained       after idle: drop LiveSessions, gc, and print what that freed, plus what the
+//                    assembler's call records hold (request inputs, system prompts, tool schemas)
+//   --heap-snapshot  also write a heap snapshot after idle, before --retained drops anything (slow, large)
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server as HttpsServer } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+
+const MB = 1024 * 1024;
+const FAKE_HOST = 'api.anthropic.com';
+const MODEL = 'claude-sonnet-4-5-20250929';
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const num = (name: string, fallback: number) => Number(argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const TOTAL_MB = num('mb', 1024);
+const SESSIONS = Math.max(1, num('sessions', 10));
+const IDLE_MS = num('idle', 10_000);
+const PUSH_BUDGET_MS = num('budget', 600_000);
+
+// ---- sql.js wasm memory: grab the module's Memory export as it is instantiated ----------------------
+
+// (The database file itself is not there: sql.js keeps it in its in-memory file system, a JS
+// Uint8Array counted in arrayBuffers; the wasm memory holds SQLite's page cache and heap.)
+interface WasmMemory { buffer: ArrayBuffer }
+const wasmApi = (globalThis as unknown as { WebAssembly: { instantiate: (...a: unknown[]) => Promise<unknown>; Memory: abstract new (...a: never[]) => WasmMemory } }).WebAssembly;
+const wasmMemories: WasmMemory[] = [];
+const instantiate = wasmApi.instantiate.bind(wasmApi);
+wasmApi.instantiate = async (...args: unknown[]) => {
+  const result = await instantiate(...args);
+  const instance = (result as { instance?: { exports: object } }).instance ?? (result as { exports: object });
+  for (const v of Object.values(instance.exports)) if (v instanceof wasmApi.Memory) wasmMemories.push(v as WasmMemory);
+  return result;
+};
+const wasmBytes = () => wasmMemories.reduce((n, m) => n + m.buffer.byteLength, 0);
+
+// ---- the traffic (child process): a fake upstream and a client, shaped like bench/extension-bench.ts --
+
+const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
+function anthropicSse(text: string, id: string): string {
+  const parts = [
+    sse('message_start', { type: 'message_start', message: { id, type: 'message', role: 'assistant', model: MODEL, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 150_000, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1 } } }),
+    sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
+  ];
+  for (let i = 0; i < text.length; i += 40) parts.push(sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: text.slice(i, i + 40) } }));
+  parts.push(
+    sse('content_block_stop', { type: 'content_block_stop', index: 0 }),
+    sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 4000 } }),
+    sse('message_stop', { type: 'message_stop' }),
+  );
+  return parts.join('');
+}
+
+async function trafficChild(): Promise<void> {
+  const { createTestPki } = await import('../test/support/test-pki');
+  const { fetchVia, TunnelAgent } = await import('../test/support/proxied-request');
+  const { seededRandom, TextGenerator } = await import('../test/store/fixtures/synthetic-session');
+  const pki = createTestPki();
+  const pool = new TextGenerator(seededRandom(11)).prose(4 * MB);
+  const responseBytes = 300 * 1024;
+  let n = 0;
+  const server: HttpsServer = createServer(pki.serverCert([FAKE_HOST]), (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    req.on('end', () => {
+      const i = n++;
+      const offset = (i * 7919 * 37) % (pool.length - responseBytes);
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': `req_sink_${i}` });
+      res.end(anthropicSse(pool.slice(offset, offset + Math.floor(responseBytes * 0.27)), `msg_sink_${i}`));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const send = (m: unknown) => process.send!(m);
+  send({ type: 'ready', port: (server.address() as AddressInfo).port, caPath: pki.caCertPath });
+  const { proxyUrl, caPem } = await new Promise<{ proxyUrl: string; caPem: string }>((resolve) => process.once('message', (m) => resolve(m as never)));
+  // As bench/extension-bench.ts: SESSIONS sessions whose requests resend a growing ~680 KB history
+  // (+1.5 KB a request), 4 requests at a time, ~300 KB SSE answers; the loop stops on bytes.
+  const total = TOTAL_MB * MB;
+  const agent = new TunnelAgent({ proxyUrl, ca: caPem }, { keepAlive: true, maxSockets: 4 });
+  const perSession = Math.ceil(total / (0.98 * MB) / SESSIONS);
+  let next = 0;
+  let dispatched = 0;
+  let exchanges = 0;
+  let errors = 0;
+  let requestBytes = 0;
+  let responseTotal = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (dispatched < total && performance.now() - t0 < PUSH_BUDGET_MS) {
+      const i = next++;
+      const s = i % SESSIONS;
+      const k = Math.floor(i / SESSIONS);
+      const historyBytes = Math.round(680 * 1024 + (k - perSession / 2) * 1536);
+      const base = (s * 397_331) % (pool.length - 800 * 1024);
+      const messages: { role: string; content: string }[] = [];
+      for (let off = 0; off < historyBytes; off += 4096) messages.push({ role: messages.length % 2 ? 'assistant' : 'user', content: pool.slice(base + off, base + Math.min(off + 4096, historyBytes)) });
+      messages.push({ role: 'user', content: `Request ${i}: ${pool.slice((i * 104_729) % (pool.length - 2048), (i * 104_729) % (pool.length - 2048) + 1024)}` });
+      const body = JSON.stringify({ model: MODEL, max_tokens: 32000, stream: true, metadata: { user_id: `user_${'b'.repeat(64)}_account__session_00000000-0000-4000-8000-00000000000${s}` }, messages });
+      dispatched += Buffer.byteLength(body) + responseBytes;
+      try {
+        const res = await fetchVia(agent, FAKE_HOST, 443, {
+          method: 'POST', path: '/v1/messages?beta=true',
+          headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'claude-cli/2.1.80 (external, cli)', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-bench' },
+          body: [body],
+        });
+        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+        exchanges++;
+        requestBytes += Buffer.byteLength(body);
+        responseTotal += res.body.length;
+        if (exchanges % 100 === 0) send({ type: 'progress', exchanges, bytes: requestBytes + responseTotal });
+      } catch (e) {
+        if (++errors > 20) throw e;
+      }
+    }
+  }));
+  agent.destroy();
+  send({ type: 'done', exchanges, errors, requestBytes, responseBytes: responseTotal, ms: performance.now() - t0 });
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  server.closeAllConnections();
+  server.close();
+  rmSync(pki.dir, { recursive: true, force: true });
+}
+
+// ---- the measured process ----------------------------------------------------------------------------------
+
+interface Sample { rss: number; heapUsed: number; external: number; arrayBuffers: number; wasm: number }
+
+function sample(): Sample {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, wasm: wasmBytes() };
+}
+
+const mb = (n: number) => `${(n / MB).toFixed(0)} MB`;
+const gc = () => {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (!g) return false;
+  g();
+  g();
+  return true;
+};
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return n;
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** What the assembler's call records hold, by walking its sessions (bench-only access to privates). */
+function assemblerHoldings(live: { assembler: unknown }): Record<string, number> {
+  const states = (live.assembler as { states: Map<string, { segments: { calls: { call: Record<string, unknown> }[]; own: unknown[] }[]; sideCalls: unknown[] }> }).states;
+  let calls = 0;
+  let inputChars = 0;
+  let systemChars = 0;
+  let toolChars = 0;
+  let outputChars = 0;
+  let items = 0;
+  const seenInputs = new Set<unknown>();
+  for (const state of states.values()) {
+    for (const segment of state.segments) {
+      items += segment.own.length;
+      for (const record of segment.calls) {
+        calls++;
+        const call = record.call as { input?: { content: { type: string; text?: string; output?: string }[] }[]; system?: string; tools?: unknown[]; output?: unknown[] };
+        if (call.input && !seenInputs.has(call.input)) {
+          seenInputs.add(call.input);
+          for (const m of call.input) for (const b of m.content) inputChars += (b.text ?? b.output ?? '').length;
+        }
+        systemChars += call.system?.length ?? 0;
+        toolChars += call.tools && call.tools.length > 0 ? JSON.stringify(call.tools).length : 0;
+        outputChars += JSON.stringify(call.output ?? []).length;
+      }
+    }
+  }
+  return { sessions: states.size, calls, items, inputChars, systemChars, toolChars, outputChars };
+}
+
+/**
+ * What the LiveSessions (assembler and views) hold: build every view, then drop it and measure
+ * what a gc gives back. Works on a holder, in its own frame, so no stale register keeps it alive.
+ */
+async function retainedReport(holder: { live?: { assembler: { sessionIds(): string[]; session(id: string): unknown } } }): Promise<void> {
+  const held = assemblerHoldings(holder.live!);
+  console.log(`  assembler holds: ${held.sessions} sessions, ${held.calls} call records, ${held.items} items; in the records' calls: inputs ${mb(held.inputChars)} of text, system prompts ${mb(held.systemChars)}, tool definitions ${mb(held.toolChars)} (as JSON), outputs ${mb(held.outputChars)} (as JSON)`);
+  const detailStart = performance.now();
+  buildViews(holder);
+  const detailMs = performance.now() - detailStart;
+  await new Promise((r) => setTimeout(r, 50));
+  gc();
+  const withViews = sample();
+  const ref = new WeakRef(holder.live!);
+  holder.live = undefined;
+  await new Promise((r) => setTimeout(r, 50));
+  gc();
+  const without = sample();
+  console.log(`  all session views built in ${detailMs.toFixed(0)} ms`);
+  console.log(`  dropping LiveSessions (assembler, views) freed: heap ${mb(withViews.heapUsed - without.heapUsed)}, RSS ${mb(withViews.rss - without.rss)}${ref.deref() ? ' (NOT collected: still referenced)' : ''}`);
+}
+
+function buildViews(holder: { live?: { assembler: { sessionIds(): string[]; session(id: string): unknown } } }): void {
+  const a = holder.live!.assembler;
+  for (const id of a.sessionIds()) a.session(id);
+}
+
+async function main(): Promise<void> {
+  const live = !flag('no-live');
+  const retention = !flag('no-retention');
+  const { CaptureService } = await import('../src/app/capture-service');
+  const { LiveSessions } = await import('../src/app/live-sessions');
+  const { parseMapping } = await import('../src/proxy');
+  const { readFileSync } = await import('node:fs');
+
+  const child: ChildProcess = fork(__filename, ['--role=traffic', ...argv], { execArgv: process.execArgv.filter((a) => a !== '--expose-gc') });
+  const messages: Record<string, unknown>[] = [];
+  const waiters: (() => void)[] = [];
+  child.on('message', (m) => {
+    messages.push(m as Record<string, unknown>);
+    if ((m as { type: string }).type === 'progress') process.stdout.write(`  … ${(m as { exchanges: number }).exchanges} exchanges, RSS ${mb(process.memoryUsage().rss)}, wasm ${mb(wasmBytes())}\n`);
+    for (const w of waiters.splice(0)) w();
+  });
+  const waitFor = async (type: string) => {
+    for (;;) {
+      const m = messages.find((x) => x.type === type);
+      if (m) return m;
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  const ready = await waitFor('ready') as { port: number; caPath: string };
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'llmc-memory-'));
+  gc();
+  const cpu0 = cpuMs();
+  const service = await CaptureService.start({
+    dataDir, intercept: [FAKE_HOST], upstreamCaFiles: [ready.caPath], onlyMapped: true,
+    map: [parseMapping(`${FAKE_HOST}:443=127.0.0.1:${ready.port}`)],
+    ...(retention ? {} : { retention: {} }),
+  });
+  const store = service.store;
+  let sessions: InstanceType<typeof LiveSessions> | undefined = live ? new LiveSessions(store) : undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let passes = 0;
+  let updateMs = 0;
+  const schedule = (delay: number) => {
+    if (timer || !sessions) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (!sessions) return;
+      const t = performance.now();
+      const u = sessions.update(25);
+      updateMs += performance.now() - t;
+      passes++;
+      if (u.more) schedule(0);
+    }, delay);
+  };
+  const unsubscribe = store.onChange(() => schedule(250));
+  schedule(0);
+
+  // Peak and snapshot watch, every 0.5 s.
+  const engine = (store as unknown as { engine: { lastSnapshot?: { at: number; bytes: number; exportMs: number } } }).engine;
+  const snapshots: { bytes: number; exportMs: number }[] = [];
+  let lastSnapshotAt: number | undefined;
+  const peak: Sample = sample();
+  const watch = setInterval(() => {
+    const s = sample();
+    for (const k of Object.keys(peak) as (keyof Sample)[]) peak[k] = Math.max(peak[k], s[k]);
+    const snap = engine.lastSnapshot;
+    if (snap && snap.at !== lastSnapshotAt) {
+      lastSnapshotAt = snap.at;
+      snapshots.push({ bytes: snap.bytes, exportMs: snap.exportMs });
+    }
+  }, 500);
+
+  gc();
+  const before = sample();
+  console.log(`memory bench: ${TOTAL_MB} MB of Claude-like traffic, ${SESSIONS} sessions, LiveSessions ${live ? 'on' : 'OFF'}, retention ${retention ? 'default (512 MB)' : 'OFF'}; Node ${process.versions.node}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  child.send({ proxyUrl: service.proxy.url, caPem: readFileSync(service.proxy.ca.certPath, 'utf8') });
+  const done = await waitFor('done') as { exchanges: number; errors: number; requestBytes: number; responseBytes: number; ms: number };
+  // Let the live loop catch up with everything stored.
+  await store.flush();
+  while (sessions && (timer || sessions.update(25).more)) await new Promise((r) => setTimeout(r, 50));
+  const after = sample();
+  const cpuTotal = cpuMs() - cpu0;
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const hadGc = gc();
+  const idle = sample();
+
+  const rows: [string, Sample][] = [['before', before], ['after traffic', after], [`after ${IDLE_MS / 1000} s idle${hadGc ? ' + gc' : ' (no gc: run with --expose-gc)'}`, idle], ['peak (0.5 s samples)', peak]];
+  const trafficBytes = done.requestBytes + done.responseBytes;
+  console.log(`  traffic: ${done.exchanges} exchanges (${done.errors} failed), ${mb(trafficBytes)} (${mb(done.requestBytes)} requests + ${mb(done.responseBytes)} SSE) in ${(done.ms / 1000).toFixed(1)} s`);
+  console.log(`  ${'when'.padEnd(30)} ${'RSS'.padStart(8)} ${'heapUsed'.padStart(9)} ${'external'.padStart(9)} ${'arrayBuf'.padStart(9)} ${'sql.js wasm'.padStart(12)}`);
+  for (const [label, s] of rows) console.log(`  ${label.padEnd(30)} ${mb(s.rss).padStart(8)} ${mb(s.heapUsed).padStart(9)} ${mb(s.external).padStart(9)} ${mb(s.arrayBuffers).padStart(9)} ${mb(s.wasm).padStart(12)}`);
+  console.log(`  CPU of this process: ${(cpuTotal / (trafficBytes / MB)).toFixed(0)} ms per MB; LiveSessions: ${passes} passes, ${updateMs.toFixed(0)} ms, ${sessions?.calls ?? 0} calls assembled`);
+  const stats = store.stats();
+  console.log(`  store: ${stats.exchanges} exchanges kept, database ${mb(stats.databaseBytes)} (${mb(stats.usedBytes)} in use), journal ${mb(stats.journalBytes)}, ${mb(dirBytes(dataDir))} on disk`);
+  console.log(`  snapshots during the run: ${snapshots.length}${snapshots.length ? ` (${snapshots.map((s) => `${mb(s.bytes)}/${s.exportMs.toFixed(0)} ms`).join(', ')})` : ''}`);
+  const heap = getHeapStatistics();
+  console.log(`  V8: total heap ${mb(heap.total_heap_size)}, used ${mb(heap.used_heap_size)}, external ${mb(heap.external_memory)}, malloced ${mb(heap.malloced_memory)}`);
+
+  if (flag('heap-snapshot')) {
+    const file = writeHeapSnapshot(join(tmpdir(), `llmc-memory-${process.pid}.heapsnapshot`));
+    console.log(`  heap snapshot: ${file}`);
+  }
+
+  if (flag('retained') && sessions) {
+    const holder = { live: sessions as InstanceType<typeof LiveSessions> | undefined };
+    sessions = undefined;
+    await retainedReport(holder);
+  }
+  clearInterval(watch);
+  if (timer) clearTimeout(timer);
+  unsubscribe();
+  await service.stop();
+  child.send('stop');
+  await new Promise((r) => child.once('exit', r));
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+(argv.includes('--role=traffic') ? trafficChild() : main()).catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
