@@ -6,12 +6,12 @@ import {
 import { mergeUsage, readAnthropicStream } from './anthropic-stream';
 import type { DissectInput, Dissector } from './dissector';
 import {
-  bodyText, errorDetail, httpErrorMessage, noteUnknownFields, beginHttpCall,
+  errorDetail, noteUnknownFields, beginHttpCall,
   responseJsonToDissect,
 } from './exchange-reader';
 import { asArray, asNumber, asString, type JsonRecord } from './json-value';
 import type { LlmCall } from './llm-call';
-import { readSseEvents } from './stream-events';
+import { streamEventsOf } from './stream-events';
 
 export const dissectAnthropicMessages: Dissector = (input, match) => {
   const { call, request, streamed } = beginHttpCall(input, 'anthropic-messages', match.provider);
@@ -36,14 +36,8 @@ function readRequest(call: LlmCall, body: JsonRecord): void {
 }
 
 function readStreamedResponse(call: LlmCall, input: DissectInput): void {
-  const { events, errors } = readSseEvents(input.exchange, input.sseEvents);
-  call.errors.push(...errors);
-  // An error status still arrives as a JSON body on most gateways, not as events.
-  if (events.length === 0) {
-    const http = httpErrorMessage(input.exchange.statusCode, bodyText(input.exchange.responseBody));
-    if (http) call.errors.push(http);
-    return;
-  }
+  const events = streamEventsOf(call, input);
+  if (events.length === 0) return;
   readAnthropicStream(call, events);
 }
 

@@ -3,12 +3,12 @@
 // Every streamed chunk is a whole GenerateContentResponse whose parts continue the previous ones.
 import type { DissectInput, Dissector } from './dissector';
 import {
-  bodyText, errorDetail, httpErrorMessage, noteUnknownFields, responseTextToDissect, beginHttpCall,
+  errorDetail, noteUnknownFields, responseTextToDissect, beginHttpCall,
 } from './exchange-reader';
 import { asArray, asNumber, asRecord, asString, isRecord, parseJson, recordsOf, type JsonRecord } from './json-value';
 import type { ContentBlock, LlmCall, Usage } from './llm-call';
 import { GEMINI_REQUEST_FIELDS, geminiContents, geminiPart, geminiSystem, geminiTools, mergeFragments } from './gemini-parts';
-import { readSseEvents } from './stream-events';
+import { streamEventsOf } from './stream-events';
 
 /** `models/gemini-2.5-flash-lite:generateContent` → the model and the method. */
 function geminiUrlParts(path: string): { model?: string; method?: string } {
@@ -47,13 +47,7 @@ interface Chunk {
 }
 
 function streamChunks(call: LlmCall, input: DissectInput): Chunk[] {
-  const { events, errors } = readSseEvents(input.exchange, input.sseEvents);
-  call.errors.push(...errors);
-  if (events.length === 0) {
-    const http = httpErrorMessage(input.exchange.statusCode, bodyText(input.exchange.responseBody));
-    if (http) call.errors.push(http);
-  }
-  return events.flatMap((e) => (e.data ? [{ time: e.time, data: e.data }] : []));
+  return streamEventsOf(call, input).flatMap((e) => (e.data ? [{ time: e.time, data: e.data }] : []));
 }
 
 function jsonChunks(call: LlmCall, input: DissectInput): Chunk[] {

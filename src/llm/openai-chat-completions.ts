@@ -4,7 +4,7 @@
 import { toolCall } from './content-blocks';
 import type { DissectInput, Dissector } from './dissector';
 import {
-  bodyText, errorDetail, httpErrorMessage, noteUnknown, noteUnknownFields, beginHttpCall,
+  errorDetail, noteUnknown, noteUnknownFields, beginHttpCall,
   responseJsonToDissect,
 } from './exchange-reader';
 import { asArray, asNumber, asRecord, asString, recordsOf, type JsonRecord } from './json-value';
@@ -12,7 +12,7 @@ import type { ContentBlock, LlmCall } from './llm-call';
 import {
   CHAT_REQUEST_FIELDS, chatContent, chatMessages, chatSystem, chatToolCall, chatTools, readChatUsage, reasoningOf,
 } from './openai-chat-request';
-import { readSseEvents, type StreamEvent } from './stream-events';
+import { streamEventsOf, type StreamEvent } from './stream-events';
 
 export const dissectOpenAiChatCompletions: Dissector = (input, match) => {
   const { call, request, streamed } = beginHttpCall(input, 'openai-chat-completions', match.provider);
@@ -85,13 +85,8 @@ class ChoiceJoiner {
 }
 
 function readStream(call: LlmCall, input: DissectInput): void {
-  const { events, errors } = readSseEvents(input.exchange, input.sseEvents);
-  call.errors.push(...errors);
-  if (events.length === 0) {
-    const http = httpErrorMessage(input.exchange.statusCode, bodyText(input.exchange.responseBody));
-    if (http) call.errors.push(http);
-    return;
-  }
+  const events = streamEventsOf(call, input);
+  if (events.length === 0) return;
   const joiner = new ChoiceJoiner(call);
   let done = false;
   for (const event of events) {

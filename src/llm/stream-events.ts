@@ -3,7 +3,9 @@
 // without live parsing) the stored body is split here by the same WHATWG rules.
 import { createParser } from 'eventsource-parser';
 import type { ExchangeRecord, SseEventRecord } from '../capture/records';
-import { bodyText } from './exchange-reader';
+import type { DissectInput } from './dissector';
+import { bodyText, httpErrorMessage } from './exchange-reader';
+import type { LlmCall } from './llm-call';
 import { isRecord, parseJson, preview, type JsonRecord } from './json-value';
 
 export interface StreamEvent {
@@ -19,6 +21,20 @@ export interface StreamEvent {
 export interface StreamRead {
   events: StreamEvent[];
   errors: string[];
+}
+
+/**
+ * A streamed call's events, with their problems noted on the call. No events at all usually means
+ * the answer was an error body instead (most gateways send errors as JSON, not as events): noted too.
+ */
+export function streamEventsOf(call: LlmCall, input: DissectInput): StreamEvent[] {
+  const { events, errors } = readSseEvents(input.exchange, input.sseEvents);
+  call.errors.push(...errors);
+  if (events.length === 0) {
+    const http = httpErrorMessage(input.exchange.statusCode, bodyText(input.exchange.responseBody));
+    if (http) call.errors.push(http);
+  }
+  return events;
 }
 
 /** Parses each SSE event's data as JSON. Bad events become errors, never exceptions. */
