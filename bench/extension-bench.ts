@@ -16,6 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { LiveSessions } from '../src/app/live-sessions';
+import { historyRequestBody } from './agent-traffic';
 import { sessionNode } from '../src/app/session-tree-model';
 import type { ExchangeRecord, StoredBody } from '../src/capture/records';
 import { CaptureStore } from '../src/store';
@@ -431,15 +432,7 @@ async function pushTraffic(proxyUrl: string, caPem: string, pool: string, host: 
   await Promise.all(Array.from({ length: 4 }, async () => {
     while (dispatched < total && performance.now() - t0 < PUSH_BUDGET_MS) {
       const i = next++;
-      const s = i % sessions;
-      const k = Math.floor(i / sessions);
-      // The history: a session's own stretch of the pool, growing by ~1.5 KB a request, cut into messages.
-      const historyBytes = Math.round(680 * 1024 + (k - perSession / 2) * 1536);
-      const base = (s * 397_331) % (pool.length - 800 * 1024);
-      const messages: { role: string; content: string }[] = [];
-      for (let off = 0; off < historyBytes; off += 4096) messages.push({ role: messages.length % 2 ? 'assistant' : 'user', content: pool.slice(base + off, base + Math.min(off + 4096, historyBytes)) });
-      messages.push({ role: 'user', content: `Request ${i}: ${pool.slice((i * 104_729) % (pool.length - 2048), (i * 104_729) % (pool.length - 2048) + 1024)}` });
-      const body = JSON.stringify({ model: MODEL, max_tokens: 32000, stream: true, metadata: { user_id: `user_${'b'.repeat(64)}_account__session_00000000-0000-4000-8000-00000000000${s}` }, messages });
+      const body = historyRequestBody(pool, i, sessions, perSession, MODEL);
       dispatched += Buffer.byteLength(body) + 300 * 1024;
       try {
         const res = await fetchVia(agent, host, port, {

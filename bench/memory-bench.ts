@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+import { historyRequestBody } from './agent-traffic';
 
 const MB = 1024 * 1024;
 const FAKE_HOST = 'api.anthropic.com';
@@ -102,14 +103,7 @@ async function trafficChild(): Promise<void> {
   await Promise.all(Array.from({ length: 4 }, async () => {
     while (dispatched < total && performance.now() - t0 < PUSH_BUDGET_MS) {
       const i = next++;
-      const s = i % SESSIONS;
-      const k = Math.floor(i / SESSIONS);
-      const historyBytes = Math.round(680 * 1024 + (k - perSession / 2) * 1536);
-      const base = (s * 397_331) % (pool.length - 800 * 1024);
-      const messages: { role: string; content: string }[] = [];
-      for (let off = 0; off < historyBytes; off += 4096) messages.push({ role: messages.length % 2 ? 'assistant' : 'user', content: pool.slice(base + off, base + Math.min(off + 4096, historyBytes)) });
-      messages.push({ role: 'user', content: `Request ${i}: ${pool.slice((i * 104_729) % (pool.length - 2048), (i * 104_729) % (pool.length - 2048) + 1024)}` });
-      const body = JSON.stringify({ model: MODEL, max_tokens: 32000, stream: true, metadata: { user_id: `user_${'b'.repeat(64)}_account__session_00000000-0000-4000-8000-00000000000${s}` }, messages });
+      const body = historyRequestBody(pool, i, SESSIONS, perSession, MODEL);
       dispatched += Buffer.byteLength(body) + responseBytes;
       try {
         const res = await fetchVia(agent, FAKE_HOST, 443, {
