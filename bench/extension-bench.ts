@@ -8,13 +8,12 @@
 //   3. First paint of a 500-turn Claude Code session in the conversation webview (history, capture stopped).
 //   4. Extension host RSS before and after 1 GB of LLM-like traffic through its proxy, and the store's size.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { LiveSessions } from '../src/app/live-sessions';
 import { historyRequestBody } from './agent-traffic';
 import { sessionNode } from '../src/app/session-tree-model';
@@ -24,9 +23,9 @@ import { seededRandom, TextGenerator } from '../test/store/fixtures/synthetic-se
 import { fetchVia, TunnelAgent } from '../test/support/proxied-request';
 import { createTestPki, type TestPki } from '../test/support/test-pki';
 import {
-  copyBuiltExtension, extensionId, freePort, killGroup, makeSandbox, processTree, spawnGroup, USER_SETTINGS, waitForHttp200, type Sandbox,
+  extensionId, prepareSandbox, processTree, startCodeServerIn, type RunningServer, type Sandbox,
 } from '../test/vscode/code-server';
-import { CODE_SERVER_DIR, REPO_ROOT, vscodeGate } from '../test/vscode/harness';
+import { vscodeGate } from '../test/vscode/harness';
 import { launchBrowser, Workbench, type Browser, type Locator, type Page } from '../test/vscode/workbench';
 
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
@@ -136,67 +135,10 @@ async function webviewBench(page: BenchPage): Promise<FrameBench | undefined> {
   return undefined;
 }
 
-/** Opens the palette and types the command, waiting for its row, without running it (runCommand, minus Enter). */
-async function prepareCommand(wb: Workbench, title: string): Promise<Locator> {
-  const input = wb.page.locator('.quick-input-widget .quick-input-box input');
-  const row = wb.page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title }).first();
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    await wb.page.keyboard.press('F1');
-    if (await input.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) {
-      await input.fill(`>${title}`);
-      if (await row.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) return input;
-    } else {
-      await wb.page.locator('#workbench\\.parts\\.statusbar').click().catch(() => undefined);
-    }
-    if (Date.now() > deadline) throw new Error(`the palette has no row "${title}"`);
-    await wb.page.keyboard.press('Escape');
-  }
-}
-
 // ---- code-server with a prepared sandbox -----------------------------------------------------------
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-  sandbox: Sandbox;
-  stop(): Promise<void>;
-}
-
-/** startCodeServer (test/vscode/code-server.ts), on a sandbox the caller filled beforehand. */
-async function startServer(sandbox: Sandbox): Promise<Server> {
-  const port = await freePort();
-  const config = join(sandbox.root, 'config.yaml');
-  writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
-  const logFile = join(sandbox.root, 'code-server.log');
-  const child = spawnGroup([
-    join(CODE_SERVER_DIR, 'out', 'node', 'entry.js'),
-    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-    '--disable-workspace-trust', '--disable-getting-started-override',
-    '--user-data-dir', sandbox.userDataDir, '--extensions-dir', sandbox.extensionsDir, '--config', config,
-    sandbox.workspace,
-  ], sandbox.env, logFile, sandbox.root);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp200(`${url}/healthz`, child, logFile);
-  } catch (e) {
-    await killGroup(child);
-    throw e;
-  }
-  return {
-    url, child, sandbox,
-    async stop() {
-      await killGroup(child);
-      rmSync(sandbox.root, { recursive: true, force: true, maxRetries: 5 });
-    },
-  };
-}
-
 function newSandbox(settings: Record<string, unknown> = {}): Sandbox {
-  const sandbox = makeSandbox('ext-bench');
-  copyBuiltExtension(sandbox.extensionsDir);
-  writeFileSync(join(sandbox.userDataDir, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...settings }, null, 2));
-  return sandbox;
+  return prepareSandbox('ext-bench', { settings });
 }
 
 /** The extension's context.globalStorageUri inside a sandbox: where its CA and store live. */
@@ -483,7 +425,7 @@ async function activationMs(wb: Workbench): Promise<number> {
   return Number(/(\d+)ms/.exec(text)![1]);
 }
 
-async function openWorkbench(server: Server, name: string): Promise<{ browser: Browser; page: Page; raw: BenchPage; wb: Workbench; loadMs: number }> {
+async function openWorkbench(server: RunningServer, name: string): Promise<{ browser: Browser; page: Page; raw: BenchPage; wb: Workbench; loadMs: number }> {
   const browser = await launchBrowser();
   const page = browser.page;
   const raw = page as unknown as BenchPage;
@@ -506,17 +448,12 @@ async function main(): Promise<void> {
   const gen = new TextGenerator(seededRandom(11));
   const pool = gen.prose(4 * MB);
   const sink = await startSink(pki, pool, 300 * 1024);
-  const hasMapHosts = readFileSync(join(REPO_ROOT, 'dist', 'extension.js'), 'utf8').includes('mapHosts');
-  // Without llmCapture.mapHosts (older build): intercept `localhost`, which resolves to the sink.
-  const trafficHost = hasMapHosts ? FAKE_HOST : 'localhost';
-  const trafficPort = hasMapHosts ? 443 : sink.port;
-  if (!hasMapHosts) notes.push('dist/extension.js has no llmCapture.mapHosts: traffic went to localhost:<sink>, intercepted via llmCapture.interceptHosts');
   const sandbox = newSandbox({
     'llmCapture.upstreamCaFiles': [pki.caCertPath],
-    ...(hasMapHosts ? { 'llmCapture.mapHosts': { [`${FAKE_HOST}:443`]: `127.0.0.1:${sink.port}` } } : { 'llmCapture.interceptHosts': ['localhost', FAKE_HOST] }),
+    'llmCapture.mapHosts': { [`${FAKE_HOST}:443`]: `127.0.0.1:${sink.port}` },
   });
   const dataDir = globalStorage(sandbox);
-  let server: Server | undefined;
+  let server: RunningServer | undefined;
   let browser: Browser | undefined;
   const activations: number[] = [];
   try {
@@ -528,7 +465,7 @@ async function main(): Promise<void> {
 
     // 1: activation, first start.
     console.log('\n[1] activation');
-    server = await startServer(sandbox);
+    server = await startCodeServerIn(sandbox);
     const opened = await openWorkbench(server, 'extension-bench');
     browser = opened.browser;
     const { page, raw, wb } = opened;
@@ -580,7 +517,7 @@ async function main(): Promise<void> {
     const captureLog = () => findLog(sandbox, /LLM Capture\.log$/);
     const startOnce = async (label: string) => {
       await wb.clearToasts();
-      const input = await prepareCommand(wb, 'LLM Capture: Start Capture');
+      const input = await wb.openCommand('LLM Capture: Start Capture');
       await arm(raw, 'toast', '.notifications-toasts .notification-toast', 'LLM Capture is listening on');
       await input.press('Enter');
       const text = await wb.waitForToast(/LLM Capture is listening on/, 60_000);
@@ -597,7 +534,7 @@ async function main(): Promise<void> {
 
     // 4: extension host memory across the traffic.
     console.log(`\n[4] extension host memory across ${GIB} GiB of traffic`);
-    const pid = extensionHostPid(server.child.pid!);
+    const pid = extensionHostPid(server.pid);
     if (pid === undefined) throw new Error('no process with --type=extensionHost under the server');
     await page.waitForTimeout(3_000);
     const before = procStatus(pid);
@@ -612,7 +549,7 @@ async function main(): Promise<void> {
       }
     }, 500);
     const cpuBefore = cpuMs(pid);
-    const pushed = await pushTraffic(proxyUrl, caPem, pool, trafficHost, trafficPort, GIB * 1024 * MB);
+    const pushed = await pushTraffic(proxyUrl, caPem, pool, FAKE_HOST, 443, GIB * 1024 * MB);
     clearInterval(sampler);
     const after = procStatus(pid);
     const cpuPush = cpuMs(pid) - cpuBefore;
@@ -634,7 +571,7 @@ async function main(): Promise<void> {
 
     // 1: activation, further starts (fresh sandboxes, nothing captured).
     for (let i = 2; i <= STARTS; i++) {
-      const s = await startServer(newSandbox());
+      const s = await startCodeServerIn(newSandbox());
       try {
         const o = await openWorkbench(s, `extension-bench-${i}`);
         try {

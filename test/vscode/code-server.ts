@@ -120,6 +120,8 @@ export async function freePort(): Promise<number> {
 export interface RunningServer {
   url: string;
   port: number;
+  /** The server's process (the leader of its group). */
+  pid: number;
   sandbox: Sandbox;
   /** Everything the server printed. */
   logFile: string;
@@ -231,12 +233,22 @@ export interface CodeServerOptions {
 
 /** code-server with the built extension installed, ready when /healthz answers 200. */
 export async function startCodeServer(options: CodeServerOptions = {}): Promise<RunningServer> {
-  const sandbox = makeSandbox('code-server');
+  return startCodeServerIn(prepareSandbox('code-server', options));
+}
+
+/** A sandbox with the built extension installed and the settings written, for a server not started yet. */
+export function prepareSandbox(prefix: string, options: CodeServerOptions = {}): Sandbox {
+  const sandbox = makeSandbox(prefix);
   if (options.settings) {
     writeFileSync(join(sandbox.userDataDir, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...options.settings }, null, 2));
   }
   Object.assign(sandbox.env, options.env);
   copyBuiltExtension(sandbox.extensionsDir);
+  return sandbox;
+}
+
+/** code-server on a prepared sandbox (which the caller may have filled further), ready when /healthz answers 200. */
+export async function startCodeServerIn(sandbox: Sandbox): Promise<RunningServer> {
   const port = await freePort();
   const config = join(sandbox.root, 'config.yaml');
   writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
@@ -270,6 +282,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   return {
     url,
     port,
+    pid: child.pid as number,
     sandbox,
     logFile,
     async stop(options) {

@@ -130,6 +130,13 @@ export class Workbench {
    * until the row shows up.
    */
   async runCommand(title: string, timeoutMs = 60_000): Promise<void> {
+    const input = await this.openCommand(title, timeoutMs);
+    await input.press('Enter');
+    await input.waitFor({ state: 'hidden', timeout: 30_000 });
+  }
+
+  /** Opens the palette with the command's row showing, without running it; returns the palette's input. */
+  async openCommand(title: string, timeoutMs = 60_000): Promise<Locator> {
     const input = this.page.locator(PALETTE_INPUT);
     const row = this.page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title }).first();
     const deadline = Date.now() + timeoutMs;
@@ -149,8 +156,7 @@ export class Workbench {
       // The workbench may not have focus yet.
       if (!opened) await this.page.locator('#workbench\\.parts\\.statusbar').click().catch(() => undefined);
     }
-    await input.press('Enter');
-    await input.waitFor({ state: 'hidden', timeout: 30_000 });
+    return input;
   }
 
   /** The texts of the visible notification toasts. */
