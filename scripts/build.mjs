@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
 // The sql.js wasm is shipped beside the bundles (src/store/sqlite.ts looks there first).
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', external: ['sql.js/dist/sql-wasm.wasm'] };
+const common = { bundle: true, platform: 'node', target: 'node22', format: 'cjs', sourcemap: true, logLevel: 'warning', external: ['sql.js/dist/sql-wasm.wasm'] };
 // Bare `http`, `https`, `net` and `tls` (as ws requires them) become `node:` ones. VS Code's
 // extension host hands a bare require a per-extension copy of those modules with its proxy patch
 // applied (@vscode/proxy-agent), which src/proxy/plain-request.ts cannot undo on a copy.

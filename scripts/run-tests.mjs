@@ -33,7 +33,7 @@ function findTests(dir) {
   return out.sort();
 }
 
-// A folder argument means every test file under it (node 20's --test would take it as one file).
+// A folder argument means every test file under it (node 22's --test would take it as one file).
 const files = args.length > 0
   ? args.flatMap((a) => (statSync(a, { throwIfNoEntry: false })?.isDirectory() ? findTests(join(root, a)) : [a]))
   : findTests(join(root, 'test'));
