@@ -1,7 +1,8 @@
 // Proxy credentials tag a connection with a terminal label: http://<label>:<token>@127.0.0.1:<port>.
 // Clients send them as `Proxy-Authorization: Basic base64(label:token)` (RFC 9110 §11.7.1).
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ProxyAuth } from './options';
 
 export type AuthResult = { ok: true; label?: string } | { ok: false; reason: string };
@@ -18,9 +19,26 @@ export function checkProxyAuth(headers: IncomingHttpHeaders, auth: ProxyAuth | u
   return { ok: true, label: credentials.user || undefined };
 }
 
-export const PROXY_AUTH_REQUIRED =
-  'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="LLM Capture"\r\n' +
-  'Content-Type: text/plain\r\nConnection: close\r\n';
+/**
+ * The one 407 the proxy sends, on all three paths: CONNECT and WebSocket upgrades get it raw on
+ * the socket, which is then closed; a plain-HTTP request gets it through its response, so the
+ * client may retry with credentials on the same connection.
+ */
+export function sendProxyAuthRequired(to: ServerResponse | Duplex, reason: string): void {
+  const body = `llm-capture: ${reason}\n`;
+  const headers: [string, string][] = [
+    ['Proxy-Authenticate', 'Basic realm="LLM Capture"'],
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['Content-Length', String(Buffer.byteLength(body))],
+  ];
+  if (to instanceof ServerResponse) {
+    to.writeHead(407, 'Proxy Authentication Required', headers);
+    to.end(body);
+    return;
+  }
+  const head = [...headers, ['Connection', 'close']].map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  to.end(`HTTP/1.1 407 Proxy Authentication Required\r\n${head}\r\n${body}`);
+}
 
 function parseBasic(value: string | undefined): { user: string; password: string } | undefined {
   if (!value) return undefined;

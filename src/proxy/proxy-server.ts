@@ -13,7 +13,7 @@ import { forwardHttp, sendPlainError } from './http-forwarder';
 import { parseAbsoluteForm, parseAuthority } from './http-headers';
 import { DEFAULT_INTERCEPT_HOSTS, InterceptPolicy } from './intercept-policy';
 import type { ProxyOptions } from './options';
-import { checkProxyAuth, PROXY_AUTH_REQUIRED } from './proxy-auth';
+import { checkProxyAuth, sendProxyAuthRequired } from './proxy-auth';
 import { type ClientConnection, ProxyContext } from './proxy-context';
 import { shellEnvironment } from './shell-environment';
 import { now, Tap } from './tap';
@@ -73,7 +73,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const target = parseAuthority(req.url ?? '');
     if (!target) return rejectConnect(socket, 400, `llm-capture: bad CONNECT target "${req.url}"`);
     const auth = checkProxyAuth(req.headers, options.auth);
-    if (!auth.ok) return rejectConnect(socket, 407, `llm-capture: ${auth.reason}`, PROXY_AUTH_REQUIRED);
+    if (!auth.ok) return sendProxyAuthRequired(socket, auth.reason);
     const intercept = policy.shouldIntercept(target.host);
     const conn: ClientConnection = { id: ctx.newConnectionId(), scheme: 'https', host: target.host, port: target.port, label: auth.label, captured: intercept };
     ctx.emit({ type: 'connection-opened', connectionId: conn.id, time: now(), clientAddress: socket.remoteAddress ?? '',
@@ -99,10 +99,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     socket.on('error', (e) => log('debug', `client socket: ${e.message}`));
     const target = parseAbsoluteForm(req.url ?? '');
     const auth = checkProxyAuth(req.headers, options.auth);
-    if (!target || !auth.ok) {
-      socket.end(`HTTP/1.1 ${auth.ok ? 400 : 407} Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return;
-    }
+    if (!target) return void socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (!auth.ok) return sendProxyAuthRequired(socket, auth.reason);
     req.url = target.path;
     upgrade(ctx, plainConnection(ctx, socket, target.host, target.port, auth.label), req, socket, head);
   });
@@ -166,10 +164,7 @@ function handlePlainRequest(ctx: ProxyContext, options: ProxyOptions, req: http.
     return sendPlainError(res, 400, 'This is the LLM Capture proxy. Use it as HTTPS_PROXY; its CA is at /ca.pem.');
   }
   const auth = checkProxyAuth(req.headers, options.auth);
-  if (!auth.ok) {
-    res.writeHead(407, { 'proxy-authenticate': 'Basic realm="LLM Capture"', 'content-type': 'text/plain' });
-    return void res.end(`llm-capture: ${auth.reason}\n`);
-  }
+  if (!auth.ok) return sendProxyAuthRequired(res, auth.reason);
   if (target.scheme !== 'http') return sendPlainError(res, 400, 'llm-capture: send https:// requests with CONNECT');
   forwardHttp(ctx, plainConnection(ctx, req.socket, target.host, target.port, auth.label), req, res);
 }
