@@ -105,6 +105,7 @@ function sseEvent(e: SseEventRecord, start: number): RawSseEvent {
   const out: RawSseEvent = { seq: e.seq, offsetMs: e.time - start, data: text, clipped };
   if (e.event !== undefined) out.event = e.event;
   if (e.id !== undefined) out.id = e.id;
+  if (e.retry !== undefined) out.retry = e.retry;
   return out;
 }
 

@@ -25,6 +25,8 @@ export interface RawSseEvent {
   offsetMs: number;
   event?: string;
   id?: string;
+  /** The SSE `retry` field (reconnection time in ms) that came with this event. */
+  retry?: number;
   data: string;
   clipped: boolean;
 }
@@ -96,6 +98,24 @@ export function bodyNote(b: RawBody): string {
   if (b.clipped) parts.push(`truncated, ${b.size.toLocaleString('en-US')} bytes total`);
   if (b.storedTruncated) parts.push('cut by capture at its size limit');
   return parts.join(' · ');
+}
+
+/** What an SSE event's head shows beside its name: "id e3", "retry: 3000 ms". */
+export function sseEventNotes(e: RawSseEvent): string[] {
+  const notes: string[] = [];
+  if (e.id !== undefined) notes.push(`id ${e.id}`);
+  if (e.retry !== undefined) notes.push(`retry: ${e.retry} ms`);
+  return notes;
+}
+
+/** An SSE event as copied: its fields in SSE form (the data as shown, re-indented if JSON). */
+export function sseEventText(e: RawSseEvent): string {
+  const fields: string[] = [];
+  if (e.event) fields.push(`event: ${e.event}`);
+  if (e.id !== undefined) fields.push(`id: ${e.id}`);
+  if (e.retry !== undefined) fields.push(`retry: ${e.retry}`);
+  fields.push(`data: ${e.data}`);
+  return fields.join('\n');
 }
 
 /** "request sent +12 ms · first byte +340 ms · ended +2.1 s". */

@@ -129,8 +129,8 @@ function applyExchange(db: SqlDatabase, e: ExchangeRow, bodies: NewBody[]): void
 
 function applySse(db: SqlDatabase, exchangeId: number, events: SseEventRecord[]): void {
   for (const ev of events) {
-    db.run('INSERT OR REPLACE INTO sse_events (exchange_id, seq, time, event, event_id, data) VALUES (?, ?, ?, ?, ?, ?)',
-      [exchangeId, ev.seq, ev.time, s(ev.event), s(ev.id), ev.data]);
+    db.run('INSERT OR REPLACE INTO sse_events (exchange_id, seq, time, event, event_id, data, retry) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [exchangeId, ev.seq, ev.time, s(ev.event), s(ev.id), ev.data, n(ev.retry)]);
   }
 }
 

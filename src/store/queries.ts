@@ -173,10 +173,10 @@ export function getExchange(db: SqlDatabase, id: number): ExchangeRecord | undef
 
 export function listSseEvents(db: SqlDatabase, exchangeId: number, o: SequenceOptions = {}): Page<SseEventRecord> {
   const limit = clampLimit(o.limit);
-  const rows = db.all('SELECT seq, time, event, event_id, data FROM sse_events WHERE exchange_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+  const rows = db.all('SELECT seq, time, event, event_id, data, retry FROM sse_events WHERE exchange_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     [exchangeId, o.after ?? -1, limit + 1]);
   const items = rows.slice(0, limit).map((r) => withoutUndefined({
-    seq: num(r.seq), time: num(r.time), event: opt(r.event, str), id: opt(r.event_id, str), data: str(r.data),
+    seq: num(r.seq), time: num(r.time), event: opt(r.event, str), id: opt(r.event_id, str), data: str(r.data), retry: opt(r.retry, num),
   }));
   return rows.length > limit ? { items, next: items[items.length - 1].seq } : { items };
 }

@@ -1,7 +1,8 @@
 // The database schema, as numbered migrations tracked by `PRAGMA user_version`.
-// Migration 1 holds what capture records. The derived tables of the next issue (llm_calls,
-// sessions, threads, turns) come as migration 2+: they are rebuilt from exchanges whenever the
-// assembler version changes, so they may be dropped and recreated freely by later migrations.
+// Migration 1 holds what capture records; later ones only add to it, and a database at any
+// earlier version is brought up in place when it is opened. Never edit a released migration:
+// add a new one. Derived tables (LLM calls, sessions, threads, turns), when they come, are rebuilt
+// from exchanges whenever the assembler version changes, so later migrations may drop and recreate them.
 import { randomUUID } from 'node:crypto';
 import type { SqlDatabase } from './sqlite';
 
@@ -106,6 +107,11 @@ const MIGRATIONS: Migration[] = [
         refs INTEGER NOT NULL
       );
     `,
+  },
+  {
+    // The SSE `retry` field (reconnection time in ms) that capture records since the previous event.
+    version: 2,
+    sql: 'ALTER TABLE sse_events ADD COLUMN retry INTEGER;',
   },
 ];
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openCheckedDatabase, readFileIfExists, setAside, timestampSuffix } from './database-file';
 import { HEADER_SIZE, JournalFollower, readJournalFile, type JournalRecord } from './journal';
 import { applyOperation, decodeOperation, idsUsed, type Operation } from './operations';
-import { getMeta, migrate, SchemaTooNewError, setMeta } from './schema';
+import { getMeta, migrate, SCHEMA_VERSION, SchemaTooNewError, setMeta } from './schema';
 import { SqlDatabase } from './sqlite';
 
 export interface StorePaths {
@@ -125,8 +125,8 @@ export async function loadForWriter(paths: StorePaths, wasmPath: string | undefi
   if (bytes) {
     try {
       db = await openCheckedDatabase(wasmPath, bytes);
-      migrate(db);
-      snapshotOk = true;
+      // A snapshot at an older schema version is not what the database now is: write it anew.
+      snapshotOk = migrate(db) === SCHEMA_VERSION;
     } catch (err) {
       db?.close();
       db = undefined;

@@ -1,5 +1,5 @@
 // The Raw calls tab's builder: exchanges captured by the real recorder into a real store, read
-// back as RawCallView (redacted headers, decoded and re-indented bodies, SSE events and WebSocket
+// back as RawCallView (redacted headers, decoded and re-indented bodies, SSE events with their retry, and WebSocket
 // frames in order, the call's own frames marked, problems listed, large bodies cut and noted).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +22,8 @@ const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 function anthropicStream(): Buffer {
   return Buffer.from([
-    sseEvent('message_start', { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 5, output_tokens: 1 } } }),
+    // A `retry` field belongs to the event it comes with; the view shows it there.
+    'retry: 3000\n' + sseEvent('message_start', { type: 'message_start', message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 5, output_tokens: 1 } } }),
     sseEvent('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
     sseEvent('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi <script>x</script>' } }),
     sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }),
@@ -98,6 +99,7 @@ describe('raw call view', () => {
     assert.equal(v.requestBody?.format, 'json');
     assert.ok(v.requestBody?.text.includes('\n  "model": "claude-sonnet-4-5"'), 'pretty JSON');
     assert.deepEqual(v.sseEvents?.map((e) => e.event), ['message_start', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+    assert.deepEqual(v.sseEvents?.map((e) => e.retry), [3000, undefined, undefined, undefined, undefined, undefined], 'retry read back from the store');
     const offsets = v.sseEvents!.map((e) => e.offsetMs);
     assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
     assert.ok(v.sseEvents![2]!.data.includes('Hi <script>x</script>'), 'captured text is kept as text');

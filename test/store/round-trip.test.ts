@@ -1,5 +1,5 @@
 // Records written through the CaptureSink come back identical: bodies byte-exact (binary,
-// empty, large), headers with case and order, SSE events and WebSocket messages in order, with
+// empty, large), headers with case and order, SSE events (id, retry) and WebSocket messages in order, with
 // paging; the same after a reopen (snapshot) and for a reader following the journal.
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
@@ -31,7 +31,7 @@ describe('store round trip', { timeout: 60_000 }, () => {
     exchange(4, 2, { kind: 'websocket', method: 'GET', url: 'wss://chatgpt.com/backend-api/codex/responses', statusCode: 101, responseHeaders: [['Upgrade', 'websocket']] }),
     exchange(5, 2, { requestBody: body(Buffer.from('x'.repeat(5000)), { truncated: true, wireSize: 999_999 }) }),
   ];
-  const sse: SseEventRecord[] = Array.from({ length: 7 }, (_, i) => ({ seq: i, time: T0 + 13 + i, event: i % 2 ? 'content_block_delta' : undefined, id: i === 3 ? 'e3' : undefined, data: `{"i":${i}}` }))
+  const sse: SseEventRecord[] = Array.from({ length: 7 }, (_, i) => ({ seq: i, time: T0 + 13 + i, event: i % 2 ? 'content_block_delta' : undefined, id: i === 3 ? 'e3' : undefined, data: `{"i":${i}}`, retry: i === 3 ? 2500 : undefined }))
     .map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)) as unknown as SseEventRecord);
   const ws: WsMessageRecord[] = [
     { exchangeId: 4, seq: 0, time: 1, direction: 'client-to-server', opcode: 'text', data: Buffer.from('{"type":"response.create"}'), size: 26 },

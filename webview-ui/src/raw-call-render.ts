@@ -1,7 +1,7 @@
 // Draws one RawCallView: request line, timings, recorded problems, headers, bodies, and the SSE
 // events or WebSocket messages in order. Everything captured goes in as text (el/pre).
 import {
-  bodyNote, formatBytes, timingLine, type RawBody, type RawCallView, type RawSseEvent, type RawWsMessage,
+  bodyNote, formatBytes, sseEventNotes, sseEventText, timingLine, type RawBody, type RawCallView, type RawSseEvent, type RawWsMessage,
 } from '../../src/shared/raw-call';
 import { el, pre } from './dom';
 import type { Widgets } from './widgets';
@@ -30,7 +30,7 @@ export function renderRawCall(v: RawCallView, ui: Widgets): Node[] {
     const events = v.sseEvents;
     out.push(ui.collapsible(`SSE events (${events.length})`, () => [
       el('div', { class: 'block-head' }, el('span', { class: 'label' }, 'In order, with the time since the request started'),
-        ui.copyButton(() => events.map(sseText).join('\n\n'))),
+        ui.copyButton(() => events.map(sseEventText).join('\n\n'))),
       ...events.map(sseEvent),
     ]));
   }
@@ -56,14 +56,10 @@ function body(title: string, b: RawBody, ui: Widgets): HTMLElement {
 
 const offset = (ms: number) => (ms < 1000 ? `+${Math.round(ms)} ms` : `+${(ms / 1000).toFixed(2)} s`);
 
-function sseText(e: RawSseEvent): string {
-  return `${e.event ? `event: ${e.event}\n` : ''}data: ${e.data}`;
-}
-
 function sseEvent(e: RawSseEvent): HTMLElement {
   return el('div', { class: 'raw-item' },
     el('div', { class: 'raw-item-head' }, el('span', { class: 'raw-seq' }, `#${e.seq}`), el('span', { class: 'raw-time' }, offset(e.offsetMs)),
-      el('span', { class: 'label' }, e.event ?? 'message'), e.id !== undefined ? el('span', { class: 'muted' }, `id ${e.id}`) : undefined,
+      el('span', { class: 'label' }, e.event ?? 'message'), ...sseEventNotes(e).map((note) => el('span', { class: 'muted' }, note)),
       e.clipped ? el('span', { class: 'warn' }, 'truncated') : undefined),
     pre(e.data, 'json'));
 }
