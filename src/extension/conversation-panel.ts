@@ -9,6 +9,7 @@ import {
 } from '../shared/conversation-protocol';
 import { buildLiveTurn, buildViewModel } from '../shared/conversation-view-model';
 import type { LiveUpdate } from '../app/live-sessions';
+import { PanelRegistry } from '../app/panel-registry';
 import type { CaptureData } from './capture-data';
 import { Disposable } from './lifecycle';
 import type { Logger } from './logger';
@@ -21,7 +22,7 @@ export interface ConversationFocus {
 }
 
 export class ConversationPanels extends Disposable {
-  private readonly panels = new Map<string, ConversationPanel>();
+  private readonly panels = new PanelRegistry<ConversationPanel>();
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly data: CaptureData, private readonly log: Logger) {
     super();
@@ -58,23 +59,24 @@ export class ConversationPanels extends Disposable {
   private adopt(panel: vscode.WebviewPanel, sessionId: string, focus: ConversationFocus = {}): void {
     panel.webview.options = webviewOptions(this.extensionUri);
     const p = new ConversationPanel(panel, sessionId, this.extensionUri, this.data, this.log, focus);
-    this.panels.set(sessionId, p);
     panel.onDidDispose(() => {
-      if (this.panels.get(p.sessionId) === p) this.panels.delete(p.sessionId);
+      this.panels.remove(p);
       p.dispose();
     });
+    this.panels.add(p);
   }
 
   private onUpdate(update: LiveUpdate | undefined): void {
-    for (const [key, p] of [...this.panels]) {
-      if (update && !update.changed.includes(p.sessionId) && !update.retired.includes(p.sessionId) && !p.missing) continue;
-      // A session merged into another one: follow it under its new id.
-      const now = this.data.sessions?.assembler.session(p.sessionId)?.id;
-      if (now && now !== p.sessionId) {
-        this.panels.delete(key);
-        p.sessionId = now;
-        if (!this.panels.has(now)) this.panels.set(now, p);
-      }
+    // Only retired sessions (and panels still waiting for theirs) can have moved; a full reload can move any.
+    const check = update && new Set([...update.retired, ...this.panels.values().filter((p) => p.missing).map((p) => p.sessionId)]);
+    const moved = new Set<ConversationPanel>();
+    for (const o of this.panels.followMerges((id) => (check && !check.has(id) ? id : this.data.sessions?.assembler.session(id)?.id))) {
+      if (o.kind === 'retargeted') moved.add(o.panel);
+      // The conversation the closed panel showed continues in the survivor's.
+      else o.survivor.panel.reveal(undefined, true);
+    }
+    for (const p of this.panels.values()) {
+      if (update && !update.changed.includes(p.sessionId) && !moved.has(p) && !p.missing) continue;
       p.refresh();
       p.sendLive();
     }
@@ -86,8 +88,7 @@ export class ConversationPanels extends Disposable {
   }
 
   override dispose(): void {
-    for (const p of this.panels.values()) p.panel.dispose();
-    this.panels.clear();
+    this.panels.disposeAll();
     super.dispose();
   }
 }
@@ -130,6 +131,13 @@ class ConversationPanel extends Disposable {
     web.html = conversationHtml({
       cspSource: web.cspSource, scriptUri: asset('main.js'), styleUri: asset('style.css'), codiconUri: asset('codicon.css'),
     });
+  }
+
+  /** Closes the webview too (the registry closes a panel whose session merged into one that has a panel). */
+  override dispose(): void {
+    if (this.isDisposed) return;
+    super.dispose();
+    this.panel.dispose();
   }
 
   focus(focus: ConversationFocus): void {
