@@ -272,16 +272,3 @@ test('prewarm issues the exact patterns ahead of time, off the main thread', asy
   leaves.secureContextFor('x.example.com');
   assert.equal(leaves.issuedCount, issued);
 });
-
-test('timing: secureContextFor for a new host (printed, not asserted)', async () => {
-  const leaves = await LeafCertificates.create(withIps);
-  leaves.secureContextFor('warmup.example.com');
-  const times: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const start = performance.now();
-    leaves.secureContextFor(`host${i}.example.com`);
-    times.push(performance.now() - start);
-  }
-  times.sort((x, y) => x - y);
-  console.log(`secureContextFor, new host: median ${times[10].toFixed(2)} ms, max ${times[19].toFixed(2)} ms (20 hosts)`);
-});

@@ -85,7 +85,8 @@ describe('conversation view model', () => {
     assert.equal(filterTurns(main.turns, 'nowhere to be found').length, 0);
   });
 
-  test('a 500-turn session builds quickly', () => {
+  // How long it takes is measured by bench/view-model-bench.ts.
+  test('a 500-turn session builds with every turn in its main thread', () => {
     const clock = new Clock();
     const conv = new FullHistoryConversation({ sessionId: 'long', system: 'S', clock });
     const calls = [];
@@ -94,10 +95,8 @@ describe('conversation view model', () => {
       calls.push(conv.request([text(`answer ${i}`)], { usage: usage(10, 5) }));
     }
     const d = assemble(calls).session('long')!;
-    const started = performance.now();
     const vm = buildViewModel(d);
     assert.equal(vm.threads[0]!.turns.length, 500);
-    assert.ok(performance.now() - started < 1000);
   });
 });
 
