@@ -1,4 +1,4 @@
-// Ingest while forwarding (issue 4): exchanges with 100 KB request bodies through the real proxy,
+// Ingest while forwarding: exchanges with 100 KB request bodies through the real proxy,
 // once with capture off (forwarding only) and once with the recorder and the store attached,
 // in the same run. Prints exchanges per second for both; asserts nothing.
 // Run: npx tsx bench/capture-ingest-bench.ts [--count=N]

@@ -1,4 +1,4 @@
-// Extension benchmark (issue 6): the built extension in a real VS Code (code-server 4.139.1, driven
+// Extension benchmark: the built extension in a real VS Code (code-server 4.139.1, driven
 // by Playwright in Debian's chromium, as test/vscode/ui.test.ts does). Prints figures, asserts nothing.
 //   npm run build && npx tsx bench/extension-bench.ts          (about 5 minutes; also `npm run bench:extension`)
 //   npx tsx bench/extension-bench.ts --starts=1 --gb=0.25      (quicker: one server start, 256 MB of traffic)

@@ -90,7 +90,7 @@ export interface Verdict {
   met: boolean | undefined;
 }
 
-/** The targets for our proxy, checked for each of our columns (reported, never asserted). */
+/** Our proxy's targets, checked for each of our columns (reported, never asserted). */
 export function verdicts(columns: Column[]): Verdict[] {
   const direct = columns.find((c) => c.name === 'direct')?.result;
   const out: Verdict[] = [];

@@ -1,5 +1,5 @@
 // What capture hands to the store: decoded, redacted records. The store implements CaptureSink;
-// the composition root (src/cli, src/extension) connects the two (ARCHITECTURE.md, dependency rule).
+// the composition root (src/cli, src/extension) connects the two (docs/architecture.md, "Layers").
 
 export type ExchangeKind = 'http' | 'sse' | 'websocket' | 'tunnel';
 

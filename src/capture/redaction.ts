@@ -1,4 +1,4 @@
-// Secrets never reach the store (ARCHITECTURE.md, decision 7). A secret becomes
+// Secrets never reach the store (docs/decisions.md, decision 14). A secret becomes
 // `[REDACTED:<first 8 hex digits of its SHA-256>]`, so equal secrets stay visibly equal (the same
 // key in `x-api-key` and in `authorization: Bearer …` gives the same marker) without being
 // recoverable. Only copies are redacted: the forwarding path keeps the real values.

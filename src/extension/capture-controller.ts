@@ -1,5 +1,5 @@
-// Start and stop of the capture, and the terminal variables that go with it (ARCHITECTURE.md,
-// decision 9). Everything slow (the CA key, opening the store) is asynchronous.
+// Start and stop of the capture, and the terminal variables that go with it (docs/extension.md,
+// "Terminals"). Everything slow (the CA key, opening the store) is asynchronous.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { CaptureService } from '../app/capture-service';

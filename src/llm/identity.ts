@@ -1,5 +1,5 @@
-// The conversation identity a call carries on the wire (ARCHITECTURE.md, "Identity of a
-// conversation"): exact session ids first, in a fixed order of trust, and Codex's turn metadata.
+// The conversation identity a call carries on the wire (src/conversation/README.md, "Model" and
+// "Identity without a wire id"): exact session ids first, in a fixed order of trust, and Codex's turn metadata.
 // The system-prompt fingerprint is the heuristic for clients that send no id (Aider, Gemini CLI).
 import { createHash } from 'node:crypto';
 import type { HeaderMap } from './exchange-reader';

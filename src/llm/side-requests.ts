@@ -1,6 +1,6 @@
 // Calls that a client makes beside the conversation: title generators, token counting, prewarm
 // frames, Gemini CLI's complexity scorer, Claude Code's next-prompt suggestions. They are kept and
-// shown apart (ARCHITECTURE.md). Each rule names the wire evidence it relies on; the first match wins.
+// shown apart (src/conversation/README.md, "Model": side calls). Each rule names the wire evidence it relies on; the first match wins.
 import { urlParts, type HeaderMap } from './exchange-reader';
 import { asRecord, type JsonRecord } from './json-value';
 import { turnMetadata } from './identity';

@@ -1,5 +1,6 @@
 // A CONNECT to a host we do not intercept: bytes are piped both ways without being read.
-// Only the connection is recorded (ARCHITECTURE.md, decision 2).
+// Only the connection is recorded (docs/architecture.md, "The proxy"; plain HTTP to such a host
+// follows the same rule, docs/decisions.md, decision 9).
 import type { Socket } from 'node:net';
 import type { ProxyContext } from './proxy-context';
 import { now } from './tap';

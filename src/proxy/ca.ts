@@ -1,6 +1,6 @@
 // Our certificate authority: made once per data directory, kept across runs, and re-issued when
 // the list of intercepted hosts changes, because its name constraints are bound to that list
-// (ARCHITECTURE.md, decisions 2 and 3).
+// (docs/decisions.md, decision 6).
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';

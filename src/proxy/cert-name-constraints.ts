@@ -1,6 +1,6 @@
 // X.509 name constraints for our CA (RFC 5280 §4.2.1.10,
 // https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.10): the CA can only vouch for the
-// intercepted hosts, so a leaked key cannot impersonate any other site (ARCHITECTURE.md, decision 2).
+// intercepted hosts, so a leaked key cannot impersonate any other site (docs/decisions.md, decision 6).
 // forge cannot build this extension itself, so it is assembled here as raw ASN.1.
 import { isIP } from 'node:net';
 import forge from 'node-forge';

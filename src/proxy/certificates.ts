@@ -1,6 +1,6 @@
 // TLS secure contexts for intercepted hosts, issued on first use and cached. One leaf key serves
-// every host, so a new host costs one native RSA signature by the CA, not a key generation (ARCHITECTURE.md,
-// decision 3). ALPN is the server's business, not the context's.
+// every host, so a new host costs one native RSA signature by the CA, not a key generation (docs/decisions.md,
+// decision 5). ALPN is the server's business, not the context's.
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { CertificateAuthority } from './ca';
 import { createLeafIssuer, issueLeaf, issueLeafAsync, normalizeHost, type IssuedLeaf, type LeafIssuer } from './cert-leaf';

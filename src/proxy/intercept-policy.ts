@@ -1,4 +1,5 @@
-// Which CONNECT targets are decrypted. Everything else is a blind tunnel (ARCHITECTURE.md, decision 2).
+// Which CONNECT targets are decrypted. Everything else is a blind tunnel (docs/architecture.md, "The proxy").
+// The CA's name constraints and the recording of plain HTTP follow the same list (docs/decisions.md, decisions 6 and 9).
 
 /** LLM API hosts that are intercepted unless the user configures another list. */
 export const DEFAULT_INTERCEPT_HOSTS: readonly string[] = [

@@ -1,4 +1,4 @@
-// Issue 4 through the real CLI: `llm-capture proxy --data-dir` stores what passes, `log` lists
+// Capture to disk through the real CLI: `llm-capture proxy --data-dir` stores what passes, `log` lists
 // it, `export --har` writes valid HAR, `import` reads it back, and no secret reaches any of them.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +34,7 @@ describe('capture to disk through the CLI', { timeout: 120_000 }, () => {
       '--map', `api.anthropic.com:443=127.0.0.1:${fake.port}`, '--map', `api.openai.com:443=127.0.0.1:${fake.port}`, '--only-mapped']);
     agent = new TunnelAgent({ proxyUrl: proxy.url, ca: readFileSync(join(dataDir, 'ca.pem'), 'utf8') }, { keepAlive: false });
 
-    // A secret in every place the issue lists; the fake's echo route sends the request back too.
+    // A secret in every place a request can carry one (query, headers, cookie, JSON body); the fake's echo route sends the request back too.
     await fetchVia(agent, 'api.anthropic.com', 443, {
       method: 'POST', path: `/v1/messages?key=${KEY}`,
       headers: { 'x-api-key': KEY, authorization: `Bearer ${KEY}`, cookie: `session=${KEY}`, 'content-type': 'application/json' },

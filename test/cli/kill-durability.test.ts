@@ -1,4 +1,4 @@
-// Issue 4, durability through the real CLI: traffic flows through `llm-capture proxy`, the process
+// Durability through the real CLI: traffic flows through `llm-capture proxy`, the process
 // is killed with SIGKILL at a random moment, 20 times in a row on one data directory. After each
 // kill the store loads, and every exchange that completed more than a second before it is there.
 import assert from 'node:assert/strict';

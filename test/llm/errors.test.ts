@@ -1,4 +1,4 @@
-// Issue, "what must be shown" 3: a corrupted or unknown request (not JSON, no `messages`, an
+// A corrupted or unknown request (not JSON, no `messages`, an
 // unknown event, an error event, a failed response, an HTTP error) still yields an LLM call, with a
 // clear sentence in `errors`; nothing throws, and what can still be decoded is decoded.
 import assert from 'node:assert/strict';

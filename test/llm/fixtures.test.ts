@@ -1,4 +1,4 @@
-// Issue, "what must be shown" 1: every captured fixture (clients/* and greyproxy/*) is decoded,
+// Every captured fixture (clients/* and greyproxy/*) is decoded,
 // and the decoded calls match expectations that were worked out by reading the raw fixture files
 // (each expectation file's `_source` says where every value was read from).
 import assert from 'node:assert/strict';

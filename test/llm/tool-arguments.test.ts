@@ -1,4 +1,4 @@
-// Issue, "what must be shown" 2: tool arguments rebuilt from `input_json_delta` and
+// Tool arguments rebuilt from `input_json_delta` and
 // `function_call_arguments.delta` fragments equal what the client resends in its next request.
 // For the Responses API the same is shown with every event that repeats the final arguments
 // (`.done`, `output_item.done`, `response.completed`) removed, so only the deltas can supply them.

@@ -1,4 +1,4 @@
-// Issue, "what must be shown" 6: failures reach the client as failures, with a reason, and
+// Failures reach the client as failures, with a reason, and
 // never as a clean, complete answer; the tap records them; nothing leaves loopback.
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';

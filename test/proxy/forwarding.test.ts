@@ -1,4 +1,4 @@
-// Issue, "what must be shown" 1: through the proxy a client gets the same status, the same
+// Through the proxy a client gets the same status, the same
 // end-to-end headers (names, case, order) and the same body bytes as straight from the
 // upstream, with curl (OpenSSL) and with Node's https, for every kind of body.
 import assert from 'node:assert/strict';

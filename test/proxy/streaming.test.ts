@@ -1,4 +1,4 @@
-// Issue, "what must be shown" 2: nothing is buffered. The fake sends SSE event 2 (or reads
+// Nothing is buffered. The fake sends SSE event 2 (or reads
 // request chunk 2) only after the *client* has event 1 (or the fake has chunk 1), so a
 // buffering proxy deadlocks and the test fails on its timeout. No wall-clock assertions.
 // Then WebSockets: a Codex-like client on wss://api.openai.com through the proxy, with

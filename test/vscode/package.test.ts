@@ -1,4 +1,4 @@
-// Packaging (issue 6): `vsce package` turns the built dist/ into a .vsix of only what runs (under
+// Packaging: `vsce package` turns the built dist/ into a .vsix of only what runs (under
 // 5 MB, the sql.js wasm inside, no sources, no node_modules), and a real VS Code (code-server
 // 4.139.1 = VS Code 1.139.1) installs it with `--install-extension`. The installed CLI then opens
 // a store from the installed folder alone, which proves the bundles and the wasm need nothing else.
