@@ -1,5 +1,5 @@
 // Turns the proxy's tap events into decoded, redacted records for the store.
-// Runs off the forwarding path (ARCHITECTURE.md, decision 1): the tap delivers copies on a later
+// Runs off the forwarding path (docs/decisions.md, decision 7): the tap delivers copies on a later
 // turn of the event loop, `handle` never throws, and anything that fails here (a decoder, the
 // sink) becomes an error on the record, never a problem for the client.
 //

@@ -1,5 +1,5 @@
 // Forwards one HTTP/1.1 exchange upstream and streams the answer back, chunk by chunk, with
-// back-pressure and no buffering (ARCHITECTURE.md, decision 1). The tap sees the same chunks,
+// back-pressure and no buffering (docs/decisions.md, decision 11). The tap sees the same chunks,
 // by reference, after they have been handed to the other side.
 import http from 'node:http';
 import type { Readable, Writable } from 'node:stream';

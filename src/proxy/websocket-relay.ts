@@ -1,4 +1,4 @@
-// Relays a WebSocket with `ws` on both legs (ARCHITECTURE.md, decision 5). Each leg negotiates
+// Relays a WebSocket with `ws` on both legs (docs/decisions.md, dependencies: `ws`). Each leg negotiates
 // permessage-deflate on its own, so both peers see a valid stream and nothing is rewritten
 // behind their backs; messages (text or binary, reassembled from fragments), pings, pongs and
 // close codes cross as they came. A non-101 upstream answer goes back to the client unchanged.
