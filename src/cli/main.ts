@@ -1,5 +1,6 @@
 // The headless entry point: the same core as the extension, for terminals outside VS Code and for tests.
 import { UsageError } from './args';
+import { demoCommand } from './demo-command';
 import { ENV_USAGE, envCommand } from './env-command';
 import { EXPORT_USAGE, exportCommand, IMPORT_USAGE, importCommand } from './har-commands';
 import { LOG_USAGE, logCommand } from './log-command';
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void> | void> = {
   show: showCommand,
   export: exportCommand,
   import: importCommand,
+  demo: demoCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
