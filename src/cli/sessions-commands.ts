@@ -22,9 +22,13 @@ export async function sessionsCommand(args: string[]): Promise<void> {
 }
 
 export async function showCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { 'data-dir': { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' } });
+  const { values, positionals } = parse(args, {
+    'data-dir': { type: 'string' }, json: { type: 'boolean' }, markdown: { type: 'boolean' }, full: { type: 'boolean' },
+  });
   if (positionals.length !== 1) throw new UsageError('show needs exactly one SESSION id');
   if (values.json && values.markdown) throw new UsageError('--json and --markdown cannot be combined');
+  // JSON is never cut, so --full would mean nothing there.
+  if (values.json && values.full) throw new UsageError('--full goes with --markdown; --json is always whole');
   const id = positionals[0];
   const detail = await withStore(resolveDataDir(values['data-dir']), 'reader', (store) => {
     const assembler = assembleSessions(store);
@@ -35,7 +39,7 @@ export async function showCommand(args: string[]): Promise<void> {
     return assembler.session(exact);
   });
   if (!detail) throw new Error(`no session "${id}"`);
-  process.stdout.write(values.json ? `${JSON.stringify(detail, null, 2)}\n` : renderMarkdownTranscript(detail));
+  process.stdout.write(values.json ? `${JSON.stringify(detail, null, 2)}\n` : renderMarkdownTranscript(detail, { full: values.full ?? false }));
 }
 
 function summaryLine(s: SessionSummary): string {

@@ -9,9 +9,14 @@ export interface MarkdownOptions {
   thinking?: boolean;
   /** Show client scaffolding (folded). Default true. */
   scaffolding?: boolean;
-  /** Tool outputs and arguments longer than this are cut. Default 4000 characters. */
+  /** System prompts, injected context, tool outputs and arguments longer than this are cut. Default 4000 characters. */
   maxToolChars?: number;
+  /** Cut nothing: every prompt, context block, tool call and side-call answer whole (`show --full`). */
+  full?: boolean;
 }
+
+/** What the renderers use: every option decided. */
+type Resolved = Required<Omit<MarkdownOptions, 'full'>> & { sideAnswerChars: number; sidePromptChars: number };
 
 function fence(text: string, lang = ''): string {
   const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
@@ -54,7 +59,7 @@ function toolCall(step: Step, max: number): string {
   return out;
 }
 
-function renderSteps(steps: readonly Step[], options: Required<MarkdownOptions>): string[] {
+function renderSteps(steps: readonly Step[], options: Resolved): string[] {
   const out: string[] = [];
   let context: Step[] = [];
   const flush = () => {
@@ -84,7 +89,7 @@ function renderSteps(steps: readonly Step[], options: Required<MarkdownOptions>)
   return out;
 }
 
-function renderTurn(turn: Turn, options: Required<MarkdownOptions>): string {
+function renderTurn(turn: Turn, options: Resolved): string {
   const retries = turn.retries > 0 ? ` · ${turn.retries} retr${turn.retries === 1 ? 'y' : 'ies'}` : '';
   const head = `### Turn ${turn.index + 1} · ${time(turn.startedAt)} · ${formatUsage(turn.usage)} · ${formatCost(turn.costUsd, turn.unpricedModels)}${retries}`;
   const prompt = turn.prompt === '' ? '*(no user prompt)*' : `**User**\n\n${quote(turn.prompt)}`;
@@ -101,17 +106,23 @@ function threadHeading(thread: Thread): string {
   return `## Subagent \`${thread.id}\`${model}${parent}`;
 }
 
-function renderSideThread(thread: Thread): string {
+function renderSideThread(thread: Thread, options: Resolved): string {
   const lines = thread.turns.map((t) => {
-    const answer = t.steps.filter((s) => s.type === 'text' && !s.scaffolding).map((s) => s.text).join(' ').replace(/\s+/g, ' ').slice(0, 200);
-    const asked = t.prompt ? ` ${t.prompt.replace(/\s+/g, ' ').slice(0, 80)} →` : '';
+    const answer = t.steps.filter((s) => s.type === 'text' && !s.scaffolding).map((s) => s.text).join(' ').replace(/\s+/g, ' ').slice(0, options.sideAnswerChars);
+    const asked = t.prompt ? ` ${t.prompt.replace(/\s+/g, ' ').slice(0, options.sidePromptChars)} →` : '';
     return `- ${time(t.startedAt)}${asked} ${answer || '(no text)'} · ${formatUsage(t.usage)} · ${formatCost(t.costUsd, t.unpricedModels)}`;
   });
   return [threadHeading(thread), ...lines].join('\n');
 }
 
 export function renderMarkdownTranscript(detail: SessionDetail, opts: MarkdownOptions = {}): string {
-  const options: Required<MarkdownOptions> = { thinking: opts.thinking ?? true, scaffolding: opts.scaffolding ?? true, maxToolChars: opts.maxToolChars ?? 4000 };
+  const options: Resolved = {
+    thinking: opts.thinking ?? true,
+    scaffolding: opts.scaffolding ?? true,
+    maxToolChars: opts.full ? Infinity : opts.maxToolChars ?? 4000,
+    sideAnswerChars: opts.full ? Infinity : 200,
+    sidePromptChars: opts.full ? Infinity : 80,
+  };
   const s = detail.summary;
   const parts = [
     `# ${s.title}`,
@@ -126,7 +137,7 @@ export function renderMarkdownTranscript(detail: SessionDetail, opts: MarkdownOp
   ];
   for (const thread of detail.threads) {
     if (thread.kind === 'side') {
-      parts.push(renderSideThread(thread));
+      parts.push(renderSideThread(thread, options));
       continue;
     }
     parts.push(threadHeading(thread));

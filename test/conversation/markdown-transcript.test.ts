@@ -47,6 +47,30 @@ describe('markdown transcript', () => {
     assert.match(md, /````\nFound:\n```ts\nconst x = 1;\n```\n````/);
   });
 
+  test('long system prompts, injected context and tool results are cut by default and whole with full', () => {
+    const clock = new Clock();
+    const system = `${'You are a careful agent. '.repeat(200)}END-OF-SYSTEM`;
+    const context = `<system-reminder>${'Remember the rules. '.repeat(250)}END-OF-CONTEXT</system-reminder>`;
+    const output = `${'line of output\n'.repeat(350)}END-OF-OUTPUT`;
+    const chat = new FullHistoryConversation({ sessionId: 'long', system, clock, model: 'claude-opus-4-6' });
+    chat.say(context, 'Read the file.');
+    const c1 = chat.request([toolUse('toolu_1', 'Read', { path: 'a.txt' })]);
+    chat.results(toolResult('toolu_1', output));
+    const c2 = chat.request([text('Done.')]);
+    const session = assemble([c1, c2]).session('long')!;
+    assert.ok(system.length >= 5000 && context.length > 4000 && output.length > 4000);
+
+    const short = renderMarkdownTranscript(session);
+    assert.match(short, /… \(\d+ more characters\)/);
+    for (const end of ['END-OF-SYSTEM', 'END-OF-CONTEXT', 'END-OF-OUTPUT']) assert.ok(!short.includes(end), `${end} is cut by default`);
+
+    const full = renderMarkdownTranscript(session, { full: true });
+    assert.doesNotMatch(full, /more characters\)/);
+    assert.ok(full.includes(system), 'the whole system prompt');
+    assert.ok(full.includes(context), 'the whole injected context');
+    assert.ok(full.includes(output), 'the whole tool result');
+  });
+
   test('options fold away thinking and scaffolding', () => {
     const md = renderMarkdownTranscript(detail(), { thinking: false, scaffolding: false });
     assert.doesNotMatch(md, /Thinking/);
