@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { clearCaptureFiles, hasCaptureFiles } from '../app/capture-files';
 import { exportHar, importHar } from '../app/har-transfer';
 import { clientName, oneLine, relativeTime } from '../app/session-tree-model';
+import { writePrivateFile } from '../app/private-file';
 import { formatEnvironment } from '../app/shell-format';
 import { renderMarkdownTranscript } from '../conversation';
 import { CaptureStore, type StoreMode } from '../store';
@@ -144,7 +145,7 @@ export class Commands extends Disposable {
     const count = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Exporting HAR…' }, () =>
       this.withStore('reader', async (store) => {
         const har = exportHar(store);
-        await fsp.writeFile(target.fsPath, `${JSON.stringify(har, null, 2)}\n`);
+        await writePrivateFile(target.fsPath, `${JSON.stringify(har, null, 2)}\n`);
         return har.log.entries.length;
       }));
     if (count !== undefined) void vscode.window.showInformationMessage(`Exported ${count} entries to ${target.fsPath}.`);
@@ -196,7 +197,7 @@ export class Commands extends Disposable {
     });
     if (!target) return;
     const content = format.ext === 'md' ? renderMarkdownTranscript(detail) : `${JSON.stringify(detail, null, 2)}\n`;
-    await fsp.writeFile(target.fsPath, content);
+    await writePrivateFile(target.fsPath, content);
     void vscode.window.showInformationMessage(`Exported the session to ${target.fsPath}.`);
   }
 
