@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { clearCaptureFiles, hasCaptureFiles } from '../app/capture-files';
-import { exportHar, importHar } from '../app/har-transfer';
+import { exportHar, HarImportError, importHarInto, prepareHarImport, writeHarImport, type PreparedHarImport } from '../app/har-transfer';
 import { clientName, oneLine, relativeTime } from '../app/session-tree-model';
 import { writePrivateFile } from '../app/private-file';
 import { formatEnvironment } from '../app/shell-format';
@@ -154,12 +154,32 @@ export class Commands extends Disposable {
   private async importHar(): Promise<void> {
     const [source] = await vscode.window.showOpenDialog({ title: 'Import HAR', filters: { HAR: ['har', 'json'] }, canSelectMany: false }) ?? [];
     if (!source) return;
-    const text = await fsp.readFile(source.fsPath, 'utf8');
-    const count = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Importing HAR…' }, () =>
-      this.withStore('writer', (store) => importHar(store, text)));
-    if (count === undefined) return;
+    const file = source.fsPath;
+    const text = await fsp.readFile(file, 'utf8');
+    // Checked before any store is opened: a file that cannot be imported writes nothing.
+    let prepared: PreparedHarImport;
+    try {
+      prepared = prepareHarImport(text);
+    } catch (e) {
+      if (!(e instanceof HarImportError)) throw e;
+      for (const s of e.skipped) this.log.warn(`import ${file}: skipped entry ${s.index}: ${s.reason}`);
+      this.log.error(`import ${file}: ${e.message}`);
+      void vscode.window.showErrorMessage(`LLM Capture: cannot import ${file}: ${e.message}`, 'Show Log').then((c) => c && this.log.show());
+      return;
+    }
+    for (const s of prepared.skipped) this.log.warn(`import ${file}: skipped entry ${s.index}: ${s.reason}`);
+    const running = this.controller.service?.store;
+    const count = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Importing HAR…' }, () => (running
+      ? writeHarImport(running, prepared)
+      : importHarInto(this.controller.dataDir, prepared, (dataDir) => CaptureStore.open({ dataDir, mode: 'writer', log: (level, m) => this.log.log(level, `store: ${m}`) }))));
     const note = this.controller.state === 'running' ? '' : ' Start capture to see them in the Sessions view.';
-    void vscode.window.showInformationMessage(`Imported ${count} entries from ${source.fsPath}.${note}`);
+    if (prepared.skipped.length === 0) {
+      void vscode.window.showInformationMessage(`Imported ${count} entries from ${file}.${note}`);
+      return;
+    }
+    this.log.info(`import ${file}: imported ${count} of ${prepared.total} entries (${prepared.skipped.length} skipped)`);
+    void vscode.window.showWarningMessage(`Imported ${count} of ${prepared.total} entries from ${file}; ${prepared.skipped.length} skipped (see the log).${note}`, 'Show Log')
+      .then((c) => c && this.log.show());
   }
 
   /** A session id from a tree node id, a session id, or a quick pick. */

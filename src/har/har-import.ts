@@ -1,8 +1,10 @@
-// HAR → records, for HAR written by us, Chrome DevTools, HTTP Toolkit or mitmproxy. Their bodies
-// are already decoded; binary ones come as base64 (`content.encoding`, or `_encoding` on postData).
-// Our own `_llmCapture` block, when present, restores what HAR has no field for.
+// HAR → records, for HAR written by us, Chrome DevTools, Firefox, HTTP Toolkit or mitmproxy. Their
+// bodies are already decoded; binary ones come as base64 (`content.encoding`, or `_encoding` on
+// postData). Our own `_llmCapture` block, when present, restores what HAR has no field for.
+// Entries are checked first (har-validation.ts): a bad one is skipped with its reason.
 import type { ConnectionRecord, ExchangeKind, ExchangeRecord, StoredBody, WsMessageRecord } from '../capture/records';
-import type { Har, HarEntry } from './har-types';
+import type { HarEntry, LlmCaptureBodyMeta } from './har-types';
+import { checkHarEntry, harEntries, HarFieldError } from './har-validation';
 
 export interface ImportedHar {
   connections: ConnectionRecord[];
@@ -15,23 +17,42 @@ export interface ImportIds {
   nextExchangeId: number;
 }
 
-const OPCODE_NAMES: Record<number, WsMessageRecord['opcode']> = { 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
-
-export function parseHar(text: string): Har {
-  let har: Har;
-  try {
-    har = JSON.parse(text) as Har;
-  } catch (e) {
-    throw new Error(`not a HAR file: ${(e as Error).message}`);
-  }
-  if (!har?.log || !Array.isArray(har.log.entries)) throw new Error('not a HAR file: no log.entries');
-  return har;
+/** An entry that was not imported: its index in `log.entries` and why (`request.url: expected a string, got number`). */
+export interface SkippedEntry {
+  index: number;
+  reason: string;
 }
 
-export function fromHar(har: Har, ids: ImportIds): ImportedHar {
+export interface HarReading {
+  imported: ImportedHar;
+  /** Entries in the file. */
+  total: number;
+  skipped: SkippedEntry[];
+}
+
+const OPCODE_NAMES: Record<number, WsMessageRecord['opcode']> = { 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
+
+/** Reads HAR text into records. Throws HarFormatError when the document is unusable; skips bad entries. */
+export function readHar(text: string, ids: ImportIds): HarReading {
+  const raw = harEntries(text);
+  const entries: HarEntry[] = [];
+  const skipped: SkippedEntry[] = [];
+  for (const [index, value] of raw.entries()) {
+    try {
+      entries.push(checkHarEntry(value));
+    } catch (e) {
+      if (!(e instanceof HarFieldError)) throw e;
+      skipped.push({ index, reason: e.message });
+    }
+  }
+  return { imported: fromHar(entries, ids), total: raw.length, skipped };
+}
+
+/** Checked entries (checkHarEntry) → records. */
+export function fromHar(entries: readonly HarEntry[], ids: ImportIds): ImportedHar {
   const out: ImportedHar = { connections: [], exchanges: [], wsMessages: [] };
   const connectionIds = new Map<string, number>();
-  for (const entry of har.log.entries) {
+  for (const entry of entries) {
     const url = safeUrl(entry.request.url);
     const startedAt = entry._llmCapture?.times.startedAt ?? Date.parse(entry.startedDateTime);
     const connKey = `${entry.connection ?? ''}|${url?.host ?? ''}`;
@@ -61,9 +82,13 @@ export function fromHar(har: Har, ids: ImportIds): ImportedHar {
 function toExchange(entry: HarEntry, id: number, connectionId: number, startedAt: number): ExchangeRecord {
   const extra = entry._llmCapture;
   const t = entry.timings;
-  // Our own export carries the exact times (some absent, e.g. an upgrade has no request end); others have only timings.
-  const requestEndedAt = extra ? extra.times.requestEndedAt : startedAt + positive(t.send);
-  const responseStartedAt = extra ? extra.times.responseStartedAt : (requestEndedAt ?? startedAt) + positive(t.wait);
+  // Our own export carries the exact times (some absent, e.g. an upgrade has no request end); others
+  // have only timings, where -1 is unknown.
+  const requestEndedAt = extra ? extra.times.requestEndedAt : t.send >= 0 ? startedAt + t.send : undefined;
+  const responseStartedAt = extra ? extra.times.responseStartedAt : t.wait >= 0 ? (requestEndedAt ?? startedAt) + t.wait : undefined;
+  // A record without an end is one still in progress; an imported one has ended, so it gets one.
+  const lastKnown = responseStartedAt !== undefined && t.receive >= 0 ? responseStartedAt + t.receive : (responseStartedAt ?? requestEndedAt ?? startedAt);
+  const endedAt = extra ? extra.times.endedAt : entry.time >= 0 ? startedAt + entry.time : lastKnown;
   const requestHeaders = entry.request.headers.map((h): [string, string] => [h.name, h.value]);
   const responseHeaders = entry.response.headers.map((h): [string, string] => [h.name, h.value]);
   const post = entry.request.postData;
@@ -75,7 +100,7 @@ function toExchange(entry: HarEntry, id: number, connectionId: number, startedAt
     method: entry.request.method,
     url: entry.request.url,
     httpVersion: entry.request.httpVersion.replace(/^HTTP\//i, '') || '1.1',
-    kind: (extra?.kind as ExchangeKind | undefined) ?? guessKind(entry),
+    kind: extra?.kind ?? guessKind(entry),
     ...(entry.response.status ? { statusCode: entry.response.status, statusMessage: entry.response.statusText } : {}),
     requestHeaders,
     responseHeaders,
@@ -84,13 +109,13 @@ function toExchange(entry: HarEntry, id: number, connectionId: number, startedAt
     startedAt,
     ...(requestEndedAt !== undefined ? { requestEndedAt } : {}),
     ...(responseStartedAt !== undefined ? { responseStartedAt } : {}),
-    ...(extra ? (extra.times.endedAt !== undefined ? { endedAt: extra.times.endedAt } : {}) : { endedAt: startedAt + positive(entry.time) }),
-    ...(extra?.outcome ? { outcome: extra.outcome as ExchangeRecord['outcome'] } : { outcome: 'complete' }),
+    ...(endedAt !== undefined ? { endedAt } : {}),
+    outcome: extra?.outcome ?? 'complete',
     errors,
   };
 }
 
-function body(text: string, base64: boolean, meta: { wireSize: number; encoding: string; decoded: boolean; truncated: boolean; error?: string } | undefined, bodySize: number): StoredBody {
+function body(text: string, base64: boolean, meta: LlmCaptureBodyMeta | undefined, bodySize: number): StoredBody {
   const data = base64 ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
   return {
     data,
@@ -104,12 +129,8 @@ function body(text: string, base64: boolean, meta: { wireSize: number; encoding:
 
 function guessKind(entry: HarEntry): ExchangeKind {
   if (entry._resourceType === 'websocket' || entry._webSocketMessages) return 'websocket';
-  if (/text\/event-stream/i.test(entry.response.content?.mimeType ?? '')) return 'sse';
+  if (/text\/event-stream/i.test(entry.response.content.mimeType)) return 'sse';
   return 'http';
-}
-
-function positive(n: number | undefined): number {
-  return n !== undefined && n > 0 ? n : 0;
 }
 
 function safeUrl(text: string): URL | undefined {

@@ -1,6 +1,9 @@
 // HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) with the extensions we read and write:
 // Chrome DevTools' `_webSocketMessages` and `_resourceType`, and our own `_llmCapture` block, which
 // carries what HAR has no field for so that our own exports import back without loss.
+// An imported entry is normalized to these types by har-validation.ts, where -1 stands for an
+// unknown time or size (as in HAR's timings) and an entry without a response has status 0.
+import type { ExchangeKind, ExchangeRecord } from '../capture/records';
 
 export interface HarNameValue {
   name: string;
@@ -33,15 +36,24 @@ export interface HarWebSocketMessage {
   data: string;
 }
 
+export interface LlmCaptureBodyMeta {
+  wireSize: number;
+  encoding: string;
+  decoded: boolean;
+  truncated: boolean;
+  error?: string;
+  base64?: boolean;
+}
+
 export interface LlmCaptureEntryExtras {
   exchangeId: number;
   connectionId: number;
-  kind: string;
-  outcome?: string;
+  kind: ExchangeKind;
+  outcome?: NonNullable<ExchangeRecord['outcome']>;
   errors: string[];
   label?: string;
-  requestBody?: { wireSize: number; encoding: string; decoded: boolean; truncated: boolean; error?: string; base64?: boolean };
-  responseBody?: { wireSize: number; encoding: string; decoded: boolean; truncated: boolean; error?: string; base64?: boolean };
+  requestBody?: LlmCaptureBodyMeta;
+  responseBody?: LlmCaptureBodyMeta;
   times: { startedAt: number; requestEndedAt?: number; responseStartedAt?: number; endedAt?: number };
   /** Binary WebSocket payloads are base64 in `data`. */
   wsBase64?: number[];

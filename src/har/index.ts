@@ -1,5 +1,6 @@
 export { toHar, utf8 } from './har-export';
 export type { HarSource } from './har-export';
-export { fromHar, parseHar } from './har-import';
-export type { ImportedHar, ImportIds } from './har-import';
+export { readHar } from './har-import';
+export type { HarReading, ImportedHar, ImportIds, SkippedEntry } from './har-import';
+export { HarFormatError } from './har-validation';
 export type * from './har-types';
