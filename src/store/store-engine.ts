@@ -312,11 +312,15 @@ export class StoreEngine {
       } catch (err) {
         this.log('error', `final snapshot failed (the journal still holds everything): ${(err as Error).message}`);
       }
-      await this.journal.close();
     }
-    this.lock?.release();
-    this.follow?.close();
-    this.currentDb.close();
+    try {
+      await this.journal?.close();
+    } finally {
+      // A journal that cannot flush (a full disk) must not keep the data directory locked.
+      this.lock?.release();
+      this.follow?.close();
+      this.currentDb.close();
+    }
   }
 
   // ---- Internals ---------------------------------------------------------------------------
