@@ -1,6 +1,7 @@
 // What has been captured, kept up to date while the capture runs: the store's onChange is
 // debounced, and each pass reads only new or still-open exchanges (LiveSessions), in slices, so
-// the extension host never blocks on a large store.
+// the extension host never blocks on a large store. In demo mode (capture stopped) the read-only
+// store followed is the demo's directory instead of the user's.
 import * as vscode from 'vscode';
 import { hasCaptureFiles } from '../app/capture-files';
 import { LiveSessions, type LiveUpdate } from '../app/live-sessions';
@@ -28,6 +29,11 @@ export class CaptureData extends Disposable {
   private readonly storeChanged = this.register(new vscode.EventEmitter<void>());
   /** Fired (debounced) whenever the store changed: new exchanges, connections, progress. */
   readonly onDidChangeStore = this.storeChanged.event;
+  /** While set: the demo's directory, followed (read-only) instead of the user's while capture is stopped. */
+  private demo: string | undefined;
+  private readonly demoChanged = this.register(new vscode.EventEmitter<boolean>());
+  /** Fired with true when the demo is shown, false when the user's captures are again. */
+  readonly onDidChangeDemo = this.demoChanged.event;
   private readonly pendingChanged = this.register(new vscode.EventEmitter<readonly string[]>());
   /** Fired with the sessions whose call in progress changed (live previews: LiveSessions.pending). */
   readonly onDidChangePending = this.pendingChanged.event;
@@ -53,6 +59,37 @@ export class CaptureData extends Disposable {
 
   get callCount(): number {
     return this.live?.calls ?? 0;
+  }
+
+  /** The demo directory being shown, or undefined for the user's own captures. */
+  get demoDir(): string | undefined {
+    return this.demo;
+  }
+
+  /** Shows the demo's store (read-only) instead of the user's; capture must be stopped. */
+  async showDemo(dir: string): Promise<void> {
+    await this.switchTo(dir);
+  }
+
+  /** Back to the user's own captures. */
+  async closeDemo(): Promise<void> {
+    if (this.demo !== undefined) await this.switchTo(undefined);
+  }
+
+  private async switchTo(demo: string | undefined): Promise<void> {
+    await this.pauseHistory();
+    this.setDemo(demo);
+    this.wantHistory();
+  }
+
+  /** Forgets the sessions of the store left behind: the demo's and the user's never mix. */
+  private setDemo(demo: string | undefined): void {
+    if (demo === this.demo) return;
+    this.demo = demo;
+    this.live = undefined;
+    this.sessionsChanged.fire(undefined);
+    this.storeChanged.fire();
+    this.demoChanged.fire(demo !== undefined);
   }
 
   /**
@@ -88,9 +125,10 @@ export class CaptureData extends Disposable {
     if (!this.historyWanted || this.reader || this.readerOpening || this.controller.state !== 'stopped' || this.isDisposed) return;
     this.readerOpening = true;
     try {
-      if (!await hasCaptureFiles(this.controller.dataDir)) return;
-      const reader = await CaptureStore.open({ dataDir: this.controller.dataDir, mode: 'reader', log: (level, m) => this.log.log(level, `store (read-only): ${m}`) });
-      if (this.controller.state !== 'stopped' || this.isDisposed || !this.historyWanted) {
+      const dir = this.demo ?? this.controller.dataDir;
+      if (!await hasCaptureFiles(dir)) return;
+      const reader = await CaptureStore.open({ dataDir: dir, mode: 'reader', log: (level, m) => this.log.log(level, `store (read-only): ${m}`) });
+      if (this.controller.state !== 'stopped' || this.isDisposed || !this.historyWanted || dir !== (this.demo ?? this.controller.dataDir)) {
         await reader.close();
         return;
       }
@@ -113,6 +151,8 @@ export class CaptureData extends Disposable {
 
   private follow(): void {
     const state = this.controller.state;
+    // Capturing shows what is captured: starting leaves the demo.
+    if (state !== 'stopped') this.setDemo(undefined);
     if (state !== 'stopped') void this.closeReader();
     const store = state === 'running' ? this.controller.service?.store : undefined;
     if (state === 'stopped') {

@@ -6,6 +6,7 @@ import { ActivityView } from './activity-view';
 import { CaptureController, currentSettings, SETTINGS_SECTION } from './capture-controller';
 import { CaptureData } from './capture-data';
 import { Commands } from './commands';
+import { DemoCommands } from './demo-command';
 import { ConversationPanels } from './conversation-panel';
 import { Logger } from './logger';
 import { SessionsView } from './sessions-view';
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): LlmCaptureApi {
     log, running, data, sessions, activity, conversations,
     new StatusBar(running, data),
     new Commands(running, data, sessions, activity, log, conversations),
+    new DemoCommands(running, data, log),
     running.onDidChangeState((state) => void vscode.commands.executeCommand('setContext', 'llmCapture.running', state === 'running')),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SETTINGS_SECTION) || running.state !== 'running' || !running.settings) return;

@@ -31,6 +31,14 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
     // Showing the view is what loads earlier captures (read-only) while capture is stopped.
     if (view.visible) data.wantHistory();
     this.register(view.onDidChangeVisibility((e) => e.visible && data.wantHistory()));
+    // In demo mode the view says so, and how to get back to the user's own captures.
+    const showMode = (): void => {
+      view.description = data.demoDir ? 'Demo' : undefined;
+      view.message = data.demoDir
+        ? 'Demo sessions: a scripted agent recorded through the proxy on this machine. Close Demo (×, above) or Start Capture to see your own captures.'
+        : undefined;
+    };
+    this.register(data.onDidChangeDemo(showMode));
     // Relative times ("5m ago") age: redraw a visible tree once a minute.
     const clock = setInterval(() => {
       if (!view.visible || this.nodes.size === 0) return;

@@ -3,7 +3,9 @@
 // variables; the real `claude -p` and `codex exec` run a tool turn in it against the test's fake
 // upstreams (mapped by the llmCapture.mapHosts setting); their sessions appear in the sidebar and
 // open in the conversation webview with the prompt, the tool call, its result and the answer; a
-// malicious answer shows as text and runs nothing; Stop Capture un-proxies the next terminal.
+// malicious answer shows as text and runs nothing; Stop Capture un-proxies the next terminal;
+// Open a Demo Session shows the scripted demo in the tree and the conversation, and Close Demo
+// brings back the captures.
 // Screenshots of each step go to .ci-out/vscode/. Skips unless test/vscode/install.sh, the agents
 // (test/agents) and `npm run build` are there (LLM_CAPTURE_REQUIRE_VSCODE=1 makes that a failure).
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync,
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { agentGate } from '../agents/harness';
+import { BASH_COMMAND, CODEX_PROMPT, PROMPT_SUBAGENT, PROMPT_TODOS, SUBAGENT_PROMPT } from '../../src/demo';
 import { startFakeAnthropic, TOOL_MARKER, type FakeApiServer } from '../support/fake-anthropic';
 import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai';
 import { createTestPki, type TestPki } from '../support/test-pki';
@@ -91,6 +94,7 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     await wb.open(`${s.url}/?folder=${encodeURIComponent(s.sandbox.workspace)}`);
     await wb.showCaptureSidebar();
     await wb.page.locator('.sidebar .welcome-view-content', { hasText: /Start Capture/ }).first().waitFor({ state: 'visible' });
+    assert.match(await wb.page.locator('.sidebar .welcome-view-content').first().innerText(), /Open a Demo Session/, 'the welcome offers the demo');
     await wb.screenshot('01-workbench-welcome');
 
     await wb.runCommand('LLM Capture: Start Capture');
@@ -217,6 +221,59 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     await wb.screenshot('12-stopped-new-terminal-unproxied');
   });
 
+  // Last, and it closes the demo at its end: the earlier tests look at the user's captures.
+  test('Open a Demo Session: the demo fills the Sessions view and opens its conversation; Close Demo brings the captures back', async () => {
+    await wb.runCommand('View: Close All Editors');
+    await wb.runCommand('View: Hide Panel');
+    await wb.clearToasts();
+    await wb.runCommand('LLM Capture: Open a Demo Session');
+    await wb.showCaptureSidebar();
+    const claudeRow = wb.treeRow('Count TODO comments in src');
+    await claudeRow.waitFor({ state: 'visible', timeout: 60_000 });
+    await wb.treeRow(CODEX_PROMPT).waitFor({ state: 'visible' });
+    assert.equal(await wb.treeRow('please TOOL run echo from claude').isVisible(), false, "the user's own sessions are not mixed in");
+    const demoMessage = wb.page.locator('.sidebar .message', { hasText: 'Demo sessions: a scripted agent' }).first();
+    await demoMessage.waitFor({ state: 'visible' });
+
+    // The main demo session's conversation opens by itself.
+    const view = wb.webview();
+    const turns = view.locator('.turn');
+    await turns.first().waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await turns.first().locator('.block.user pre').first().innerText(), new RegExp(escape(PROMPT_TODOS)));
+    const bash = turns.first().locator('.block.tool vscode-collapsible').first();
+    assert.equal(await bash.getAttribute('heading'), 'Bash');
+    assert.match(String(await bash.getAttribute('description')), /grep -rn/, 'the call is summarised by its command');
+    await bash.click();
+    const args = turns.first().locator('.block.tool pre.json').first();
+    await args.waitFor({ state: 'visible' });
+    assert.ok((await args.innerText()).includes(JSON.stringify(BASH_COMMAND).slice(1, -1)), 'the arguments as JSON');
+    assert.match(await turns.first().locator('.block.tool pre.output').first().innerText(), /src\/server\.ts:14:/, 'the command output');
+    const agentCall = turns.nth(1).locator('.block.tool', { hasText: 'Open subagent thread' }).first();
+    await agentCall.waitFor({ state: 'visible' });
+    assert.match(await turns.nth(1).locator('.block.user pre').first().innerText(), new RegExp(escape(PROMPT_SUBAGENT)));
+    assert.equal(await agentCall.locator('vscode-collapsible').first().getAttribute('heading'), 'Agent');
+
+    // The tree: the session, its main thread, and the subagent under the turn that started it.
+    await claudeRow.locator('.monaco-tl-twistie').click();
+    const spawningTurn = wb.treeRow(PROMPT_SUBAGENT);
+    await spawningTurn.waitFor({ state: 'visible' });
+    await spawningTurn.locator('.monaco-tl-twistie').click();
+    await wb.treeRow(/^subagent: Search this repository/).waitFor({ state: 'visible' });
+    await wb.screenshot('13-demo-tree-and-conversation');
+
+    await agentCall.locator('button.link-button').click();
+    await view.locator('.turn .block.user pre', { hasText: SUBAGENT_PROMPT.slice(0, 40) }).first().waitFor({ state: 'visible' });
+    await wb.screenshot('14-demo-subagent-thread');
+
+    await wb.runCommand('LLM Capture: Close Demo');
+    await wb.treeRow('please TOOL run echo from claude').waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await claudeRow.isVisible(), false, 'the demo sessions are gone from the view');
+    await wb.webview().locator('.turn').first().waitFor({ state: 'detached' });
+    assert.equal(await wb.page.locator('.tabs-container .tab', { hasText: 'Count TODO comments in src' }).count(), 0, "the demo's conversation closed with it");
+    await demoMessage.waitFor({ state: 'hidden' });
+    await wb.screenshot('15-demo-closed');
+  });
+
   /**
    * Types a command into the active terminal with its output going to a file in the workspace,
    * and waits for it to end: the agents' own terminal handling (alternate screens, cursor moves)
@@ -233,6 +290,10 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     await wb.screenshot(`ran-${name}`);
     assert.match(text, /^EXIT=0$/m, `${name} exited 0:\n${text.slice(-4000)}`);
     return text;
+  }
+
+  function escape(text: string): string {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   }
 
   /** Clicks the session whose title has the prompt in the sidebar, and waits for its conversation. */
