@@ -82,14 +82,17 @@ export class CaptureData extends Disposable {
     this.wantHistory();
   }
 
-  /** Forgets the sessions of the store left behind: the demo's and the user's never mix. */
+  /**
+   * Forgets the sessions of the store left behind: the demo's and the user's never mix, and a
+   * demo run again is a new store whose exchange ids start over.
+   */
   private setDemo(demo: string | undefined): void {
-    if (demo === this.demo) return;
+    const changed = demo !== this.demo;
     this.demo = demo;
     this.live = undefined;
     this.sessionsChanged.fire(undefined);
     this.storeChanged.fire();
-    this.demoChanged.fire(demo !== undefined);
+    if (changed) this.demoChanged.fire(demo !== undefined);
   }
 
   /**
@@ -152,7 +155,7 @@ export class CaptureData extends Disposable {
   private follow(): void {
     const state = this.controller.state;
     // Capturing shows what is captured: starting leaves the demo.
-    if (state !== 'stopped') this.setDemo(undefined);
+    if (state !== 'stopped' && this.demo !== undefined) this.setDemo(undefined);
     if (state !== 'stopped') void this.closeReader();
     const store = state === 'running' ? this.controller.service?.store : undefined;
     if (state === 'stopped') {

@@ -26,8 +26,7 @@ export class DemoCommands extends Disposable {
     this.register(data.onDidChangeDemo((on) => {
       void vscode.commands.executeCommand('setContext', 'llmCapture.demo', on);
       if (on) this.userTabs = new Set(conversationTabs().map((t) => t.label));
-      // Demo conversations would go stale once the demo store is left: close them with it.
-      else void vscode.window.tabGroups.close(conversationTabs().filter((t) => !this.userTabs.has(t.label)));
+      else void this.closeDemoConversations();
     }));
     void vscode.commands.executeCommand('setContext', 'llmCapture.demo', false);
   }
@@ -49,7 +48,8 @@ export class DemoCommands extends Disposable {
     }
     this.running = true;
     try {
-      // The previous run's store is deleted and written again: nothing may be reading it.
+      // The previous run's store is deleted and written again: nothing may be reading it, or show it.
+      if (this.data.demoDir !== undefined) await this.closeDemoConversations();
       await this.data.pauseHistory();
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'LLM Capture: recording a demo session through the proxy…' },
@@ -67,6 +67,11 @@ export class DemoCommands extends Disposable {
     } finally {
       this.running = false;
     }
+  }
+
+  /** Demo conversations would go stale once their store is left or recorded again. */
+  private async closeDemoConversations(): Promise<void> {
+    await vscode.window.tabGroups.close(conversationTabs().filter((t) => !this.userTabs.has(t.label)));
   }
 
   /** Resolves once the Sessions view's data holds the session (or after LOAD_WAIT_MS). */

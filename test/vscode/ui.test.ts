@@ -265,6 +265,12 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     await view.locator('.turn .block.user pre', { hasText: SUBAGENT_PROMPT.slice(0, 40) }).first().waitFor({ state: 'visible' });
     await wb.screenshot('14-demo-subagent-thread');
 
+    // Again: a fresh demo store, shown in place of the first one (whose conversation closes).
+    await wb.runCommand('LLM Capture: Open a Demo Session');
+    await view.locator('.turn .block.user pre', { hasText: PROMPT_TODOS }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    assert.equal(await wb.page.locator('.tabs-container .tab', { hasText: 'Count TODO comments in src' }).count(), 1, 'one demo conversation, the new one');
+    await claudeRow.waitFor({ state: 'visible' });
+
     await wb.runCommand('LLM Capture: Close Demo');
     await wb.treeRow('please TOOL run echo from claude').waitFor({ state: 'visible', timeout: 30_000 });
     assert.equal(await claudeRow.isVisible(), false, 'the demo sessions are gone from the view');
