@@ -1,6 +1,7 @@
 // The demo's own data directory. Every run starts its store afresh, so the directory must be one
-// the demo made: a marker file says so, and a directory holding captures without it (the user's
-// own store, given by mistake) is refused rather than cleared.
+// the demo made: a marker file says so. A directory without it is adopted only when it is missing
+// or empty; one holding captures or anything else (the user's own store, given by mistake) is
+// refused rather than cleared.
 import { existsSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { clearCaptureFiles, hasCaptureFiles } from '../app/capture-files';
@@ -18,12 +19,17 @@ export function isDemoDir(dataDir: string): boolean {
 /**
  * Makes `dataDir` ready for a demo run: created if missing, marked as the demo's, and emptied of
  * the previous run's captures (the CA files stay, so a second run is quicker). Throws
- * DemoDirError for a directory with captures of someone else, or one a running proxy writes to.
+ * DemoDirError for a directory the demo did not make that is not empty, or one a running proxy writes to.
  */
 export async function prepareDemoDir(dataDir: string): Promise<void> {
   await fsp.mkdir(dataDir, { recursive: true, mode: 0o700 });
-  if (!isDemoDir(dataDir) && await hasCaptureFiles(dataDir)) {
-    throw new DemoDirError(`${dataDir} holds captured data that the demo did not make; it will not clear it (give the demo another directory)`);
+  if (!isDemoDir(dataDir)) {
+    if (await hasCaptureFiles(dataDir)) {
+      throw new DemoDirError(`${dataDir} holds captured data that the demo did not make; it will not clear it (give the demo another directory)`);
+    }
+    if ((await fsp.readdir(dataDir)).length > 0) {
+      throw new DemoDirError(`${dataDir} is not empty and was not made by the demo; give the demo a new or empty directory`);
+    }
   }
   // Held while the files go, so that no proxy or other demo starts writing there meanwhile.
   const attempt = WriterLock.tryAcquire(join(dataDir, 'writer.lock'));

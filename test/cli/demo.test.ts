@@ -4,7 +4,7 @@
 // WebSocket; the other commands then show them; the made-up API keys are stored nowhere; a
 // second run starts afresh; and a directory with captures the demo did not make is left alone.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -158,5 +158,14 @@ describe('llm-capture demo', { timeout: 120_000 }, () => {
     assert.match(refused.stderr, /holds captured data that the demo did not make/);
     assert.deepEqual(readFileSync(join(other, 'capture.sqlite')), snapshot, 'the store is untouched');
     assert.equal((await sessionsIn(other)).length, 2);
+  });
+
+  test('refuses a non-empty directory it did not make, even without captures', async () => {
+    const other = mkdtempSync(join(root, 'data-'));
+    writeFileSync(join(other, 'ca.pem'), 'not the demo’s\n');
+    const refused = await runCli(['demo', '--data-dir', other]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /is not empty and was not made by the demo/);
+    assert.deepEqual(readdirSync(other), ['ca.pem'], 'nothing was added or removed');
   });
 });
