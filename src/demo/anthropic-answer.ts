@@ -24,24 +24,25 @@ export function anthropicEvents(reply: ScriptedReply, model: string): SseMessage
 
 type Piece = [event: string, data: Record<string, unknown>];
 
-function blockEvents(block: ScriptBlock): Piece[] {
-  const delta = (d: Record<string, unknown>): Piece => ['content_block_delta', { delta: d }];
-  const start = (b: Record<string, unknown>): Piece => ['content_block_start', { content_block: b }];
-  const stop: Piece = ['content_block_stop', {}];
-  switch (block.type) {
-    case 'thinking':
-      return [start({ type: 'thinking', thinking: '', signature: '' }),
-        ...pieces(block.thinking).map((thinking) => delta({ type: 'thinking_delta', thinking })),
-        delta({ type: 'signature_delta', signature: randomBytes(48).toString('base64') }), stop];
-    case 'text':
-      return [start({ type: 'text', text: '' }), ...pieces(block.text).map((text) => delta({ type: 'text_delta', text })), stop];
-    case 'tool_use': {
-      const json = JSON.stringify(block.input);
-      const cut = Math.ceil(json.length / 2);
-      return [start({ type: 'tool_use', id: block.id, name: block.name, input: {} }),
-        ...['', json.slice(0, cut), json.slice(cut)].map((partial_json) => delta({ type: 'input_json_delta', partial_json })), stop];
-    }
+/** What a block's content_block_start carries, and the deltas that fill it in. */
+function blockParts(block: ScriptBlock): { opening: Record<string, unknown>; deltas: Record<string, unknown>[] } {
+  if (block.type === 'thinking') {
+    const signature = randomBytes(48).toString('base64');
+    return {
+      opening: { type: 'thinking', thinking: '', signature: '' },
+      deltas: [...pieces(block.thinking).map((thinking) => ({ type: 'thinking_delta', thinking })), { type: 'signature_delta', signature }],
+    };
   }
+  if (block.type === 'text') return { opening: { type: 'text', text: '' }, deltas: pieces(block.text).map((text) => ({ type: 'text_delta', text })) };
+  const json = JSON.stringify(block.input);
+  const half = Math.ceil(json.length / 2);
+  const fragments = ['', json.slice(0, half), json.slice(half)];
+  return { opening: { type: 'tool_use', id: block.id, name: block.name, input: {} }, deltas: fragments.map((partial_json) => ({ type: 'input_json_delta', partial_json })) };
+}
+
+function blockEvents(block: ScriptBlock): Piece[] {
+  const { opening, deltas } = blockParts(block);
+  return [['content_block_start', { content_block: opening }], ...deltas.map((delta): Piece => ['content_block_delta', { delta }]), ['content_block_stop', {}]];
 }
 
 /** Text in pieces of a few words, each keeping its trailing space, as a model streams it. */

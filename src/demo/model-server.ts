@@ -4,7 +4,7 @@
 // not know gets the API's error shape, so a broken demo says what went wrong.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -34,21 +34,17 @@ export async function startModelServer(tls: FakeUpstreamTls): Promise<ModelServe
     }
     wss.handleUpgrade(req, socket, head, (ws) => serveResponses(ws));
   });
-  const sockets = new Set<Socket>();
-  server.on('secureConnection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: async () => {
-      for (const ws of wss.clients) ws.terminate();
-      wss.close();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+  const { port } = server.address() as AddressInfo;
+  const close = async (): Promise<void> => {
+    // Upgraded sockets are the WebSocket server's; the HTTP ones, kept alive or not, the server's.
+    for (const ws of wss.clients) ws.terminate();
+    wss.close();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
   };
+  return { port, close };
 }
 
 async function answerMessages(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -38,10 +38,14 @@ function itemEvents(item: OutputItem, output_index: number): ResponsesEvent[] {
       { type: 'response.reasoning_summary_part.done', ...part, part: { type: 'summary_text', text } }, done];
   }
   const text = String((item.content as { text: string }[])[0]?.text ?? '');
-  const part = { ...at, content_index: 0 };
-  return [added({ content: [] }),
-    { type: 'response.content_part.added', ...part, part: { type: 'output_text', text: '', annotations: [] } },
-    ...pieces(text).map((delta) => ({ type: 'response.output_text.delta', ...part, delta })),
-    { type: 'response.output_text.done', ...part, text },
-    { type: 'response.content_part.done', ...part, part: { type: 'output_text', text, annotations: [] } }, done];
+  const where = { ...at, content_index: 0 };
+  const outputText = (shown: string) => ({ type: 'output_text', text: shown, annotations: [] });
+  return [
+    added({ content: [] }),
+    { type: 'response.content_part.added', ...where, part: outputText('') },
+    ...pieces(text).map((delta) => ({ type: 'response.output_text.delta', ...where, delta })),
+    { type: 'response.output_text.done', ...where, text },
+    { type: 'response.content_part.done', ...where, part: outputText(text) },
+    done,
+  ];
 }
