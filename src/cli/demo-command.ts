@@ -1,7 +1,8 @@
 // `llm-capture demo`: what LLM Capture does, without an agent or an API key. Runs the scripted
 // demo (src/demo) into a directory of its own, prints the sessions it captured and the commands
 // to look closer, then how to capture a real agent.
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { shellWord } from '../app/shell-format';
 import { DemoDirError, runDemo } from '../demo';
 import { parse, UsageError } from './args';
 import { defaultDataDir } from './data-dir';
@@ -32,7 +33,7 @@ export async function demoCommand(args: string[]): Promise<void> {
   process.stdout.write(`captured ${result.sessions.length} sessions into ${dataDir} in ${seconds} s:\n`);
   await sessionsCommand(['--data-dir', dataDir]);
 
-  const dir = `--data-dir ${shellQuote(dataDir)}`;
+  const dir = `--data-dir ${shellWord(dataDir)}`;
   const rows: [string, string][] = [
     [`llm-capture show ${result.claudeSessionId} --markdown ${dir}`, 'the Claude Code-like session: prompts, thinking, the Bash call and its output, the subagent'],
     [`llm-capture show ${result.codexSessionId} --json ${dir}`, 'the Codex-like WebSocket session, as JSON'],
@@ -43,10 +44,14 @@ export async function demoCommand(args: string[]): Promise<void> {
   process.stdout.write('\nCapture a real agent:\n'
     + '  llm-capture proxy              # in one shell: the capturing proxy\n'
     + '  eval "$(llm-capture env)"      # in another shell: send its agents through the proxy\n'
-    + '  claude                         # or codex, opencode, …; then llm-capture sessions\n');
+    + '  claude                         # or codex, opencode, …; then llm-capture sessions\n'
+    + onPathHint());
 }
 
-/** A path as one shell word. */
-function shellQuote(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+/** How the user can type `llm-capture`: already, when it was run by that name; otherwise a hint. */
+function onPathHint(): string {
+  const script = process.argv[1] ?? '';
+  if (basename(script) === 'llm-capture') return '';
+  return `\n"llm-capture" above means: node ${shellWord(script)}\n`
+    + '(`npm link` in the checkout, or "Put llm-capture on your PATH" in the README, makes it a command).\n';
 }
