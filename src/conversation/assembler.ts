@@ -50,6 +50,8 @@ export class Assembler {
   /** Retired or secondary ids → the id of the session that holds them. */
   private readonly aliases = new Map<string, string>();
   private readonly anonymous: SessionState[] = [];
+  /** Anonymous sessions created so far, per client: they are numbered 1, 2, 3… in creation order. */
+  private readonly anonymousCount = new Map<LlmCall['client'], number>();
   private readonly orphanTitles: OrphanTitle[] = [];
   /** Spawn prompt key → spawning calls, for subagents that run on their own session id. */
   private readonly pendingSpawns = new Map<string, PendingSpawn[]>();
@@ -110,7 +112,11 @@ export class Assembler {
       const found = findAnonymousSession(call, this.anonymous.filter((s) => this.states.get(s.id) === s))
         ?? (titleThread(call) ? this.titleHost(call) : undefined);
       if (found) return found;
-      const created = this.create(`anon:${call.client}:${call.id}`, call, 'heuristic');
+      // Numbered only here, when a session is really created, so the numbers have no gaps and
+      // do not depend on how many calls (or failed link attempts) came before.
+      const n = (this.anonymousCount.get(call.client) ?? 0) + 1;
+      this.anonymousCount.set(call.client, n);
+      const created = this.create(`anon:${call.client}:${n}`, call, 'heuristic');
       this.anonymous.push(created);
       return created;
     }

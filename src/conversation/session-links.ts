@@ -10,7 +10,7 @@
 //  4. the session holds only side calls and was active less than 2 minutes earlier (the scorer
 //     or title call that precedes a conversation's first request), or the call is a side call
 //     and the session was active less than 2 minutes earlier.
-// Otherwise the call starts a session `anon:<client>:<call id>`.
+// Otherwise the call starts a session `anon:<client>:<n>` (numbered 1, 2, 3… per client as created).
 //
 // Across sessions with wire ids, content links:
 //  - a title request on its own session id (Codex's title thread) joins the session, same

@@ -35,8 +35,10 @@ function finishTurn(draft: TurnDraft, calls: readonly LlmCall[], retries: number
     endedAt = Math.max(endedAt, call.endedAt ?? call.startedAt);
     if (call.model !== undefined) models.add(call.model);
   }
+  // Whole milliseconds in the output contract (capture times are sub-millisecond); threads and
+  // sessions are built from these, so they are whole too.
   return {
-    index: draft.index, prompt: draft.prompt, startedAt, endedAt, ...sum.fields(), steps: draft.steps,
+    index: draft.index, prompt: draft.prompt, startedAt: Math.round(startedAt), endedAt: Math.round(endedAt), ...sum.fields(), steps: draft.steps,
     llmCallIds: calls.map((c) => c.id), retries, models: [...models],
   };
 }
@@ -185,7 +187,7 @@ function summarize(state: SessionState, threads: readonly Thread[], sum: UsageSu
   title ??= clip(main?.turns.find((t) => t.prompt !== '')?.prompt ?? '') || '(untitled)';
   return {
     id: state.id, client: state.client, provider: state.provider, model: main?.model ?? mostCommon(state.sideCalls.map((c) => c.model)),
-    title, startedAt: state.startedAt, endedAt: state.lastAt, threadCount: threads.length, turnCount: main?.turns.length ?? 0,
+    title, startedAt: Math.round(state.startedAt), endedAt: Math.round(state.lastAt), threadCount: threads.length, turnCount: main?.turns.length ?? 0,
     ...sum.fields(), callCount: state.callCount, idSource: state.idSource, assemblerVersion: ASSEMBLER_VERSION,
   };
 }

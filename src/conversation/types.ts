@@ -1,5 +1,6 @@
 // The assembler's output contract: plain, JSON-serialisable data that the CLI prints and the
 // extension and webview read. Fields may be added; existing ones are never renamed or dropped.
+// Times (`startedAt`, `endedAt`) are whole milliseconds since the Unix epoch.
 import type { ClientKind, Provider, SideKind, ToolDefinition } from '../llm/llm-call';
 
 /**
