@@ -4,13 +4,17 @@
 import type { ConnectionClosed, ConnectionOpened, TlsHandshake } from '../proxy/tap';
 import type { CaptureSink, ConnectionRecord } from './records';
 
+/** Closed connections kept for late events (a TLS failure is seen only after the client hung up). */
+const RECENTLY_CLOSED = 256;
+
 export class ConnectionRecords {
   private readonly open = new Map<number, ConnectionRecord>();
+  private readonly closedRecords = new Map<number, ConnectionRecord>();
 
   constructor(private readonly sink: CaptureSink, private readonly report: (message: string) => void) {}
 
   has(id: number): boolean {
-    return this.open.has(id);
+    return this.open.has(id) || this.closedRecords.has(id);
   }
 
   opened(event: ConnectionOpened): void {
@@ -30,7 +34,7 @@ export class ConnectionRecords {
     });
   }
 
-  /** Records the close and lets the record go. */
+  /** Records the close; the record is let go once a few hundred more have closed. */
   closed(event: ConnectionClosed): void {
     this.update(event.connectionId, (c) => {
       c.closedAt = event.time;
@@ -38,7 +42,11 @@ export class ConnectionRecords {
       c.bytesToClient = event.bytesToClient;
       if (event.error !== undefined) c.error = appendError(c.error, event.error);
     });
+    const record = this.open.get(event.connectionId);
     this.open.delete(event.connectionId);
+    if (!record) return;
+    this.closedRecords.set(event.connectionId, record);
+    if (this.closedRecords.size > RECENTLY_CLOSED) this.closedRecords.delete(this.closedRecords.keys().next().value as number);
   }
 
   error(id: number, message: string): void {
@@ -46,7 +54,7 @@ export class ConnectionRecords {
   }
 
   private update(id: number, change: (c: ConnectionRecord) => void): void {
-    const record = this.open.get(id);
+    const record = this.open.get(id) ?? this.closedRecords.get(id);
     if (!record) return this.report(`event for unknown connection ${id}`);
     change(record);
     this.emit(record);

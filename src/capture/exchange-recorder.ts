@@ -44,6 +44,8 @@ interface ExchangeState {
   sseSeq: number;
   lastResponseChunkTime: number;
   wsSeq: number;
+  /** The code of the first WebSocket close recorded (1006: the socket closed without a close frame). */
+  wsCloseCode?: number;
   orphanTimer?: NodeJS.Timeout;
 }
 
@@ -144,6 +146,7 @@ export class CaptureRecorder {
         // 1005 and 1006 are never sent on the wire (RFC 6455 §7.4.1): no close frame, no payload.
         const size = event.code === 1005 || event.code === 1006 ? 0 : 2 + Buffer.byteLength(event.reason);
         const text = event.reason ? `${event.code} ${event.reason}` : String(event.code);
+        s.wsCloseCode ??= event.code;
         this.wsMessage(s, { exchangeId: event.exchangeId, seq: s.wsSeq++, time: event.time, direction: event.direction,
           opcode: 'close', data: Buffer.from(text, 'utf8'), size });
       });
@@ -153,7 +156,11 @@ export class CaptureRecorder {
         this.finish(state, (r) => {
           r.endedAt = event.time;
           r.outcome = event.outcome;
-          if (event.error !== undefined) this.addError(state, event.error);
+          // A socket that ends without a close frame (Codex, after every turn) is a fact, kept as
+          // its close message (code 1006, no payload) and the outcome, not an error: whether a
+          // response was cut off by it is for the dissector to tell.
+          const closeWithoutFrame = state.upgrade && state.wsCloseCode === 1006 && event.outcome !== 'complete';
+          if (event.error !== undefined && !closeWithoutFrame) this.addError(state, event.error);
         });
         return;
       }

@@ -17,9 +17,13 @@ export async function logCommand(args: string[]): Promise<void> {
     return;
   }
   for (const e of entries) {
-    const size = e.kind === 'tunnel' ? '' : ` ${bytes(e.requestBytes)}→${bytes(e.responseBytes)}`;
-    const duration = e.durationMs === undefined ? '' : ` ${Math.round(e.durationMs)}ms`;
-    process.stdout.write(`${e.time} ${e.label ?? '-'} ${e.method ?? 'CONNECT'} ${e.url} ${e.status ?? '-'} ${e.kind}${size}${duration}${e.error ? `  ERROR: ${e.error}` : ''}\n`);
+    // A WebSocket has no bodies: its messages are what it carried.
+    const size = e.kind === 'tunnel' ? ''
+      : e.messages !== undefined ? ` ${e.messages} msgs ${bytes(e.messageBytesFromClient)}→${bytes(e.messageBytesToClient)}`
+        : ` ${bytes(e.requestBytes)}→${bytes(e.responseBytes)}`;
+    const duration = e.durationMs === undefined ? '' : ` ${e.durationMs}ms`;
+    const status = `${e.status ?? '-'}${e.byProxy ? ' (proxy)' : ''}`;
+    process.stdout.write(`${e.time} ${e.label ?? '-'} ${e.method ?? 'CONNECT'} ${e.url} ${status} ${e.kind}${size}${duration}${e.error ? `  ERROR: ${e.error}` : ''}\n`);
   }
 }
 

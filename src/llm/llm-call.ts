@@ -94,6 +94,8 @@ export interface LlmCall {
   endedAt?: number;
   /** Clear, human-readable problems: bad JSON, missing fields, error events, an upstream error. */
   errors: string[];
+  /** Cut off: its socket closed or ended before the response's terminal event (WebSocket spans). */
+  unfinished?: boolean;
   /** Request fields and stream events the dissector does not know, kept for display. */
   unknown?: { requestFields?: string[]; events?: string[] };
 }

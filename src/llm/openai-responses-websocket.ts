@@ -3,6 +3,8 @@
 // or `error`. The first is usually a prewarm (`generate: false`), and later frames carry
 // `previous_response_id` with only the new input items, so a call's input is exactly what its
 // frame sent; the assembler chains them through identity.previousResponseId / responseId.
+// A span still open when the socket closed or ended is marked `unfinished`: that, not the way the
+// socket closed (Codex never sends a close frame), is what makes the socket's end a failure.
 import type { WsMessageRecord } from '../capture/records';
 import type { DissectedCall, Dissector } from './dissector';
 import { newCall, noteUnknown } from './exchange-reader';
@@ -57,6 +59,7 @@ export const dissectOpenAiResponsesWebSocket: Dissector = (input, match) => {
       closed = true;
       if (open) {
         open.entry.call.errors.push(`The socket closed (${closeText(message)}) before the response completed.`);
+        open.entry.call.unfinished = true;
         finish(open, message.time);
         open = undefined;
       }
@@ -97,7 +100,10 @@ export const dissectOpenAiResponsesWebSocket: Dissector = (input, match) => {
   }
   if (open) {
     // Still streaming while the socket is live; once it has ended, the response never completed.
-    if (closed || exchange.endedAt !== undefined) open.entry.call.errors.push('The socket ended before the response completed.');
+    if (closed || exchange.endedAt !== undefined) {
+      open.entry.call.errors.push('The socket ended before the response completed.');
+      open.entry.call.unfinished = true;
+    }
     finish(open, undefined);
   }
   return calls;

@@ -29,10 +29,16 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
     if (error) ctx.log(outcome === 'client-aborted' ? 'debug' : 'warn', `${req.method} ${conn.host}${path}: ${error}`);
   };
 
+  // The proxy's own answer is the exchange's response: the tap sees what the client got.
+  const answer = (status: number, message: string) => {
+    const sent = answerPlainError(res, status, message);
+    if (tapOn && sent) emitProxyAnswer(ctx, exchangeId, sent);
+  };
+
   const refusal = ctx.refusal(conn.host, conn.port);
   if (refusal) {
     req.resume();
-    sendPlainError(res, 502, refusal);
+    answer(502, refusal);
     end('refused', refusal);
     return;
   }
@@ -83,7 +89,7 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
     if (!res.headersSent) {
       req.resume();
       const reason = `llm-capture: upstream ${ctx.upstream.describeTarget(conn.host, conn.port)} failed: ${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}`;
-      sendPlainError(res, 502, reason);
+      answer(502, reason);
       end('upstream-error', reason);
     } else {
       abortClient(`upstream failed mid-response: ${e.message}`);
@@ -129,12 +135,34 @@ function pauseWhileBacklogged(source: Readable, sink: Writable): void {
   sink.once('drain', () => source.resume());
 }
 
+/** An answer the proxy made itself (the `x-llm-capture-error: 1` header marks it on the wire). */
+export interface ProxyAnswer {
+  statusCode: number;
+  statusMessage: string;
+  rawHeaders: string[];
+  body: Buffer;
+}
+
 export function sendPlainError(res: http.ServerResponse, status: number, message: string): void {
+  answerPlainError(res, status, message);
+}
+
+/** Answers with a plain-text error; returns what was sent, or undefined when the head had gone out already. */
+function answerPlainError(res: http.ServerResponse, status: number, message: string): ProxyAnswer | undefined {
   if (res.headersSent) {
     res.destroy();
-    return;
+    return undefined;
   }
-  const body = `${message}\n`;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-llm-capture-error': '1' });
+  const body = Buffer.from(`${message}\n`);
+  const rawHeaders = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), 'x-llm-capture-error', '1'];
+  const statusMessage = http.STATUS_CODES[status] ?? '';
+  res.writeHead(status, statusMessage, rawHeaders);
   res.end(body);
+  return { statusCode: status, statusMessage, rawHeaders, body };
+}
+
+/** Reports the proxy's own answer to the tap as the exchange's response (head, then body). */
+export function emitProxyAnswer(ctx: ProxyContext, exchangeId: number, answer: ProxyAnswer): void {
+  ctx.emit({ type: 'response-head', exchangeId, time: now(), statusCode: answer.statusCode, statusMessage: answer.statusMessage, rawHeaders: answer.rawHeaders });
+  if (answer.body.length > 0) ctx.emit({ type: 'response-body', exchangeId, time: now(), chunk: answer.body });
 }

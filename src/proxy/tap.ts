@@ -66,6 +66,7 @@ export interface RequestEnd {
   time: number;
 }
 
+/** The upstream's answer, or the proxy's own (a 502 when it refused or could not reach the upstream: `x-llm-capture-error: 1` among its headers). */
 export interface ResponseHead {
   type: 'response-head';
   exchangeId: number;

@@ -2,13 +2,14 @@
 // permessage-deflate on its own, so both peers see a valid stream and nothing is rewritten
 // behind their backs; messages (text or binary, reassembled from fragments), pings, pongs and
 // close codes cross as they came. A non-101 upstream answer goes back to the client unchanged.
-import type http from 'node:http';
+import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { ClientConnection, ProxyContext } from './proxy-context';
 import { absoluteUrl, endToEndHeaders, headerValue } from './http-headers';
 import { now, type WebSocketDirection } from './tap';
 import { withPlainRequests } from './plain-request';
+import { emitProxyAnswer, type ProxyAnswer } from './http-forwarder';
 
 // The handshake headers that belong to one leg; `ws` makes its own for each.
 const PER_LEG = ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'sec-websocket-accept', 'host', 'content-length'];
@@ -46,9 +47,15 @@ export function relayWebSocket(ctx: ProxyContext, conn: ClientConnection, req: h
     emit({ type: 'exchange-end', exchangeId, time: now(), outcome, ...(error ? { error } : {}) });
   };
 
+  // The proxy's own answer is the exchange's response: the tap sees what the client got.
+  const answer = (message: string) => {
+    const sent = writeProxyError(socket, 502, message);
+    if (sent && tapOn) emitProxyAnswer(ctx, exchangeId, sent);
+  };
+
   const refusal = ctx.refusal(conn.host, conn.port);
   if (refusal) {
-    writeRawResponse(socket, 502, 'Bad Gateway', ['Content-Type', 'text/plain; charset=utf-8'], `${refusal}\n`);
+    answer(refusal);
     end('refused', refusal);
     return;
   }
@@ -101,7 +108,7 @@ export function relayWebSocket(ctx: ProxyContext, conn: ClientConnection, req: h
   upstream.on('error', (e) => {
     const reason = `llm-capture: websocket upstream ${ctx.upstream.describeTarget(conn.host, conn.port)} failed: ${e.message}`;
     if (!client) {
-      if (!socket.destroyed && !upstreamAnswered(upstream)) writeRawResponse(socket, 502, 'Bad Gateway', ['Content-Type', 'text/plain; charset=utf-8'], `${reason}\n`);
+      if (!socket.destroyed && !upstreamAnswered(upstream)) answer(reason);
       end('upstream-error', reason);
     } else {
       client.terminate();
@@ -169,7 +176,12 @@ function pairs(raw: readonly string[]): string {
   return s;
 }
 
-function writeRawResponse(socket: Duplex, status: number, text: string, headers: string[], body: string): void {
-  if (socket.destroyed) return;
-  socket.end(`HTTP/1.1 ${status} ${text}\r\n${pairs(headers)}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+/** A plain-text error from the proxy itself, marked as such; returns what was sent (undefined: the socket was gone). */
+function writeProxyError(socket: Duplex, status: number, message: string): ProxyAnswer | undefined {
+  if (socket.destroyed) return undefined;
+  const body = Buffer.from(`${message}\n`);
+  const statusMessage = http.STATUS_CODES[status] ?? '';
+  const rawHeaders = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.length), 'X-LLM-Capture-Error', '1', 'Connection', 'close'];
+  socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 ${status} ${statusMessage}\r\n${pairs(rawHeaders)}\r\n`), body]));
+  return { statusCode: status, statusMessage, rawHeaders, body };
 }
