@@ -18,10 +18,17 @@ export interface LiveUpdate {
   streamingChanged: boolean;
   /** LLM calls added by this update. */
   added: number;
+  /** Those calls, in the order they were added, each with the session it went to at that moment. */
+  addedCalls: AddedCall[];
   /** New exchanges are still waiting (the budget ran out); call update again soon. */
   more: boolean;
   /** Sessions whose call in progress changed (more of it arrived, it started, or it ended). */
   pendingChanged: string[];
+}
+
+export interface AddedCall {
+  call: LlmCall;
+  sessionId: string;
 }
 
 /** What has arrived so far of a call still streaming: a live preview, never given to the assembler. */
@@ -94,6 +101,7 @@ export class LiveSessions {
     /** Wire session keys whose preview changed. */
     const previewed = new Set<string>();
     let added = 0;
+    const addedCalls: AddedCall[] = [];
     const candidates = new Map<number, ExchangeSummary | undefined>();
     for (const id of this.open.keys()) candidates.set(id, undefined);
     for (const s of this.newExchanges()) {
@@ -135,6 +143,7 @@ export class LiveSessions {
         const call = calls[i];
         if (!ended && call.endedAt === undefined) break;
         const result = this.assembler.addCall(call);
+        addedCalls.push({ call, sessionId: result.sessionId });
         changed.add(result.sessionId);
         for (const r of result.retiredSessionIds) {
           retired.push(r);
@@ -157,7 +166,7 @@ export class LiveSessions {
     this.callCount += added;
     const streamingChanged = this.refreshStreaming();
     const pendingChanged = [...new Set([...previewed].map((key) => this.assembler.session(key)?.id ?? key))];
-    return { changed: [...changed], retired, streamingChanged, added, more: this.queue.length > 0, pendingChanged };
+    return { changed: [...changed], retired, streamingChanged, added, addedCalls, more: this.queue.length > 0, pendingChanged };
   }
 
   /** The calls of a session still streaming, oldest first, with what has arrived of each so far. */

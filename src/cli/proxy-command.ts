@@ -1,5 +1,7 @@
-// `llm-capture proxy`: runs the proxy in the foreground until SIGINT or SIGTERM.
+// `llm-capture proxy`: runs the proxy in the foreground until SIGINT or SIGTERM, printing a line
+// per LLM call as it completes (and per host tunnelled or refused) unless --quiet.
 import { randomBytes } from 'node:crypto';
+import { CallFeed } from '../app/call-feed';
 import { CaptureService } from '../app/capture-service';
 import { parseMapping, type HostMapping } from '../proxy';
 import { parse, parsePort, splitList, UsageError } from './args';
@@ -10,7 +12,7 @@ import { removeNote, writeNote } from './running-proxy-file';
 export const PROXY_USAGE = `llm-capture proxy [--port N] [--data-dir DIR] [--intercept HOST,…] [--upstream-ca FILE]…
                   [--upstream-proxy URL] [--map HOST:PORT=ADDR:PORT]… [--only-mapped]
                   [--require-auth] [--auth-token TOKEN] [--max-body-mb N]
-                  [--redact-header NAME]… [--redact-field NAME]… [--verbose]`;
+                  [--redact-header NAME]… [--redact-field NAME]… [--quiet | --verbose]`;
 
 export async function proxyCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
@@ -26,8 +28,10 @@ export async function proxyCommand(args: string[]): Promise<void> {
     'max-body-mb': { type: 'string' },
     'redact-header': { type: 'string', multiple: true },
     'redact-field': { type: 'string', multiple: true },
+    quiet: { type: 'boolean' },
     verbose: { type: 'boolean' },
   });
+  if (values.quiet && values.verbose) throw new UsageError('--quiet and --verbose cannot be combined');
   const maxBodyMb = values['max-body-mb'] === undefined ? undefined : Number(values['max-body-mb']);
   if (maxBodyMb !== undefined && !(maxBodyMb > 0)) throw new UsageError(`--max-body-mb must be a positive number, not "${values['max-body-mb']}"`);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -40,6 +44,7 @@ export async function proxyCommand(args: string[]): Promise<void> {
   const dataDir = values['data-dir'] ?? defaultDataDir();
   const token = values['auth-token'] ?? (values['require-auth'] ? randomBytes(16).toString('hex') : undefined);
   const verbose = values.verbose ?? false;
+  const quiet = values.quiet ?? false;
 
   let service: CaptureService;
   try {
@@ -58,7 +63,7 @@ export async function proxyCommand(args: string[]): Promise<void> {
         redactFields: values['redact-field'],
       },
       log: (level, message) => {
-        if (level !== 'debug' || verbose) process.stderr.write(`[${level}] ${message}\n`);
+        if ((level !== 'debug' || verbose) && (level !== 'info' || !quiet)) process.stderr.write(`[${level}] ${message}\n`);
       },
     });
   } catch (e) {
@@ -77,10 +82,22 @@ export async function proxyCommand(args: string[]): Promise<void> {
   process.stdout.write(`CA certificate: ${proxy.ca.certPath}\n\n# paste into a shell to send its agents through the proxy:\n`);
   process.stdout.write(formatEnvironment(env));
 
+  // Reads the store the proxy writes, debounced, so forwarding never waits for it.
+  const feed = quiet ? undefined : new CallFeed(service.store, {
+    verbose,
+    write: (line) => process.stdout.write(`${line}\n`),
+    onError: (e) => process.stderr.write(`[error] reading captured calls: ${e.message}\n`),
+  });
+  if (feed) {
+    process.stdout.write('\n');
+    feed.start();
+  }
+
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      process.stderr.write(`[info] ${signal}: stopping\n`);
+      if (!quiet) process.stderr.write(`[info] ${signal}: stopping\n`);
       removeNote(dataDir, process.pid);
+      feed?.stop(true);
       service.stop().then(resolve, (e: Error) => {
         process.stderr.write(`[error] stopping: ${e.message}\n`);
         resolve();

@@ -49,7 +49,7 @@ describe('live sessions', () => {
     try {
       store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, label: 'term', targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: T0 });
       const live = new LiveSessions(store);
-      assert.deepEqual(live.update(), { changed: [], retired: [], streamingChanged: false, added: 0, more: false, pendingChanged: [] });
+      assert.deepEqual(live.update(), { changed: [], retired: [], streamingChanged: false, added: 0, addedCalls: [], more: false, pendingChanged: [] });
 
       store.exchangeUpdated(messagesExchange(1, 'Hello there', 'Hi!', false));
       let u = live.update();
@@ -60,6 +60,7 @@ describe('live sessions', () => {
       store.exchangeUpdated(messagesExchange(1, 'Hello there', 'Hi!', true));
       u = live.update();
       assert.equal(u.added, 1);
+      assert.deepEqual(u.addedCalls.map((a) => [a.call.exchangeId, a.sessionId]), [[1, SESSION]]);
       assert.deepEqual(u.changed, [SESSION]);
       assert.equal(live.streaming().size, 0);
       assert.equal(live.assembler.sessions()[0].title.length > 0, true);
