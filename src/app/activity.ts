@@ -145,6 +145,7 @@ function fromConnection(c: ConnectionRecord): LogEntry {
     time: new Date(c.openedAt).toISOString(),
     ...(c.label ? { label: c.label } : {}),
     url: `${c.targetHost}:${c.targetPort}`,
+    ...(c.connectStatus ? { status: c.connectStatus, byProxy: true } : {}),
     kind: c.mode === 'tunnel' ? 'tunnel' : 'tls',
     ...(c.bytesFromClient !== undefined ? { requestBytes: c.bytesFromClient } : {}),
     ...(c.bytesToClient !== undefined ? { responseBytes: c.bytesToClient } : {}),

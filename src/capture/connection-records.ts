@@ -41,6 +41,7 @@ export class ConnectionRecords {
       c.bytesFromClient = event.bytesFromClient;
       c.bytesToClient = event.bytesToClient;
       if (event.error !== undefined) c.error = appendError(c.error, event.error);
+      if (event.connectStatus !== undefined) c.connectStatus = event.connectStatus;
     });
     const record = this.open.get(event.connectionId);
     this.open.delete(event.connectionId);

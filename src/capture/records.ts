@@ -19,6 +19,8 @@ export interface ConnectionRecord {
   bytesFromClient?: number;
   bytesToClient?: number;
   error?: string;
+  /** The proxy's own answer to a CONNECT it refused (502: not allowed, or the upstream unreachable). */
+  connectStatus?: number;
 }
 
 /** A body as stored: decoded (content-encoding removed) and redacted, or raw when decoding failed. */

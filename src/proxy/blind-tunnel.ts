@@ -9,14 +9,14 @@ export function openBlindTunnel(ctx: ProxyContext, connectionId: number, client:
   const refusal = ctx.refusal(host, port);
   if (refusal) {
     rejectConnect(client, 502, refusal);
-    closed(refusal);
+    closed(refusal, 502);
     return;
   }
   ctx.upstream.connectTcp(host, port, (err, upstream) => {
     if (err || !upstream) {
       const reason = `llm-capture: cannot reach ${ctx.upstream.describeTarget(host, port)}: ${err?.message ?? 'no socket'}`;
       rejectConnect(client, 502, reason);
-      closed(reason);
+      closed(reason, 502);
       return;
     }
     if (client.destroyed) {
@@ -42,8 +42,8 @@ export function openBlindTunnel(ctx: ProxyContext, connectionId: number, client:
     });
   });
 
-  function closed(error: string): void {
-    ctx.emit({ type: 'connection-closed', connectionId, time: now(), bytesFromClient: 0, bytesToClient: 0, error });
+  function closed(error: string, connectStatus: number): void {
+    ctx.emit({ type: 'connection-closed', connectionId, time: now(), bytesFromClient: 0, bytesToClient: 0, error, connectStatus });
   }
 }
 

@@ -36,6 +36,8 @@ export interface ConnectionClosed {
   bytesFromClient: number;
   bytesToClient: number;
   error?: string;
+  /** The proxy's own answer to the CONNECT when it refused it (a tunnel it could not open). */
+  connectStatus?: number;
 }
 
 export interface RequestHead {

@@ -88,15 +88,15 @@ const bodyMeta = (b: BodyRef | undefined): string | null => {
 function applyConnection(db: SqlDatabase, c: ConnectionRecord): void {
   db.run(
     `INSERT INTO connections (id, opened_at, closed_at, client_address, client_port, label, target_host, target_port, mode,
-       tls_outcome, tls_detail, bytes_from_client, bytes_to_client, error)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       tls_outcome, tls_detail, bytes_from_client, bytes_to_client, error, connect_status)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(id) DO UPDATE SET opened_at = excluded.opened_at, closed_at = excluded.closed_at,
        client_address = excluded.client_address, client_port = excluded.client_port, label = excluded.label,
        target_host = excluded.target_host, target_port = excluded.target_port, mode = excluded.mode,
        tls_outcome = excluded.tls_outcome, tls_detail = excluded.tls_detail, bytes_from_client = excluded.bytes_from_client,
-       bytes_to_client = excluded.bytes_to_client, error = excluded.error`,
+       bytes_to_client = excluded.bytes_to_client, error = excluded.error, connect_status = excluded.connect_status`,
     [c.id, c.openedAt, n(c.closedAt), c.clientAddress, c.clientPort, s(c.label), c.targetHost, c.targetPort, c.mode,
-      s(c.tlsOutcome), s(c.tlsDetail), n(c.bytesFromClient), n(c.bytesToClient), s(c.error)],
+      s(c.tlsOutcome), s(c.tlsDetail), n(c.bytesFromClient), n(c.bytesToClient), s(c.error), n(c.connectStatus)],
   );
 }
 

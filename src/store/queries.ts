@@ -71,6 +71,7 @@ export function connectionFromRow(r: Row): ConnectionRecord {
     bytesFromClient: opt(r.bytes_from_client, num),
     bytesToClient: opt(r.bytes_to_client, num),
     error: opt(r.error, str),
+    connectStatus: opt(r.connect_status, num),
   });
 }
 

@@ -113,6 +113,11 @@ const MIGRATIONS: Migration[] = [
     version: 2,
     sql: 'ALTER TABLE sse_events ADD COLUMN retry INTEGER;',
   },
+  {
+    // The proxy's own answer to a CONNECT it refused (a tunnel it could not open).
+    version: 3,
+    sql: 'ALTER TABLE connections ADD COLUMN connect_status INTEGER;',
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

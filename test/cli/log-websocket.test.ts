@@ -4,6 +4,7 @@
 // times are whole milliseconds.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -28,6 +29,18 @@ interface Entry {
 const COMPLETE = 'complete.openai.test';
 const CUT = 'cut.openai.test';
 const REFUSED = 'api.mistral.ai';
+const TUNNEL_REFUSED = 'elsewhere.example.test';
+
+/** The status line the proxy answers a CONNECT with. */
+async function connectStatus(proxyUrl: string, host: string): Promise<number> {
+  const { hostname, port } = new URL(proxyUrl);
+  const req = httpRequest({ host: hostname, port: Number(port), method: 'CONNECT', path: `${host}:443`, agent: false });
+  req.end();
+  return new Promise((resolve, reject) => {
+    req.once('connect', (res, socket) => { socket.destroy(); resolve(res.statusCode ?? 0); });
+    req.once('error', reject);
+  });
+}
 
 describe('log: WebSockets, proxy answers and JSON times', { timeout: 120_000 }, () => {
   let pki: TestPki;
@@ -64,6 +77,8 @@ describe('log: WebSockets, proxy answers and JSON times', { timeout: 120_000 }, 
       ws.once('error', () => resolve(0));
     });
     assert.equal(upgradeStatus, 502);
+    // A CONNECT to a host that is not intercepted, refused by --only-mapped instead of tunnelled.
+    assert.equal(await connectStatus(proxy.url, TUNNEL_REFUSED), 502);
     assert.equal(await proxy.stop(), 0, proxy.stderr());
 
     const json = await runCli(['log', '--data-dir', dataDir, '--json']);
@@ -136,6 +151,14 @@ describe('log: WebSockets, proxy answers and JSON times', { timeout: 120_000 }, 
     assert.equal(upgrade?.byProxy, true);
     assert.equal(upgrade?.messages, undefined, 'a refused upgrade carried no messages');
     assert.match(lineOf(REFUSED, 'http'), / 502 \(proxy\) http /);
+  });
+
+  it('a CONNECT the proxy refuses shows the 502 the client got, marked as the proxy\'s', () => {
+    const tunnel = entries.find((e) => e.kind === 'tunnel' && e.url === `${TUNNEL_REFUSED}:443`);
+    assert.equal(tunnel?.status, 502);
+    assert.equal(tunnel?.byProxy, true);
+    const line = text.split('\n').find((l) => l.includes(` ${TUNNEL_REFUSED}:443 `)) ?? '';
+    assert.match(line, / 502 \(proxy\) tunnel/);
   });
 
   it('JSON times and durations are whole milliseconds', async () => {
