@@ -8,8 +8,6 @@ import { parse, UsageError } from './args';
 import { defaultDataDir } from './data-dir';
 import { sessionsCommand } from './sessions-commands';
 
-export const DEMO_USAGE = 'llm-capture demo [--data-dir DIR]';
-
 export async function demoCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { 'data-dir': { type: 'string' } });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);

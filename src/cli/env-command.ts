@@ -8,8 +8,6 @@ import { formatEnvironment } from '../app/shell-format';
 
 export { formatEnvironment };
 
-export const ENV_USAGE = 'llm-capture env [--data-dir DIR] [--port N]';
-
 export function envCommand(args: string[]): void {
   const { values, positionals } = parse(args, { 'data-dir': { type: 'string' }, port: { type: 'string' } });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);

@@ -6,9 +6,6 @@ import type { SkippedEntry } from '../har';
 import { parse, UsageError } from './args';
 import { openStore, resolveDataDir, withStore } from './store-access';
 
-export const EXPORT_USAGE = 'llm-capture export --har FILE [--data-dir DIR]';
-export const IMPORT_USAGE = 'llm-capture import FILE.har [--data-dir DIR]';
-
 export async function exportCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { har: { type: 'string' }, 'data-dir': { type: 'string' } });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);

@@ -4,8 +4,6 @@ import { activity } from '../app/activity';
 import { parse, UsageError } from './args';
 import { resolveDataDir, withStore } from './store-access';
 
-export const LOG_USAGE = 'llm-capture log [--data-dir DIR] [--json] [--limit N]';
-
 export async function logCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { 'data-dir': { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' } });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);

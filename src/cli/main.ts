@@ -5,6 +5,7 @@ import { envCommand } from './env-command';
 import { exportCommand, importCommand } from './har-commands';
 import { commandHelp, topLevelHelp, versionLine } from './help';
 import { logCommand } from './log-command';
+import { unsupportedNode } from './node-version';
 import { exitAfterOutput, exitQuietlyWhenReaderCloses } from './output';
 import { proxyCommand } from './proxy-command';
 import { sessionsCommand, showCommand } from './sessions-commands';
@@ -34,6 +35,11 @@ function helpOf(command: string): string {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const tooOld = unsupportedNode(process.versions.node);
+  if (tooOld) {
+    process.stderr.write(`${tooOld}\n`);
+    return 1;
+  }
   try {
     if (command === undefined) {
       process.stderr.write(topLevelHelp());

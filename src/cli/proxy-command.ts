@@ -9,11 +9,6 @@ import { defaultDataDir } from './data-dir';
 import { formatEnvironment } from './env-command';
 import { removeNote, writeNote } from './running-proxy-file';
 
-export const PROXY_USAGE = `llm-capture proxy [--port N] [--data-dir DIR] [--intercept HOST,…] [--upstream-ca FILE]…
-                  [--upstream-proxy URL] [--map HOST:PORT=ADDR:PORT]… [--only-mapped]
-                  [--require-auth] [--auth-token TOKEN] [--max-body-mb N]
-                  [--redact-header NAME]… [--redact-field NAME]… [--quiet | --verbose]`;
-
 export async function proxyCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
     port: { type: 'string' },

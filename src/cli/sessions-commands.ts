@@ -5,9 +5,6 @@ import { assembleSessions } from '../app/session-index';
 import { parse, UsageError } from './args';
 import { resolveDataDir, withStore } from './store-access';
 
-export const SESSIONS_USAGE = 'llm-capture sessions [--data-dir DIR] [--json]';
-export const SHOW_USAGE = 'llm-capture show SESSION [--data-dir DIR] [--json | --markdown]';
-
 export async function sessionsCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, { 'data-dir': { type: 'string' }, json: { type: 'boolean' } });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);

@@ -56,3 +56,13 @@ describe('the supported Node range', () => {
     assert.equal(semver.minVersion(manifest.devDependencies['@types/node'])?.major, oldest!.major);
   });
 });
+
+describe('the CLI on an older Node', () => {
+  it('names the Node it needs and the one it got', async () => {
+    const { unsupportedNode } = await import('../../src/cli/node-version');
+    assert.equal(unsupportedNode(oldest!.version), undefined);
+    assert.equal(unsupportedNode('24.1.0'), undefined);
+    assert.equal(unsupportedNode('20.20.2'), `llm-capture needs Node ${oldest!.version} or newer; this is Node 20.20.2`);
+    assert.match(unsupportedNode(`${oldest!.major}.${oldest!.minor - 1}.9`) ?? '', /needs Node/);
+  });
+});
