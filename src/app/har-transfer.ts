@@ -51,8 +51,9 @@ export function prepareHarImport(text: string): PreparedHarImport {
     throw new HarImportError(total === 0 ? 'the file has no entries' : `none of its ${total} entries can be imported`, skipped);
   }
   const redactor = new Redactor();
+  const importedAt = Date.now();
   const exchanges = imported.exchanges.map((x) => {
-    const record = redactExchange(x, redactor);
+    const record = { ...redactExchange(x, redactor), importedAt };
     return { record, sseEvents: record.kind === 'sse' && record.responseBody ? sseEvents(record) : [] };
   });
   const wsMessages = imported.wsMessages.map((m) => (m.opcode === 'text' ? { ...m, data: redactor.body(m.data, undefined) } : m));

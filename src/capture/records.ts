@@ -70,6 +70,8 @@ export interface ExchangeRecord {
   outcome?: 'complete' | 'client-aborted' | 'upstream-error' | 'refused';
   /** Errors of the exchange itself and of decoding its copy, in order. */
   errors: string[];
+  /** When it was imported from a HAR file: retention counts its age from then, not from when it happened. */
+  importedAt?: number;
 }
 
 export interface WsMessageRecord {

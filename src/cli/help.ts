@@ -133,7 +133,9 @@ const COMMANDS: readonly CommandHelp[] = [
     summary: 'read a HAR file (this tool, Chrome, HTTP Toolkit, mitmproxy) into the store',
     usage: 'llm-capture import FILE.har [--data-dir DIR]',
     description: 'Reads a HAR file written by this tool, Chrome, HTTP Toolkit or mitmproxy into the data directory, redacting secrets '
-      + 'on the way in, so that "sessions" and "show" can show its LLM calls.',
+      + 'on the way in, so that "sessions" and "show" can show its LLM calls. The whole file is checked before anything is written: '
+      + 'a file that is not HAR stops the import and writes nothing; an entry with a wrong or missing field is skipped with its '
+      + 'number and the field named, and the rest is imported (if none can be, nothing is).',
     options: [DATA_DIR, HELP],
     examples: [['look at a HAR from a colleague, away from your own captures', 'llm-capture import their.har --data-dir /tmp/theirs\n  llm-capture sessions --data-dir /tmp/theirs']],
   },

@@ -106,8 +106,8 @@ function applyExchange(db: SqlDatabase, e: ExchangeRow, bodies: NewBody[]): void
   db.run(
     `INSERT INTO exchanges (id, connection_id, started_at, ended_at, method, url, http_version, kind, status_code, status_message,
        request_headers, response_headers, request_body_id, request_body_meta, response_body_id, response_body_meta,
-       request_ended_at, response_started_at, outcome, errors)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       request_ended_at, response_started_at, outcome, errors, imported_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(id) DO UPDATE SET connection_id = excluded.connection_id, started_at = excluded.started_at,
        ended_at = excluded.ended_at, method = excluded.method, url = excluded.url, http_version = excluded.http_version,
        kind = excluded.kind, status_code = excluded.status_code, status_message = excluded.status_message,
@@ -115,11 +115,11 @@ function applyExchange(db: SqlDatabase, e: ExchangeRow, bodies: NewBody[]): void
        request_body_id = excluded.request_body_id, request_body_meta = excluded.request_body_meta,
        response_body_id = excluded.response_body_id, response_body_meta = excluded.response_body_meta,
        request_ended_at = excluded.request_ended_at, response_started_at = excluded.response_started_at,
-       outcome = excluded.outcome, errors = excluded.errors`,
+       outcome = excluded.outcome, errors = excluded.errors, imported_at = excluded.imported_at`,
     [e.id, e.connectionId, e.startedAt, n(e.endedAt), e.method, e.url, e.httpVersion, e.kind, n(e.statusCode), s(e.statusMessage),
       JSON.stringify(e.requestHeaders), e.responseHeaders ? JSON.stringify(e.responseHeaders) : null,
       n(e.requestBody?.bodyId), bodyMeta(e.requestBody), n(e.responseBody?.bodyId), bodyMeta(e.responseBody),
-      n(e.requestEndedAt), n(e.responseStartedAt), s(e.outcome), JSON.stringify(e.errors)],
+      n(e.requestEndedAt), n(e.responseStartedAt), s(e.outcome), JSON.stringify(e.errors), n(e.importedAt)],
   );
   // A body replaced by a newer version of the record may now be unused.
   for (const previous of [old?.request_body_id, old?.response_body_id]) {

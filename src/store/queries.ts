@@ -100,6 +100,7 @@ export function exchangeFromRow(r: Row): ExchangeSummary {
     endedAt: opt(r.ended_at, num),
     outcome: opt(r.outcome, str) as ExchangeRecord['outcome'],
     errors: JSON.parse(str(r.errors)) as string[],
+    importedAt: opt(r.imported_at, num),
   });
 }
 

@@ -27,9 +27,9 @@ export function usedBytes(db: SqlDatabase): number {
   return (pages - free) * size;
 }
 
-/** Exchanges older than the cutoff, oldest first, skipping those still being captured. */
+/** Exchanges older than the cutoff (imported ones: imported before it), oldest first, skipping those still being captured. */
 export function expiredByAge(db: SqlDatabase, cutoff: number, live: ReadonlySet<number>, batch = 500): number[] {
-  const rows = db.all('SELECT id FROM exchanges WHERE started_at < ? ORDER BY started_at LIMIT ?', [cutoff, batch + live.size]);
+  const rows = db.all('SELECT id FROM exchanges WHERE COALESCE(imported_at, started_at) < ? ORDER BY started_at LIMIT ?', [cutoff, batch + live.size]);
   return rows.map((r) => Number(r.id)).filter((id) => !live.has(id)).slice(0, batch);
 }
 

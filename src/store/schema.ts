@@ -118,6 +118,12 @@ const MIGRATIONS: Migration[] = [
     version: 3,
     sql: 'ALTER TABLE connections ADD COLUMN connect_status INTEGER;',
   },
+  {
+    // When an exchange was imported from HAR: retention by age counts from then (an imported
+    // year-old HAR must not be deleted the moment it is imported).
+    version: 4,
+    sql: 'ALTER TABLE exchanges ADD COLUMN imported_at REAL;',
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -4,13 +4,13 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliResult } from './cli-process';
 
-// Recent: the store's retention (30 days by default) removes older exchanges.
+// An hour ago; `base` moves it (retention counts an imported entry's age from its import).
 const BASE = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 
 /** A Chrome-like entry: an Anthropic call with a JSON body and all the usual fields. */
-export function chromeEntry(n: number): Record<string, unknown> {
+export function chromeEntry(n: number, base = BASE): Record<string, unknown> {
   return {
-    startedDateTime: new Date(BASE + n * 1000).toISOString(), time: 12, cache: {}, connection: '443',
+    startedDateTime: new Date(base + n * 1000).toISOString(), time: 12, cache: {}, connection: '443',
     timings: { blocked: -1, dns: -1, connect: -1, ssl: -1, send: 1, wait: 10, receive: 1 },
     request: {
       method: 'POST', url: `https://api.anthropic.com/v1/messages?n=${n}`, httpVersion: 'HTTP/1.1', cookies: [], headersSize: -1, bodySize: 2,

@@ -80,6 +80,13 @@ describe('HAR import defaults what real tools leave out', { timeout: 120_000 }, 
     assert.deepEqual(byN(10)?.request.headers, [{ name: '__proto__', value: 'p' }, { name: 'constructor', value: 'c' }]);
   });
 
+  it('a year-old HAR is imported and kept: retention counts its age from the import', async () => {
+    const yearAgo = Date.now() - 400 * 86_400_000;
+    const { imported, har } = await importAndExport('year-old', JSON.stringify({ log: { version: '1.2', creator: { name: 'Chrome', version: '1' }, entries: [chromeEntry(1, yearAgo), chromeEntry(2, yearAgo)] } }));
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal(har.log.entries.length, 2);
+  });
+
   it('huge strings import as data', async () => {
     const body = 'y'.repeat(4 << 20);
     const entry = withField(withField(chromeEntry(1), 'response.content.text', body), 'request.headers', [{ name: 'x-big', value: 'z'.repeat(1 << 20) }]);

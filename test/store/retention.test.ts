@@ -31,6 +31,29 @@ function allBodies(records: ExchangeRecord[]): Buffer[] {
 }
 
 describe('retention', { timeout: 60_000 }, () => {
+  test('by age: an imported exchange counts its age from its import, not from when it happened', async () => {
+    const tmp = tempDir();
+    try {
+      const now = Date.now();
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      store.connectionUpdated(connection(1, { openedAt: now - 400 * DAY, closedAt: now - 400 * DAY + 1000 }));
+      // A year-old HAR imported yesterday, and a capture as old as it that was never imported.
+      store.exchangeUpdated(exchange(1, 1, { startedAt: now - 400 * DAY, endedAt: now - 400 * DAY + 5, importedAt: now - DAY }));
+      store.exchangeUpdated(exchange(2, 1, { startedAt: now - 400 * DAY + 10, endedAt: now - 400 * DAY + 15 }));
+      await store.flush();
+      store.setRetention({ maxAgeDays: 30 });
+      store.applyRetention(now);
+      const kept = store.getExchange(store.storedExchangeId(1)!);
+      assert.equal(kept?.importedAt, now - DAY, 'the imported exchange stays, with its import time');
+      assert.equal(store.getExchange(store.storedExchangeId(2) ?? -1), undefined, 'the old capture goes');
+      store.applyRetention(now + 30 * DAY);
+      assert.equal(store.getExchange(store.storedExchangeId(1) ?? -1), undefined, '30 days after its import it goes too');
+      await store.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   test('by age: whole old exchanges go, shared chunks stay, readers and replays agree', async () => {
     const tmp = tempDir();
     try {
