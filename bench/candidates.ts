@@ -155,6 +155,7 @@ export const CANDIDATES: Candidate[] = [
   nodeProxy('ours', 'ours'),
   nodeProxy('ours+tap', 'ours-tap'),
   nodeProxy('ours+capture', 'ours-capture'),
+  nodeProxy('ours+capture:1thread', 'ours-capture-1thread'),
   ...variants,
   nodeProxy('ours:tunnel', 'ours', true),
   mitmproxy,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface ChildConfig {
-  kind: 'ours' | 'ours-tap' | 'ours-capture' | 'mockttp';
+  kind: 'ours' | 'ours-tap' | 'ours-capture' | 'ours-capture-1thread' | 'mockttp';
   /** The fake upstream's CA, which every proxy must trust for its upstream connections. */
   upstreamCa: string;
   intercept: string[];
@@ -63,8 +63,11 @@ async function startOurs(withTap: boolean): Promise<{ port: number; caCertPath: 
   return { port: proxy.port, caCertPath: proxy.ca.certPath };
 }
 
-/** The whole product path: proxy → recorder (decode, redact) → sql.js store on disk. */
-async function startCapture(): Promise<{ port: number; caCertPath: string }> {
+/**
+ * The whole product path: proxy → recorder (decode, redact) → sql.js store on disk; the proxy on a
+ * thread of its own, or (`ours-capture-1thread`, the design before decision 38) on the capturing thread.
+ */
+async function startCapture(oneThread: boolean): Promise<{ port: number; caCertPath: string }> {
   const { CaptureService } = await import('../src/app/capture-service');
   const service = await CaptureService.start({
     dataDir: join(work, 'data'),
@@ -72,6 +75,7 @@ async function startCapture(): Promise<{ port: number; caCertPath: string }> {
     intercept: config.intercept,
     upstreamCaFiles: [config.upstreamCa],
     map: config.map,
+    proxyOnThisThread: oneThread,
     // The 100 MB bodies are cut at the default 64 MiB cap while the bytes still flow in full.
   });
   stop = () => service.stop();
@@ -100,7 +104,7 @@ async function startMockttp(): Promise<{ port: number; caCertPath: string }> {
 }
 
 async function main(): Promise<void> {
-  const started = config.kind === 'mockttp' ? await startMockttp() : config.kind === 'ours-capture' ? await startCapture() : await startOurs(config.kind === 'ours-tap');
+  const started = config.kind === 'mockttp' ? await startMockttp() : config.kind.startsWith('ours-capture') ? await startCapture(config.kind === 'ours-capture-1thread') : await startOurs(config.kind === 'ours-tap');
   process.stdout.write(`${JSON.stringify(started)}\n`);
 }
 

@@ -20,6 +20,8 @@ copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
 
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } });
 chmodSync('dist/cli.js', 0o755);
+// The proxy's own thread (src/proxy/proxy-thread.ts loads it from beside the bundle that starts it).
+await build({ ...common, entryPoints: ['src/proxy/proxy-worker.ts'], outfile: 'dist/proxy-worker.js' });
 if (existsSync('src/extension/extension.ts')) {
   await build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] });
 }

@@ -26,6 +26,7 @@ export interface CallFeedOptions {
 const DEBOUNCE_MS = 250;
 /** New exchanges dissected per pass; the rest wait for the next turn of the event loop. */
 const SLICE = 25;
+const CATCH_UP_PAUSE_MS = 50;
 const FLUSH_PASSES = 8;
 
 export class CallFeed {
@@ -43,8 +44,10 @@ export class CallFeed {
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly store: CaptureStore, private readonly options: CallFeedOptions) {
-    this.live = new LiveSessions(store, options.routes);
     this.startExchangeId = store.listExchanges({ limit: 1 }).items[0]?.id ?? 0;
+    // Only what comes after the start is read: assembling a large store's history first kept the
+    // capturing thread busy for seconds (docs/decisions.md, decision 31).
+    this.live = new LiveSessions(store, options.routes, this.startExchangeId);
     this.lastExchangeId = this.startExchangeId;
     this.lastConnectionId = store.listConnections({ limit: 1 }).items[0]?.id ?? 0;
   }
@@ -69,7 +72,7 @@ export class CallFeed {
     const lines: { at: number; text: string }[] = [];
     const update = this.live.update(SLICE);
     for (const { call, sessionId } of update.addedCalls) {
-      if (call.exchangeId > this.startExchangeId) lines.push({ at: call.endedAt ?? call.startedAt, text: formatCallLine(call, sessionId) });
+      lines.push({ at: call.endedAt ?? call.startedAt, text: formatCallLine(call, anonymousWithoutNumber(sessionId)) });
     }
     this.readExchanges(lines);
     this.readConnections(lines);
@@ -82,7 +85,9 @@ export class CallFeed {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.guarded(() => {
-        if (this.update()) this.schedule(0);
+        // A backlog is read a slice at a time with pauses between, so printing never takes the
+        // capturing thread from the recorder for long (a flood of calls prints late, not slows capture).
+        if (this.update()) this.schedule(CATCH_UP_PAUSE_MS);
       });
     }, delay);
     this.timer.unref();
@@ -179,4 +184,13 @@ function hostPortOf(url: string): string {
   } catch {
     return url;
   }
+}
+
+/**
+ * The feed numbers anonymous sessions (no session id on the wire) from its own start, not as
+ * `llm-capture sessions` does over the whole store; so it prints them as `anon:<client>`, and the
+ * number is left to `sessions`.
+ */
+function anonymousWithoutNumber(sessionId: string): string {
+  return sessionId.startsWith('anon:') ? sessionId.replace(/:\d+$/, '') : sessionId;
 }

@@ -74,7 +74,10 @@ export class LiveSessions {
   /** New exchanges found but not yet read, oldest first. */
   private queue: ExchangeSummary[] = [];
 
-  constructor(private store: CaptureStore, private readonly routes: readonly Route[] = DEFAULT_ROUTES) {}
+  /** With `afterExchangeId`, exchanges up to that id are never read (a follower of what comes next, not of the history). */
+  constructor(private store: CaptureStore, private readonly routes: readonly Route[] = DEFAULT_ROUTES, afterExchangeId = 0) {
+    this.lastExchangeId = afterExchangeId;
+  }
 
   /** Follows another store on the same data directory (ids are the database's, so they carry over). */
   attach(store: CaptureStore): void {

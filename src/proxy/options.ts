@@ -25,6 +25,8 @@ export interface ProxyOptions {
   /** Refuse every upstream that is not in `map`. */
   onlyMapped?: boolean;
   auth?: ProxyAuth;
+  /** The first connection and exchange id (a restarted proxy continues above its predecessor's ids). */
+  firstId?: number;
   tap?: Tap;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 }

@@ -22,8 +22,8 @@ export interface ClientConnection {
 }
 
 export class ProxyContext {
-  private nextConnectionId = 1;
-  private nextExchangeId = 1;
+  private nextConnectionId: number;
+  private nextExchangeId: number;
   /** Intercepted TLS sockets (and plain sockets) → what they are connected to. */
   readonly connections = new WeakMap<Socket, ClientConnection>();
   /** Every socket we hold, so that close() can end them. */
@@ -36,7 +36,11 @@ export class ProxyContext {
     readonly upstream: UpstreamConnector,
     readonly log: Logger,
     readonly onlyMapped: boolean,
-  ) {}
+    firstId = 1,
+  ) {
+    this.nextConnectionId = firstId;
+    this.nextExchangeId = firstId;
+  }
 
   newConnectionId(): number {
     return this.nextConnectionId++;

@@ -15,7 +15,7 @@ import { DEFAULT_INTERCEPT_HOSTS, InterceptPolicy } from './intercept-policy';
 import type { ProxyOptions } from './options';
 import { checkProxyAuth, sendProxyAuthRequired } from './proxy-auth';
 import { type ClientConnection, ProxyContext } from './proxy-context';
-import { shellEnvironment } from './shell-environment';
+import { proxyEnvironment } from './shell-environment';
 import { now, Tap } from './tap';
 import { interceptTls } from './tls-interceptor';
 import { readPemFile, systemRootCertificates } from './trust-store';
@@ -47,7 +47,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   leaves.prewarm().catch((e: Error) => log('warn', `certificate prewarm failed: ${e.message}`));
   const tap = options.tap ?? new Tap();
   const upstream = new UpstreamConnector({ hostMap, ca: trusted, upstreamProxy });
-  const ctx = new ProxyContext(tap, policy, hostMap, upstream, log, options.onlyMapped ?? false);
+  const ctx = new ProxyContext(tap, policy, hostMap, upstream, log, options.onlyMapped ?? false, options.firstId);
 
   // Decrypted connections: Node's HTTP parser on the TLS socket, no listening port of its own.
   const inner = http.createServer({ requestTimeout: 0, headersTimeout: 120_000, keepAliveTimeout: 120_000, maxHeaderSize: 256 * 1024 });
@@ -125,10 +125,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     tap,
     interceptedHosts: policy.patterns,
     environment(label?: string) {
-      const withCredentials = label !== undefined && options.auth
-        ? `http://${encodeURIComponent(label)}:${encodeURIComponent(options.auth.token)}@127.0.0.1:${port}`
-        : url;
-      return shellEnvironment({ proxyUrl: withCredentials, caCertPath: ca.files.certPath, caBundlePath: ca.files.bundlePath });
+      return proxyEnvironment(port, ca.files, options.auth?.token, label);
     },
     async close() {
       await new Promise<void>((resolve) => {

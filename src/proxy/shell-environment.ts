@@ -29,3 +29,11 @@ export function shellEnvironment({ proxyUrl, caCertPath, caBundlePath }: Environ
     GIT_SSL_CAINFO: caBundlePath,
   };
 }
+
+/** The environment for a proxy on 127.0.0.1:`port`; with a label (and a token), the URL carries them as credentials. */
+export function proxyEnvironment(port: number, ca: { certPath: string; bundlePath: string }, token: string | undefined, label?: string): Record<string, string> {
+  const proxyUrl = label !== undefined && token !== undefined
+    ? `http://${encodeURIComponent(label)}:${encodeURIComponent(token)}@127.0.0.1:${port}`
+    : `http://127.0.0.1:${port}`;
+  return shellEnvironment({ proxyUrl, caCertPath: ca.certPath, caBundlePath: ca.bundlePath });
+}

@@ -8,7 +8,7 @@
 // LLM_CAPTURE_REQUIRE_VSCODE=1 makes that a failure (CI).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,6 +23,7 @@ const RUNTIME_FILES = [
   'extension/package.json',
   'extension/dist/extension.js',
   'extension/dist/cli.js',
+  'extension/dist/proxy-worker.js',
   'extension/dist/sql-wasm.wasm',
   'extension/dist/webview/main.js',
   'extension/dist/webview/style.css',
@@ -132,7 +133,7 @@ describe('the .vsix package', { skip: packSkip, timeout: 5 * 60_000 }, () => {
       assert.doesNotMatch(n, /\.(map|ts|vsix)$/, `${n} should not be packaged`);
     }
     // Only what runs, plus the manifest, the readme and the licence.
-    const allowed = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|readme\.md|LICENSE\.txt|changelog\.md|media\/.+|docs\/images\/[^/]+\.png|dist\/(extension\.js|cli\.js|sql-wasm\.wasm|webview\/[^/]+\.(js|css|ttf))))$/;
+    const allowed = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|readme\.md|LICENSE\.txt|changelog\.md|media\/.+|docs\/images\/[^/]+\.png|dist\/(extension\.js|cli\.js|proxy-worker\.js|sql-wasm\.wasm|webview\/[^/]+\.(js|css|ttf))))$/;
     for (const n of names) assert.match(n, allowed, `${n} is not a file the extension runs`);
     console.log(`# ${vsix}: ${size} bytes, ${names.length} entries, packaged in ${Date.now() - started} ms`);
   });
@@ -160,16 +161,15 @@ describe('the .vsix package', { skip: packSkip, timeout: 5 * 60_000 }, () => {
     const registry = JSON.parse(readFileSync(join(box.extensionsDir, 'extensions.json'), 'utf8')) as { identifier: { id: string }; version: string }[];
     assert.ok(registry.some((e) => e.identifier.id === id && e.version === manifest.version), 'extensions.json records the extension');
 
-    // The installed folder sits in a temp folder with no node_modules above it: importing a HAR
-    // opens the sql.js store, so this fails unless the bundle finds the wasm beside it.
-    const har = join(box.root, 'empty.har');
-    writeFileSync(har, JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '1' }, entries: [] } }));
+    // The installed folder sits in a temp folder with no node_modules above it: the demo runs the
+    // proxy on its worker thread and stores into sql.js, so this fails unless the bundle finds
+    // proxy-worker.js and the wasm beside it.
     const data = join(box.root, 'data');
     const cli = join(dir, 'dist', 'cli.js');
     const opts = { cwd: box.root, env: box.env, timeout: 60_000 };
-    await run(process.execPath, [cli, 'import', har, '--data-dir', data], opts);
+    await run(process.execPath, [cli, 'demo', '--data-dir', data], opts);
     assert.ok(existsSync(join(data, 'capture.sqlite')), 'the installed CLI created its store');
     const sessions = await run(process.execPath, [cli, 'sessions', '--json', '--data-dir', data], opts);
-    assert.deepEqual(JSON.parse(sessions.stdout), []);
+    assert.deepEqual((JSON.parse(sessions.stdout) as { client: string }[]).map((x) => x.client).sort(), ['claude-code', 'codex']);
   });
 });

@@ -1,0 +1,41 @@
+// The messages between the thread that forwards (src/proxy/proxy-worker.ts) and the thread that
+// started it (src/proxy/proxy-thread.ts). One module for both sides, so a change to a message is
+// a type error on both; the version guards against a worker file from another build.
+import type { ProxyOptions } from './options';
+import type { TapEvent } from './tap';
+
+export const PROXY_THREAD_PROTOCOL = 1;
+
+/** Everything of ProxyOptions that can cross a thread boundary (no tap, no log function). */
+export type ProxyThreadOptions = Omit<ProxyOptions, 'tap' | 'log'>;
+
+export type ToProxyWorker =
+  | { type: 'start'; protocol: number; options: ProxyThreadOptions; maxInFlightBytes: number }
+  /** The starting thread has taken in the oldest batch not yet acknowledged (batches are acknowledged in order). */
+  | { type: 'ack' }
+  | { type: 'close' }
+  /** Throws an uncaught error inside the worker, as a bug would (tests of the restart). */
+  | { type: 'crash' };
+
+export interface ProxyThreadReady {
+  type: 'ready';
+  port: number;
+  ca: { certPath: string; keyPath: string; bundlePath: string; certPem: string };
+  interceptedHosts: string[];
+}
+
+export type FromProxyWorker =
+  | ProxyThreadReady
+  /** Tap events in the order they happened; body bytes were copied into buffers of their own. */
+  | { type: 'events'; events: TapEvent[] }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string }
+  /** Start failed; `code` is the errno code (EADDRINUSE) where there is one. */
+  | { type: 'start-failed'; message: string; code?: string }
+  | { type: 'closed' };
+
+/** Body bytes an event carries (what the in-flight budget counts). */
+export function carriedBytes(event: TapEvent): number {
+  if (event.type === 'request-body' || event.type === 'response-body') return event.chunk.length;
+  if (event.type === 'ws-message') return event.data.length;
+  return 0;
+}

@@ -1,0 +1,150 @@
+// The thread that forwards. It runs the proxy and nothing else: every tap event is posted to the
+// thread that started it, where decoding, redaction, compression and storage happen, so a large
+// body being compressed there never holds up another stream here (docs/decisions.md, decision 38).
+// Body bytes are copied into buffers of their own and transferred: the socket's buffers may be
+// slices of a shared pool, which must not be detached.
+import { parentPort } from 'node:worker_threads';
+import { startProxy, type RunningProxy } from './proxy-server';
+import { carriedBytes, PROXY_THREAD_PROTOCOL, type FromProxyWorker, type ToProxyWorker } from './proxy-thread-protocol';
+import { now, Tap, type TapEvent } from './tap';
+
+if (!parentPort) throw new Error('proxy-worker.ts runs as a worker thread (src/proxy/proxy-thread.ts starts it)');
+const port = parentPort;
+const post = (message: FromProxyWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+let proxy: RunningProxy | undefined;
+let batch: TapEvent[] = [];
+let transfer: ArrayBuffer[] = [];
+let flushScheduled = false;
+let budget = 64 * 1024 * 1024;
+const dropped = { events: 0, bytes: 0 };
+
+/**
+ * Batches posted and not yet acknowledged, oldest first. Their bytes bound what capture may hold
+ * back (past the budget, body chunks are dropped); their age and count tell when capture is
+ * behind on a flood of exchanges, and new exchanges are then recorded without their bodies, so
+ * capture catches up and a crash loses at most about a second (docs/decisions.md, decision 38).
+ */
+const unacked: { sentAt: number; events: number; bytes: number }[] = [];
+let inFlightBytes = 0;
+let inFlightEvents = 0;
+const BEHIND_AFTER_MS = 500;
+const BEHIND_AFTER_EVENTS = 1000;
+/** Exchanges begun while capture was behind: their bodies are not sent, their end says why. */
+const skimmed = new Map<number, number>();
+
+function behind(): boolean {
+  return inFlightEvents > BEHIND_AFTER_EVENTS && unacked.length > 0 && performance.now() - unacked[0].sentAt > BEHIND_AFTER_MS;
+}
+
+/** A copy of a body chunk in an ArrayBuffer of its own, ready to be transferred. */
+function detachable(chunk: Buffer): Buffer {
+  const copy = new Uint8Array(chunk.length);
+  copy.set(chunk);
+  transfer.push(copy.buffer);
+  return Buffer.from(copy.buffer, 0, copy.length);
+}
+
+function bodyOf(event: TapEvent): number | undefined {
+  if (event.type === 'request-body' || event.type === 'response-body' || event.type === 'ws-message') return event.exchangeId;
+  return undefined;
+}
+
+function forward(event: TapEvent): void {
+  if (event.type === 'request-head' && behind()) skimmed.set(event.exchangeId, 0);
+  const bodyOfExchange = bodyOf(event);
+  if (bodyOfExchange !== undefined && skimmed.has(bodyOfExchange)) {
+    skimmed.set(bodyOfExchange, (skimmed.get(bodyOfExchange) ?? 0) + carriedBytes(event));
+    return;
+  }
+  if (event.type === 'exchange-end' && skimmed.has(event.exchangeId)) {
+    const lost = skimmed.get(event.exchangeId) ?? 0;
+    skimmed.delete(event.exchangeId);
+    push({ type: 'error', time: event.time, exchangeId: event.exchangeId,
+      message: `capture fell behind forwarding: this exchange's bodies (${lost} bytes) were not captured` });
+  }
+  const bytes = carriedBytes(event);
+  if (bytes > 0 && inFlightBytes + bytes > budget) {
+    // The other thread holds too much already: capture loses this chunk (and says so), forwarding loses nothing.
+    dropped.events++;
+    dropped.bytes += bytes;
+    return;
+  }
+  if (dropped.events > 0) {
+    push({ type: 'tap-overflow', time: now(), droppedEvents: dropped.events, droppedBytes: dropped.bytes });
+    dropped.events = 0;
+    dropped.bytes = 0;
+  }
+  if (event.type === 'request-body' || event.type === 'response-body') push({ ...event, chunk: detachable(event.chunk) });
+  else if (event.type === 'ws-message') push({ ...event, data: detachable(event.data) });
+  else push(event);
+}
+
+function push(event: TapEvent): void {
+  batch.push(event);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+}
+
+function flush(): void {
+  flushScheduled = false;
+  if (batch.length === 0) return;
+  const events = batch;
+  const buffers = transfer;
+  batch = [];
+  transfer = [];
+  const bytes = events.reduce((sum, e) => sum + carriedBytes(e), 0);
+  unacked.push({ sentAt: performance.now(), events: events.length, bytes });
+  inFlightBytes += bytes;
+  inFlightEvents += events.length;
+  post({ type: 'events', events }, buffers);
+}
+
+function acknowledged(): void {
+  const oldest = unacked.shift();
+  if (!oldest) return;
+  inFlightBytes -= oldest.bytes;
+  inFlightEvents -= oldest.events;
+}
+
+async function start(message: Extract<ToProxyWorker, { type: 'start' }>): Promise<void> {
+  if (message.protocol !== PROXY_THREAD_PROTOCOL) {
+    post({ type: 'start-failed', message: `proxy worker speaks protocol ${PROXY_THREAD_PROTOCOL}, not ${message.protocol}` });
+    return;
+  }
+  budget = message.maxInFlightBytes;
+  // Events are posted on the tap's own later turn, as any consumer gets them, never inline.
+  const tap = new Tap({ onListenerError: (e) => post({ type: 'log', level: 'error', message: `proxy thread: ${(e as Error).message}` }) });
+  tap.subscribe(forward);
+  try {
+    proxy = await startProxy({ ...message.options, tap, log: (level, text) => post({ type: 'log', level, message: text }) });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    post({ type: 'start-failed', message: err.message, ...(err.code ? { code: err.code } : {}) });
+    return;
+  }
+  post({ type: 'ready', port: proxy.port, ca: proxy.ca, interceptedHosts: [...proxy.interceptedHosts] });
+}
+
+port.on('message', (message: ToProxyWorker) => {
+  switch (message.type) {
+    case 'start':
+      void start(message);
+      return;
+    case 'ack':
+      acknowledged();
+      return;
+    case 'close':
+      void (proxy?.close() ?? Promise.resolve()).then(() => {
+        flush();
+        post({ type: 'closed' });
+      });
+      return;
+    case 'crash':
+      setImmediate(() => {
+        throw new Error('the proxy thread was asked to crash');
+      });
+  }
+});
