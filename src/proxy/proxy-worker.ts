@@ -32,6 +32,8 @@ const BEHIND_AFTER_MS = 500;
 const BEHIND_AFTER_EVENTS = 1000;
 /** Exchanges begun while capture was behind: their bodies are not sent, their end says why. */
 const skimmed = new Map<number, number>();
+/** WebSocket messages dropped while capture was behind, per exchange (a socket may outlive a flood). */
+const droppedMessages = new Map<number, { messages: number; bytes: number }>();
 
 function behind(): boolean {
   return inFlightEvents > BEHIND_AFTER_EVENTS && unacked.length > 0 && performance.now() - unacked[0].sentAt > BEHIND_AFTER_MS;
@@ -45,23 +47,27 @@ function detachable(chunk: Buffer): Buffer {
   return Buffer.from(copy.buffer, 0, copy.length);
 }
 
-function bodyOf(event: TapEvent): number | undefined {
-  if (event.type === 'request-body' || event.type === 'response-body' || event.type === 'ws-message') return event.exchangeId;
-  return undefined;
-}
-
 function forward(event: TapEvent): void {
-  if (event.type === 'request-head' && behind()) skimmed.set(event.exchangeId, 0);
-  const bodyOfExchange = bodyOf(event);
-  if (bodyOfExchange !== undefined && skimmed.has(bodyOfExchange)) {
-    skimmed.set(bodyOfExchange, (skimmed.get(bodyOfExchange) ?? 0) + carriedBytes(event));
+  // An HTTP body is kept whole or not at all (a body with holes would be misread); a WebSocket
+  // loses whole messages, and only while capture is behind.
+  if (event.type === 'request-head' && !event.upgrade && behind()) skimmed.set(event.exchangeId, 0);
+  if ((event.type === 'request-body' || event.type === 'response-body') && skimmed.has(event.exchangeId)) {
+    skimmed.set(event.exchangeId, (skimmed.get(event.exchangeId) ?? 0) + event.chunk.length);
     return;
   }
-  if (event.type === 'exchange-end' && skimmed.has(event.exchangeId)) {
-    const lost = skimmed.get(event.exchangeId) ?? 0;
+  if (event.type === 'ws-message' && behind()) {
+    const lost = droppedMessages.get(event.exchangeId) ?? { messages: 0, bytes: 0 };
+    droppedMessages.set(event.exchangeId, { messages: lost.messages + 1, bytes: lost.bytes + event.data.length });
+    return;
+  }
+  if (event.type === 'exchange-end') {
+    const bodies = skimmed.get(event.exchangeId);
+    const messages = droppedMessages.get(event.exchangeId);
     skimmed.delete(event.exchangeId);
-    push({ type: 'error', time: event.time, exchangeId: event.exchangeId,
-      message: `capture fell behind forwarding: this exchange's bodies (${lost} bytes) were not captured` });
+    droppedMessages.delete(event.exchangeId);
+    const what = bodies !== undefined ? `this exchange's bodies (${bodies} bytes) were not captured`
+      : messages ? `${messages.messages} WebSocket messages (${messages.bytes} bytes) were not captured` : undefined;
+    if (what) push({ type: 'error', time: event.time, exchangeId: event.exchangeId, message: `capture fell behind forwarding: ${what}` });
   }
   const bytes = carriedBytes(event);
   if (bytes > 0 && inFlightBytes + bytes > budget) {

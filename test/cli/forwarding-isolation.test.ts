@@ -117,9 +117,10 @@ describe('forwarding does not wait for capture', { timeout: 180_000 }, () => {
     t.diagnostic(`largest gap between events: direct ${direct.maxGapMs.toFixed(1)} ms, through the capturing proxy ${proxied.maxGapMs.toFixed(1)} ms`);
     assert.equal(direct.events, EVENTS);
     assert.equal(proxied.events, EVENTS);
-    // Measured: within about 20 ms of direct on a quiet machine; the slack is for a busy one. A
-    // forwarding thread that waits for the compression of a 50 MB body stalls for about a second.
-    assert.ok(proxied.maxGapMs <= direct.maxGapMs + 100, `the stream stalled for ${proxied.maxGapMs.toFixed(0)} ms (direct: ${direct.maxGapMs.toFixed(0)} ms)`);
+    // Measured: within about 20 ms of direct on a quiet machine, and up to 200 ms more when this
+    // process, the proxy's two threads and the compression share two cores; a forwarding thread that
+    // waits for the compression of 50 MB bodies stalls for 1.1 to 1.8 s. The bound sits between.
+    assert.ok(proxied.maxGapMs <= direct.maxGapMs + 400, `the stream stalled for ${proxied.maxGapMs.toFixed(0)} ms (direct: ${direct.maxGapMs.toFixed(0)} ms)`);
 
     const store = await CaptureStore.open({ dataDir, mode: 'reader' });
     try {
