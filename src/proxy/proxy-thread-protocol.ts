@@ -11,8 +11,8 @@ export type ProxyThreadOptions = Omit<ProxyOptions, 'tap' | 'log'>;
 
 export type ToProxyWorker =
   | { type: 'start'; protocol: number; options: ProxyThreadOptions; maxInFlightBytes: number }
-  /** The starting thread has taken in the oldest batch not yet acknowledged (batches are acknowledged in order). */
-  | { type: 'ack' }
+  /** The starting thread has taken in this many more batches (batches are acknowledged in order, a few at a time). */
+  | { type: 'ack'; batches: number }
   | { type: 'close' }
   /** Throws an uncaught error inside the worker, as a bug would (tests of the restart). */
   | { type: 'crash' };

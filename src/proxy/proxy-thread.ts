@@ -15,6 +15,8 @@ import { now, Tap, type TapEvent } from './tap';
 
 /** Body bytes the worker may have posted that this thread has not taken in yet; past it, capture drops chunks. */
 const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+/** How often the batches taken in are acknowledged to the worker. */
+const ACK_EVERY_MS = 20;
 /** Ids of each restarted worker start this far above the previous one's, so no record is confused with an older one. */
 const ID_SPAN = 1_000_000_000;
 /** More crashes than this within a minute: stop restarting (a worker that cannot run would spin). */
@@ -88,7 +90,19 @@ export async function startProxyThread(options: ProxyOptions): Promise<ProxyThre
       track(event);
       tap.emit(event);
     }
-    if (from === worker) from.postMessage({ type: 'ack' } satisfies ToProxyWorker);
+    if (from === worker) acknowledge(from);
+  }
+
+  // Acknowledgements go back a few at a time: one message each way per batch doubled the cost.
+  let unacknowledged = 0;
+  let ackTimer: NodeJS.Timeout | undefined;
+  function acknowledge(from: Worker): void {
+    unacknowledged++;
+    ackTimer ??= setTimeout(() => {
+      ackTimer = undefined;
+      if (from === worker) from.postMessage({ type: 'ack', batches: unacknowledged } satisfies ToProxyWorker);
+      unacknowledged = 0;
+    }, ACK_EVERY_MS);
   }
 
   function track(event: TapEvent): void {

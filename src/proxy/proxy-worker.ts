@@ -86,11 +86,14 @@ function forward(event: TapEvent): void {
   else push(event);
 }
 
+/** Events are posted a few milliseconds at a time: one message per SSE event cost more than the event itself. */
+const BATCH_MS = 4;
+
 function push(event: TapEvent): void {
   batch.push(event);
   if (!flushScheduled) {
     flushScheduled = true;
-    setImmediate(flush);
+    setTimeout(flush, BATCH_MS);
   }
 }
 
@@ -108,11 +111,13 @@ function flush(): void {
   post({ type: 'events', events }, buffers);
 }
 
-function acknowledged(): void {
-  const oldest = unacked.shift();
-  if (!oldest) return;
-  inFlightBytes -= oldest.bytes;
-  inFlightEvents -= oldest.events;
+function acknowledged(batches: number): void {
+  for (let i = 0; i < batches; i++) {
+    const oldest = unacked.shift();
+    if (!oldest) return;
+    inFlightBytes -= oldest.bytes;
+    inFlightEvents -= oldest.events;
+  }
 }
 
 async function start(message: Extract<ToProxyWorker, { type: 'start' }>): Promise<void> {
@@ -140,7 +145,7 @@ port.on('message', (message: ToProxyWorker) => {
       void start(message);
       return;
     case 'ack':
-      acknowledged();
+      acknowledged(message.batches);
       return;
     case 'close':
       void (proxy?.close() ?? Promise.resolve()).then(() => {
