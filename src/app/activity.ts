@@ -55,11 +55,24 @@ export function activity(store: CaptureStore, limit: number): LogEntry[] {
     return connections.get(id);
   };
   const entries: { at: number; entry: LogEntry }[] = [];
-  for (const x of store.listExchanges({ limit }).items) entries.push({ at: x.startedAt, entry: fromExchange(store, x, connection(x.connectionId)) });
-  for (const c of store.listConnections({ limit }).items) {
-    if (c.mode === 'tunnel' || (c.tlsOutcome && c.tlsOutcome !== 'ok')) entries.push({ at: c.openedAt, entry: fromConnection(c) });
+  for (const x of newest((o) => store.listExchanges(o), limit, () => true)) {
+    entries.push({ at: x.startedAt, entry: fromExchange(store, x, connection(x.connectionId)) });
   }
+  const shown = (c: ConnectionRecord) => c.mode === 'tunnel' || (c.tlsOutcome !== undefined && c.tlsOutcome !== 'ok');
+  for (const c of newest((o) => store.listConnections(o), limit, shown)) entries.push({ at: c.openedAt, entry: fromConnection(c) });
   return entries.sort((a, b) => b.at - a.at).slice(0, limit).map((e) => e.entry);
+}
+
+/** The newest `limit` items that `keep` accepts, read page by page (the store hands out at most 1,000 a page). */
+function newest<T>(page: (o: { limit: number; before?: number }) => { items: T[]; next?: number }, limit: number, keep: (item: T) => boolean): T[] {
+  const out: T[] = [];
+  let before: number | undefined;
+  do {
+    const p = page({ limit: Math.min(1000, limit), ...(before !== undefined ? { before } : {}) });
+    for (const item of p.items) if (out.length < limit && keep(item)) out.push(item);
+    before = p.next;
+  } while (before !== undefined && out.length < limit);
+  return out;
 }
 
 /** True when the response is the proxy's own answer rather than the upstream's. */

@@ -85,7 +85,7 @@ const COMMANDS: readonly CommandHelp[] = [
       + 'and any error.',
     options: [
       ['--json', 'a JSON array of the entries instead (see docs/cli.md)'],
-      ['--limit N', 'the newest N entries (default 50; at most 1000)'],
+      ['--limit N', 'the newest N entries (default 50)'],
       DATA_DIR,
       HELP,
     ],
