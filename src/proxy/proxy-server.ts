@@ -15,6 +15,7 @@ import { DEFAULT_INTERCEPT_HOSTS, InterceptPolicy } from './intercept-policy';
 import type { ProxyOptions } from './options';
 import { checkProxyAuth, sendProxyAuthRequired } from './proxy-auth';
 import { type ClientConnection, ProxyContext } from './proxy-context';
+import { answerClientError } from './client-error';
 import { proxyEnvironment } from './shell-environment';
 import { now, Tap } from './tap';
 import { interceptTls } from './tls-interceptor';
@@ -60,7 +61,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     socket.on('error', (e) => log('debug', `client socket: ${e.message}`));
     upgrade(ctx, ctx.connections.get(req.socket as Socket), req, socket, head);
   });
-  inner.on('clientError', (err, socket) => socket.destroy(err));
+  inner.on('clientError', (err, socket) => answerClientError(ctx, err, socket, ctx.connections.get(socket as Socket)?.id));
 
   const outer = http.createServer({ requestTimeout: 0, headersTimeout: 120_000, keepAliveTimeout: 120_000, maxHeaderSize: 256 * 1024 });
   outer.on('connection', (socket: Socket) => {
@@ -104,7 +105,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     req.url = target.path;
     upgrade(ctx, plainConnection(ctx, socket, target.host, target.port, auth.label), req, socket, head);
   });
-  outer.on('clientError', (err, socket) => socket.destroy(err));
+  outer.on('clientError', (err, socket) => answerClientError(ctx, err, socket));
 
   await new Promise<void>((resolve, reject) => {
     outer.once('error', reject);
