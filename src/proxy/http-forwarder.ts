@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import { plainRequest } from './plain-request';
 import type { ClientConnection, ProxyContext } from './proxy-context';
-import { absoluteUrl, endToEndHeaders, parseAbsoluteForm } from './http-headers';
+import { absoluteUrl, endToEndHeaders, MAX_HEADER_BYTES, parseAbsoluteForm } from './http-headers';
 import { now } from './tap';
 
 export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -53,8 +53,11 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
     headers: headers as unknown as http.OutgoingHttpHeaders, // Node accepts a flat [name, value, …] array.
     agent: conn.scheme === 'https' ? ctx.upstream.httpsAgent : ctx.upstream.httpAgent,
     setHost: false,
+    // The upstream's header block may be as large as the client's may (decision 40).
+    maxHeaderSize: MAX_HEADER_BYTES,
   };
   const upstreamReq = plainRequest(conn.scheme, options);
+  upstreamReq.maxHeadersCount = 0;
 
   upstreamReq.on('response', (upstreamRes) => {
     if (tapOn) {

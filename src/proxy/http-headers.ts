@@ -1,6 +1,12 @@
 // Header handling shared by HTTP forwarding and the WebSocket relay.
 
 /**
+ * The largest header block accepted from a client or from an upstream (docs/decisions.md,
+ * decision 40): the same both ways, so that whatever one side may send reaches the other.
+ */
+export const MAX_HEADER_BYTES = 256 * 1024;
+
+/**
  * Hop-by-hop headers (RFC 9110 §7.6.1) are about one connection, so they are not forwarded.
  * `transfer-encoding` is kept on purpose: Node re-frames the body itself when it sees
  * `chunked`, so passing it through keeps the message's framing the same on both legs.

@@ -16,6 +16,7 @@ import type { ProxyOptions } from './options';
 import { checkProxyAuth, sendProxyAuthRequired } from './proxy-auth';
 import { type ClientConnection, ProxyContext } from './proxy-context';
 import { answerClientError } from './client-error';
+import { MAX_HEADER_BYTES } from './http-headers';
 import { proxyEnvironment } from './shell-environment';
 import { now, Tap } from './tap';
 import { interceptTls } from './tls-interceptor';
@@ -51,7 +52,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const ctx = new ProxyContext(tap, policy, hostMap, upstream, log, options.onlyMapped ?? false, options.firstId);
 
   // Decrypted connections: Node's HTTP parser on the TLS socket, no listening port of its own.
-  const inner = http.createServer({ requestTimeout: 0, headersTimeout: 120_000, keepAliveTimeout: 120_000, maxHeaderSize: 256 * 1024 });
+  // Header limits are the same both ways (docs/decisions.md, decision 40): 256 KiB a block, no count limit.
+  const inner = http.createServer({ requestTimeout: 0, headersTimeout: 120_000, keepAliveTimeout: 120_000, maxHeaderSize: MAX_HEADER_BYTES });
+  inner.maxHeadersCount = 0;
   inner.on('request', (req, res) => {
     const conn = ctx.connections.get(req.socket);
     if (!conn) return sendPlainError(res, 500, 'llm-capture: lost track of this connection');
@@ -63,7 +66,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   });
   inner.on('clientError', (err, socket) => answerClientError(ctx, err, socket, ctx.connections.get(socket as Socket)?.id));
 
-  const outer = http.createServer({ requestTimeout: 0, headersTimeout: 120_000, keepAliveTimeout: 120_000, maxHeaderSize: 256 * 1024 });
+  const outer = http.createServer({ requestTimeout: 0, headersTimeout: 120_000, keepAliveTimeout: 120_000, maxHeaderSize: MAX_HEADER_BYTES });
+  outer.maxHeadersCount = 0;
   outer.on('connection', (socket: Socket) => {
     socket.setNoDelay(true);
     ctx.track(socket);

@@ -71,7 +71,10 @@ export async function startFakeUpstream(tls?: { key: string; cert: string }): Pr
     res.sendDate = false;
     route(req, res, latches, requests).catch((e: unknown) => res.destroy(e as Error));
   };
-  const server: Server = tls ? createHttpsServer(tls, handler) : createHttpServer(handler);
+  // Generous limits, so that the proxy's limits are what a test of header sizes measures.
+  const limits = { maxHeaderSize: 1024 * 1024 };
+  const server: Server = tls ? createHttpsServer({ ...tls, ...limits }, handler) : createHttpServer(limits, handler);
+  server.maxHeadersCount = 0;
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: { threshold: 0 } });
   // Records what we answered, and adds a header the test expects to see through the proxy.
   let lastExtensions: string | undefined;
@@ -198,6 +201,13 @@ async function route(req: IncomingMessage, res: ServerResponse, latches: LatchSe
       const body = largeBody(Number(url.searchParams.get('size') ?? '1048576'));
       res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
       res.end(body);
+      return;
+    }
+    case '/big-header': {
+      // A response header block of ?kib=N KiB (one header), over Node's default 16 KiB limit.
+      const value = 'h'.repeat(Number(url.searchParams.get('kib') ?? '20') * 1024);
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Big': value, 'Content-Length': 2 });
+      res.end('ok');
       return;
     }
     case '/control/release':
