@@ -5,6 +5,9 @@ import { stepFor } from '../conversation/steps';
 import type { SessionDetail, Step, Thread, Turn, UsageTotals } from '../conversation/types';
 import type { ContentBlock, ToolDefinition } from '../llm/llm-call';
 
+/** The webview sees tool definitions through this module: it imports nothing outside src/shared. */
+export type { ToolDefinition };
+
 export type ViewBlock =
   | { kind: 'text'; role: Step['role']; text: string; alternative?: boolean }
   | { kind: 'thinking'; text: string; redacted: boolean }

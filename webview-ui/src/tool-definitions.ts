@@ -1,6 +1,6 @@
 // The Tools tab: each tool definition the thread was offered (name, description, input schema),
 // folded per tool. Descriptions and schemas are captured content: they go in as text only.
-import type { ToolDefinition } from '../../src/llm/llm-call';
+import type { ToolDefinition } from '../../src/shared/conversation-view-model';
 import type { ViewThread } from '../../src/shared/conversation-view-model';
 import { el, pre } from './dom';
 import type { Widgets } from './widgets';
