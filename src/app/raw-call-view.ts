@@ -7,7 +7,7 @@ import type { CaptureStore } from '../store';
 import {
   RAW_BODY_LIMIT, RAW_ITEM_COUNT, RAW_ITEM_LIMIT,
   type RawBody, type RawCallView, type RawError, type RawSseEvent, type RawWsMessage,
-} from '../shared/raw-call';
+} from '../../src/shared/raw-call';
 import { readAllPages, wsMessagesOf } from './store-reading';
 
 /** Bodies up to this size are parsed to be re-indented (then cut); larger ones are cut as they are. */

@@ -6,8 +6,8 @@ import { conversationHtml } from '../app/conversation-html';
 import { buildRawCallView } from '../app/raw-call-view';
 import {
   parseWebviewMessage, type ConversationPanelState, type HostToWebview, type WebviewToHost,
-} from '../shared/conversation-protocol';
-import { buildLiveTurn, buildViewModel } from '../shared/conversation-view-model';
+} from '../../src/shared/conversation-protocol';
+import { buildLiveTurn, buildViewModel } from '../../src/shared/conversation-view-model';
 import type { LiveUpdate } from '../app/live-sessions';
 import { PanelRegistry } from '../app/panel-registry';
 import type { CaptureData } from './capture-data';

@@ -5,32 +5,20 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Assembler, assemble } from '../../src/conversation/assembler';
 import type { LlmCall } from '../../src/llm/llm-call';
-import { Clock, FullHistoryConversation, llmCall, text, usage } from '../support/llm-call-builder';
-
-/** Gemini CLI (no session id): a complexity scorer before each main call, the whole history resent. */
-function gemini(clock: Clock, prompts: string[]): LlmCall[] {
-  const c = new FullHistoryConversation({ system: 'You are Gemini CLI.', clock, client: 'gemini-cli', api: 'gemini', provider: 'google', model: 'gemini-2.5-pro' });
-  const calls: LlmCall[] = [];
-  for (const prompt of prompts) {
-    c.say(prompt);
-    calls.push(c.request([text('{"complexity":"simple"}')], { side: 'complexity-scorer', model: 'gemini-2.5-flash-lite', commit: false, identity: { systemFingerprint: 'fp:scorer' } }));
-    calls.push(c.request([text(`Answer to ${prompt}`)]));
-  }
-  return calls;
-}
+import { Clock, FullHistoryConversation, geminiCliConversation, llmCall, text, usage } from '../support/llm-call-builder';
 
 function calls(): LlmCall[] {
   const clock = new Clock();
-  const first = gemini(clock, ['hello', 'what is in this folder?', 'thanks']);
+  const first = geminiCliConversation(clock, ['hello', 'what is in this folder?', 'thanks']);
   // A call with a wire id in between takes no number.
   const wired = llmCall({ startedAt: clock.next(), identity: { sessionId: 'sess-wired' }, usage: usage(1, 1) });
   const aider = new FullHistoryConversation({ system: 'Act as an expert software developer.', clock, client: 'aider', api: 'openai-chat-completions', provider: 'openai' });
   aider.say('fix the bug');
   const aiderCall = aider.request([text('Fixed.')]);
   clock.next(3 * 3600_000);
-  const second = gemini(clock, ['a different task']);
+  const second = geminiCliConversation(clock, ['a different task']);
   clock.next(3 * 3600_000);
-  const third = gemini(clock, ['and another']);
+  const third = geminiCliConversation(clock, ['and another']);
   return [...first, wired, aiderCall, ...second, ...third];
 }
 

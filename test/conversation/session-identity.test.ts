@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { assemble } from '../../src/conversation/assembler';
 import type { LlmCall } from '../../src/llm/llm-call';
 import {
-  ChainedSocket, Clock, developer, FullHistoryConversation, llmCall, text, user, usage,
+  ChainedSocket, Clock, geminiCliConversation, developer, FullHistoryConversation, llmCall, text, user, usage,
 } from '../support/llm-call-builder';
 
 const CODEX = '01a20f69-0000-7000-8000-00000000c0de';
@@ -22,19 +22,6 @@ function titleThread(clock: Clock): LlmCall {
     input: [user('Generate a concise, single-line task title for this request:\n\nplease add a README')],
     output: [text('Add a README')], usage: usage(120, 8),
   });
-}
-
-/** Gemini CLI: no session id; a flash-lite complexity scorer before each main call. */
-function geminiConversation(clock: Clock, prompts: string[]): LlmCall[] {
-  const c = new FullHistoryConversation({ system: 'You are Gemini CLI.', clock, client: 'gemini-cli', api: 'gemini', provider: 'google', model: 'gemini-2.5-pro' });
-  c.say('<session_context>\nThis is the Gemini CLI.\n</session_context>');
-  const calls: LlmCall[] = [];
-  for (const prompt of prompts) {
-    c.say(prompt);
-    calls.push(c.request([text('{"complexity":"simple"}')], { side: 'complexity-scorer', model: 'gemini-2.5-flash-lite', commit: false, identity: { systemFingerprint: 'fp:scorer' } }));
-    calls.push(c.request([text(`Answer to ${prompt}`)]));
-  }
-  return calls;
 }
 
 describe('session identity', () => {
@@ -60,9 +47,9 @@ describe('session identity', () => {
 
   test('calls without a session id: history continuity and timing make one session; the scorer is a side call', () => {
     const clock = new Clock();
-    const first = geminiConversation(clock, ['hello', 'what is in this folder?']);
+    const first = geminiCliConversation(clock, ['hello', 'what is in this folder?']);
     clock.next(3 * 3600_000);
-    const later = geminiConversation(clock, ['a different task']);
+    const later = geminiCliConversation(clock, ['a different task']);
     const assembler = assemble([...first, ...later]);
     const sessions = assembler.sessions();
     assert.equal(sessions.length, 2, 'three hours apart: two sessions');

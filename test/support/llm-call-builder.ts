@@ -149,3 +149,16 @@ export class ChainedSocket {
     return call;
   }
 }
+
+/** Gemini CLI: no session id; a flash-lite complexity scorer before each main call, the whole history resent. */
+export function geminiCliConversation(clock: Clock, prompts: string[]): LlmCall[] {
+  const c = new FullHistoryConversation({ system: 'You are Gemini CLI.', clock, client: 'gemini-cli', api: 'gemini', provider: 'google', model: 'gemini-2.5-pro' });
+  c.say('<session_context>\nThis is the Gemini CLI.\n</session_context>');
+  const calls: LlmCall[] = [];
+  for (const prompt of prompts) {
+    c.say(prompt);
+    calls.push(c.request([text('{"complexity":"simple"}')], { side: 'complexity-scorer', model: 'gemini-2.5-flash-lite', commit: false, identity: { systemFingerprint: 'fp:scorer' } }));
+    calls.push(c.request([text(`Answer to ${prompt}`)]));
+  }
+  return calls;
+}
