@@ -153,8 +153,9 @@ export class CallFeed {
   private readConnection(c: ConnectionRecord, lines: { at: number; text: string }[]): boolean {
     const hostPort = `${c.targetHost}:${c.targetPort}`;
     if (c.mode === 'tunnel') {
-      // Errors of the proxy's own making are refusals; others are a tunnel that broke later.
-      if (c.error?.startsWith('llm-capture:')) {
+      // A CONNECT the proxy answered itself (its connect status) is a refusal; an error without one
+      // is a tunnel that broke later.
+      if (c.connectStatus !== undefined) {
         this.once(lines, `refused ${hostPort}`, c.openedAt, () => formatRefusedLine(c.openedAt, hostPort, refusalReason(c.error ?? '')));
         return true;
       }

@@ -32,10 +32,3 @@ export type FromProxyWorker =
   /** Start failed; `code` is the errno code (EADDRINUSE) where there is one. */
   | { type: 'start-failed'; message: string; code?: string }
   | { type: 'closed' };
-
-/** Body bytes an event carries (what the in-flight budget counts). */
-export function carriedBytes(event: TapEvent): number {
-  if (event.type === 'request-body' || event.type === 'response-body') return event.chunk.length;
-  if (event.type === 'ws-message') return event.data.length;
-  return 0;
-}

@@ -5,8 +5,8 @@
 // slices of a shared pool, which must not be detached.
 import { parentPort } from 'node:worker_threads';
 import { startProxy, type RunningProxy } from './proxy-server';
-import { carriedBytes, PROXY_THREAD_PROTOCOL, type FromProxyWorker, type ToProxyWorker } from './proxy-thread-protocol';
-import { now, Tap, type TapEvent } from './tap';
+import { PROXY_THREAD_PROTOCOL, type FromProxyWorker, type ToProxyWorker } from './proxy-thread-protocol';
+import { eventBytes, now, Tap, type TapEvent } from './tap';
 
 if (!parentPort) throw new Error('proxy-worker.ts runs as a worker thread (src/proxy/proxy-thread.ts starts it)');
 const port = parentPort;
@@ -69,7 +69,7 @@ function forward(event: TapEvent): void {
       : messages ? `${messages.messages} WebSocket messages (${messages.bytes} bytes) were not captured` : undefined;
     if (what) push({ type: 'error', time: event.time, exchangeId: event.exchangeId, message: `capture fell behind forwarding: ${what}` });
   }
-  const bytes = carriedBytes(event);
+  const bytes = eventBytes(event);
   if (bytes > 0 && inFlightBytes + bytes > budget) {
     // The other thread holds too much already: capture loses this chunk (and says so), forwarding loses nothing.
     dropped.events++;
@@ -104,7 +104,7 @@ function flush(): void {
   const buffers = transfer;
   batch = [];
   transfer = [];
-  const bytes = events.reduce((sum, e) => sum + carriedBytes(e), 0);
+  const bytes = events.reduce((sum, e) => sum + eventBytes(e), 0);
   unacked.push({ sentAt: performance.now(), events: events.length, bytes });
   inFlightBytes += bytes;
   inFlightEvents += events.length;

@@ -223,7 +223,8 @@ export class Tap {
   }
 }
 
-function eventBytes(event: TapEvent): number {
+/** Body bytes an event carries (what the queue bounds count). */
+export function eventBytes(event: TapEvent): number {
   if (event.type === 'request-body' || event.type === 'response-body') return event.chunk.length;
   if (event.type === 'ws-message') return event.data.length;
   return 0;
