@@ -1,5 +1,5 @@
 // The Codex TUI hands model traffic to a background `codex app-server --managed-daemon` that keeps
-// the environment it was started with (WIRE.md). One started before capture bypasses the proxy.
+// the environment it was started with (docs/extension.md, "Terminals"). One started before capture bypasses the proxy.
 // Best effort, Linux only: reads /proc; anywhere else, or on any error, finds nothing.
 import { promises as fsp } from 'node:fs';
 

@@ -1,5 +1,5 @@
-// The variables a shell needs to send its agents through the proxy (WIRE.md, "Getting each
-// client through the proxy"). Tools whose CA variable *replaces* the default roots get the
+// The variables a shell needs to send its agents through the proxy (the README lists them and
+// why). Tools whose CA variable *replaces* the default roots get the
 // bundle (system roots + our CA); the ones that add to them get our CA alone.
 
 export interface EnvironmentInputs {

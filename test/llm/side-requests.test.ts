@@ -21,7 +21,7 @@ function one(input: Parameters<typeof dissectExchange>[0]): LlmCall {
   return calls[0]!;
 }
 
-/** Claude Code's title request as WIRE.md describes it, built from a real request of the same session. */
+/** Claude Code's title request (a Haiku call asking for a title), built from a real request of the same session. */
 function claudeTitleRequest(): Record<string, unknown> {
   const body = clone(claude.body);
   body.model = 'claude-haiku-4-5-20251001';
