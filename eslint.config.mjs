@@ -17,7 +17,6 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: [VSCODE] }],
     },
   },
-  { files: ['src/extension/**'], rules: { 'no-restricted-imports': 'off' } },
   // Each layer's import rule (docs/architecture.md, "Layers"). A later block replaces the rule's
   // options for its files, so each repeats the vscode rule.
   {
@@ -31,6 +30,28 @@ export default tseslint.config(
   {
     files: ['src/conversation/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [VSCODE, ...NO_IO], patterns: [{ group: ['../*', '!../llm', '!../llm/*'], message: 'src/conversation is pure: it reads LLM calls, nothing else.' }] }] },
+  },
+  // The host's main thread keeps only VS Code wiring: it reaches the capture through the engine's
+  // protocol, and may read types (never values) of the layers the engine runs (docs/decisions.md, decision 41).
+  {
+    files: ['src/extension/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: '../proxy', message: 'src/extension does not run the proxy: the engine does.' }],
+        patterns: [
+          { group: ['../store', '../store/*', '../capture', '../capture/*', '../llm', '../llm/*', '../demo', '../demo/*', '../har', '../har/*'], message: 'src/extension reaches the capture only through the engine (src/engine/engine-client.ts).' },
+          { group: ['../conversation', '../conversation/*'], allowTypeImports: true, message: 'src/extension may read the assembler\'s types, not run it: ask the engine.' },
+          { group: ['../engine/*', '!../engine/engine-client', '!../engine/protocol'], message: 'src/extension talks to the engine through its client and protocol only.' },
+          { group: ['../proxy/*', '!../proxy/shell-environment', '!../proxy/host-map'], message: 'src/extension does not run the proxy: the engine does.' },
+          { group: ['../app/capture-service', '../app/live-sessions', '../app/session-index', '../app/raw-call-view', '../app/har-transfer', '../app/activity', '../app/conversation-view-builder', '../app/store-reading', '../app/call-feed'], allowTypeImports: true, message: 'That part of src/app runs in the engine.' },
+        ],
+      }],
+    },
+  },
+  // The client and the protocol are what the host loads: types only from the layers the engine runs.
+  {
+    files: ['src/engine/engine-client.ts', 'src/engine/protocol.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [VSCODE], patterns: [{ group: ['../*', '../../src/*'], allowTypeImports: true, message: 'The host loads this module: it may import types only, so the engine\'s code stays out of extension.js.' }] }] },
   },
   {
     files: ['webview-ui/**'],

@@ -4,7 +4,7 @@
 // answer: what the extension host does before posting a session to its webview.
 import { performance } from 'node:perf_hooks';
 import { assemble } from '../src/conversation/assembler';
-import { buildViewModel } from '../src/shared/conversation-view-model';
+import { buildViewModel } from '../src/app/conversation-view-builder';
 import { Clock, FullHistoryConversation, text, usage } from '../test/support/llm-call-builder';
 
 const turns = Number(/^--turns=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--turns=')) ?? '')?.[1] ?? 500);

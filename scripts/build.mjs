@@ -22,8 +22,14 @@ await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js
 chmodSync('dist/cli.js', 0o755);
 // The proxy's own thread (src/proxy/proxy-thread.ts loads it from beside the bundle that starts it).
 await build({ ...common, entryPoints: ['src/proxy/proxy-worker.ts'], outfile: 'dist/proxy-worker.js' });
+// The capture engine's thread (src/engine/engine-client.ts loads it from beside the extension's
+// bundle): everything but VS Code wiring, so that activation loads none of it.
+await build({ ...common, entryPoints: ['src/engine/engine-worker.ts'], outfile: 'dist/engine-worker.js' });
 if (existsSync('src/extension/extension.ts')) {
-  await build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'] });
+  const result = await build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'], metafile: true });
+  // Activation loads this bundle: the engine's modules must stay out of it (docs/decisions.md, decision 41).
+  const engineInputs = Object.keys(result.metafile.inputs).filter((f) => /^(src\/(store|capture|llm|conversation|demo|har)\/|node_modules\/(sql\.js|node-forge|ws|fzstd)\/)/.test(f));
+  if (engineInputs.length > 0) throw new Error(`dist/extension.js would load engine code at activation: ${engineInputs.join(', ')}`);
 }
 // The conversation webview (webview-ui/): a browser bundle, its styles and the codicon font.
 if (existsSync('webview-ui/src/main.ts')) {

@@ -1,6 +1,6 @@
 // The extension's settings, as plain data, turned into capture-service options. Pure, so that the
 // mapping and its validation are tested without VS Code.
-import { parseMapping, type HostMapping } from '../proxy';
+import { parseMapping, type HostMapping } from '../proxy/host-map';
 import type { CaptureServiceOptions } from './capture-service';
 
 export interface CaptureSettings {

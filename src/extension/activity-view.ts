@@ -1,6 +1,6 @@
 // The Activity view: the raw log, newest first, a page at a time ("Load more"), errors marked.
 import * as vscode from 'vscode';
-import { activity, type LogEntry } from '../app/activity';
+import type { LogEntry } from '../app/activity';
 import { relativeTime } from '../app/session-tree-model';
 import type { CaptureData } from './capture-data';
 import { Disposable, toDisposable } from './lifecycle';
@@ -66,14 +66,13 @@ export class ActivityView extends Disposable implements vscode.TreeDataProvider<
     return item;
   }
 
-  getChildren(node?: ActivityNode): ActivityNode[] {
+  async getChildren(node?: ActivityNode): Promise<ActivityNode[]> {
     if (node) return [];
-    const store = this.data.currentStore;
-    if (store) {
+    if (this.data.engine.started) {
       try {
-        this.entries = activity(store, this.limit);
+        this.entries = await this.data.engine.request('activity.page', { limit: this.limit }) ?? [];
       } catch {
-        // The store closed under us (capture stopping): keep showing the last page.
+        // The engine is restarting, or the store closed under it: keep showing the last page.
       }
     }
     const nodes: ActivityNode[] = this.entries.map((entry) => ({ type: 'entry', entry }));

@@ -1,16 +1,13 @@
 // The command handlers. Each one is short: the work is in src/app (pure or store-level) and in
 // the controller; these ask the user, call, and say what happened in one line.
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { clearCaptureFiles, hasCaptureFiles } from '../app/capture-files';
-import { exportHar, HarImportError, importHarInto, prepareHarImport, writeHarImport, type PreparedHarImport } from '../app/har-transfer';
+import { hasCaptureFiles } from '../app/capture-files';
 import { clientName, oneLine, relativeTime } from '../app/session-tree-model';
 import { writePrivateFile } from '../app/private-file';
 import { formatEnvironment } from '../app/shell-format';
-import { renderMarkdownTranscript } from '../conversation';
-import { CaptureStore, type StoreMode } from '../store';
 import type { CaptureController } from './capture-controller';
 import type { CaptureData } from './capture-data';
 import { Disposable } from './lifecycle';
@@ -59,17 +56,17 @@ export class Commands extends Disposable {
     command('llmCapture.activity.loadMore', () => activityView.loadMore());
     this.register(vscode.workspace.registerTextDocumentContentProvider(TRANSCRIPT_SCHEME, {
       onDidChange: this.transcripts.event,
-      provideTextDocumentContent: (uri) => {
+      provideTextDocumentContent: async (uri) => {
         const id = decodeURIComponent(uri.path.replace(/^\//, '').replace(/\.md$/, ''));
-        const detail = this.data.sessions?.assembler.session(id);
-        return detail ? renderMarkdownTranscript(detail) : `# Session ${id}\n\nThis session is not loaded in this window.\n`;
+        const markdown = this.data.engine.started ? await this.data.engine.request('session.markdown', { sessionId: id }) : null;
+        return markdown ?? `# Session ${id}\n\nThis session is not loaded in this window.\n`;
       },
     }));
   }
 
   private async start(): Promise<void> {
     if (this.controller.state === 'running') {
-      void vscode.window.showInformationMessage(`LLM Capture is already running on ${this.controller.service?.proxy.url}.`);
+      void vscode.window.showInformationMessage(`LLM Capture is already running on ${this.controller.capture?.url}.`);
       return;
     }
     const hadCa = existsSync(join(this.controller.dataDir, 'ca.pem'));
@@ -81,8 +78,8 @@ export class Commands extends Disposable {
       void vscode.window.showErrorMessage(`LLM Capture could not start: ${error}`, 'Show Log').then((c) => c && this.log.show());
       return;
     }
-    const url = this.controller.service?.proxy.url;
-    if (!hadCa) this.log.info(`created the CA certificate ${this.controller.service?.proxy.ca.certPath}`);
+    const url = this.controller.capture?.url;
+    if (!hadCa) this.log.info(`created the CA certificate ${this.controller.capture?.ca.certPath}`);
     void vscode.window.showInformationMessage(`LLM Capture is listening on ${url}; new terminals are proxied.`);
     void afterStart(this.controller, this.log).catch((e: Error) => this.log.warn(`after start: ${e.message}`));
   }
@@ -100,7 +97,7 @@ export class Commands extends Disposable {
     const choice = await vscode.window.showInformationMessage(`LLM Capture is not running. Start it to ${what}?`, 'Start Capture');
     if (choice !== 'Start Capture') return false;
     await this.start();
-    return this.controller.service !== undefined;
+    return this.controller.capture !== undefined;
   }
 
   private async copyEnvironment(): Promise<void> {
@@ -112,7 +109,7 @@ export class Commands extends Disposable {
   }
 
   private async openCaCertificate(): Promise<void> {
-    const path = this.controller.service?.proxy.ca.certPath ?? join(this.controller.dataDir, 'ca.pem');
+    const path = this.controller.capture?.ca.certPath ?? join(this.controller.dataDir, 'ca.pem');
     if (!existsSync(path)) {
       void vscode.window.showInformationMessage('There is no CA certificate yet: it is created the first time capture starts.');
       return;
@@ -120,73 +117,49 @@ export class Commands extends Disposable {
     await vscode.window.showTextDocument(vscode.Uri.file(path), { preview: true });
   }
 
-  /** The running capture's store, or a store opened for this one job (closed afterwards). */
-  private async withStore<T>(mode: StoreMode, fn: (store: CaptureStore) => Promise<T> | T): Promise<T | undefined> {
-    const running = this.controller.service?.store;
-    if (running) return fn(running);
-    if (mode === 'reader' && !await hasCaptureFiles(this.controller.dataDir)) {
-      void vscode.window.showInformationMessage('Nothing has been captured yet.');
-      return undefined;
-    }
-    const store = await CaptureStore.open({ dataDir: this.controller.dataDir, mode, log: (level, m) => this.log.log(level, `store: ${m}`) });
-    try {
-      return await fn(store);
-    } finally {
-      await store.close();
-    }
-  }
-
   private async exportHar(): Promise<void> {
+    if (this.controller.state !== 'running' && !await hasCaptureFiles(this.controller.dataDir)) {
+      void vscode.window.showInformationMessage('Nothing has been captured yet.');
+      return;
+    }
     const target = await vscode.window.showSaveDialog({
       title: 'Export HAR', filters: { HAR: ['har'] },
       defaultUri: vscode.Uri.file(join(defaultFolder(), `llm-capture-${stamp()}.har`)),
     });
     if (!target) return;
-    const count = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Exporting HAR…' }, () =>
-      this.withStore('reader', async (store) => {
-        const har = exportHar(store);
-        await writePrivateFile(target.fsPath, `${JSON.stringify(har, null, 2)}\n`);
-        return har.log.entries.length;
-      }));
-    if (count !== undefined) void vscode.window.showInformationMessage(`Exported ${count} entries to ${target.fsPath}.`);
+    const done = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Exporting HAR…' }, () =>
+      this.data.engine.request('har.export', { dataDir: this.controller.dataDir, file: target.fsPath }));
+    if (done) void vscode.window.showInformationMessage(`Exported ${done.count} entries to ${target.fsPath}.`);
+    else void vscode.window.showInformationMessage('Nothing has been captured yet.');
   }
 
   private async importHar(): Promise<void> {
     const [source] = await vscode.window.showOpenDialog({ title: 'Import HAR', filters: { HAR: ['har', 'json'] }, canSelectMany: false }) ?? [];
     if (!source) return;
     const file = source.fsPath;
-    const text = await fsp.readFile(file, 'utf8');
-    // Checked before any store is opened: a file that cannot be imported writes nothing.
-    let prepared: PreparedHarImport;
-    try {
-      prepared = prepareHarImport(text);
-    } catch (e) {
-      if (!(e instanceof HarImportError)) throw e;
-      for (const s of e.skipped) this.log.warn(`import ${file}: skipped entry ${s.index}: ${s.reason}`);
-      this.log.error(`import ${file}: ${e.message}`);
-      void vscode.window.showErrorMessage(`LLM Capture: cannot import ${file}: ${e.message}`, 'Show Log').then((c) => c && this.log.show());
+    // The engine checks the whole file before any store is opened: a file that cannot be imported writes nothing.
+    const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Importing HAR…' }, () =>
+      this.data.engine.request('har.import', { dataDir: this.controller.dataDir, file }));
+    for (const s of outcome.skipped) this.log.warn(`import ${file}: skipped entry ${s.index}: ${s.reason}`);
+    if (outcome.imported === undefined) {
+      this.log.error(`import ${file}: ${outcome.error ?? 'refused'}`);
+      void vscode.window.showErrorMessage(`LLM Capture: cannot import ${file}: ${outcome.error ?? 'refused'}`, 'Show Log').then((c) => c && this.log.show());
       return;
     }
-    for (const s of prepared.skipped) this.log.warn(`import ${file}: skipped entry ${s.index}: ${s.reason}`);
-    const running = this.controller.service?.store;
-    const count = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Importing HAR…' }, () => (running
-      ? writeHarImport(running, prepared)
-      : importHarInto(this.controller.dataDir, prepared, (dataDir) => CaptureStore.open({ dataDir, mode: 'writer', log: (level, m) => this.log.log(level, `store: ${m}`) }))));
     const note = this.controller.state === 'running' ? '' : ' Start capture to see them in the Sessions view.';
-    if (prepared.skipped.length === 0) {
-      void vscode.window.showInformationMessage(`Imported ${count} entries from ${file}.${note}`);
+    if (outcome.skipped.length === 0) {
+      void vscode.window.showInformationMessage(`Imported ${outcome.imported} entries from ${file}.${note}`);
       return;
     }
-    this.log.info(`import ${file}: imported ${count} of ${prepared.total} entries (${prepared.skipped.length} skipped)`);
-    void vscode.window.showWarningMessage(`Imported ${count} of ${prepared.total} entries from ${file}; ${prepared.skipped.length} skipped (see the log).${note}`, 'Show Log')
+    this.log.info(`import ${file}: imported ${outcome.imported} of ${outcome.total} entries (${outcome.skipped.length} skipped)`);
+    void vscode.window.showWarningMessage(`Imported ${outcome.imported} of ${outcome.total} entries from ${file}; ${outcome.skipped.length} skipped (see the log).${note}`, 'Show Log')
       .then((c) => c && this.log.show());
   }
 
   /** A session id from a tree node id, a session id, or a quick pick. */
   private async pickSession(arg: unknown, title: string): Promise<string | undefined> {
     if (typeof arg === 'string') return this.sessionsView.node(arg)?.sessionId ?? arg;
-    const live = this.data.sessions;
-    const sessions = live?.assembler.sessions().sort((a, b) => b.endedAt - a.endedAt) ?? [];
+    const sessions = this.data.sessions();
     if (sessions.length === 0) {
       void vscode.window.showInformationMessage('No sessions captured in this window yet.');
       return undefined;
@@ -204,8 +177,7 @@ export class Commands extends Disposable {
   private async exportSession(arg: unknown): Promise<void> {
     const id = await this.pickSession(arg, 'Export Session');
     if (!id) return;
-    const detail = this.data.sessions?.assembler.session(id);
-    if (!detail) throw new Error(`no session "${id}"`);
+    const resolved = this.data.resolve(id) ?? id;
     const format = await vscode.window.showQuickPick([
       { label: 'Markdown', description: 'A readable transcript', ext: 'md' },
       { label: 'JSON', description: 'The assembled session (threads, turns, steps, usage)', ext: 'json' },
@@ -213,10 +185,11 @@ export class Commands extends Disposable {
     if (!format) return;
     const target = await vscode.window.showSaveDialog({
       title: 'Export Session', filters: { [format.label]: [format.ext] },
-      defaultUri: vscode.Uri.file(join(defaultFolder(), `session-${detail.id.replace(/[^\w.-]+/g, '_').slice(0, 60)}.${format.ext}`)),
+      defaultUri: vscode.Uri.file(join(defaultFolder(), `session-${resolved.replace(/[^\w.-]+/g, '_').slice(0, 60)}.${format.ext}`)),
     });
     if (!target) return;
-    const content = format.ext === 'md' ? renderMarkdownTranscript(detail) : `${JSON.stringify(detail, null, 2)}\n`;
+    const content = await this.data.engine.request(format.ext === 'md' ? 'session.markdown' : 'session.json', { sessionId: resolved });
+    if (content === null) throw new Error(`no session "${id}"`);
     await writePrivateFile(target.fsPath, content);
     void vscode.window.showInformationMessage(`Exported the session to ${target.fsPath}.`);
   }
@@ -237,7 +210,7 @@ export class Commands extends Disposable {
   private async openSessionMarkdown(arg: unknown): Promise<void> {
     const id = await this.pickSession(arg, 'Open Session as Markdown');
     if (!id) return;
-    const resolved = this.data.sessions?.assembler.session(id)?.id ?? id;
+    const resolved = this.data.resolve(id) ?? id;
     const uri = vscode.Uri.from({ scheme: TRANSCRIPT_SCHEME, path: `/${encodeURIComponent(resolved)}.md` });
     this.transcripts.fire(uri);
     const doc = await vscode.workspace.openTextDocument(uri);
@@ -253,11 +226,8 @@ export class Commands extends Disposable {
     if (choice !== 'Delete') return;
     const wasRunning = this.controller.state === 'running';
     await this.controller.stop();
-    await this.data.pauseHistory();
-    const removed = await clearCaptureFiles(this.controller.dataDir);
+    const { removed } = await this.data.engine.request('data.clear', { dataDir: this.controller.dataDir });
     this.log.info(`cleared captured data: ${removed.join(', ') || 'nothing to remove'}`);
-    this.data.reset();
-    this.data.wantHistory();
     if (wasRunning) {
       const error = await this.controller.start();
       if (error) throw new Error(`cleared, but could not restart: ${error}`);

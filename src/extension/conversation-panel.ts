@@ -1,16 +1,15 @@
 // The conversation webview: one WebviewPanel per session (reused when it is open again), fed the
 // view model of src/shared after the webview says `ready`, refreshed when the live session changes,
-// and restored after a reload by a WebviewPanelSerializer.
+// and restored after a reload by a WebviewPanelSerializer. The engine builds the view model and
+// reads raw calls (src/engine/protocol.ts); this only passes them on.
 import * as vscode from 'vscode';
 import { conversationHtml } from '../app/conversation-html';
-import { buildRawCallView } from '../app/raw-call-view';
 import {
   parseWebviewMessage, type ConversationPanelState, type HostToWebview, type WebviewToHost,
 } from '../../src/shared/conversation-protocol';
-import { buildLiveTurn, buildViewModel } from '../../src/shared/conversation-view-model';
-import type { LiveUpdate } from '../app/live-sessions';
+import type { ConversationViewModel } from '../../src/shared/conversation-view-model';
 import { PanelRegistry } from '../app/panel-registry';
-import type { CaptureData } from './capture-data';
+import type { CaptureData, SessionsUpdate } from './capture-data';
 import { Disposable } from './lifecycle';
 import type { Logger } from './logger';
 
@@ -44,14 +43,14 @@ export class ConversationPanels extends Disposable {
 
   /** Shows the session's panel (creating it), scrolled to a thread or turn when given one. */
   open(sessionId: string, focus: ConversationFocus = {}): void {
-    const id = this.data.sessions?.assembler.session(sessionId)?.id ?? sessionId;
+    const id = this.data.resolve(sessionId) ?? sessionId;
     const existing = this.panels.get(id);
     if (existing) {
       existing.panel.reveal();
       existing.focus(focus);
       return;
     }
-    const title = this.data.sessions?.assembler.session(id)?.summary.title;
+    const title = this.data.summary(id)?.title;
     const panel = vscode.window.createWebviewPanel(CONVERSATION_VIEW_TYPE, panelTitle(title, id), vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
     this.adopt(panel, id, focus);
   }
@@ -66,11 +65,11 @@ export class ConversationPanels extends Disposable {
     this.panels.add(p);
   }
 
-  private onUpdate(update: LiveUpdate | undefined): void {
+  private onUpdate(update: SessionsUpdate | undefined): void {
     // Only retired sessions (and panels still waiting for theirs) can have moved; a full reload can move any.
     const check = update && new Set([...update.retired, ...this.panels.values().filter((p) => p.missing).map((p) => p.sessionId)]);
     const moved = new Set<ConversationPanel>();
-    for (const o of this.panels.followMerges((id) => (check && !check.has(id) ? id : this.data.sessions?.assembler.session(id)?.id))) {
+    for (const o of this.panels.followMerges((id) => (check && !check.has(id) ? id : this.data.resolve(id)))) {
       if (o.kind === 'retargeted') moved.add(o.panel);
       // The conversation the closed panel showed continues in the survivor's.
       else o.survivor.panel.reveal(undefined, true);
@@ -151,44 +150,57 @@ class ConversationPanel extends Disposable {
   /** Sends the session again (after a change), if the webview is listening. */
   refresh(): void {
     if (!this.ready) return;
-    const detail = this.data.sessions?.assembler.session(this.sessionId);
-    if (!detail) {
-      this.missing = true;
-      return;
+    void this.loadModel().then((model) => {
+      if (!model) {
+        this.missing = true;
+        return;
+      }
+      const wasMissing = this.missing;
+      this.missing = false;
+      this.post(wasMissing ? { type: 'session', model } : { type: 'sessionUpdated', model });
+    });
+  }
+
+  /** The session's view model from the engine; undefined when it is not loaded (yet, or any more). */
+  private async loadModel(): Promise<ConversationViewModel | undefined> {
+    const sessionId = this.sessionId;
+    try {
+      const model = await this.data.engine.request('conversation.model', { sessionId });
+      if (!model || this.isDisposed || sessionId !== this.sessionId) return undefined;
+      this.panel.title = panelTitle(model.title, model.sessionId);
+      return model;
+    } catch (e) {
+      this.log.warn(`conversation ${sessionId}: ${(e as Error).message}`);
+      return undefined;
     }
-    const wasMissing = this.missing;
-    this.missing = false;
-    this.panel.title = panelTitle(detail.summary.title, detail.id);
-    this.post(wasMissing ? { type: 'session', model: buildViewModel(detail) } : { type: 'sessionUpdated', model: buildViewModel(detail) });
   }
 
   private sendSession(): void {
-    const detail = this.data.sessions?.assembler.session(this.sessionId);
-    if (!detail) {
-      this.missing = true;
-      this.post({ type: 'sessionMissing', sessionId: this.sessionId });
-      return;
-    }
-    this.missing = false;
-    this.panel.title = panelTitle(detail.summary.title, detail.id);
-    const focus = this.pendingFocus;
-    this.pendingFocus = {};
-    this.post({ type: 'session', model: buildViewModel(detail), ...(focus.threadId ? { focus } : {}) });
-    // A new page has no live turns yet.
-    this.lastLive = '[]';
-    this.sendLive();
+    void this.loadModel().then((model) => {
+      if (!model) {
+        this.missing = true;
+        this.post({ type: 'sessionMissing', sessionId: this.sessionId });
+        return;
+      }
+      this.missing = false;
+      const focus = this.pendingFocus;
+      this.pendingFocus = {};
+      this.post({ type: 'session', model, ...(focus.threadId ? { focus } : {}) });
+      // A new page has no live turns yet.
+      this.lastLive = '[]';
+      this.sendLive();
+    });
   }
 
   /** Posts the session's calls still streaming (side calls left out) when they changed since the last post. */
   sendLive(): void {
     if (!this.ready || this.missing) return;
-    const live = this.data.sessions;
-    const detail = live?.assembler.session(this.sessionId);
-    const turns = (live?.pending(this.sessionId) ?? []).filter((c) => c.side === undefined).map((c) => buildLiveTurn(c, detail));
-    const key = JSON.stringify(turns);
-    if (key === this.lastLive) return;
-    this.lastLive = key;
-    this.post({ type: 'live', turns });
+    void this.data.engine.request('conversation.live', { sessionId: this.sessionId }).then((turns) => {
+      const key = JSON.stringify(turns);
+      if (key === this.lastLive || this.isDisposed) return;
+      this.lastLive = key;
+      this.post({ type: 'live', turns });
+    }, (e: Error) => this.log.warn(`live turns of ${this.sessionId}: ${e.message}`));
   }
 
   private onMessage(m: WebviewToHost | undefined): void {
@@ -206,22 +218,16 @@ class ConversationPanel extends Disposable {
         void vscode.env.clipboard.writeText(m.text).then(() => vscode.window.setStatusBarMessage('Copied', 1500));
         break;
       case 'requestRaw':
-        this.post(this.rawCall(m.callId));
+        void this.rawCall(m.callId).then((answer) => this.post(answer));
         break;
     }
   }
 
-  /** Only calls of this panel's session are answered: the id comes from the webview. */
-  private rawCall(callId: string): HostToWebview {
-    const detail = this.data.sessions?.assembler.session(this.sessionId);
-    const store = this.data.currentStore;
-    if (!detail?.threads.some((t) => t.turns.some((turn) => turn.llmCallIds.includes(callId)))) {
-      return { type: 'raw', callId, error: 'This call is not part of the session shown.' };
-    }
-    if (!store) return { type: 'raw', callId, error: 'The store is not open: start capture or show the Sessions view.' };
+  /** Only calls of this panel's session are answered (the engine checks): the id comes from the webview. */
+  private async rawCall(callId: string): Promise<HostToWebview> {
     try {
-      const built = buildRawCallView(store, callId);
-      return 'error' in built ? { type: 'raw', callId, error: built.error } : { type: 'raw', callId, view: built };
+      const answer = await this.data.engine.request('conversation.raw', { sessionId: this.sessionId, callId });
+      return 'error' in answer ? { type: 'raw', callId, error: answer.error } : { type: 'raw', callId, view: answer.view };
     } catch (e) {
       this.log.warn(`raw call ${callId}: ${(e as Error).message}`);
       return { type: 'raw', callId, error: `Could not read the call: ${(e as Error).message}` };

@@ -1,10 +1,9 @@
-// "Open a Demo Session" and "Close Demo": the scripted demo (src/demo) recorded into
+// "Open a Demo Session" and "Close Demo": the scripted demo (src/demo) recorded by the engine into
 // <global storage>/demo, then shown in the Sessions view and the conversation view in place of
-// the user's captures (CaptureData's demo mode), so both can be explored before any agent runs.
+// the user's captures (the engine's demo mode), so both can be explored before any agent runs.
 // The user's own store is never opened for writing, and Start Capture leaves the demo.
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { runDemo } from '../demo';
 import type { CaptureController } from './capture-controller';
 import type { CaptureData } from './capture-data';
 import { CONVERSATION_VIEW_TYPE } from './conversation-panel';
@@ -50,13 +49,10 @@ export class DemoCommands extends Disposable {
     try {
       // The previous run's store is deleted and written again: nothing may be reading it, or show it.
       if (this.data.demoDir !== undefined) await this.closeDemoConversations();
-      await this.data.pauseHistory();
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'LLM Capture: recording a demo session through the proxy…' },
-        () => runDemo({ dataDir: this.demoDir, log: (level, message) => this.log.log(level, `demo: ${message}`) }),
+        () => this.data.engine.request('demo.run', { dataDir: this.demoDir }),
       );
-      this.log.info(`demo: captured ${result.sessions.length} sessions into ${result.dataDir}`);
-      await this.data.showDemo(this.demoDir);
       await vscode.commands.executeCommand('llmCapture.sessions.focus');
       await this.loaded(result.claudeSessionId);
       await vscode.commands.executeCommand('llmCapture.openSession', result.claudeSessionId);
@@ -76,7 +72,7 @@ export class DemoCommands extends Disposable {
 
   /** Resolves once the Sessions view's data holds the session (or after LOAD_WAIT_MS). */
   private loaded(sessionId: string): Promise<void> {
-    const has = () => this.data.sessions?.assembler.session(sessionId) !== undefined;
+    const has = () => this.data.summary(sessionId) !== undefined;
     if (has()) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {

@@ -1,7 +1,9 @@
 // Composition root inside VS Code: creates the parts and wires them together, nothing more.
-// Activation is cheap: nothing touches the store or the CA until capture starts.
+// Activation is cheap: the capture engine (proxy, store, dissectors, assembler) is another bundle,
+// loaded on its own thread when capture starts or stored sessions are first read.
 import * as vscode from 'vscode';
 import { needsRestart } from '../app/capture-settings';
+import { EngineClient } from '../engine/engine-client';
 import { ActivityView } from './activity-view';
 import { CaptureController, currentSettings, SETTINGS_SECTION } from './capture-controller';
 import { CaptureData } from './capture-data';
@@ -13,6 +15,7 @@ import { SessionsView } from './sessions-view';
 import { StatusBar } from './status-bar';
 
 let controller: CaptureController | undefined;
+let engine: EngineClient | undefined;
 
 /** What `activate` returns: for the in-host tests, and for extensions that want to follow the capture. */
 export interface LlmCaptureApi {
@@ -24,8 +27,9 @@ export interface LlmCaptureApi {
 
 export function activate(context: vscode.ExtensionContext): LlmCaptureApi {
   const log = new Logger();
-  controller = new CaptureController(context, log);
-  const data = new CaptureData(controller, log);
+  engine = new EngineClient();
+  controller = new CaptureController(context, engine, log);
+  const data = new CaptureData(engine, controller, log);
   const sessions = new SessionsView(data);
   const activity = new ActivityView(data);
   const conversations = new ConversationPanels(context.extensionUri, data, log);
@@ -53,5 +57,7 @@ export function activate(context: vscode.ExtensionContext): LlmCaptureApi {
 
 export async function deactivate(): Promise<void> {
   await controller?.stop();
+  await engine?.dispose();
   controller = undefined;
+  engine = undefined;
 }

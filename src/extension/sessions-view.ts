@@ -1,12 +1,10 @@
 // The Sessions view: a thin TreeDataProvider over the pure model in src/app/session-tree-model.ts.
-// A session's subtree is built when it is first expanded and rebuilt only when that session changes;
-// changes fire per session node, and the whole tree only when sessions appear, merge or reorder.
+// Session nodes come from the summaries the host holds; a session's subtree is asked of the engine
+// when it is first expanded and again only when that session changes. Changes fire per session
+// node, and the whole tree only when sessions appear, merge or reorder.
 import * as vscode from 'vscode';
-import {
-  buildSessionTree, sessionNode, sessionNodeId, type SessionTree, type TreeNodeDescriptor,
-} from '../app/session-tree-model';
-import type { LiveUpdate } from '../app/live-sessions';
-import type { CaptureData } from './capture-data';
+import { sessionNode, sessionNodeId, type TreeNodeDescriptor } from '../app/session-tree-model';
+import type { CaptureData, SessionsUpdate } from './capture-data';
 import { Disposable, toDisposable } from './lifecycle';
 
 const COLLAPSIBLE: Record<TreeNodeDescriptor['collapsible'], vscode.TreeItemCollapsibleState> = {
@@ -18,8 +16,8 @@ const COLLAPSIBLE: Record<TreeNodeDescriptor['collapsible'], vscode.TreeItemColl
 export class SessionsView extends Disposable implements vscode.TreeDataProvider<string> {
   private readonly changed = this.register(new vscode.EventEmitter<string | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
-  /** Session id → its built subtree. */
-  private readonly trees = new Map<string, SessionTree>();
+  /** Session id → its subtree's node ids (the session's own node first), as the engine built it. */
+  private readonly trees = new Map<string, Promise<string[]>>();
   /** Node id → descriptor, for every node handed out. */
   private readonly nodes = new Map<string, TreeNodeDescriptor>();
   private order: string[] = [];
@@ -67,64 +65,60 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
     return item;
   }
 
-  getChildren(id?: string): string[] {
-    const live = this.data.sessions;
-    if (!live) return [];
+  async getChildren(id?: string): Promise<string[]> {
     if (id === undefined) {
-      const streaming = live.streaming();
       const now = Date.now();
-      const summaries = live.assembler.sessions().sort((a, b) => b.endedAt - a.endedAt);
+      const summaries = this.data.sessions();
       this.order = summaries.map((s) => s.id);
       for (const s of summaries) {
-        const node = sessionNode(s, { now, streaming: streaming.has(s.id) });
+        const node = sessionNode(s, { now, streaming: this.data.isStreaming(s.id) });
         this.nodes.set(node.id, node);
       }
       return summaries.map((s) => sessionNodeId(s.id));
     }
     const n = this.nodes.get(id);
     if (!n) return [];
-    if (n.kind === 'session') return this.tree(n.sessionId)?.root.children ?? [];
-    return n.children;
+    if (n.kind !== 'session') return n.children;
+    await this.tree(n.sessionId);
+    return this.nodes.get(id)?.children ?? [];
   }
 
-  private tree(sessionId: string): SessionTree | undefined {
+  /** Asks the engine for a session's subtree once, and keeps its nodes until the session changes. */
+  private tree(sessionId: string): Promise<string[]> {
     const cached = this.trees.get(sessionId);
     if (cached) return cached;
-    const live = this.data.sessions;
-    const detail = live?.assembler.session(sessionId);
-    if (!live || !detail) return undefined;
-    const tree = buildSessionTree(detail, { now: Date.now(), streaming: live.streaming().has(sessionId) });
-    for (const [nodeId, node] of tree.nodes) this.nodes.set(nodeId, node);
-    this.trees.set(sessionId, tree);
-    return tree;
+    const built = this.data.engine.request('sessions.tree', { sessionId }).then((nodes) => {
+      if (this.trees.get(sessionId) !== built) return [];
+      for (const node of nodes ?? []) this.nodes.set(node.id, node);
+      return (nodes ?? []).map((node) => node.id);
+    }, () => []);
+    this.trees.set(sessionId, built);
+    return built;
   }
 
+  /** The session's subtree is asked for again when next shown (its nodes are overwritten then). */
   private forget(sessionId: string): void {
-    const tree = this.trees.get(sessionId);
-    if (tree) for (const nodeId of tree.nodes.keys()) this.nodes.delete(nodeId);
     this.trees.delete(sessionId);
   }
 
-  private onUpdate(update: LiveUpdate | undefined): void {
-    const live = this.data.sessions;
-    if (!update || !live) {
+  private onUpdate(update: SessionsUpdate | undefined): void {
+    if (!update) {
       this.trees.clear();
       this.nodes.clear();
       return this.changed.fire(undefined);
     }
     for (const id of [...update.changed, ...update.retired]) this.forget(id);
-    const next = live.assembler.sessions().sort((a, b) => b.endedAt - a.endedAt).map((s) => s.id);
+    const next = this.data.sessions().map((s) => s.id);
     const sameOrder = next.length === this.order.length && next.every((id, i) => id === this.order[i]);
     if (!sameOrder || update.retired.length > 0) return this.changed.fire(undefined);
     const touched = new Set(update.changed);
     if (update.streamingChanged) for (const id of next) touched.add(id);
-    const streaming = live.streaming();
     const now = Date.now();
     for (const id of touched) {
-      const summary = live.assembler.session(id)?.summary;
+      const summary = this.data.summary(id);
       if (!summary) continue;
       this.forget(id);
-      this.nodes.set(sessionNodeId(id), sessionNode(summary, { now, streaming: streaming.has(id) }));
+      this.nodes.set(sessionNodeId(id), sessionNode(summary, { now, streaming: this.data.isStreaming(id) }));
       this.changed.fire(sessionNodeId(id));
     }
   }

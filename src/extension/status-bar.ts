@@ -34,9 +34,9 @@ export class StatusBar extends Disposable {
 
   private render(): void {
     this.lastRender = Date.now();
-    const service = this.controller.service;
+    const capture = this.controller.capture;
     const calls = this.data.callCount;
-    const streaming = this.data.sessions?.streaming().size ?? 0;
+    const streaming = this.data.streamingCount;
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.isTrusted = { enabledCommands: ['llmCapture.stop', 'llmCapture.start', 'llmCapture.showLog', 'llmCapture.copyEnvironment'] };
     switch (this.controller.state) {
@@ -49,12 +49,12 @@ export class StatusBar extends Disposable {
         tooltip.appendMarkdown('LLM Capture is stopping…');
         break;
       case 'running': {
-        this.item.text = `$(${streaming > 0 ? 'pulse' : 'record'}) LLM :${service?.proxy.port ?? '?'} · ${calls}`;
-        const hosts = service?.proxy.interceptedHosts ?? [];
-        tooltip.appendMarkdown(`**LLM Capture is capturing** on \`${service?.proxy.url ?? ''}\`\n\n`);
+        this.item.text = `$(${streaming > 0 ? 'pulse' : 'record'}) LLM :${capture?.port ?? '?'} · ${calls}`;
+        const hosts = capture?.interceptedHosts ?? [];
+        tooltip.appendMarkdown(`**LLM Capture is capturing** on \`${capture?.url ?? ''}\`\n\n`);
         tooltip.appendMarkdown(`${calls} model call(s) captured${streaming > 0 ? `, ${streaming} session(s) streaming` : ''}\n\n`);
         tooltip.appendMarkdown(`Intercepting ${hosts.length} host pattern(s): ${hosts.slice(0, 6).map((h) => `\`${h}\``).join(', ')}${hosts.length > 6 ? ', …' : ''}\n\n`);
-        tooltip.appendMarkdown(`CA certificate: \`${service?.proxy.ca.certPath ?? ''}\`\n\n`);
+        tooltip.appendMarkdown(`CA certificate: \`${capture?.ca.certPath ?? ''}\`\n\n`);
         tooltip.appendMarkdown('New terminals are proxied. [Stop](command:llmCapture.stop) · [Copy environment](command:llmCapture.copyEnvironment) · [Log](command:llmCapture.showLog)');
         break;
       }

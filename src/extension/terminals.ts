@@ -60,7 +60,7 @@ export async function afterStart(controller: CaptureController, log: Logger): Pr
       if (choice === 'Relaunch Terminals') relaunchTerminals(log);
     });
   }
-  const proxyUrl = controller.service?.proxy.url;
+  const proxyUrl = controller.capture?.url;
   const startedAt = controller.startedAt;
   if (!proxyUrl || startedAt === undefined) return;
   const stale = (await findCodexDaemons()).filter((d) => bypassesProxy(d, proxyUrl, startedAt));

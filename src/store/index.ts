@@ -9,3 +9,4 @@ export { SchemaTooNewError, SCHEMA_VERSION } from './schema';
 export { BodyIntegrityError } from './chunked-bodies';
 export { defaultWasmPath } from './sqlite';
 export type { LockOwner } from './writer-lock';
+export { reclaimOwnProcessLock } from './writer-lock';

@@ -176,3 +176,25 @@ export class WriterLock {
     }
   }
 }
+
+/**
+ * Removes a lock this very process holds, left by a thread that died without releasing it (the
+ * capture engine's worker, ended by an uncaught error). Only the one who knows that thread is gone
+ * may call this: a live owner in the same process looks exactly the same. Returns whether it did.
+ */
+export function reclaimOwnProcessLock(path: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return false;
+  }
+  const owner = parseOwner(text);
+  if (!owner || owner.pid !== process.pid || owner.hostname !== hostname() || owner.startTime !== ownStartTime()) return false;
+  try {
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -24,6 +24,7 @@ const RUNTIME_FILES = [
   'extension/dist/extension.js',
   'extension/dist/cli.js',
   'extension/dist/proxy-worker.js',
+  'extension/dist/engine-worker.js',
   'extension/dist/sql-wasm.wasm',
   'extension/dist/webview/main.js',
   'extension/dist/webview/style.css',
@@ -133,7 +134,7 @@ describe('the .vsix package', { skip: packSkip, timeout: 5 * 60_000 }, () => {
       assert.doesNotMatch(n, /\.(map|ts|vsix)$/, `${n} should not be packaged`);
     }
     // Only what runs, plus the manifest, the readme and the licence.
-    const allowed = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|readme\.md|LICENSE\.txt|changelog\.md|media\/.+|docs\/images\/[^/]+\.png|dist\/(extension\.js|cli\.js|proxy-worker\.js|sql-wasm\.wasm|webview\/[^/]+\.(js|css|ttf))))$/;
+    const allowed = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|readme\.md|LICENSE\.txt|changelog\.md|media\/.+|docs\/images\/[^/]+\.png|dist\/(extension\.js|cli\.js|proxy-worker\.js|engine-worker\.js|sql-wasm\.wasm|webview\/[^/]+\.(js|css|ttf))))$/;
     for (const n of names) assert.match(n, allowed, `${n} is not a file the extension runs`);
     console.log(`# ${vsix}: ${size} bytes, ${names.length} entries, packaged in ${Date.now() - started} ms`);
   });

@@ -6,7 +6,7 @@ import { conversationHtml } from '../../src/app/conversation-html';
 import { assemble } from '../../src/conversation/assembler';
 import { parseWebviewMessage } from '../../src/shared/conversation-protocol';
 import { filterTurns } from '../../src/shared/conversation-search';
-import { buildViewModel, formatLatency, toolSummary } from '../../src/shared/conversation-view-model';
+import { buildViewModel, formatLatency, toolSummary } from '../../src/app/conversation-view-builder';
 import { Clock, FullHistoryConversation, llmCall, text, thinking, toolResult, toolUse, usage } from '../support/llm-call-builder';
 
 const SESSION = 'webview-session';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { assemble } from '../../src/conversation/assembler';
-import { buildLiveTurn, buildViewModel } from '../../src/shared/conversation-view-model';
+import { buildLiveTurn, buildViewModel } from '../../src/app/conversation-view-builder';
 import { Clock, FullHistoryConversation, text, toolResult, toolUse } from '../support/llm-call-builder';
 
 const SESSION = 'live-session';

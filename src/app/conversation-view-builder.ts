@@ -1,0 +1,201 @@
+// SessionDetail → the conversation webview's view model (src/shared/conversation-view-model.ts).
+// Pure and JSON-serialisable, so that it is tested without a DOM and posted as is. Runs in the
+// engine (src/engine), never in the extension host's main thread or the webview.
+import { stepFor } from '../conversation/steps';
+import type { SessionDetail, Step, Thread, Turn, UsageTotals } from '../conversation/types';
+import type { ContentBlock } from '../llm/llm-call';
+import type { ConversationViewModel, ViewBlock, ViewLiveTurn, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
+
+export function buildViewModel(detail: SessionDetail): ConversationViewModel {
+  const s = detail.summary;
+  return {
+    sessionId: detail.id,
+    title: s.title || '(untitled session)',
+    client: detail.client,
+    stats: `${s.turnCount} turn${s.turnCount === 1 ? '' : 's'} · ${s.callCount} call${s.callCount === 1 ? '' : 's'} · ${formatUsage(s.usage)} · ${formatCost(s.costUsd)}`,
+    threads: detail.threads.map(viewThread),
+  };
+}
+
+function viewThread(t: Thread): ViewThread {
+  return {
+    id: t.id, kind: t.kind, label: threadLabel(t),
+    ...(t.parentThreadId ? { parentThreadId: t.parentThreadId } : {}),
+    ...(t.model ? { model: t.model } : {}),
+    ...(t.systemPrompt !== undefined ? { systemPrompt: t.systemPrompt } : {}),
+    tools: t.tools, toolDefinitions: t.toolDefinitions,
+    stats: `${t.turns.length} turn${t.turns.length === 1 ? '' : 's'} · ${formatUsage(t.usage)} · ${formatCost(t.costUsd)}`,
+    turns: t.turns.map(viewTurn),
+  };
+}
+
+export function threadLabel(t: Thread): string {
+  const model = t.model ? ` · ${t.model}` : '';
+  if (t.kind === 'main') return `Main${model}`;
+  if (t.kind === 'side') return `Side: ${t.sideKind ?? 'other'}${model}`;
+  return `Subagent ${t.id}${model}`;
+}
+
+function viewTurn(turn: Turn): ViewTurn {
+  const latencyMs = Math.max(0, turn.endedAt - turn.startedAt);
+  return {
+    index: turn.index, prompt: turn.prompt, startedAt: turn.startedAt,
+    stats: turnStats(turn.usage, turn.costUsd, latencyMs, turn.retries),
+    usage: turn.usage, costUsd: turn.costUsd, latencyMs, llmCallIds: turn.llmCallIds,
+    blocks: viewBlocks(turn.steps),
+  };
+}
+
+export function viewBlocks(steps: readonly Step[]): ViewBlock[] {
+  const out: ViewBlock[] = [];
+  let context: Array<{ label: string; text: string }> = [];
+  const flush = () => {
+    if (context.length > 0) out.push({ kind: 'scaffolding', items: context });
+    context = [];
+  };
+  const paired = new Set(steps.filter((s) => s.type === 'tool_call' && s.output !== undefined).map((s) => s.callId));
+  for (const step of steps) {
+    if (step.scaffolding) {
+      context.push({ label: step.scaffoldingKind ?? step.role, text: step.text ?? step.output ?? '' });
+      continue;
+    }
+    flush();
+    if (step.marker === 'history-restart') out.push({ kind: 'marker', text: 'The client restarted its history here (compaction or /clear).' });
+    if (step.type === 'text') {
+      out.push({ kind: 'text', role: step.role, text: step.text ?? '', ...(step.alternative ? { alternative: true } : {}) });
+    } else if (step.type === 'thinking') {
+      out.push({ kind: 'thinking', text: step.text ?? '', redacted: step.redacted === true });
+    } else if (step.type === 'tool_call') {
+      out.push({
+        kind: 'tool', name: step.name ?? '?', summary: toolSummary(step.name ?? '', step.arguments),
+        isError: step.isError === true,
+        ...(step.callId ? { callId: step.callId } : {}),
+        ...(step.arguments !== undefined ? { arguments: prettyJson(step.arguments) } : {}),
+        ...(step.output !== undefined ? { output: step.output } : {}),
+        ...(step.subagentThreadId ? { subagentThreadId: step.subagentThreadId } : {}),
+        ...(step.llmCallId ? { llmCallId: step.llmCallId } : {}),
+      });
+    } else if (step.type === 'tool_result' && !paired.has(step.callId)) {
+      out.push({
+        kind: 'tool', name: step.name ?? 'Tool result', summary: '(result without its call)', isError: step.isError === true,
+        ...(step.callId ? { callId: step.callId } : {}),
+        output: step.output ?? '',
+      });
+    }
+  }
+  flush();
+  return out;
+}
+
+// --- Live: a call still streaming (src/app/live-sessions.ts keeps what has arrived of it) ---
+
+/** What the host has of a call still streaming (LiveSessions' PendingCall). */
+export interface LiveCallInput {
+  callId: string;
+  model?: string;
+  startedAt: number;
+  firstTokenAt?: number;
+  system?: string;
+  output: ContentBlock[];
+}
+
+export function buildLiveTurn(call: LiveCallInput, detail?: SessionDetail): ViewLiveTurn {
+  const steps = call.output.map((block, i) => stepFor({ role: 'assistant', block, messageStart: i === 0, llmCallId: call.callId, at: call.startedAt }, false));
+  const threadHint = liveThreadHint(call.system, detail);
+  const status = [
+    call.model,
+    call.firstTokenAt === undefined ? 'waiting for the first token' : `first token after ${formatLatency(Math.max(0, call.firstTokenAt - call.startedAt))}`,
+  ].filter((p) => p !== undefined && p !== '').join(' · ');
+  return { callId: call.callId, ...(threadHint !== undefined ? { threadHint } : {}), startedAt: call.startedAt, status, blocks: viewBlocks(steps) };
+}
+
+/** The thread sent the same system prompt; of several (subagents of one kind), the one active last. */
+function liveThreadHint(system: string | undefined, detail: SessionDetail | undefined): string | undefined {
+  if (system === undefined || !detail) return undefined;
+  const same = detail.threads.filter((t) => t.kind !== 'side' && t.systemPrompt === system);
+  return same.sort((a, b) => b.endedAt - a.endedAt)[0]?.id;
+}
+
+/** Arguments re-indented when they are JSON; otherwise as they were sent. */
+export function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+const SUMMARY_KEYS = ['command', 'cmd', 'file_path', 'path', 'filePath', 'pattern', 'query', 'url', 'description', 'prompt', 'subject', 'content'];
+
+/** A one-line summary of a tool call's arguments: the most telling field, shortened. */
+export function toolSummary(name: string, args: string | undefined, max = 100): string {
+  if (args === undefined || args.trim() === '') return '';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args);
+  } catch {
+    return shorten(args, max);
+  }
+  if (typeof parsed === 'string') return shorten(parsed, max);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return shorten(JSON.stringify(parsed), max);
+  const o = parsed as Record<string, unknown>;
+  const value = (v: unknown): string | undefined => {
+    if (typeof v === 'string') return v;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(' ');
+    return undefined;
+  };
+  if (/^(todowrite|update_plan)$/i.test(name)) {
+    const list = Array.isArray(o.todos) ? o.todos : Array.isArray(o.plan) ? o.plan : undefined;
+    if (list) return `${list.length} item${list.length === 1 ? '' : 's'}`;
+  }
+  for (const key of SUMMARY_KEYS) {
+    const v = value(o[key]);
+    if (v !== undefined && v.trim() !== '') return shorten(v, max);
+  }
+  for (const v of Object.values(o)) {
+    const s = value(v);
+    if (s !== undefined && s.trim() !== '') return shorten(s, max);
+  }
+  return shorten(JSON.stringify(o), max);
+}
+
+export function shorten(text: string, max: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+export function formatTokens(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+export function formatUsage(u: UsageTotals): string {
+  return `${formatTokens(u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens)} in · ${formatTokens(u.outputTokens)} out`;
+}
+
+export function formatCost(cost: number | null): string {
+  if (cost === null) return 'cost unknown';
+  return cost < 0.01 ? `$${cost.toFixed(4)}` : `$${cost.toFixed(2)}`;
+}
+
+export function formatLatency(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)}m ${Math.round((ms % 60_000) / 1000)}s`;
+}
+
+/** Cache hits: the share of the prompt read from the cache. */
+export function cacheHitRate(u: UsageTotals): number | undefined {
+  const prompt = u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens;
+  return prompt === 0 ? undefined : u.cacheReadTokens / prompt;
+}
+
+export function turnStats(u: UsageTotals, cost: number | null, latencyMs: number, retries = 0): string {
+  const hit = cacheHitRate(u);
+  const parts = [formatUsage(u)];
+  if (hit !== undefined) parts.push(`${Math.round(hit * 100)}% cached`);
+  parts.push(formatCost(cost), formatLatency(latencyMs));
+  if (retries > 0) parts.push(`${retries} retr${retries === 1 ? 'y' : 'ies'}`);
+  return parts.join(' · ');
+}
