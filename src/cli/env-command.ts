@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { shellEnvironment } from '../proxy';
 import { parse, parsePort, UsageError } from './args';
 import { defaultDataDir } from './data-dir';
-import { readNote } from './running-proxy-file';
+import { readNote } from '../app/serving-note';
 import { formatEnvironment } from '../app/shell-format';
 
 export { formatEnvironment };

@@ -7,7 +7,7 @@ import { parseMapping, type HostMapping } from '../proxy';
 import { parse, parsePort, splitList, UsageError } from './args';
 import { defaultDataDir } from './data-dir';
 import { formatEnvironment } from './env-command';
-import { removeNote, writeNote } from './running-proxy-file';
+import { removeNote, writeNote } from '../app/serving-note';
 
 export async function proxyCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
@@ -70,7 +70,10 @@ export async function proxyCommand(args: string[]): Promise<void> {
 
   const proxy = service.proxy;
   const env = proxy.environment(token ? 'cli' : undefined);
-  writeNote(dataDir, { pid: process.pid, port: proxy.port, proxyUrl: env.HTTPS_PROXY, startedAt: new Date().toISOString() });
+  writeNote(dataDir, {
+    pid: process.pid, port: proxy.port, proxyUrl: env.HTTPS_PROXY, startedAt: new Date().toISOString(), server: 'cli',
+    caCertPath: proxy.ca.certPath, caBundlePath: proxy.ca.bundlePath, interceptedHosts: [...proxy.interceptedHosts],
+  });
   process.stdout.write(`listening on 127.0.0.1:${proxy.port}\n`);
   process.stdout.write(`intercepting ${proxy.interceptedHosts.join(', ')}\n`);
   process.stdout.write(`storing captures in ${dataDir}\n`);

@@ -16,7 +16,7 @@ import { buildRawCallView } from '../app/raw-call-view';
 import { buildSessionTree } from '../app/session-tree-model';
 import { renderMarkdownTranscript, type SessionDetail } from '../conversation';
 import { runDemo } from '../demo';
-import { CaptureStore, reclaimOwnProcessLock, type StoreMode } from '../store';
+import { CaptureStore, reclaimOwnProcessLock, StoreLockedError, type StoreMode } from '../store';
 import type { CaptureInfo, EngineEvent, EngineMethods, HarImportOutcome, LogLevel, RawCallAnswer, StartCaptureParams } from './protocol';
 import { SessionFollower } from './session-follower';
 
@@ -97,11 +97,18 @@ export class CaptureEngine {
     }
     const settings = p.port !== undefined ? { ...p.settings, port: p.port } : p.settings;
     if (p.reclaimLock && reclaimOwnProcessLock(join(p.dataDir, 'writer.lock'))) this.log('info', 'took back the writer lock the stopped engine held');
-    const service = await CaptureService.start(serviceOptions(settings, {
-      dataDir: p.dataDir,
-      auth: { token: p.token, required: false },
-      log: (level, message) => this.log(level, message),
-    }));
+    let service: CaptureService;
+    try {
+      service = await CaptureService.start(serviceOptions(settings, {
+        dataDir: p.dataDir,
+        auth: { token: p.token, required: false },
+        log: (level, message) => this.log(level, message),
+      }));
+    } catch (e) {
+      // Another process writes this directory (another window starting capture): the host tells it by the code.
+      if (e instanceof StoreLockedError) throw Object.assign(e, { code: 'ELOCKED' });
+      throw e;
+    }
     this.service = service;
     this.userDir = p.dataDir;
     this.follower.use(service.store, this.shownDir === p.dataDir);

@@ -25,6 +25,7 @@ export class CaptureData extends Disposable {
   private streamingIds = new Set<string>();
   private calls = 0;
   private demo: string | undefined;
+  private historyWanted = false;
   private readonly sessionsChanged = this.register(new vscode.EventEmitter<SessionsUpdate | undefined>());
   /** Fired with what changed, or undefined when everything did (a reset). */
   readonly onDidChangeSessions = this.sessionsChanged.event;
@@ -56,8 +57,15 @@ export class CaptureData extends Disposable {
       }
     });
     this.register({ dispose: off });
-    // A restarted engine has assembled nothing yet.
-    this.register({ dispose: engine.onExit(() => this.apply({ type: 'sessions', reset: true, sessions: [], retired: [], streaming: [], calls: 0 })) });
+    // A restarted engine has assembled nothing yet; it reads the store again if a view wanted it.
+    this.register({ dispose: engine.onExit(() => {
+      this.apply({ type: 'sessions', reset: true, sessions: [], retired: [], streaming: [], calls: 0 });
+      if (this.historyWanted && this.controller.role !== 'serving') setTimeout(() => this.wantHistory(), 100);
+    }) });
+    // Attached to another window's capture: follow its store, so this window shows the sessions live.
+    this.register(controller.onDidChangeState(() => {
+      if (controller.role === 'attached') this.wantHistory();
+    }));
   }
 
   get callCount(): number {
@@ -104,6 +112,7 @@ export class CaptureData extends Disposable {
    * Nothing starts while there is nothing to read.
    */
   wantHistory(): void {
+    this.historyWanted = true;
     if (this.controller.state !== 'stopped' && this.controller.state !== 'running') return;
     void (async () => {
       if (!this.engine.started && this.demo === undefined && !await hasCaptureFiles(this.controller.dataDir)) return;

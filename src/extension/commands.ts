@@ -79,8 +79,13 @@ export class Commands extends Disposable {
       return;
     }
     const url = this.controller.capture?.url;
-    if (!hadCa) this.log.info(`created the CA certificate ${this.controller.capture?.ca.certPath}`);
-    void vscode.window.showInformationMessage(`LLM Capture is listening on ${url}; new terminals are proxied.`);
+    const servedBy = this.controller.servedBy;
+    if (servedBy) {
+      void vscode.window.showInformationMessage(`LLM Capture is already capturing in another window (${servedBy.window ?? `process ${servedBy.pid}`}) on ${url}; this window's new terminals use it.`);
+    } else {
+      if (!hadCa) this.log.info(`created the CA certificate ${this.controller.capture?.ca.certPath}`);
+      void vscode.window.showInformationMessage(`LLM Capture is listening on ${url}; new terminals are proxied.`);
+    }
     void afterStart(this.controller, this.log).catch((e: Error) => this.log.warn(`after start: ${e.message}`));
   }
 

@@ -56,7 +56,8 @@ export function activate(context: vscode.ExtensionContext): LlmCaptureApi {
 }
 
 export async function deactivate(): Promise<void> {
-  await controller?.stop();
+  // Closing: an attached window takes over (the note goes), rather than stopping with this one.
+  await controller?.stop(true);
   await engine?.dispose();
   controller = undefined;
   engine = undefined;

@@ -49,9 +49,14 @@ export class StatusBar extends Disposable {
         tooltip.appendMarkdown('LLM Capture is stopping…');
         break;
       case 'running': {
-        this.item.text = `$(${streaming > 0 ? 'pulse' : 'record'}) LLM :${capture?.port ?? '?'} · ${calls}`;
+        const servedBy = this.controller.servedBy;
+        // An attached window shows a link: the capture is another window's.
+        this.item.text = `$(${streaming > 0 ? 'pulse' : servedBy ? 'link' : 'record'}) LLM :${capture?.port ?? '?'} · ${calls}`;
         const hosts = capture?.interceptedHosts ?? [];
         tooltip.appendMarkdown(`**LLM Capture is capturing** on \`${capture?.url ?? ''}\`\n\n`);
+        tooltip.appendMarkdown(servedBy
+          ? `Served by the window of *${servedBy.window ?? '?'}* (process ${servedBy.pid}); this window uses it and takes over on the same port if that window closes.\n\n`
+          : 'Served by this window; other windows that start capture use it.\n\n');
         tooltip.appendMarkdown(`${calls} model call(s) captured${streaming > 0 ? `, ${streaming} session(s) streaming` : ''}\n\n`);
         tooltip.appendMarkdown(`Intercepting ${hosts.length} host pattern(s): ${hosts.slice(0, 6).map((h) => `\`${h}\``).join(', ')}${hosts.length > 6 ? ', …' : ''}\n\n`);
         tooltip.appendMarkdown(`CA certificate: \`${capture?.ca.certPath ?? ''}\`\n\n`);
