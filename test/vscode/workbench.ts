@@ -18,6 +18,7 @@ export interface Locator {
   press(key: string): Promise<void>;
   waitFor(options?: { state?: 'attached' | 'detached' | 'visible' | 'hidden'; timeout?: number }): Promise<void>;
   innerText(): Promise<string>;
+  innerHTML(): Promise<string>;
   textContent(): Promise<string | null>;
   getAttribute(name: string): Promise<string | null>;
   allInnerTexts(): Promise<string[]>;
@@ -53,6 +54,7 @@ export interface Page {
   on(event: 'pageerror', listener: (error: Error) => void): void;
   waitForTimeout(ms: number): Promise<void>;
   setDefaultTimeout(ms: number): void;
+  close(): Promise<void>;
 }
 
 interface BrowserContext {
@@ -82,6 +84,8 @@ export const CHROMIUM_ARGS = [
 
 export interface Browser {
   page: Page;
+  /** Another page in the same browser: another VS Code window (with its own extension host). */
+  newPage(): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -99,6 +103,11 @@ export async function launchBrowser(): Promise<Browser> {
   page.setDefaultTimeout(30_000);
   return {
     page,
+    async newPage() {
+      const p = await context.newPage();
+      p.setDefaultTimeout(30_000);
+      return p;
+    },
     async close() {
       await context.close().catch(() => undefined);
       rmSync(profile, { recursive: true, force: true });
