@@ -4,6 +4,8 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 
 const CAPTURE_FILE = /^capture\.(sqlite|journal)(\..*)?$/;
+/** Directories of captured data: body segments, and sessions derived from the exchanges. */
+const CAPTURE_DIRS = ['segments', 'derived'];
 
 /** True when the name is one of the store's files (snapshot, journal, their temporaries and set-aside copies). */
 export function isCaptureFile(name: string): boolean {
@@ -19,8 +21,8 @@ export async function clearCaptureFiles(dataDir: string): Promise<string[]> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  const removed = names.filter(isCaptureFile);
-  for (const name of removed) await fsp.rm(join(dataDir, name), { force: true });
+  const removed = names.filter((name) => isCaptureFile(name) || CAPTURE_DIRS.includes(name));
+  for (const name of removed) await fsp.rm(join(dataDir, name), { force: true, recursive: true });
   return removed;
 }
 

@@ -84,6 +84,11 @@ export class LiveSessions {
     this.store = store;
   }
 
+  /** New exchanges found but not read yet (a large store is read a slice per update). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** LLM calls given to the assembler so far. */
   get calls(): number {
     return this.callCount;

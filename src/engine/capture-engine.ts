@@ -48,18 +48,18 @@ export class CaptureEngine {
       'data.clear': (p) => this.clear(p.dataDir),
       'demo.run': (p) => this.runDemo(p.dataDir),
       'demo.show': async ({ dir }) => { await this.showDemo(dir ?? undefined); return null; },
-      'sessions.tree': ({ sessionId }) => {
-        const detail = this.session(sessionId);
+      'sessions.tree': async ({ sessionId }) => {
+        const detail = await this.session(sessionId);
         if (!detail) return null;
         const streaming = this.follower.sessions?.streaming().has(detail.id) ?? false;
         return [...buildSessionTree(detail, { now: Date.now(), streaming }).nodes.values()];
       },
-      'session.markdown': ({ sessionId }) => { const d = this.session(sessionId); return d ? renderMarkdownTranscript(d) : null; },
-      'session.json': ({ sessionId }) => { const d = this.session(sessionId); return d ? `${JSON.stringify(d, null, 2)}\n` : null; },
-      'conversation.model': ({ sessionId }) => { const d = this.session(sessionId); return d ? buildViewModel(d) : null; },
+      'session.markdown': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? renderMarkdownTranscript(d) : null; },
+      'session.json': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? `${JSON.stringify(d, null, 2)}\n` : null; },
+      'conversation.model': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? buildViewModel(d) : null; },
       'conversation.live': ({ sessionId }) => {
         const live = this.follower.sessions;
-        const detail = this.session(sessionId);
+        const detail = live?.assembler.session(sessionId);
         return (live?.pending(detail?.id ?? sessionId) ?? []).filter((c) => c.side === undefined).map((c) => buildLiveTurn(c, detail));
       },
       'conversation.raw': ({ sessionId, callId }) => this.rawCall(sessionId, callId),
@@ -80,8 +80,8 @@ export class CaptureEngine {
     this.emit({ type: 'log', level, message });
   }
 
-  private session(id: string): SessionDetail | undefined {
-    return this.follower.sessions?.assembler.session(id);
+  private session(id: string): Promise<SessionDetail | undefined> {
+    return this.follower.detail(id);
   }
 
   private async start(p: StartCaptureParams): Promise<CaptureInfo> {
@@ -111,7 +111,7 @@ export class CaptureEngine {
     }
     this.service = service;
     this.userDir = p.dataDir;
-    this.follower.use(service.store, this.shownDir === p.dataDir);
+    this.follower.use(service.store, { dataDir: p.dataDir, keep: this.shownDir === p.dataDir, persist: true });
     this.shownDir = p.dataDir;
     return this.info(service);
   }
@@ -171,7 +171,7 @@ export class CaptureEngine {
         return;
       }
       this.reader = reader;
-      this.follower.use(reader, this.shownDir === dir);
+      this.follower.use(reader, { dataDir: dir, keep: this.shownDir === dir, persist: false });
       this.shownDir = dir;
     } catch (e) {
       this.log('warn', `could not open the captured data read-only: ${(e as Error).message}`);
@@ -217,8 +217,8 @@ export class CaptureEngine {
   }
 
   /** Only calls of the session are answered: the id comes from the webview. */
-  private rawCall(sessionId: string, callId: string): RawCallAnswer {
-    const detail = this.session(sessionId);
+  private async rawCall(sessionId: string, callId: string): Promise<RawCallAnswer> {
+    const detail = await this.session(sessionId);
     if (!detail?.threads.some((t) => t.turns.some((turn) => turn.llmCallIds.includes(callId)))) {
       return { error: 'This call is not part of the session shown.' };
     }
@@ -275,5 +275,6 @@ export class CaptureEngine {
   async dispose(): Promise<void> {
     await this.stop();
     await this.pauseHistory();
+    await this.follower.settle();
   }
 }

@@ -99,7 +99,9 @@ export type EngineEvent =
   /** Anything in the store changed (debounced): the activity log refreshes. */
   | { type: 'store-changed' }
   /** The store shown: the demo's directory, or the user's (demo absent). */
-  | { type: 'source'; demo?: string };
+  | { type: 'source'; demo?: string }
+  /** Reading the captured exchanges into sessions: `done` of `total` (done === total: finished). */
+  | { type: 'progress'; done: number; total: number };
 
 export type ToEngine =
   | { type: 'request'; id: number; method: EngineMethod; params: unknown }

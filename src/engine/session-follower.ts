@@ -2,20 +2,52 @@
 // debounced, and each pass reads only new or still-open exchanges (LiveSessions), a slice at a
 // time, yielding in between, so that requests are answered while a large store loads. What
 // changed goes out as events (src/engine/protocol.ts); the host keeps only summaries.
+//
+// Opening a store, the sessions stored in `derived/` (DerivedSessions) are shown at once, and
+// served from their files, while the assembly is rebuilt from the exchanges behind them; a
+// session's live version replaces the stored one once it has as many calls. The writer keeps the
+// derived files up to date as sessions change.
 import { LiveSessions, type LiveUpdate } from '../app/live-sessions';
-import type { SessionSummary } from '../conversation/types';
+import type { SessionDetail, SessionSummary } from '../conversation/types';
 import type { CaptureStore } from '../store';
+import { DerivedSessions, type StoreMark } from './derived-sessions';
 import type { EngineEvent, LogLevel } from './protocol';
 
 const DEBOUNCE_MS = 250;
 /** New exchanges read per pass; a pass dissects their bodies, so keep it short. */
 const SLICE = 25;
+/** The writer saves changed sessions this often at most. */
+const SAVE_EVERY_MS = 5000;
+/** Progress events at most this often. */
+const PROGRESS_EVERY_MS = 250;
+
+export interface FollowOptions {
+  /** Where the derived files are (the store's data directory). */
+  dataDir: string;
+  /** Keep the sessions assembled so far (the same directory opened again: ids are the database's). */
+  keep: boolean;
+  /** Write the derived files as sessions change (the writer); a reader writes them only once caught up, if they were missing. */
+  persist: boolean;
+}
 
 export class SessionFollower {
   private live: LiveSessions | undefined;
   private store: CaptureStore | undefined;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private derived: DerivedSessions | undefined;
+  private persist = false;
+  /** Sessions shown from the derived index while the live assembly has fewer of their calls. */
+  private restored = new Map<string, SessionSummary>();
+  /** The derived index was missing or stale: write it once caught up. */
+  private rewrite = false;
+  /** Sessions changed since the last save. */
+  private dirty = new Set<string>();
+  private saveTimer: NodeJS.Timeout | undefined;
+  private read = 0;
+  private lastProgress = 0;
+  /** The save in progress, if any. */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly emit: (event: EngineEvent) => void, private readonly log: (level: LogLevel, message: string) => void) {}
 
@@ -27,33 +59,72 @@ export class SessionFollower {
     return this.store;
   }
 
-  /**
-   * Follows `store`. With `keep`, the sessions already assembled carry over (the same data
-   * directory, opened again: ids are the database's); otherwise they are forgotten.
-   */
-  use(store: CaptureStore, keep: boolean): void {
+  /** Follows `store`; the derived index, if it is current, is shown first. */
+  use(store: CaptureStore, options: FollowOptions): void {
     this.detach();
     this.store = store;
-    if (this.live && keep) this.live.attach(store);
-    else this.reset(store);
+    this.persist = options.persist;
+    this.derived = new DerivedSessions(options.dataDir);
     this.unsubscribe = store.onChange(() => this.schedule(DEBOUNCE_MS));
-    this.schedule(0);
+    if (this.live && options.keep) {
+      this.live.attach(store);
+      this.schedule(0);
+      return;
+    }
+    this.reset(store);
+    void this.restore(store).finally(() => this.schedule(0));
   }
 
-  /** Stops following (the store is closing); what was assembled stays shown. */
+  /** Stops following (the store is closing): what changed is saved first; what was assembled stays shown. */
   detach(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    if (this.store && this.persist && this.dirty.size > 0 && this.restored.size === 0) void this.save();
     this.store = undefined;
+  }
+
+  /** Resolves once the derived files being written are on disk (before the engine ends). */
+  async settle(): Promise<void> {
+    await this.saving;
   }
 
   /** Forgets everything assembled (another store, or the data was cleared). */
   reset(store?: CaptureStore): void {
     this.live = store ? new LiveSessions(store) : undefined;
+    this.restored.clear();
+    this.dirty.clear();
+    this.read = 0;
     this.emit({ type: 'sessions', reset: true, sessions: [], retired: [], streaming: [], calls: 0 });
     this.emit({ type: 'store-changed' });
+  }
+
+  /**
+   * A session in full: the live assembly's, or the stored one while the live assembly has not
+   * caught up with it yet.
+   */
+  async detail(sessionId: string): Promise<SessionDetail | undefined> {
+    const live = this.live?.assembler.session(sessionId);
+    const restored = this.restored.get(live?.id ?? sessionId);
+    if (live && !restored) return live;
+    return (await this.derived?.detail(restored?.id ?? sessionId)) ?? live;
+  }
+
+  private async restore(store: CaptureStore): Promise<void> {
+    const derived = this.derived;
+    if (!derived) return;
+    const loaded = await derived.load((id) => store.getExchangeSummary(id)?.startedAt);
+    if (this.store !== store || derived !== this.derived) return;
+    if (!loaded) {
+      this.rewrite = true;
+      return;
+    }
+    this.rewrite = false;
+    for (const s of loaded.sessions) this.restored.set(s.id, s);
+    this.emit({ type: 'sessions', reset: true, sessions: loaded.sessions, retired: [], streaming: [], calls: loaded.calls });
   }
 
   private schedule(delay: number): void {
@@ -67,6 +138,7 @@ export class SessionFollower {
   private pump(): void {
     const live = this.live;
     if (!live || !this.store) return;
+    const queuedBefore = live.queued;
     let update: LiveUpdate;
     try {
       update = live.update(SLICE);
@@ -74,22 +146,108 @@ export class SessionFollower {
       this.log('error', `reading captured sessions: ${(e as Error).message}`);
       return;
     }
-    if (update.changed.length > 0 || update.retired.length > 0 || update.streamingChanged) {
-      const sessions: SessionSummary[] = [];
-      for (const id of update.changed) {
-        const s = live.assembler.session(id)?.summary;
-        if (s) sessions.push(s);
-      }
-      const retired = update.retired.map((id) => {
-        const into = live.assembler.session(id)?.id;
-        return into !== undefined && into !== id ? { id, into } : { id };
-      });
-      this.emit({ type: 'sessions', reset: false, sessions, retired, streaming: [...live.streaming()], calls: live.calls });
-    }
+    this.read += Math.max(0, queuedBefore - live.queued) || Math.min(SLICE, update.added);
+    for (const id of update.changed) this.dirty.add(id);
+    if (update.changed.length > 0 || update.retired.length > 0 || update.streamingChanged) this.emitSessions(live, update);
     // After the sessions: a call that completed is in its session before its preview goes.
     if (update.pendingChanged.length > 0) this.emit({ type: 'pending', sessionIds: update.pendingChanged });
     this.emit({ type: 'store-changed' });
+    this.progress(live, update.more);
+    if (!update.more && this.restored.size > 0) this.finishRestore(live);
+    if (!update.more && this.rewrite) {
+      this.rewrite = false;
+      this.dirty = new Set(live.assembler.sessionIds());
+      void this.save();
+    } else if (this.persist && this.dirty.size > 0 && this.restored.size === 0) {
+      this.saveTimer ??= setTimeout(() => {
+        this.saveTimer = undefined;
+        void this.save();
+      }, SAVE_EVERY_MS);
+    }
     // A large store is read a slice at a time, yielding to the event loop in between.
     if (update.more) this.schedule(0);
   }
+
+  /** Changed sessions, each the live version unless the stored one still has more calls. */
+  private emitSessions(live: LiveSessions, update: LiveUpdate): void {
+    const sessions: SessionSummary[] = [];
+    for (const id of update.changed) {
+      const s = live.assembler.session(id)?.summary;
+      if (!s) continue;
+      const stored = this.restored.get(s.id);
+      if (stored && s.callCount < stored.callCount) continue;
+      this.restored.delete(s.id);
+      sessions.push(s);
+    }
+    const retired = update.retired.map((id) => {
+      this.restored.delete(id);
+      const into = live.assembler.session(id)?.id;
+      return into !== undefined && into !== id ? { id, into } : { id };
+    });
+    if (sessions.length === 0 && retired.length === 0 && !update.streamingChanged) return;
+    this.emit({ type: 'sessions', reset: false, sessions, retired, streaming: [...live.streaming()], calls: Math.max(live.calls, this.restoredCalls(live)) });
+  }
+
+  private restoredCalls(live: LiveSessions): number {
+    let extra = 0;
+    for (const s of this.restored.values()) extra += Math.max(0, s.callCount - (live.assembler.session(s.id)?.summary.callCount ?? 0));
+    return live.calls + extra;
+  }
+
+  /** Caught up with every exchange: the live assembly is the truth now, for the stored sessions too. */
+  private finishRestore(live: LiveSessions): void {
+    const sessions: SessionSummary[] = [];
+    const retired: Array<{ id: string; into?: string }> = [];
+    for (const id of this.restored.keys()) {
+      const s = live.assembler.session(id);
+      if (!s) retired.push({ id });
+      else if (s.id !== id) retired.push({ id, into: s.id });
+      else sessions.push(s.summary);
+    }
+    this.restored.clear();
+    this.emit({ type: 'sessions', reset: false, sessions, retired, streaming: [...live.streaming()], calls: live.calls });
+    if (retired.length > 0) this.rewrite = true;
+  }
+
+  private progress(live: LiveSessions, more: boolean): void {
+    const now = Date.now();
+    if (more && now - this.lastProgress < PROGRESS_EVERY_MS) return;
+    if (!more && this.lastProgress === 0) return;
+    this.lastProgress = more ? now : 0;
+    const total = this.read + live.queued;
+    this.emit({ type: 'progress', done: more ? this.read : total, total });
+  }
+
+  /** Writes the changed sessions and the index; what to write is taken now, the writing is queued. */
+  private save(): Promise<void> {
+    const live = this.live;
+    const store = this.store;
+    const derived = this.derived;
+    if (!live || !store || !derived) return this.saving;
+    const mark = newestExchange(store);
+    if (!mark) return this.saving;
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    const details: SessionDetail[] = [];
+    for (const id of dirty) {
+      const d = live.assembler.session(id);
+      if (d && d.id === id) details.push(d);
+    }
+    const sessions = live.assembler.sessions();
+    const calls = live.calls;
+    this.saving = this.saving.then(async () => {
+      try {
+        await derived.save(mark, calls, sessions, details);
+        if (details.length === sessions.length) await derived.prune(new Set(sessions.map((s) => s.id)));
+      } catch (e) {
+        this.log('warn', `could not save the sessions for the next start: ${(e as Error).message}`);
+      }
+    });
+    return this.saving;
+  }
+}
+
+function newestExchange(store: CaptureStore): StoreMark | undefined {
+  const newest = store.listExchanges({ limit: 1 }).items[0];
+  return newest && { lastExchangeId: newest.id, lastStartedAt: newest.startedAt };
 }

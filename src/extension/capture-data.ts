@@ -35,6 +35,9 @@ export class CaptureData extends Disposable {
   private readonly demoChanged = this.register(new vscode.EventEmitter<boolean>());
   /** Fired with true when the demo is shown, false when the user's captures are again. */
   readonly onDidChangeDemo = this.demoChanged.event;
+  private readonly progressChanged = this.register(new vscode.EventEmitter<{ done: number; total: number }>());
+  /** Fired while the engine reads the captured exchanges into sessions (done === total: finished). */
+  readonly onDidChangeProgress = this.progressChanged.event;
   private readonly pendingChanged = this.register(new vscode.EventEmitter<readonly string[]>());
   /** Fired with the sessions whose call in progress changed (ask the engine for conversation.live). */
   readonly onDidChangePending = this.pendingChanged.event;
@@ -54,6 +57,7 @@ export class CaptureData extends Disposable {
           return;
         }
         case 'log': return this.log.log(event.level, event.message);
+        case 'progress': return this.progressChanged.fire({ done: event.done, total: event.total });
       }
     });
     this.register({ dispose: off });

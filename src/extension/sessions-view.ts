@@ -30,13 +30,19 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
     if (view.visible) data.wantHistory();
     this.register(view.onDidChangeVisibility((e) => e.visible && data.wantHistory()));
     // In demo mode the view says so, and how to get back to the user's own captures.
+    let reading: string | undefined;
     const showMode = (): void => {
       view.description = data.demoDir ? 'Demo' : undefined;
       view.message = data.demoDir
         ? 'Demo sessions: a scripted agent recorded through the proxy on this machine. Close Demo (×, above) or Start Capture to see your own captures.'
-        : undefined;
+        : reading;
     };
     this.register(data.onDidChangeDemo(showMode));
+    // A large store is read into sessions in the background (what was stored shows meanwhile): say how far.
+    this.register(data.onDidChangeProgress(({ done, total }) => {
+      reading = done < total ? `Reading the captured exchanges: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}…` : undefined;
+      showMode();
+    }));
     // Relative times ("5m ago") age: redraw a visible tree once a minute.
     const clock = setInterval(() => {
       if (!view.visible || this.nodes.size === 0) return;

@@ -1,0 +1,123 @@
+// Sessions as the assembler last made them, kept on disk beside the store (`derived/`): an index of
+// every session's summary, and each session's detail, gzipped. Reopening VS Code lists every
+// session from the index at once and opens any of them from its file, while the engine rebuilds
+// the live assembly from the raw exchanges in the background (docs/decisions.md, decision 43).
+// Derived data only: a file that is missing, damaged, of another format or assembler version, or
+// made from another database is ignored and written again; nothing is lost by deleting it.
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import { ASSEMBLER_VERSION } from '../conversation/version';
+import type { SessionDetail, SessionSummary } from '../conversation/types';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** Bumped when the files change shape. */
+const FORMAT = 1;
+/** Session details read back, kept for the next request (a panel asks several times). */
+const CACHE = 4;
+
+export const DERIVED_DIR = 'derived';
+
+/** Which database the index was made from: its newest exchange then. */
+export interface StoreMark {
+  lastExchangeId: number;
+  lastStartedAt: number;
+}
+
+interface IndexFile extends StoreMark {
+  format: number;
+  assemblerVersion: number;
+  calls: number;
+  sessions: SessionSummary[];
+  writtenAt: string;
+}
+
+export interface LoadedIndex {
+  sessions: SessionSummary[];
+  calls: number;
+}
+
+export class DerivedSessions {
+  private readonly dir: string;
+  private readonly cache = new Map<string, SessionDetail>();
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(dataDir: string) {
+    this.dir = join(dataDir, DERIVED_DIR);
+  }
+
+  /**
+   * The index, if it is of this format and assembler version and was made from this database
+   * (`exchangeStartedAt` of its newest exchange still matches); otherwise undefined.
+   */
+  async load(exchangeStartedAt: (id: number) => number | undefined): Promise<LoadedIndex | undefined> {
+    let index: IndexFile;
+    try {
+      index = JSON.parse((await gunzipAsync(await fsp.readFile(join(this.dir, 'index.json.gz')))).toString('utf8')) as IndexFile;
+    } catch {
+      return undefined;
+    }
+    if (index.format !== FORMAT || index.assemblerVersion !== ASSEMBLER_VERSION || !Array.isArray(index.sessions)) return undefined;
+    if (exchangeStartedAt(index.lastExchangeId) !== index.lastStartedAt) return undefined;
+    return { sessions: index.sessions, calls: index.calls };
+  }
+
+  /** A session's detail as last written, or undefined. */
+  async detail(sessionId: string): Promise<SessionDetail | undefined> {
+    const cached = this.cache.get(sessionId);
+    if (cached) return cached;
+    try {
+      const detail = JSON.parse((await gunzipAsync(await fsp.readFile(this.file(sessionId)))).toString('utf8')) as SessionDetail;
+      if (detail.id !== sessionId || detail.assemblerVersion !== ASSEMBLER_VERSION) return undefined;
+      this.cache.set(sessionId, detail);
+      while (this.cache.size > CACHE) this.cache.delete(this.cache.keys().next().value as string);
+      return detail;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Writes the details of `changed` sessions, then the index of all of them (so an index never
+   * names a session whose file is older than it). One write at a time; each file atomically.
+   */
+  save(mark: StoreMark, calls: number, sessions: SessionSummary[], changed: Iterable<SessionDetail>): Promise<void> {
+    const details = [...changed];
+    this.writing = this.writing.then(async () => {
+      await fsp.mkdir(join(this.dir, 'sessions'), { recursive: true });
+      for (const d of details) {
+        this.cache.delete(d.id);
+        await this.writeAtomic(this.file(d.id), JSON.stringify(d));
+      }
+      const index: IndexFile = { format: FORMAT, assemblerVersion: ASSEMBLER_VERSION, ...mark, calls, sessions, writtenAt: new Date().toISOString() };
+      await this.writeAtomic(join(this.dir, 'index.json.gz'), JSON.stringify(index));
+    });
+    return this.writing;
+  }
+
+  /** Deletes the files of sessions no longer in the index (merged away, or gone with retention). */
+  async prune(keep: ReadonlySet<string>): Promise<void> {
+    await this.writing;
+    const wanted = new Set([...keep].map((id) => fileName(id)));
+    const names = await fsp.readdir(join(this.dir, 'sessions')).catch((): string[] => []);
+    for (const name of names) if (!wanted.has(name)) await fsp.rm(join(this.dir, 'sessions', name), { force: true });
+  }
+
+  private file(sessionId: string): string {
+    return join(this.dir, 'sessions', fileName(sessionId));
+  }
+
+  private async writeAtomic(path: string, text: string): Promise<void> {
+    const temp = `${path}.${process.pid}.tmp`;
+    await fsp.writeFile(temp, await gzipAsync(Buffer.from(text, 'utf8'), { level: 1 }), { mode: 0o600 });
+    await fsp.rename(temp, path);
+  }
+}
+
+function fileName(sessionId: string): string {
+  return `${createHash('sha256').update(sessionId).digest('hex').slice(0, 24)}.json.gz`;
+}

@@ -1,0 +1,137 @@
+// Reopening a store of 5,000 calls: the first engine reads every exchange into sessions (saying
+// how far it is) and keeps what it made in derived/; the next engine lists every session from it at
+// once, before it has read a single exchange, and opens a session from its file. A derived index
+// of another database (the data cleared and captured again) is not used.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ExchangeRecord, StoredBody } from '../../src/capture/records';
+import { EngineClient } from '../../src/engine/engine-client';
+import type { EngineEvent } from '../../src/engine/protocol';
+import { CaptureStore } from '../../src/store';
+
+const CALLS = 5000;
+const SESSIONS = 50;
+const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+
+function body(value: unknown): StoredBody {
+  const data = Buffer.from(JSON.stringify(value), 'utf8');
+  return { data, wireSize: data.length, encoding: '', decoded: true, truncated: false };
+}
+
+/** Call `turn` of session `s`: a Claude Code request resending the history so far, and its answer. */
+function exchange(id: number, s: number, turn: number): ExchangeRecord {
+  const startedAt = T0 + id * 1000;
+  const messages: unknown[] = [];
+  for (let t = 0; t <= turn; t++) {
+    messages.push({ role: 'user', content: `session ${s} prompt ${t}` });
+    if (t < turn) messages.push({ role: 'assistant', content: [{ type: 'text', text: `answer ${t}` }] });
+  }
+  return {
+    id, connectionId: 1, method: 'POST', url: 'https://api.anthropic.com/v1/messages', httpVersion: '1.1', kind: 'http',
+    requestHeaders: [['content-type', 'application/json'], ['x-claude-code-session-id', `00000000-0000-4000-8000-${String(s).padStart(12, '0')}`], ['user-agent', 'claude-cli/2.0.0 (external, cli)']],
+    requestBody: body({ model: 'claude-sonnet-4-5', max_tokens: 100, system: 'You are Claude Code.', messages }),
+    startedAt, statusCode: 200, responseHeaders: [['content-type', 'application/json']],
+    responseBody: body({ id: `msg_${id}`, type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: `answer ${turn}` }], stop_reason: 'end_turn', usage: { input_tokens: 10, output_tokens: 5 } }),
+    responseStartedAt: startedAt + 100, endedAt: startedAt + 500, outcome: 'complete', errors: [],
+  };
+}
+
+async function seed(dataDir: string, calls: number, sessions: number): Promise<void> {
+  const store = await CaptureStore.open({ dataDir, mode: 'writer', retention: {} });
+  store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: T0 });
+  const perSession = calls / sessions;
+  for (let i = 0; i < calls; i++) store.exchangeUpdated(exchange(i + 1, i % sessions, Math.floor(i / sessions) % perSession));
+  await store.close();
+}
+
+/** An engine showing `dataDir`'s history, and every event it sent, in order. */
+async function open(dataDir: string): Promise<{ engine: EngineClient; events: EngineEvent[] }> {
+  const engine = new EngineClient();
+  const events: EngineEvent[] = [];
+  engine.onEvent((e) => events.push(e));
+  await engine.request('history.want', { dataDir });
+  return { engine, events };
+}
+
+async function until<T>(what: string, probe: () => T | undefined, ms = 120_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const sessionsIn = (events: EngineEvent[]) => {
+  const shown = new Map<string, number>();
+  for (const e of events) {
+    if (e.type !== 'sessions') continue;
+    if (e.reset) shown.clear();
+    for (const r of e.retired) shown.delete(r.id);
+    for (const s of e.sessions) shown.set(s.id, s.callCount);
+  }
+  return shown;
+};
+
+describe('reopening a large store', { timeout: 300_000 }, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'llmc-reopen-'));
+  before(() => seed(dataDir, CALLS, SESSIONS));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('the first open reads every exchange, says how far it is, and keeps the sessions it made', async () => {
+    const { engine, events } = await open(dataDir);
+    try {
+      await until('the end of the reading', () => events.find((e) => e.type === 'progress' && e.done === e.total && e.total === CALLS));
+      const progress = events.filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.type === 'progress');
+      assert.ok(progress.length >= 2 && progress[0].done < CALLS, 'progress is reported while reading');
+      const shown = sessionsIn(events);
+      assert.equal(shown.size, SESSIONS);
+      assert.equal([...shown.values()].reduce((a, b) => a + b, 0), CALLS);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('the next open lists every session before reading any exchange, and opens one from its file', async () => {
+    const { engine, events } = await open(dataDir);
+    try {
+      const first = await until('the first sessions', () => events.find((e) => e.type === 'sessions' && e.sessions.length > 0));
+      const before = events.slice(0, events.indexOf(first) + 1);
+      assert.ok(!before.some((e) => e.type === 'progress'), 'listed before any exchange was read');
+      assert.ok(first.type === 'sessions' && first.reset);
+      assert.equal(first.type === 'sessions' && first.sessions.length, SESSIONS, 'every session at once');
+      assert.equal(first.type === 'sessions' && first.calls, CALLS);
+      const id = first.type === 'sessions' ? first.sessions[0].id : '';
+      const model = await engine.request('conversation.model', { sessionId: id });
+      assert.equal(model?.threads[0].turns.length, CALLS / SESSIONS, 'the whole session, from its file');
+      // The live assembly catches up behind it, and nothing shown goes backwards meanwhile.
+      await until('the end of the reading', () => events.find((e) => e.type === 'progress' && e.done === e.total));
+      for (const e of events) if (e.type === 'sessions' && !e.reset) for (const s of e.sessions) assert.equal(s.callCount, CALLS / SESSIONS, `${s.id} never shows fewer calls`);
+      assert.equal(sessionsIn(events).size, SESSIONS);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('a derived index of another database is not used', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'llmc-reopen-other-'));
+    try {
+      rmSync(join(dataDir, 'capture.sqlite'), { force: true });
+      rmSync(join(dataDir, 'capture.journal'), { force: true });
+      await seed(dataDir, 20, 2);
+      const { engine, events } = await open(dataDir);
+      try {
+        await until('the sessions of the new database', () => (sessionsIn(events).size === 2 ? true : undefined));
+        assert.ok(!events.some((e) => e.type === 'sessions' && e.sessions.length > 2), 'the old index was not shown');
+      } finally {
+        await engine.dispose();
+      }
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+});
