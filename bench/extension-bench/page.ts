@@ -1,0 +1,142 @@
+// The workbench side of bench/extension-bench.ts: Playwright's page with a script injected into
+// every frame that stamps events on a clock all of chromium's processes share, and the few
+// workbench actions the bench makes beyond test/vscode/workbench.ts.
+import type { RunningServer } from '../../test/vscode/code-server';
+import { launchBrowser, Workbench, type Browser, type Locator, type Page } from '../../test/vscode/workbench';
+
+interface BenchFrame {
+  url(): string;
+  evaluate<R>(expression: string): Promise<R>;
+}
+interface BenchFrameLocator {
+  frameLocator(selector: string): BenchFrameLocator;
+  locator(selector: string): Locator;
+}
+/** The same Playwright page as Workbench.page, typed for the calls only this bench makes. */
+export interface BenchPage {
+  addInitScript(script: { content: string }): Promise<void>;
+  evaluate<R>(expression: string): Promise<R>;
+  frames(): BenchFrame[];
+  frameLocator(selector: string): BenchFrameLocator;
+}
+export interface HoverLocator extends Locator {
+  hover(options?: { timeout?: number }): Promise<void>;
+}
+
+/**
+ * Runs in every frame (the workbench and both webview iframes) before its own scripts. It stamps
+ * events with performance.timeOrigin + performance.now(), a wall clock shared by chromium's
+ * processes, so a click in the workbench and a paint in the webview's frame can be subtracted.
+ */
+const INIT_SCRIPT = `(() => {
+  const now = () => performance.timeOrigin + performance.now();
+  const b = (window.__llmcBench = { marks: {}, counts: {} });
+  if (window === window.top) {
+    addEventListener('click', () => { b.marks.click = now(); }, true);
+    addEventListener('keydown', (e) => { if (e.key === 'Enter') b.marks.enter = now(); }, true);
+    // Armed by the bench just before an action: stamps (once) the first element that matches a
+    // selector, contains a text and, if given, has aria-setsize = setsize (a tree row whose level
+    // has that many rows). Several can be armed at once.
+    const observers = {};
+    b.arm = (name, selector, text, setsize) => {
+      observers[name]?.disconnect();
+      delete b.marks[name];
+      const check = () => {
+        for (const el of document.querySelectorAll(selector)) {
+          if (!(el.textContent || '').includes(text)) continue;
+          if (setsize !== undefined && el.getAttribute('aria-setsize') !== String(setsize)) continue;
+          b.marks[name] = now();
+          b.counts[name] = Number(el.getAttribute('aria-setsize'));
+          observers[name].disconnect();
+          return;
+        }
+      };
+      observers[name] = new MutationObserver(check);
+      observers[name].observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['aria-setsize'] });
+    };
+    return;
+  }
+  // A webview frame: stamp the conversation's title, its first turn in the DOM, and the frame after it.
+  const check = () => {
+    const title = document.querySelector('h1.title');
+    if (title && title.textContent && !b.marks.title) { b.marks.title = now(); b.title = title.textContent; }
+    const turns = document.querySelectorAll('.turns .turn');
+    if (turns.length > 0 && !b.marks.turnDom) {
+      b.marks.turnDom = now();
+      b.turnsAtDom = turns.length;
+      requestAnimationFrame(() => setTimeout(() => {
+        b.marks.turnPaint = now();
+        b.turnsAtPaint = document.querySelectorAll('.turns .turn').length;
+        const r = turns[0].getBoundingClientRect();
+        b.firstTurnVisible = r.height > 0 && r.top < innerHeight;
+      }, 0));
+    }
+  };
+  // VS Code writes the webview's page into its frame with document.write, which a MutationObserver
+  // registered at load does not survive; a 4 ms poll does (and stops once everything is stamped).
+  const timer = setInterval(() => {
+    check();
+    if (b.marks.title && b.marks.turnPaint) clearInterval(timer);
+  }, 4);
+})();`;
+
+export interface FrameBench {
+  marks: Record<string, number>;
+  title?: string;
+  turnsAtDom?: number;
+  turnsAtPaint?: number;
+  firstTurnVisible?: boolean;
+}
+
+export async function mainMarks(page: BenchPage): Promise<Record<string, number>> {
+  return page.evaluate<Record<string, number>>('window.__llmcBench.marks');
+}
+
+/** The aria-setsize of the element each armed mark stamped. */
+export async function mainCounts(page: BenchPage): Promise<Record<string, number>> {
+  return page.evaluate<Record<string, number>>('window.__llmcBench.counts');
+}
+
+export async function arm(page: BenchPage, name: string, selector: string, text: string, setsize?: number): Promise<void> {
+  await page.evaluate(`window.__llmcBench.arm(${JSON.stringify(name)}, ${JSON.stringify(selector)}, ${JSON.stringify(text)}, ${setsize === undefined ? 'undefined' : setsize})`);
+}
+
+/** The stamps of the webview frame that shows a conversation, if any. */
+export async function webviewBench(page: BenchPage): Promise<FrameBench | undefined> {
+  for (const frame of page.frames()) {
+    const b = await frame.evaluate<FrameBench | null>('window.__llmcBench && window.__llmcBench.marks.turnDom ? window.__llmcBench : null').catch(() => null);
+    if (b) return b;
+  }
+  return undefined;
+}
+
+/** Every frame's stamps, for BENCH_DEBUG. */
+export async function dumpFrames(page: BenchPage): Promise<void> {
+  for (const f of page.frames()) console.log('frame', f.url().slice(0, 150), await f.evaluate<string>('JSON.stringify(window.__llmcBench || null)').catch((e: Error) => e.message));
+}
+
+/** Opens Developer: Show Running Extensions and reads this extension's "Activation: N ms". */
+export async function activationMs(wb: Workbench): Promise<number> {
+  await wb.runCommand('Developer: Show Running Extensions');
+  const row = wb.page.locator('.runtime-extensions-editor .monaco-list-row').filter({ hasText: 'LLM Capture' }).first();
+  let text = '';
+  await wb.waitUntil(async () => {
+    text = await row.locator('.activation-time').innerText().catch(() => '');
+    return /Activation: \d+ms/.test(text);
+  }, 60_000, 'the activation time of LLM Capture in Running Extensions');
+  await wb.runCommand('View: Close All Editors');
+  return Number(/(\d+)ms/.exec(text)![1]);
+}
+
+export interface OpenedWorkbench { browser: Browser; page: Page; raw: BenchPage; wb: Workbench; loadMs: number }
+
+export async function openWorkbench(server: RunningServer, name: string): Promise<OpenedWorkbench> {
+  const browser = await launchBrowser();
+  const page = browser.page;
+  const raw = page as unknown as BenchPage;
+  await raw.addInitScript({ content: INIT_SCRIPT });
+  const wb = new Workbench(page, name);
+  const t0 = performance.now();
+  await wb.open(server.url);
+  return { browser, page, raw, wb, loadMs: performance.now() - t0 };
+}

@@ -1,0 +1,101 @@
+// A second extension for bench/extension-bench.ts: it runs in the same extension host process,
+// on the same main thread, as LLM Capture, and measures that thread's event-loop delay with
+// perf_hooks.monitorEventLoopDelay, i.e. what everything running there (LLM Capture above all)
+// costs the thread. Plain CommonJS, no build step; the bench copies this folder beside the
+// extension under test.
+//
+// Reading: the command `llmCaptureBench.loopDelay` returns the figures since the last reset and
+// resets. With LLM_CAPTURE_BENCH_PROBE=<dir> in the environment, the probe also answers
+// http://127.0.0.1:<port>/read (figures, no reset), /reset and /read?reset=1 on loopback, and
+// writes {port, pid, isMainThread} to <dir>/probe.json once it listens; the bench uses that, so
+// that no UI action is needed in the middle of a measurement. A request costs the thread well
+// under a millisecond and the bench makes one per phase boundary.
+//
+// Figures are in ms. monitorEventLoopDelay records the interval between the firings of a
+// `resolution` ms timer, so an idle loop records ~resolution; the probe subtracts the resolution,
+// so 0 means "the timer fired on time" and 40 means a 40 ms stall.
+/* eslint-disable @typescript-eslint/no-require-imports */
+'use strict';
+const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
+const { createServer } = require('node:http');
+const { writeFileSync, renameSync } = require('node:fs');
+const { join } = require('node:path');
+const { isMainThread } = require('node:worker_threads');
+
+const RESOLUTION_MS = 10;
+
+function activate(context) {
+  const vscode = require('vscode');
+  const total = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  total.enable();
+  // The worst stall of each second since the reset, to see when stalls happen.
+  const second = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  second.enable();
+  let perSecondMax = [];
+  let since = performance.now();
+  let elu = performance.eventLoopUtilization();
+  const tick = setInterval(() => {
+    perSecondMax.push(Math.max(0, second.max / 1e6 - RESOLUTION_MS));
+    if (perSecondMax.length > 3600) perSecondMax.shift();
+    second.reset();
+  }, 1000);
+  const ms = (ns) => Math.max(0, ns / 1e6 - RESOLUTION_MS);
+
+  const read = () => ({
+    pid: process.pid,
+    isMainThread,
+    resolutionMs: RESOLUTION_MS,
+    sinceMs: performance.now() - since,
+    samples: total.count,
+    p50: ms(total.percentile(50)),
+    p90: ms(total.percentile(90)),
+    p99: ms(total.percentile(99)),
+    max: ms(total.max),
+    mean: ms(total.mean),
+    // Event-loop utilization: the share of wall time the thread was busy (not idle in epoll).
+    utilization: performance.eventLoopUtilization(elu).utilization,
+    perSecondMax: perSecondMax.slice(),
+  });
+  const reset = () => {
+    total.reset();
+    second.reset();
+    perSecondMax = [];
+    since = performance.now();
+    elu = performance.eventLoopUtilization();
+  };
+
+  context.subscriptions.push(vscode.commands.registerCommand('llmCaptureBench.loopDelay', () => {
+    const r = read();
+    reset();
+    return r;
+  }));
+  context.subscriptions.push({ dispose: () => { clearInterval(tick); total.disable(); second.disable(); } });
+
+  const dir = process.env.LLM_CAPTURE_BENCH_PROBE;
+  if (!dir) return;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url || '/', 'http://probe');
+    let body;
+    if (url.pathname === '/read') {
+      body = read();
+      if (url.searchParams.get('reset') === '1') reset();
+    } else if (url.pathname === '/reset') {
+      reset();
+      body = { reset: true };
+    } else {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const file = join(dir, 'probe.json');
+    writeFileSync(`${file}.tmp`, JSON.stringify({ port: server.address().port, pid: process.pid, isMainThread }));
+    renameSync(`${file}.tmp`, file);
+  });
+  context.subscriptions.push({ dispose: () => server.close() });
+}
+
+function deactivate() {}
+
+module.exports = { activate, deactivate };
