@@ -73,6 +73,7 @@ export class LiveSessions {
   private callCount = 0;
   /** New exchanges found but not yet read, oldest first. */
   private queue: ExchangeSummary[] = [];
+  private taken = 0;
 
   /** With `afterExchangeId`, exchanges up to that id are never read (a follower of what comes next, not of the history). */
   constructor(private store: CaptureStore, private readonly routes: readonly Route[] = DEFAULT_ROUTES, afterExchangeId = 0) {
@@ -87,6 +88,11 @@ export class LiveSessions {
   /** New exchanges found but not read yet (a large store is read a slice per update). */
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** New exchanges read so far. */
+  get read(): number {
+    return this.taken;
   }
 
   /** LLM calls given to the assembler so far. */
@@ -117,6 +123,7 @@ export class LiveSessions {
       this.lastExchangeId = Math.max(this.lastExchangeId, s.id);
     }
     const take = this.queue.splice(0, Math.max(1, Math.min(budget, this.queue.length)));
+    this.taken += take.length;
     for (const s of take) candidates.set(s.id, s);
     for (const id of [...candidates.keys()].sort((a, b) => a - b)) {
       const summary = candidates.get(id) ?? this.store.getExchangeSummary(id);

@@ -44,7 +44,6 @@ export class SessionFollower {
   /** Sessions changed since the last save. */
   private dirty = new Set<string>();
   private saveTimer: NodeJS.Timeout | undefined;
-  private read = 0;
   private lastProgress = 0;
   /** The save in progress, if any. */
   private saving: Promise<void> = Promise.resolve();
@@ -97,7 +96,6 @@ export class SessionFollower {
     this.live = store ? new LiveSessions(store) : undefined;
     this.restored.clear();
     this.dirty.clear();
-    this.read = 0;
     this.emit({ type: 'sessions', reset: true, sessions: [], retired: [], streaming: [], calls: 0 });
     this.emit({ type: 'store-changed' });
   }
@@ -138,7 +136,6 @@ export class SessionFollower {
   private pump(): void {
     const live = this.live;
     if (!live || !this.store) return;
-    const queuedBefore = live.queued;
     let update: LiveUpdate;
     try {
       update = live.update(SLICE);
@@ -146,7 +143,6 @@ export class SessionFollower {
       this.log('error', `reading captured sessions: ${(e as Error).message}`);
       return;
     }
-    this.read += Math.max(0, queuedBefore - live.queued) || Math.min(SLICE, update.added);
     for (const id of update.changed) this.dirty.add(id);
     if (update.changed.length > 0 || update.retired.length > 0 || update.streamingChanged) this.emitSessions(live, update);
     // After the sessions: a call that completed is in its session before its preview goes.
@@ -214,8 +210,8 @@ export class SessionFollower {
     if (more && now - this.lastProgress < PROGRESS_EVERY_MS) return;
     if (!more && this.lastProgress === 0) return;
     this.lastProgress = more ? now : 0;
-    const total = this.read + live.queued;
-    this.emit({ type: 'progress', done: more ? this.read : total, total });
+    const total = live.read + live.queued;
+    this.emit({ type: 'progress', done: more ? live.read : total, total });
   }
 
   /** Writes the changed sessions and the index; what to write is taken now, the writing is queued. */
