@@ -140,6 +140,15 @@ export function mainThreadCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/**
+ * The main thread's /proc schedstat: time on a core and time runnable but waiting for one (ns).
+ * On a busy 2-core machine the second is what stretches the event loop's delay without any work of its own.
+ */
+export function mainThreadSched(pid: number): { cpuNs: number; waitNs: number } {
+  const [cpu, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+  return { cpuNs: cpu ?? NaN, waitNs: wait ?? NaN };
+}
+
 export function procStatus(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
