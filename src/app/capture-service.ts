@@ -20,14 +20,25 @@ export class CaptureService {
 
   static async start(options: CaptureServiceOptions): Promise<CaptureService> {
     const log = options.log ?? (() => undefined);
-    // The store first: a data directory another process writes to must stop us before we listen.
-    const store = await CaptureStore.open({ dataDir: options.dataDir, mode: 'writer', retention: options.retention, log: (level, m) => log(level, `store: ${m}`) });
+    const tap = new Tap({ onListenerError: (e) => log('error', `tap listener: ${(e as Error).message}`) });
+    // The store before listening: a data directory another process writes to must stop us first. The
+    // proxy's thread boots meanwhile and listens once the store is open (docs/decisions.md, decision 44).
+    const opening = CaptureStore.open({ dataDir: options.dataDir, mode: 'writer', retention: options.retention, log: (level, m) => log(level, `store: ${m}`) });
+    const proxyStarting = options.proxyOnThisThread
+      ? opening.then(() => startProxy({ ...options, tap }))
+      : startProxyThread({ ...options, tap }, opening);
+    let store: CaptureStore;
     try {
-      const recorder = new CaptureRecorder(store, { ...options.capture, onError: (m) => log('warn', `capture: ${m}`) });
-      const tap = new Tap({ onListenerError: (e) => log('error', `tap listener: ${(e as Error).message}`) });
-      tap.subscribe(recorder.handle);
-      // The proxy forwards on a thread of its own; this one decodes and stores (docs/decisions.md, decision 38).
-      const proxy = options.proxyOnThisThread ? await startProxy({ ...options, tap }) : await startProxyThread({ ...options, tap });
+      store = await opening;
+    } catch (e) {
+      await proxyStarting.catch(() => undefined);
+      throw e;
+    }
+    // Subscribed before the proxy can have sent anything: its events arrive as messages, later.
+    const recorder = new CaptureRecorder(store, { ...options.capture, onError: (m) => log('warn', `capture: ${m}`) });
+    tap.subscribe(recorder.handle);
+    try {
+      const proxy = await proxyStarting;
       return new CaptureService(proxy, store, recorder);
     } catch (e) {
       await store.close();

@@ -37,7 +37,12 @@ function workerScript(): { code: string; eval: boolean } {
   return { code: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(source)});`, eval: true };
 }
 
-export async function startProxyThread(options: ProxyOptions): Promise<ProxyThread> {
+/**
+ * Starts the proxy on its own thread. With `gate`, the thread boots (loads its code) at once but
+ * listens only once `gate` resolves, and not at all if it rejects: the caller opens what must stop
+ * it first (the store) meanwhile, instead of before.
+ */
+export async function startProxyThread(options: ProxyOptions, gate?: Promise<unknown>): Promise<ProxyThread> {
   const { tap: givenTap, log: givenLog, ...threadOptions } = options;
   const tap = givenTap ?? new Tap();
   const log = givenLog ?? (() => undefined);
@@ -49,7 +54,7 @@ export async function startProxyThread(options: ProxyOptions): Promise<ProxyThre
   const restarts: number[] = [];
   const open = { connections: new Set<number>(), exchanges: new Set<number>() };
 
-  const launch = (port: number): Promise<ProxyThreadReady> => new Promise((resolve, reject) => {
+  const launch = (port: number, after?: Promise<unknown>): Promise<ProxyThreadReady> => new Promise((resolve, reject) => {
     const script = workerScript();
     const w = new Worker(script.code, { eval: script.eval, name: 'llm-capture proxy' });
     worker = w;
@@ -81,7 +86,13 @@ export async function startProxyThread(options: ProxyOptions): Promise<ProxyThre
       type: 'start', protocol: PROXY_THREAD_PROTOCOL, maxInFlightBytes: MAX_IN_FLIGHT_BYTES,
       options: { ...threadOptions, port, firstId: 1 + generation * ID_SPAN },
     };
-    w.postMessage(start);
+    if (!after) return w.postMessage(start);
+    after.then(() => w.postMessage(start), (e: unknown) => {
+      // Never listened: end the thread without a restart.
+      closing = true;
+      reject(e);
+      void w.terminate();
+    });
   });
 
   function relay(from: Worker, events: TapEvent[]): void {
@@ -135,7 +146,7 @@ export async function startProxyThread(options: ProxyOptions): Promise<ProxyThre
     }
   }
 
-  ready = await launch(options.port ?? 0);
+  ready = await launch(options.port ?? 0, gate);
   const port = ready.port;
   return {
     port,
