@@ -1,6 +1,6 @@
 // Extension benchmark: built extensions in a real VS Code (code-server 4.139.1, driven by
 // Playwright in Debian's chromium, as test/vscode/ui.test.ts does). Prints figures, asserts nothing.
-//   npm run build && npx tsx bench/extension-bench.ts          (about 6 minutes a build; also `npm run bench:extension`)
+//   npm run build && npx tsx bench/extension-bench.ts          (about 3 minutes a build; also `npm run bench:extension`)
 //   npx tsx bench/extension-bench.ts --starts=1 --gb=0.25      (quicker: one server start, 256 MB of traffic)
 //   npx tsx bench/extension-bench.ts --before=/tmp/before-ext --calls=5000   (an older build and dist/, one after the other)
 //   (--after=DIR measures another build than this checkout's dist/; --extension=DIR, repeated, any builds in that order)
