@@ -30,19 +30,26 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
     if (view.visible) data.wantHistory();
     this.register(view.onDidChangeVisibility((e) => e.visible && data.wantHistory()));
     // In demo mode the view says so, and how to get back to the user's own captures.
-    let reading: string | undefined;
     const showMode = (): void => {
       view.description = data.demoDir ? 'Demo' : undefined;
       view.message = data.demoDir
         ? 'Demo sessions: a scripted agent recorded through the proxy on this machine. Close Demo (×, above) or Start Capture to see your own captures.'
-        : reading;
+        : undefined;
     };
     this.register(data.onDidChangeDemo(showMode));
-    // A large store is read into sessions in the background (what was stored shows meanwhile): say how far.
+    // A large store is read into sessions in the background (what was stored shows meanwhile): the
+    // view's own progress bar and its hover say how far, without moving the rows under the pointer.
+    let reading: { report(value: { message?: string }): void; done(): void } | undefined;
     this.register(data.onDidChangeProgress(({ done, total }) => {
-      reading = done < total ? `Reading the captured exchanges: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}…` : undefined;
-      showMode();
+      if (done >= total) {
+        reading?.done();
+        reading = undefined;
+        return;
+      }
+      reading ??= viewProgress(view.title ?? 'Sessions');
+      reading.report({ message: `reading the captured exchanges: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}` });
     }));
+    this.register(toDisposable(() => reading?.done()));
     // Relative times ("5m ago") age: redraw a visible tree once a minute.
     const clock = setInterval(() => {
       if (!view.visible || this.nodes.size === 0) return;
@@ -128,4 +135,28 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
       this.changed.fire(sessionNodeId(id));
     }
   }
+}
+
+/** A progress bar on the Sessions view until done() (VS Code shows it under the view's title). */
+function viewProgress(title: string): { report(value: { message?: string }): void; done(): void } {
+  let finished = false;
+  let finish: () => void = () => undefined;
+  let last: { message?: string } | undefined;
+  let report: (value: { message?: string }) => void = (value) => { last = value; };
+  // The task may start after the first report, or after done(): neither is lost.
+  void vscode.window.withProgress({ location: { viewId: 'llmCapture.sessions' }, title }, (progress) => {
+    report = (value) => progress.report(value);
+    if (last) progress.report(last);
+    return new Promise<void>((resolve) => {
+      finish = resolve;
+      if (finished) resolve();
+    });
+  });
+  return {
+    report: (value) => report(value),
+    done: () => {
+      finished = true;
+      finish();
+    },
+  };
 }
