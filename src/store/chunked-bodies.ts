@@ -2,23 +2,27 @@
 // kept once, deflated, addressed by its sha256, and counted by the bodies that list it. A body
 // is its sha256, its size and a manifest (the ordered chunk ids). Identical bodies are stored once.
 //
-// Writing is split in two: `BodyBatch` (writer only) decides ids and compresses new chunks, and
-// produces plain data that goes into a journal operation; `insertBodies` applies that data, and
-// runs the same way live and on replay.
+// Writing is split in two: `BodyBatch` (writer only) decides ids, compresses new chunks and
+// appends them to a segment file, and produces plain data (ids, hashes, locations) that goes into
+// a journal operation; `insertBodies` applies that data, and runs the same way live and on replay.
+// Reading is body-reader.ts.
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { chunkBoundaries, type ChunkingParameters, DEFAULT_CHUNKING } from './content-chunking';
+import type { ChunkLocation } from './segment-format';
 import type { SqlDatabase } from './sqlite';
 
 export const CODEC_RAW = 0;
 export const CODEC_DEFLATE_RAW = 1;
 
-export interface NewChunk {
+/** A chunk new in an operation: where the writer put its stored bytes. */
+export interface NewChunk extends Partial<ChunkLocation> {
   id: number;
   sha256: Buffer;
   codec: number;
   rawSize: number;
-  data: Buffer;
+  /** The stored bytes themselves: only in journals written before segment files (schema 4). */
+  data?: Buffer;
 }
 
 export interface NewBody {
@@ -35,6 +39,9 @@ export interface IdSource {
   nextBodyId(): number;
   nextChunkId(): number;
 }
+
+/** Appends a chunk's stored bytes to the current segment (before the operation is journaled). */
+export type ChunkAppender = (stored: Buffer) => ChunkLocation;
 
 /** Chunk ids as zigzag-encoded varint deltas: new chunks get consecutive ids, so most take one byte. */
 export function encodeManifest(ids: number[]): Buffer {
@@ -74,7 +81,7 @@ export function decodeManifest(buf: Uint8Array): number[] {
   return ids;
 }
 
-function sha256(data: Uint8Array): Buffer {
+export function sha256(data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest();
 }
 
@@ -104,7 +111,7 @@ function compress(raw: Buffer): { codec: number; data: Buffer } {
   return z.length < raw.length ? { codec: CODEC_DEFLATE_RAW, data: z } : { codec: CODEC_RAW, data: Buffer.from(raw) };
 }
 
-function decompress(codec: number, data: Uint8Array): Buffer {
+export function decompress(codec: number, data: Uint8Array): Buffer {
   if (codec === CODEC_RAW) return Buffer.from(data);
   if (codec === CODEC_DEFLATE_RAW) return inflateRawSync(data);
   throw new Error(`unknown chunk codec ${codec}`);
@@ -120,7 +127,7 @@ export class BodyBatch {
   private readonly batchBodies = new Map<string, number>();
   private readonly batchChunks = new Map<string, number>();
 
-  constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING) {}
+  constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly appendChunk: ChunkAppender, private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING) {}
 
   /** Returns the id of the body holding exactly `data`, preparing a new one if needed. */
   add(data: Buffer): number {
@@ -140,7 +147,7 @@ export class BodyBatch {
       if (id === undefined || id === null) {
         id = this.ids.nextChunkId();
         const { codec, data: stored } = compress(raw);
-        chunks.push({ id, sha256: h, codec, rawSize: raw.length, data: stored });
+        chunks.push({ id, sha256: h, codec, rawSize: raw.length, ...this.appendChunk(stored) });
         this.batchChunks.set(hk, id);
       }
       ids.push(Number(id));
@@ -156,12 +163,20 @@ export class BodyBatch {
 export function insertBodies(db: SqlDatabase, bodies: NewBody[]): void {
   for (const body of bodies) {
     for (const c of body.chunks) {
-      db.run('INSERT INTO chunks (id, sha256, codec, raw_size, data, refs) VALUES (?, ?, ?, ?, ?, 0)', [c.id, c.sha256, c.codec, c.rawSize, c.data]);
+      db.run('INSERT INTO chunks (id, sha256, codec, raw_size, refs, segment, seg_offset, stored_size, data) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)',
+        [c.id, c.sha256, c.codec, c.rawSize, c.segment ?? null, c.offset ?? null, c.storedSize ?? c.data?.length ?? 0, c.data ?? null]);
     }
     db.run('INSERT INTO bodies (id, sha256, size, manifest) VALUES (?, ?, ?, ?)', [body.id, body.sha256, body.size, body.manifest]);
     for (const chunkId of new Set(decodeManifest(body.manifest))) {
       db.run('UPDATE chunks SET refs = refs + 1 WHERE id = ?', [chunkId]);
     }
+  }
+}
+
+/** Points chunks at new places (their bytes copied by compaction, or moved out of the database). */
+export function relocateChunks(db: SqlDatabase, chunks: (ChunkLocation & { id: number })[]): void {
+  for (const c of chunks) {
+    db.run('UPDATE chunks SET segment = ?, seg_offset = ?, stored_size = ?, data = NULL WHERE id = ?', [c.segment, c.offset, c.storedSize, c.id]);
   }
 }
 
@@ -173,6 +188,7 @@ export function releaseBody(db: SqlDatabase, bodyId: number): boolean {
   const used =
     db.value('SELECT 1 FROM exchanges WHERE request_body_id = ? LIMIT 1', [bodyId]) ??
     db.value('SELECT 1 FROM exchanges WHERE response_body_id = ? LIMIT 1', [bodyId]) ??
+    db.value('SELECT 1 FROM exchanges WHERE sse_body_id = ? LIMIT 1', [bodyId]) ??
     db.value('SELECT 1 FROM ws_messages WHERE body_id = ? LIMIT 1', [bodyId]);
   if (used !== undefined) return false;
   const manifest = db.value('SELECT manifest FROM bodies WHERE id = ?', [bodyId]);
@@ -183,27 +199,4 @@ export function releaseBody(db: SqlDatabase, bodyId: number): boolean {
     db.run('DELETE FROM chunks WHERE id = ? AND refs <= 0', [chunkId]);
   }
   return true;
-}
-
-export class BodyIntegrityError extends Error {}
-
-/** The exact bytes of a body, checked against its size and sha256 (BodyIntegrityError when they do not match). */
-export function readBody(db: SqlDatabase, bodyId: number): Buffer | undefined {
-  const row = db.get('SELECT sha256, size, manifest FROM bodies WHERE id = ?', [bodyId]);
-  if (!row) return undefined;
-  const parts: Buffer[] = [];
-  for (const chunkId of decodeManifest(row.manifest as Uint8Array)) {
-    const c = db.get('SELECT codec, data FROM chunks WHERE id = ?', [chunkId]);
-    if (!c) throw new BodyIntegrityError(`body ${bodyId}: chunk ${chunkId} is missing`);
-    try {
-      parts.push(decompress(Number(c.codec), c.data as Uint8Array));
-    } catch (err) {
-      throw new BodyIntegrityError(`body ${bodyId}: chunk ${chunkId} does not decompress (${(err as Error).message})`);
-    }
-  }
-  const data = Buffer.concat(parts);
-  if (data.length !== Number(row.size) || !sha256(data).equals(Buffer.from(row.sha256 as Uint8Array))) {
-    throw new BodyIntegrityError(`body ${bodyId}: content does not match its sha256`);
-  }
-  return data;
 }

@@ -7,12 +7,18 @@
 // follows. Snapshots bound the journal; only their in-memory export runs on the event loop.
 // Reader: polls the journal, applies what the writer appended, follows rotations, and reloads
 // the snapshot only when it cannot continue. An 'auto' reader becomes the writer when the lock frees up.
+// Chunk bytes live in segment files (SegmentStore): appended before the journal record that
+// refers to them, fsync'd before the journal is.
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { copyLiveChunks, evacuateInlineChunks, planCompaction } from './chunk-relocation';
 import { removeStaleTemps, writeFileAtomic } from './database-file';
 import { createJournalFile, HEADER_SIZE, JournalWriter } from './journal';
 import { JournalFollow } from './journal-follow';
 import { applyOperation, encodeOperation, type Operation } from './operations';
+import type { ChunkLocation } from './segment-format';
+import { listSegments, SegmentReadError } from './segment-reader';
+import { SegmentStore } from './segment-store';
 import { setMeta } from './schema';
 import type { SqlDatabase } from './sqlite';
 import { IdCounters, loadForReader, loadForWriter, storePaths, type LoadedState, type StorePaths, type WriterLoad } from './store-loader';
@@ -63,6 +69,8 @@ export interface EngineOptions extends EngineTimings {
   onWriter?: () => void;
   /** Called after each batch of commits (about every flushIntervalMs while writing). */
   onBatch?: () => void;
+  /** Segment files roll at about this size. Default 64 MiB. */
+  segmentBytes?: number;
 }
 
 const DEFAULTS: Required<EngineTimings> = {
@@ -80,6 +88,8 @@ export class StoreEngine {
   /** Problems met while opening (a database or journal set aside, damage recovered). Also logged as warnings. */
   readonly warnings: string[] = [];
   readonly paths: StorePaths;
+  /** Chunk bytes on disk, and the caches that read them. */
+  readonly segments: SegmentStore;
   private readonly o: Required<EngineTimings>;
   private readonly log: StoreLog;
   private currentDb: SqlDatabase;
@@ -101,6 +111,8 @@ export class StoreEngine {
   private closed = false;
   private readonly openedAt = Date.now();
   private readonly listeners = new Set<() => void>();
+  /** Segments with a damaged live chunk: compaction leaves them as they are. */
+  private readonly uncompactable = new Set<number>();
 
   private constructor(private currentRole: StoreRole, private readonly mode: StoreMode, private readonly options: EngineOptions, state: LoadedState) {
     this.o = { ...DEFAULTS };
@@ -110,6 +122,7 @@ export class StoreEngine {
     }
     this.paths = storePaths(options.dataDir);
     this.log = options.log ?? (() => undefined);
+    this.segments = new SegmentStore(options.dataDir, (level, m) => this.log(level, m));
     this.currentDb = state.db;
     this.dbId = state.dbId;
     this.lsn = state.lastLsn;
@@ -202,7 +215,11 @@ export class StoreEngine {
   private async startWriter(load: WriterLoad, lock: WriterLock): Promise<void> {
     this.lock = lock;
     for (const w of load.warnings) this.warn(w);
-    const journalOptions = { flushIntervalMs: this.o.flushIntervalMs, onError: (err: Error) => this.log('error', `journal write failed: ${err.message}`) };
+    const journalOptions = {
+      flushIntervalMs: this.o.flushIntervalMs,
+      onError: (err: Error) => this.log('error', `journal write failed: ${err.message}`),
+      beforeSync: () => this.segments.sync(),
+    };
     if (load.journalEnd === undefined) {
       // A journal always continues a snapshot on disk: write the snapshot first.
       if (load.needSnapshot) await this.writeSnapshotFile();
@@ -212,6 +229,8 @@ export class StoreEngine {
       this.journal = JournalWriter.open(this.paths.journal, this.dbId, load.journalEnd, journalOptions);
       if (load.needSnapshot) this.snapshotSoon();
     }
+    this.segments.startWriting(this.currentDb, this.dbId, this.options.segmentBytes, load.warnings.length > 0);
+    this.moveChunksOutOfDatabase();
     this.every(Math.min(this.o.snapshotIntervalMs, 5_000), () => {
       if (this.snapshotDue()) this.snapshotSoon();
     });
@@ -265,10 +284,45 @@ export class StoreEngine {
     this.currentDb.atomically(() => applyOperation(this.currentDb, op));
     this.countersValue.bump(op);
     this.lsn++;
+    this.segments.writePending();
     this.journal!.append(this.lsn, payload);
     this.batchTimer ??= setTimeout(() => this.afterBatch(), this.o.flushIntervalMs);
     this.changed();
     return payload.length;
+  }
+
+  /** Writer: appends a new chunk's stored bytes to the current segment (its journal record follows). */
+  appendChunk(stored: Buffer): ChunkLocation {
+    return this.segments.append(stored);
+  }
+
+  /**
+   * Writer, after retention: segments nothing refers to are deleted, and one whose live chunks
+   * take less than half of it is copied out first (one per call, since the copy blocks the event
+   * loop). Files go after the next durable snapshot, which is asked for now.
+   */
+  compactSegments(): { dead: number; compacted: number } {
+    const result = { dead: 0, compacted: 0 };
+    if (!this.writable) return result;
+    const skip = (s: number) => s === this.segments.currentSegment || this.segments.isDoomed(s) || this.uncompactable.has(s);
+    const plan = planCompaction(this.currentDb, listSegments(this.segments.dir), skip);
+    for (const segment of plan.dead) this.segments.doom(segment, this.lsn);
+    result.dead = plan.dead.length;
+    const sparse = plan.sparse[0];
+    if (sparse !== undefined) {
+      try {
+        const chunks = copyLiveChunks(this.currentDb, this.segments.reader, (d) => this.segments.append(d), sparse);
+        this.commit({ type: 'relocate', chunks });
+        this.segments.doom(sparse, this.lsn);
+        result.compacted = 1;
+      } catch (err) {
+        if (!(err instanceof SegmentReadError)) throw err;
+        this.uncompactable.add(sparse);
+        this.log('warn', `segment ${sparse} is not compacted: ${err.message}`);
+      }
+    }
+    if (result.dead + result.compacted > 0) this.snapshotSoon();
+    return result;
   }
 
   /** Writer: resolves when everything stored so far is in the journal on disk. Reader: picks up new data now. */
@@ -315,8 +369,11 @@ export class StoreEngine {
     }
     try {
       await this.journal?.close();
+      await this.segments.stopWriting();
     } finally {
       // A journal that cannot flush (a full disk) must not keep the data directory locked.
+      this.segments.abandonWriting();
+      this.segments.close();
       this.lock?.release();
       this.follow?.close();
       this.currentDb.close();
@@ -366,6 +423,8 @@ export class StoreEngine {
     const exportMs = performance.now() - t0;
     journal.beginSnapshot();
     try {
+      // The snapshot refers to chunks: their bytes are durable before it is.
+      await this.segments.sync();
       await writeFileAtomic(this.paths.snapshot, bytes, () => this.assertStillWriter(journal));
       this.assertStillWriter(journal);
       await journal.rotate(lsn);
@@ -375,6 +434,7 @@ export class StoreEngine {
     }
     this.snapshotLsnValue = lsn;
     this.lastSnapshotValue = { at: Date.now(), lsn, bytes: bytes.length, exportMs, writeMs: performance.now() - t0 - exportMs };
+    this.segments.snapshotDurable(lsn);
     return this.lastSnapshotValue;
   }
 
@@ -396,6 +456,28 @@ export class StoreEngine {
     return this.currentDb.export();
   }
 
+  /**
+   * Chunks still kept in the database (opened at schema 4 or earlier, or a journal of then
+   * replayed) move to segment files, through journaled 'relocate' operations; the freed pages
+   * are given back and a snapshot follows.
+   */
+  private moveChunksOutOfDatabase(): void {
+    let after = 0;
+    let moved = 0;
+    for (;;) {
+      const chunks = evacuateInlineChunks(this.currentDb, (d) => this.segments.append(d), after);
+      if (chunks.length === 0) break;
+      this.commit({ type: 'relocate', chunks });
+      after = chunks[chunks.length - 1].id;
+      moved += chunks.length;
+    }
+    if (moved === 0) return;
+    this.currentDb.commit();
+    this.currentDb.exec('PRAGMA incremental_vacuum');
+    this.log('info', `moved ${moved} chunks from the database to segment files`);
+    this.snapshotSoon();
+  }
+
   /** Cheap pre-check before trying for the lock: is there a lock file whose owner may be alive? */
   private lockHeld(): boolean {
     try {
@@ -413,6 +495,7 @@ export class StoreEngine {
     this.log('error', 'the writer lock was taken over by another process; this store stops writing');
     this.journal?.abandon();
     this.journal = undefined;
+    this.segments.abandonWriting();
     this.lock = undefined;
   }
 
@@ -445,6 +528,7 @@ export class StoreEngine {
 
   /** Replaces the in-memory database (reader reload, promotion to writer). */
   private adopt(state: LoadedState): void {
+    this.segments.databaseReplaced();
     this.currentDb.close();
     this.currentDb = state.db;
     this.dbId = state.dbId;

@@ -1,0 +1,48 @@
+// Moving chunk bytes to the current segment, as 'relocate' operations (the rows are repointed in
+// the journal, so readers and replays agree): chunks still kept in the database (schema 4 and
+// earlier) move out, and the live chunks of a segment that is mostly dead are copied so that the
+// segment can be deleted. The old place stays valid until a durable snapshot no longer needs it.
+import type { ChunkLocation } from './segment-format';
+import { SEGMENT_HEADER_SIZE } from './segment-format';
+import type { SegmentReader } from './segment-reader';
+import { liveSegments } from './segment-store';
+import type { SqlDatabase } from './sqlite';
+
+export type Relocation = ChunkLocation & { id: number };
+export type Append = (stored: Buffer) => ChunkLocation;
+
+/** Chunks kept in the database with an id above `afterId`, appended to the current segment. */
+export function evacuateInlineChunks(db: SqlDatabase, append: Append, afterId: number, limit = 2000): Relocation[] {
+  const rows = db.all('SELECT id, data FROM chunks WHERE id > ? AND data IS NOT NULL ORDER BY id LIMIT ?', [afterId, limit]);
+  return rows.map((r) => ({ id: Number(r.id), ...append(Buffer.from(r.data as Uint8Array)) }));
+}
+
+export interface CompactionPlan {
+  /** Segments no chunk refers to. */
+  dead: number[];
+  /** Segments whose live bytes are below half of their records: worth copying out. */
+  sparse: number[];
+}
+
+/** Which sealed segments can go. The current segment, and those already on their way out, are left alone. */
+export function planCompaction(db: SqlDatabase, files: { segment: number; bytes: number }[], skip: (segment: number) => boolean): CompactionPlan {
+  const live = liveSegments(db);
+  const plan: CompactionPlan = { dead: [], sparse: [] };
+  for (const f of files) {
+    if (skip(f.segment)) continue;
+    const l = live.get(f.segment) ?? 0;
+    if (l === 0) plan.dead.push(f.segment);
+    else if (l < (f.bytes - SEGMENT_HEADER_SIZE) / 2) plan.sparse.push(f.segment);
+  }
+  return plan;
+}
+
+/**
+ * Copies the live chunks of `segment` to the current one. Every record is checked (crc32) first:
+ * a damaged chunk stops the copy (the segment stays, with the error), so nothing bad is copied.
+ */
+export function copyLiveChunks(db: SqlDatabase, reader: SegmentReader, append: Append, segment: number): Relocation[] {
+  const rows = db.all('SELECT id, seg_offset, stored_size FROM chunks WHERE segment = ? ORDER BY seg_offset', [segment]);
+  const copies = rows.map((r) => ({ id: Number(r.id), data: reader.read({ segment, offset: Number(r.seg_offset), storedSize: Number(r.stored_size) }) }));
+  return copies.map((c) => ({ id: c.id, ...append(c.data) }));
+}
