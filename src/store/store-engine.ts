@@ -458,8 +458,8 @@ export class StoreEngine {
 
   /**
    * Chunks still kept in the database (opened at schema 4 or earlier, or a journal of then
-   * replayed) move to segment files, through journaled 'relocate' operations; the freed pages
-   * are given back and a snapshot follows.
+   * replayed) move to segment files, through journaled 'relocate' operations; the database is
+   * rebuilt without the space and a snapshot follows.
    */
   private moveChunksOutOfDatabase(): void {
     let after = 0;
@@ -473,7 +473,8 @@ export class StoreEngine {
     }
     if (moved === 0) return;
     this.currentDb.commit();
-    this.currentDb.exec('PRAGMA incremental_vacuum');
+    // Rows that shrank leave their pages mostly empty: rebuild the (now small) database once.
+    this.currentDb.exec('VACUUM');
     this.log('info', `moved ${moved} chunks from the database to segment files`);
     this.snapshotSoon();
   }
