@@ -69,6 +69,12 @@ export class BodyReader {
 
   private remember(chunkId: number, raw: Buffer): void {
     if (raw.length > this.maxCacheBytes / 4) return;
+    // inflate's output is a view of a larger buffer: keep an exact copy, so the bound holds.
+    if (raw.buffer.byteLength > raw.length) {
+      const exact = Buffer.allocUnsafeSlow(raw.length);
+      raw.copy(exact);
+      raw = exact;
+    }
     this.cache.set(chunkId, raw);
     this.cachedBytes += raw.length;
     while (this.cachedBytes > this.maxCacheBytes) {

@@ -15,7 +15,7 @@ import { CaptureIdMap, type BodyMemo, type ExchangeEntry } from './capture-ids';
 import { BodyBatch } from './chunked-bodies';
 import type { BodyRef, ExchangeRow, Operation, SsePack, WsRow } from './operations';
 import * as q from './queries';
-import { runRetention, usedBytes, type RetentionResult, type RetentionSettings } from './retention';
+import { databaseUsedBytes, runRetention, usedBytes, type RetentionResult, type RetentionSettings } from './retention';
 import { encodeSseEvents, eventsToPack } from './sse-packing';
 import { StoreEngine, type EngineTimings, type SnapshotInfo, type StoreLog, type StoreMode, type StoreRole } from './store-engine';
 
@@ -56,8 +56,9 @@ export interface StoreStats {
   chunkRawBytes: number;
   /** Compressed chunk data plus manifests: what the bodies really take. */
   storedBodyBytes: number;
-  /** Database file size (in memory, and the snapshot). */
+  /** Database file size (in memory, and the snapshot), and the part of it in use. */
   databaseBytes: number;
+  databaseUsedBytes: number;
   /** Database pages in use plus the chunk bytes in segment files: what retention's maxBytes limits. */
   usedBytes: number;
   /** Segment files on disk (live chunks and space not compacted yet). */
@@ -254,6 +255,7 @@ export class CaptureStore implements CaptureSink {
       chunkRawBytes: sum('SELECT COALESCE(SUM(raw_size), 0) FROM chunks'),
       storedBodyBytes: sum('SELECT COALESCE(SUM(stored_size), 0) FROM chunks') + sum('SELECT COALESCE(SUM(LENGTH(manifest)), 0) FROM bodies'),
       databaseBytes: Number(this.engine.db.value('PRAGMA page_count')) * pageSize,
+      databaseUsedBytes: databaseUsedBytes(this.engine.db),
       usedBytes: usedBytes(this.engine.db),
       segments: disk.segments,
       segmentBytes: disk.bytes,

@@ -19,13 +19,16 @@ export interface RetentionResult {
   bytesAfter: number;
 }
 
-/** Bytes of SQLite pages that hold data (the file minus its free list), plus the chunk bytes kept in segment files. */
-export function usedBytes(db: SqlDatabase): number {
+/** Bytes of SQLite pages that hold data (the file minus its free list). */
+export function databaseUsedBytes(db: SqlDatabase): number {
   const pages = Number(db.value('PRAGMA page_count'));
   const free = Number(db.value('PRAGMA freelist_count'));
-  const size = Number(db.value('PRAGMA page_size'));
-  const segments = Number(db.value('SELECT COALESCE(SUM(stored_size), 0) FROM chunks WHERE segment IS NOT NULL'));
-  return (pages - free) * size + segments;
+  return (pages - free) * Number(db.value('PRAGMA page_size'));
+}
+
+/** What the store takes: database pages in use plus the chunk bytes kept in segment files. */
+export function usedBytes(db: SqlDatabase): number {
+  return databaseUsedBytes(db) + Number(db.value('SELECT COALESCE(SUM(stored_size), 0) FROM chunks WHERE segment IS NOT NULL'));
 }
 
 /** Exchanges older than the cutoff (imported ones: imported before it), oldest first, skipping those still being captured. */

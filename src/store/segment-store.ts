@@ -1,6 +1,7 @@
 // The segment files of a data directory as the engine sees them: reading (every role), appending
 // (the writer), and deleting files that nothing refers to any more, but only once a durable
-// snapshot no longer refers to them either, so a crash at any step never loses a live chunk.
+// snapshot no longer refers to them either, so a crash at any step never loses a live chunk, and
+// after a grace period, so that readers in other processes have applied the change meanwhile.
 import { closeSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BodyReader } from './body-reader';
@@ -44,10 +45,10 @@ export class SegmentStore {
   readonly bodies: BodyReader;
   readonly packed: PackedEventsCache;
   private writer?: SegmentWriter;
-  /** Segments to delete once a snapshot holding at least this LSN is durable. */
-  private readonly doomed = new Map<number, number>();
+  /** Segments to delete once a snapshot holding at least `lsn` is durable and `at + graceMs` has passed. */
+  private readonly doomed = new Map<number, { lsn: number; at: number }>();
 
-  constructor(dataDir: string, private readonly log: (level: 'info' | 'warn', message: string) => void) {
+  constructor(dataDir: string, private readonly log: (level: 'info' | 'warn', message: string) => void, private readonly graceMs = 5_000) {
     this.dir = segmentDir(dataDir);
     this.reader = new SegmentReader(this.dir);
     this.bodies = new BodyReader(this.reader);
@@ -107,14 +108,14 @@ export class SegmentStore {
 
   /** A segment nothing refers to after the operation `lsn`: deleted after the next durable snapshot. */
   doom(segment: number, lsn: number): void {
-    if (segment !== this.writer?.currentSegment) this.doomed.set(segment, lsn);
+    if (segment !== this.writer?.currentSegment) this.doomed.set(segment, { lsn, at: Date.now() });
   }
 
-  /** A snapshot holding everything up to `lsn` is durable: doomed segments can go. */
-  snapshotDurable(lsn: number): number {
+  /** The durable snapshot holds everything up to `lsn`: doomed segments that it does not need and whose grace is over go. */
+  deleteDoomed(lsn: number, now = Date.now()): number {
     let deleted = 0;
-    for (const [segment, at] of this.doomed) {
-      if (at > lsn) continue;
+    for (const [segment, d] of this.doomed) {
+      if (d.lsn > lsn || now - d.at < this.graceMs) continue;
       this.doomed.delete(segment);
       this.reader.forget(segment);
       try {

@@ -11,13 +11,12 @@
 // refers to them, fsync'd before the journal is.
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { copyLiveChunks, evacuateInlineChunks, planCompaction } from './chunk-relocation';
+import { compactSegments, moveChunksOutOfDatabase } from './chunk-relocation';
 import { removeStaleTemps, writeFileAtomic } from './database-file';
 import { createJournalFile, HEADER_SIZE, JournalWriter } from './journal';
 import { JournalFollow } from './journal-follow';
 import { applyOperation, encodeOperation, type Operation } from './operations';
 import type { ChunkLocation } from './segment-format';
-import { listSegments, SegmentReadError } from './segment-reader';
 import { SegmentStore } from './segment-store';
 import { setMeta } from './schema';
 import type { SqlDatabase } from './sqlite';
@@ -58,6 +57,8 @@ export interface EngineTimings {
   pollIntervalMs?: number;
   /** How often the writer checks that the lock file is still its own. Default 5 000. */
   lockCheckIntervalMs?: number;
+  /** A segment emptied by compaction or retention is deleted after the next snapshot, and no sooner than this (readers catch up). Default 5 000. */
+  segmentDeleteGraceMs?: number;
 }
 
 export interface EngineOptions extends EngineTimings {
@@ -79,6 +80,7 @@ const DEFAULTS: Required<EngineTimings> = {
   snapshotJournalBytes: 64 * 1024 * 1024,
   pollIntervalMs: 500,
   lockCheckIntervalMs: 5_000,
+  segmentDeleteGraceMs: 5_000,
 };
 
 /** Exporting may take at most ~1/EXPORT_DUTY of the time: the snapshot interval stretches with the export time. */
@@ -122,7 +124,7 @@ export class StoreEngine {
     }
     this.paths = storePaths(options.dataDir);
     this.log = options.log ?? (() => undefined);
-    this.segments = new SegmentStore(options.dataDir, (level, m) => this.log(level, m));
+    this.segments = new SegmentStore(options.dataDir, (level, m) => this.log(level, m), this.o.segmentDeleteGraceMs);
     this.currentDb = state.db;
     this.dbId = state.dbId;
     this.lsn = state.lastLsn;
@@ -233,6 +235,7 @@ export class StoreEngine {
     this.moveChunksOutOfDatabase();
     this.every(Math.min(this.o.snapshotIntervalMs, 5_000), () => {
       if (this.snapshotDue()) this.snapshotSoon();
+      this.segments.deleteDoomed(this.snapshotLsnValue);
     });
     this.every(this.o.lockCheckIntervalMs, () => this.checkLock());
     setImmediate(() => this.options.onWriter?.());
@@ -296,31 +299,10 @@ export class StoreEngine {
     return this.segments.append(stored);
   }
 
-  /**
-   * Writer, after retention: segments nothing refers to are deleted, and one whose live chunks
-   * take less than half of it is copied out first (one per call, since the copy blocks the event
-   * loop). Files go after the next durable snapshot, which is asked for now.
-   */
+  /** Writer, after retention: deletes or compacts segments with dead space (chunk-relocation.ts); a snapshot follows. */
   compactSegments(): { dead: number; compacted: number } {
-    const result = { dead: 0, compacted: 0 };
-    if (!this.writable) return result;
-    const skip = (s: number) => s === this.segments.currentSegment || this.segments.isDoomed(s) || this.uncompactable.has(s);
-    const plan = planCompaction(this.currentDb, listSegments(this.segments.dir), skip);
-    for (const segment of plan.dead) this.segments.doom(segment, this.lsn);
-    result.dead = plan.dead.length;
-    const sparse = plan.sparse[0];
-    if (sparse !== undefined) {
-      try {
-        const chunks = copyLiveChunks(this.currentDb, this.segments.reader, (d) => this.segments.append(d), sparse);
-        this.commit({ type: 'relocate', chunks });
-        this.segments.doom(sparse, this.lsn);
-        result.compacted = 1;
-      } catch (err) {
-        if (!(err instanceof SegmentReadError)) throw err;
-        this.uncompactable.add(sparse);
-        this.log('warn', `segment ${sparse} is not compacted: ${err.message}`);
-      }
-    }
+    if (!this.writable) return { dead: 0, compacted: 0 };
+    const result = compactSegments(this, this.uncompactable, (m) => this.log('warn', m));
     if (result.dead + result.compacted > 0) this.snapshotSoon();
     return result;
   }
@@ -336,7 +318,10 @@ export class StoreEngine {
   async snapshot(): Promise<SnapshotInfo | undefined> {
     if (!this.journal) return undefined;
     while (this.snapshotting) await this.snapshotting;
-    if (this.lsn === this.snapshotLsnValue && this.lastSnapshotValue) return this.lastSnapshotValue;
+    if (this.lsn === this.snapshotLsnValue && this.lastSnapshotValue) {
+      this.segments.deleteDoomed(this.snapshotLsnValue);
+      return this.lastSnapshotValue;
+    }
     this.snapshotting = this.doSnapshot().finally(() => {
       this.snapshotting = undefined;
     });
@@ -434,7 +419,7 @@ export class StoreEngine {
     }
     this.snapshotLsnValue = lsn;
     this.lastSnapshotValue = { at: Date.now(), lsn, bytes: bytes.length, exportMs, writeMs: performance.now() - t0 - exportMs };
-    this.segments.snapshotDurable(lsn);
+    this.segments.deleteDoomed(lsn);
     return this.lastSnapshotValue;
   }
 
@@ -458,19 +443,11 @@ export class StoreEngine {
 
   /**
    * Chunks still kept in the database (opened at schema 4 or earlier, or a journal of then
-   * replayed) move to segment files, through journaled 'relocate' operations; the database is
-   * rebuilt without the space and a snapshot follows.
+   * replayed) move to segment files through journaled relocations; the database is rebuilt
+   * without the space they took, and a snapshot follows.
    */
   private moveChunksOutOfDatabase(): void {
-    let after = 0;
-    let moved = 0;
-    for (;;) {
-      const chunks = evacuateInlineChunks(this.currentDb, (d) => this.segments.append(d), after);
-      if (chunks.length === 0) break;
-      this.commit({ type: 'relocate', chunks });
-      after = chunks[chunks.length - 1].id;
-      moved += chunks.length;
-    }
+    const moved = moveChunksOutOfDatabase(this);
     if (moved === 0) return;
     this.currentDb.commit();
     // Rows that shrank leave their pages mostly empty: rebuild the (now small) database once.

@@ -1,6 +1,6 @@
 // Retention and segment files: chunks that nothing uses any more leave dead space; a segment with
 // no live chunk is deleted, one whose live chunks take less than half of it is copied out, and
-// files go only after the next durable snapshot. Live bodies stay byte-identical for the writer,
+// files go only after the next durable snapshot and a grace period (readers catch up). Live bodies stay byte-identical for the writer,
 // a reader following it, and after a reopen.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -18,7 +18,7 @@ describe('segment compaction', { timeout: 60_000 }, () => {
     const tmp = tempDir();
     try {
       const now = Date.now();
-      const options = { dataDir: tmp.dir, mode: 'writer' as const, retention: {}, segmentBytes: 128 * 1024 };
+      const options = { dataDir: tmp.dir, mode: 'writer' as const, retention: {}, segmentBytes: 128 * 1024, segmentDeleteGraceMs: 4000 };
       const store = await CaptureStore.open(options);
       store.connectionUpdated(connection(1, { openedAt: now - 10 * DAY }));
       const old: ExchangeRecord[] = [];
@@ -50,8 +50,11 @@ describe('segment compaction', { timeout: 60_000 }, () => {
         for (const rec of kept) assert.ok(s.getExchange(storeIds.get(rec.id)!)?.requestBody?.data.equals(rec.requestBody!.data) ?? false, `${where}: exchange ${rec.id}`);
       };
       check(store, 'before the snapshot');
-      // Nothing is deleted before a durable snapshot no longer needs it.
+      // Nothing is deleted before a durable snapshot no longer needs it, nor within the grace period.
       for (const f of before) assert.ok(existsSync(join(tmp.dir, 'segments', f)), `${f} still there`);
+      await store.snapshot();
+      for (const f of before) assert.ok(existsSync(join(tmp.dir, 'segments', f)), `${f} still there during the grace period`);
+      await new Promise((r) => setTimeout(r, 4100));
       await store.snapshot();
       const after = segmentFiles(tmp.dir);
       const s = store.stats();
