@@ -1,4 +1,6 @@
 // The segment file format: where chunk bytes live on disk, outside the sql.js database.
+// Files sit beside the snapshot as `capture.sqlite.NNNNNN.seg`: whatever lists or clears the
+// store's files by their `capture.sqlite.*` names (src/app/capture-files.ts) takes them along.
 //
 // File:   header = magic "LLMCSEG1" | version (u32 LE) | segment number (u32 LE) | database id (16 bytes)
 //         record = length (u32 LE, of data) | crc32 (u32 LE, of data) | data (a stored chunk)
@@ -14,7 +16,6 @@ export const SEGMENT_HEADER_SIZE = 32;
 export const SEGMENT_RECORD_HEADER = 8;
 /** Segments roll at about this size; a record never spans two files. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
-export const SEGMENT_DIR = 'segments';
 
 /** Where a chunk's stored bytes are: segment number, offset of its record, length of its data. */
 export interface ChunkLocation {
@@ -29,7 +30,7 @@ export interface SegmentHeader {
 }
 
 export function segmentFileName(segment: number): string {
-  return `${String(segment).padStart(6, '0')}.seg`;
+  return `capture.sqlite.${String(segment).padStart(6, '0')}.seg`;
 }
 
 export function segmentPath(dir: string, segment: number): string {
@@ -38,7 +39,7 @@ export function segmentPath(dir: string, segment: number): string {
 
 /** The segment number of a file name, or undefined for anything else (temp files, files set aside). */
 export function parseSegmentFileName(name: string): number | undefined {
-  const m = /^(\d{6,})\.seg$/.exec(name);
+  const m = /^capture\.sqlite\.(\d{6,})\.seg$/.exec(name);
   return m ? Number(m[1]) : undefined;
 }
 

@@ -3,18 +3,13 @@
 // snapshot no longer refers to them either, so a crash at any step never loses a live chunk, and
 // after a grace period, so that readers in other processes have applied the change meanwhile.
 import { closeSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { BodyReader } from './body-reader';
 import { timestampSuffix } from './database-file';
-import { decodeSegmentHeader, DEFAULT_SEGMENT_BYTES, SEGMENT_DIR, SEGMENT_HEADER_SIZE, segmentFileName, segmentPath, type ChunkLocation } from './segment-format';
+import { decodeSegmentHeader, DEFAULT_SEGMENT_BYTES, SEGMENT_HEADER_SIZE, segmentFileName, segmentPath, type ChunkLocation } from './segment-format';
 import { listSegments, SegmentReader } from './segment-reader';
 import { SegmentWriter } from './segment-writer';
 import type { SqlDatabase } from './sqlite';
 import { PackedEventsCache } from './sse-packing';
-
-export function segmentDir(dataDir: string): string {
-  return join(dataDir, SEGMENT_DIR);
-}
 
 function readHeaderDbId(path: string): string | undefined {
   let fd: number | undefined;
@@ -49,7 +44,7 @@ export class SegmentStore {
   private readonly doomed = new Map<number, { lsn: number; at: number }>();
 
   constructor(dataDir: string, private readonly log: (level: 'info' | 'warn', message: string) => void, private readonly graceMs = 5_000) {
-    this.dir = segmentDir(dataDir);
+    this.dir = dataDir;
     this.reader = new SegmentReader(this.dir);
     this.bodies = new BodyReader(this.reader);
     this.packed = new PackedEventsCache(this.bodies);

@@ -4,7 +4,7 @@
 //
 // A writer never appends to a segment it did not create: after a restart it starts a new file, so
 // a torn tail left by a crash is never written over, and no other process's bytes move.
-import { closeSync, fsync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsync, openSync, rmSync, writeSync } from 'node:fs';
 import { fsyncDirectory } from './database-file';
 import { encodeSegmentHeader, encodeSegmentRecord, SEGMENT_HEADER_SIZE, segmentPath, type ChunkLocation } from './segment-format';
 
@@ -24,12 +24,15 @@ export class SegmentWriter {
   /** Descriptors with writes not yet fsync'd; sealed ones are closed after their fsync. */
   private readonly unsynced = new Map<number, { fd: number; sealed: boolean }>();
   private dirDirty = false;
+  /** Segments this writer created, and those of them that hold bytes of a committed operation. */
+  private readonly created = new Set<number>();
+  private readonly used = new Set<number>();
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The first write that failed: close() reports it, as the journal does for its own writes. */
+  private failure?: Error;
 
-  constructor(readonly dir: string, private readonly dbId: string, private nextSegment: number, private readonly rollBytes: number) {
-    mkdirSync(dir, { recursive: true });
-  }
+  constructor(readonly dir: string, private readonly dbId: string, private nextSegment: number, private readonly rollBytes: number) {}
 
   /** The segment being appended to (never compacted or deleted), if one was started. */
   get currentSegment(): number | undefined {
@@ -48,16 +51,26 @@ export class SegmentWriter {
     return { segment: cur.segment, offset, storedSize: data.length };
   }
 
-  /** Hands reserved records to the OS (a SIGKILL then loses nothing). */
+  /**
+   * Hands reserved records to the OS (a SIGKILL then loses nothing). When that fails (a full
+   * disk), the reservations are dropped: the operation that made them is not committed, and the
+   * next records are written at the same place.
+   */
   writePending(): void {
     const cur = this.current;
     if (!cur || this.pending.length === 0) return;
     const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
-    let off = 0;
-    while (off < data.length) off += writeSync(cur.fd, data, off, data.length - off, cur.written + off);
-    cur.written += data.length;
     this.pending = [];
     this.pendingBytes = 0;
+    let off = 0;
+    try {
+      while (off < data.length) off += writeSync(cur.fd, data, off, data.length - off, cur.written + off);
+    } catch (err) {
+      this.failure ??= err as Error;
+      throw err;
+    }
+    cur.written += data.length;
+    this.used.add(cur.segment);
     this.unsynced.set(cur.segment, { fd: cur.fd, sealed: false });
   }
 
@@ -75,6 +88,8 @@ export class SegmentWriter {
     this.closed = true;
     if (this.current) closeSync(this.current.fd);
     this.current = undefined;
+    this.removeUnused();
+    if (this.failure) throw this.failure;
   }
 
   /** Stops without syncing (a writer that lost its lock). */
@@ -84,6 +99,12 @@ export class SegmentWriter {
     if (this.current && !this.unsynced.has(this.current.segment)) this.tryClose(this.current.fd);
     this.unsynced.clear();
     this.current = undefined;
+    this.removeUnused();
+  }
+
+  /** A segment this writer created that no committed operation wrote to (its writes failed) is removed: it holds nothing. */
+  private removeUnused(): void {
+    for (const s of this.created) if (!this.used.has(s)) rmSync(segmentPath(this.dir, s), { force: true });
   }
 
   private async syncOnce(): Promise<void> {
@@ -111,6 +132,7 @@ export class SegmentWriter {
       const u = this.unsynced.get(old.segment);
       if (u) u.sealed = true;
       else closeSync(old.fd);
+      this.current = undefined;
     }
     for (;;) {
       const segment = this.nextSegment++;
@@ -121,7 +143,14 @@ export class SegmentWriter {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
         throw err;
       }
-      writeSync(fd, encodeSegmentHeader({ segment, dbId: this.dbId }));
+      this.created.add(segment);
+      try {
+        writeSync(fd, encodeSegmentHeader({ segment, dbId: this.dbId }));
+      } catch (err) {
+        closeSync(fd);
+        this.failure ??= err as Error;
+        throw err;
+      }
       this.current = { segment, fd, written: SEGMENT_HEADER_SIZE };
       this.unsynced.set(segment, { fd, sealed: false });
       this.dirDirty = true;

@@ -284,10 +284,11 @@ export class StoreEngine {
   commit(op: Operation): number {
     if (!this.writable) throw new Error('this capture store does not write');
     const payload = encodeOperation(op);
+    // The chunk bytes it refers to reach the OS first; if they cannot, nothing changes.
+    this.segments.writePending();
     this.currentDb.atomically(() => applyOperation(this.currentDb, op));
     this.countersValue.bump(op);
     this.lsn++;
-    this.segments.writePending();
     this.journal!.append(this.lsn, payload);
     this.batchTimer ??= setTimeout(() => this.afterBatch(), this.o.flushIntervalMs);
     this.changed();

@@ -10,7 +10,7 @@ import { CaptureStore } from '../../src/store';
 import { body, connection, exchange, randomBytesSeeded, tempDir, T0 } from './fixtures/records';
 import { syntheticSession } from './fixtures/synthetic-session';
 
-const segmentFiles = (dir: string) => readdirSync(join(dir, 'segments')).filter((f) => f.endsWith('.seg')).sort();
+const segmentFiles = (dir: string) => readdirSync(dir).filter((f) => /^capture\.sqlite\.\d+\.seg$/.test(f)).sort();
 
 function ids(store: CaptureStore, captureIds: number[]): number[] {
   return captureIds.map((c) => store.storedExchangeId(c)!);
@@ -41,7 +41,7 @@ describe('segment files', { timeout: 60_000 }, () => {
       };
       check(store, 'writer');
       assert.ok(segmentFiles(tmp.dir).length >= 6, `segments: ${segmentFiles(tmp.dir).join(', ')}`);
-      for (const f of segmentFiles(tmp.dir)) assert.ok(statSync(join(tmp.dir, 'segments', f)).size <= 256 * 1024, f);
+      for (const f of segmentFiles(tmp.dir)) assert.ok(statSync(join(tmp.dir, f)).size <= 256 * 1024, f);
       // The database holds locations, not bytes.
       assert.deepEqual(sql(store, 'SELECT COUNT(*) AS n FROM chunks WHERE data IS NOT NULL OR segment IS NULL'), [{ n: 0 }]);
       const s = store.stats();
@@ -73,7 +73,7 @@ describe('segment files', { timeout: 60_000 }, () => {
       await store.close();
       // The last ~20 KB never reached the disk (a power cut after the journal, before the segment).
       const [file] = segmentFiles(tmp.dir);
-      const path = join(tmp.dir, 'segments', file);
+      const path = join(tmp.dir, file);
       truncateSync(path, statSync(path).size - 20_000);
 
       const warned: string[] = [];
@@ -83,7 +83,7 @@ describe('segment files', { timeout: 60_000 }, () => {
       assert.ok(again.getExchange(stored[1])!.requestBody!.data.equals(bodies[1]));
       const broken = again.getExchange(stored[2])!;
       assert.equal(broken.requestBody!.data.length, 0);
-      assert.match(broken.requestBody!.error!, /body \d+: chunk \d+: 000001\.seg at \d+: the record is cut short/);
+      assert.match(broken.requestBody!.error!, /body \d+: chunk \d+: capture\.sqlite\.000001\.seg at \d+: the record is cut short/);
       assert.equal(again.getBody(again.getExchangeSummary(stored[2])!.requestBody!.bodyId), undefined);
       assert.equal(again.stats().unreadableBodies, 2);
       assert.equal(warned.length, 2, warned.join('\n'));
@@ -108,7 +108,7 @@ describe('segment files', { timeout: 60_000 }, () => {
       const stored = ids(store, [1, 2, 3]);
       const [middle] = sql(store, `SELECT seg_offset, stored_size FROM chunks ORDER BY seg_offset LIMIT 1 OFFSET ${Math.floor(Number(sql(store, 'SELECT COUNT(*) AS n FROM chunks')[0].n) / 2)}`);
       await store.close();
-      const path = join(tmp.dir, 'segments', segmentFiles(tmp.dir)[0]);
+      const path = join(tmp.dir, segmentFiles(tmp.dir)[0]);
       const bytes = readFileSync(path);
       bytes[Number(middle.seg_offset) + 8 + 100] ^= 0x55;
       writeFileSync(path, bytes);
