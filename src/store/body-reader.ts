@@ -16,7 +16,9 @@ export class BodyReader {
   private readonly cache = new Map<number, Buffer>();
   private cachedBytes = 0;
 
-  constructor(private readonly segments: SegmentReader, private readonly maxCacheBytes = DEFAULT_CHUNK_CACHE_BYTES) {}
+  /** `onDamaged` hears of every chunk whose bytes could not be read (the writer writes them again when their content comes again). */
+  constructor(private readonly segments: SegmentReader, private readonly onDamaged: (chunkId: number) => void = () => undefined,
+    private readonly maxCacheBytes = DEFAULT_CHUNK_CACHE_BYTES) {}
 
   /** The exact bytes of a body, or undefined when there is no such body; BodyIntegrityError when it cannot be read exactly. */
   read(db: SqlDatabase, bodyId: number): Buffer | undefined {
@@ -53,8 +55,9 @@ export class BodyReader {
       try {
         stored = this.segments.read({ segment: Number(c.segment), offset: Number(c.seg_offset), storedSize: Number(c.stored_size) });
       } catch (err) {
-        if (err instanceof SegmentReadError) throw new BodyIntegrityError(`body ${bodyId}: chunk ${chunkId}: ${err.message}`);
-        throw err;
+        if (!(err instanceof SegmentReadError)) throw err;
+        this.onDamaged(chunkId);
+        throw new BodyIntegrityError(`body ${bodyId}: chunk ${chunkId}: ${err.message}`);
       }
     }
     let raw: Buffer;

@@ -12,7 +12,7 @@
 import type { CaptureSink, ConnectionRecord, ExchangeRecord, SseEventRecord, StoredBody, WsMessageRecord } from '../capture/records';
 import type { BodyIntegrityError } from './body-reader';
 import { CaptureIdMap, type BodyMemo, type ExchangeEntry } from './capture-ids';
-import { BodyBatch } from './chunked-bodies';
+import { BodyBatch, type ChunkRelocation } from './chunked-bodies';
 import type { BodyRef, ExchangeRow, Operation, SsePack, WsRow } from './operations';
 import * as q from './queries';
 import { databaseUsedBytes, runRetention, usedBytes, type RetentionResult, type RetentionSettings } from './retention';
@@ -75,6 +75,9 @@ export interface StoreStats {
   /** Reader: full reloads from the snapshot (normally it follows the journal across rotations without one). */
   reloads: number;
 }
+
+/** The relocations of a batch as an operation field, left out when there are none. */
+const relocations = (batch: BodyBatch): { relocations?: ChunkRelocation[] } => (batch.relocations.length > 0 ? { relocations: batch.relocations } : {});
 
 /** While an exchange is in progress, a changing body is stored at most this often. */
 const BODY_UPDATE_INTERVAL_MS = 1000;
@@ -151,8 +154,8 @@ export class CaptureStore implements CaptureSink {
       const json = JSON.stringify(row);
       // The end of an exchange packs its SSE events into one body, in the same operation.
       const pack = final && entry.endedSeenAt === undefined ? this.packSse(entry.dbId, batch) : undefined;
-      if (json !== entry.lastRow || batch.bodies.length > 0 || pack) {
-        this.commit({ type: 'exchange', row, bodies: batch.bodies, pack });
+      if (json !== entry.lastRow || batch.bodies.length > 0 || batch.relocations.length > 0 || pack) {
+        this.commit({ type: 'exchange', row, bodies: batch.bodies, pack, ...relocations(batch) });
         entry.lastRow = json;
         Object.assign(entry, memos);
       }
@@ -179,7 +182,7 @@ export class CaptureStore implements CaptureSink {
       const row: WsRow = { ...rest, exchangeId: this.ids.exchange(record.exchangeId).dbId };
       const batch = this.bodyBatch();
       row.bodyId = batch.add(data);
-      this.commit({ type: 'ws', row, bodies: batch.bodies });
+      this.commit({ type: 'ws', row, bodies: batch.bodies, ...relocations(batch) });
     } catch (err) {
       this.writeFailed('websocket message', err);
     }
@@ -355,7 +358,8 @@ export class CaptureStore implements CaptureSink {
   }
 
   private bodyBatch(): BodyBatch {
-    return new BodyBatch(this.engine.db, { nextBodyId: () => this.engine.counters.body++, nextChunkId: () => this.engine.counters.chunk++ }, (stored) => this.engine.appendChunk(stored));
+    return new BodyBatch(this.engine.db, { nextBodyId: () => this.engine.counters.body++, nextChunkId: () => this.engine.counters.chunk++ },
+      (stored) => this.engine.appendChunk(stored), this.engine.segments.damaged);
   }
 
   /**
@@ -370,7 +374,7 @@ export class CaptureStore implements CaptureSink {
       try {
         const batch = this.bodyBatch();
         const pack = this.packSse(id, batch);
-        if (pack) this.commit({ type: 'sse', exchangeId: id, events: [], bodies: batch.bodies, pack });
+        if (pack) this.commit({ type: 'sse', exchangeId: id, events: [], bodies: batch.bodies, pack, ...relocations(batch) });
       } catch (err) {
         this.writeFailed(`packed sse events of exchange ${id}`, err);
       }

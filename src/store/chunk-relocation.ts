@@ -2,6 +2,7 @@
 // the journal, so readers and replays agree): chunks still kept in the database (schema 4 and
 // earlier) move out, and the live chunks of a segment that is mostly dead are copied so that the
 // segment can be deleted. The old place stays valid until a durable snapshot no longer needs it.
+import type { ChunkRelocation } from './chunked-bodies';
 import type { Operation } from './operations';
 import type { ChunkLocation } from './segment-format';
 import { SEGMENT_HEADER_SIZE } from './segment-format';
@@ -17,7 +18,7 @@ export interface RelocationHost {
   commit(op: Operation): number;
 }
 
-export type Relocation = ChunkLocation & { id: number };
+export type Relocation = ChunkRelocation;
 export type Append = (stored: Buffer) => ChunkLocation;
 
 /** Chunks kept in the database with an id above `afterId`, appended to the current segment. */

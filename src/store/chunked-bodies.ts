@@ -43,6 +43,9 @@ export interface IdSource {
 /** Appends a chunk's stored bytes to the current segment (before the operation is journaled). */
 export type ChunkAppender = (stored: Buffer) => ChunkLocation;
 
+/** A chunk's new place (compaction, migration, or its bytes written again after damage, with their codec). */
+export type ChunkRelocation = ChunkLocation & { id: number; codec?: number };
+
 /** Chunk ids as zigzag-encoded varint deltas: new chunks get consecutive ids, so most take one byte. */
 export function encodeManifest(ids: number[]): Buffer {
   const out: number[] = [];
@@ -124,17 +127,24 @@ export function decompress(codec: number, data: Uint8Array): Buffer {
  */
 export class BodyBatch {
   readonly bodies: NewBody[] = [];
+  /** Known chunks whose bytes were unreadable and are written again here. */
+  readonly relocations: ChunkRelocation[] = [];
   private readonly batchBodies = new Map<string, number>();
   private readonly batchChunks = new Map<string, number>();
 
-  constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly appendChunk: ChunkAppender, private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING) {}
+  /** `damaged`: ids of chunks whose bytes are known to be unreadable (cut short by a crash, or failing their crc). */
+  constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly appendChunk: ChunkAppender,
+    private readonly damaged: Set<number> = new Set(), private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING) {}
 
   /** Returns the id of the body holding exactly `data`, preparing a new one if needed. */
   add(data: Buffer): number {
     const hash = sha256(data);
     const key = hash.toString('hex');
     const known = this.batchBodies.get(key) ?? this.db.value('SELECT id FROM bodies WHERE sha256 = ?', [hash]);
-    if (known !== undefined && known !== null) return Number(known);
+    if (known !== undefined && known !== null) {
+      if (this.damaged.size > 0 && !this.batchBodies.has(key)) this.repair(Number(known), data);
+      return Number(known);
+    }
     const ids: number[] = [];
     const chunks: NewChunk[] = [];
     let start = 0;
@@ -149,6 +159,8 @@ export class BodyBatch {
         const { codec, data: stored } = compress(raw);
         chunks.push({ id, sha256: h, codec, rawSize: raw.length, ...this.appendChunk(stored) });
         this.batchChunks.set(hk, id);
+      } else if (this.damaged.has(Number(id))) {
+        this.rewrite(Number(id), raw, hk);
       }
       ids.push(Number(id));
     }
@@ -156,6 +168,27 @@ export class BodyBatch {
     this.bodies.push({ id, sha256: hash, size: data.length, manifest: encodeManifest(ids), chunks });
     this.batchBodies.set(key, id);
     return id;
+  }
+
+  /** An existing body whose chunks include damaged ones: the content came again, so their bytes are written anew. */
+  private repair(bodyId: number, data: Buffer): void {
+    const manifest = this.db.value('SELECT manifest FROM bodies WHERE id = ?', [bodyId]);
+    if (!(manifest instanceof Uint8Array) || !decodeManifest(manifest).some((id) => this.damaged.has(id))) return;
+    let start = 0;
+    for (const end of chunkBoundaries(data, this.chunking)) {
+      const raw = data.subarray(start, end);
+      start = end;
+      const h = sha256(raw);
+      const id = this.db.value('SELECT id FROM chunks WHERE sha256 = ?', [h]);
+      if (typeof id === 'number' && this.damaged.has(id)) this.rewrite(id, raw, h.toString('hex'));
+    }
+  }
+
+  private rewrite(id: number, raw: Buffer, hashKey: string): void {
+    const { codec, data: stored } = compress(raw);
+    this.relocations.push({ id, codec, ...this.appendChunk(stored) });
+    this.damaged.delete(id);
+    this.batchChunks.set(hashKey, id);
   }
 }
 
@@ -173,10 +206,11 @@ export function insertBodies(db: SqlDatabase, bodies: NewBody[]): void {
   }
 }
 
-/** Points chunks at new places (their bytes copied by compaction, or moved out of the database). */
-export function relocateChunks(db: SqlDatabase, chunks: (ChunkLocation & { id: number })[]): void {
+/** Points chunks at new places (their bytes copied by compaction, moved out of the database, or written again). */
+export function relocateChunks(db: SqlDatabase, chunks: ChunkRelocation[]): void {
   for (const c of chunks) {
-    db.run('UPDATE chunks SET segment = ?, seg_offset = ?, stored_size = ?, data = NULL WHERE id = ?', [c.segment, c.offset, c.storedSize, c.id]);
+    db.run('UPDATE chunks SET segment = ?, seg_offset = ?, stored_size = ?, codec = COALESCE(?, codec), data = NULL WHERE id = ?',
+      [c.segment, c.offset, c.storedSize, c.codec ?? null, c.id]);
   }
 }
 

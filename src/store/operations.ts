@@ -5,8 +5,7 @@
 // Encoding: u8 version | u32 JSON length | JSON | binary section. Buffers inside the operation
 // are replaced in the JSON by {"$b":[offset,length]} into the binary section.
 import type { ConnectionRecord, SseEventRecord, WsMessageRecord, ExchangeRecord, StoredBody } from '../capture/records';
-import { insertBodies, relocateChunks, releaseBody, type NewBody } from './chunked-bodies';
-import type { ChunkLocation } from './segment-format';
+import { insertBodies, relocateChunks, releaseBody, type ChunkRelocation, type NewBody } from './chunked-bodies';
 import type { SqlDatabase } from './sqlite';
 
 /** A body as an exchange row keeps it: the reference plus what was known about it on the wire. */
@@ -33,13 +32,14 @@ export interface SsePack {
   events: number;
 }
 
+/** Operations that store bodies may also repoint damaged chunks whose content came again (`relocations`). */
 export type Operation =
   | { type: 'connection'; row: ConnectionRecord }
-  | { type: 'exchange'; row: ExchangeRow; bodies: NewBody[]; pack?: SsePack }
-  | { type: 'sse'; exchangeId: number; events: SseEventRecord[]; bodies?: NewBody[]; pack?: SsePack }
-  | { type: 'ws'; row: WsRow; bodies: NewBody[] }
+  | { type: 'exchange'; row: ExchangeRow; bodies: NewBody[]; pack?: SsePack; relocations?: ChunkRelocation[] }
+  | { type: 'sse'; exchangeId: number; events: SseEventRecord[]; bodies?: NewBody[]; pack?: SsePack; relocations?: ChunkRelocation[] }
+  | { type: 'ws'; row: WsRow; bodies: NewBody[]; relocations?: ChunkRelocation[] }
   | { type: 'delete'; exchangeIds: number[]; connectionIds: number[] }
-  | { type: 'relocate'; chunks: (ChunkLocation & { id: number })[] };
+  | { type: 'relocate'; chunks: ChunkRelocation[] };
 
 const FORMAT_VERSION = 1;
 
@@ -180,6 +180,7 @@ function applyDelete(db: SqlDatabase, exchangeIds: number[], connectionIds: numb
 }
 
 export function applyOperation(db: SqlDatabase, op: Operation): void {
+  if ((op.type === 'exchange' || op.type === 'sse' || op.type === 'ws') && op.relocations) relocateChunks(db, op.relocations);
   switch (op.type) {
     case 'connection': return applyConnection(db, op.row);
     case 'exchange': return applyExchange(db, op.row, op.bodies, op.pack);

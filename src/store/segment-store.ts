@@ -40,13 +40,15 @@ export class SegmentStore {
   readonly bodies: BodyReader;
   readonly packed: PackedEventsCache;
   private writer?: SegmentWriter;
+  /** Chunks whose bytes are known to be unreadable: written again when their content comes again (BodyBatch). */
+  readonly damaged = new Set<number>();
   /** Segments to delete once a snapshot holding at least `lsn` is durable and `at + graceMs` has passed. */
   private readonly doomed = new Map<number, { lsn: number; at: number }>();
 
   constructor(dataDir: string, private readonly log: (level: 'info' | 'warn', message: string) => void, private readonly graceMs = 5_000) {
     this.dir = dataDir;
     this.reader = new SegmentReader(this.dir);
-    this.bodies = new BodyReader(this.reader);
+    this.bodies = new BodyReader(this.reader, (chunkId) => this.damaged.add(chunkId));
     this.packed = new PackedEventsCache(this.bodies);
   }
 
@@ -68,7 +70,9 @@ export class SegmentStore {
   startWriting(db: SqlDatabase, dbId: string, rollBytes = DEFAULT_SEGMENT_BYTES, keepUnreferenced = false): void {
     const live = liveSegments(db);
     let next = Math.max(0, ...live.keys());
-    for (const { segment } of listSegments(this.dir)) {
+    const files = listSegments(this.dir);
+    this.findTornChunks(db, live, new Map(files.map((f) => [f.segment, f.bytes])));
+    for (const { segment } of files) {
       next = Math.max(next, segment);
       if (live.has(segment)) continue;
       const path = segmentPath(this.dir, segment);
@@ -84,6 +88,18 @@ export class SegmentStore {
     }
     this.doomed.clear();
     this.writer = new SegmentWriter(this.dir, dbId, next + 1, rollBytes);
+  }
+
+  /** Chunks whose records lie beyond the end of their file, or in a file that is gone (a crash lost them). */
+  private findTornChunks(db: SqlDatabase, live: Map<number, number>, sizes: Map<number, number>): void {
+    this.damaged.clear();
+    for (const segment of live.keys()) {
+      const rows = db.all('SELECT id FROM chunks WHERE segment = ? AND seg_offset + 8 + stored_size > ?', [segment, sizes.get(segment) ?? 0]);
+      for (const r of rows) this.damaged.add(Number(r.id));
+    }
+    if (this.damaged.size > 0) {
+      this.log('warn', `${this.damaged.size} chunks are missing from the segment files (cut short by a crash); the bodies using them are unreadable until their content is captured again`);
+    }
   }
 
   append(stored: Buffer): ChunkLocation {

@@ -62,7 +62,7 @@ describe('segment files', { timeout: 60_000 }, () => {
     }
   });
 
-  test('a segment cut short by a crash: the bodies it held are unreadable with the reason, the others intact, writing goes on', async () => {
+  test('a segment cut short by a crash: the bodies it held are unreadable with the reason, the others intact, writing goes on; the content captured again repairs them', async () => {
     const tmp = tempDir();
     try {
       const bodies = [1, 2, 3].map((i) => randomBytesSeeded(10 + i, 60_000));
@@ -86,13 +86,21 @@ describe('segment files', { timeout: 60_000 }, () => {
       assert.match(broken.requestBody!.error!, /body \d+: chunk \d+: capture\.sqlite\.000001\.seg at \d+: the record is cut short/);
       assert.equal(again.getBody(again.getExchangeSummary(stored[2])!.requestBody!.bodyId), undefined);
       assert.equal(again.stats().unreadableBodies, 2);
-      assert.equal(warned.length, 2, warned.join('\n'));
+      assert.match(warned[0], /\d+ chunks are missing from the segment files/);
+      assert.equal(warned.length, 3, warned.join('\n'));
       // New bodies go to a new segment: the damaged one is never appended to.
       const fresh = randomBytesSeeded(99, 50_000);
       again.exchangeUpdated(exchange(4, 1, { requestBody: body(fresh), endedAt: T0 + 9 }));
       assert.ok(again.getExchange(again.storedExchangeId(4)!)!.requestBody!.data.equals(fresh));
       assert.equal(segmentFiles(tmp.dir).length, 2);
+      // The lost content comes again (an agent resends its history): the missing chunks are written anew.
+      again.exchangeUpdated(exchange(5, 1, { requestBody: body(bodies[2]), endedAt: T0 + 10 }));
+      assert.ok(again.getExchange(stored[2])!.requestBody!.data.equals(bodies[2]), 'repaired');
       await again.close();
+      const third = await CaptureStore.open({ dataDir: tmp.dir, mode: 'reader' });
+      assert.ok(third.getExchange(stored[2])!.requestBody!.data.equals(bodies[2]), 'repaired, after a reopen');
+      assert.ok(third.getExchange(stored[0])!.requestBody!.data.equals(bodies[0]));
+      await third.close();
     } finally {
       tmp.cleanup();
     }
