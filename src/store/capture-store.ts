@@ -1,6 +1,7 @@
 // The capture store: what capture records (connections, exchanges, SSE events, WebSocket
-// messages) kept durably in a sql.js database, with deduplicated bodies, paged queries and
-// retention. Persistence (journal, snapshots, writer lock, readers) is StoreEngine's job.
+// messages) kept durably: a sql.js database as the index, deduplicated body bytes in segment
+// files; paged queries and retention. Persistence (journal, snapshots, segments, writer lock,
+// readers) is StoreEngine's job.
 //
 //   const store = await CaptureStore.open({ dataDir, mode: 'auto' });
 //   store.exchangeUpdated(record);              // CaptureSink: synchronous, never throws
@@ -87,21 +88,21 @@ export class CaptureStore implements CaptureSink {
   private readonly log: StoreLog;
   private retention: RetentionSettings;
   private readonly retentionIntervalMs: number;
+  private readonly inlineWsBytes: number;
   private readonly ids: CaptureIdMap;
   private retentionTimer?: NodeJS.Timeout;
   private bytesSinceRetention = 0;
   private dropped = 0;
   private unreadable = 0;
   private readerWriteWarned = false;
-  private readonly inlineWsBytes: number;
   private access!: q.BodyAccess;
 
   private constructor(options: CaptureStoreOptions) {
     this.log = options.log ?? (() => undefined);
     this.retention = options.retention ?? { ...DEFAULT_RETENTION };
     this.retentionIntervalMs = options.retentionIntervalMs ?? 60_000;
-    this.ids = new CaptureIdMap({ connection: () => this.engine.counters.connection++, exchange: () => this.engine.counters.exchange++ });
     this.inlineWsBytes = options.inlineWsBytes ?? 1024;
+    this.ids = new CaptureIdMap({ connection: () => this.engine.counters.connection++, exchange: () => this.engine.counters.exchange++ });
   }
 
   static async open(options: CaptureStoreOptions): Promise<CaptureStore> {
