@@ -306,7 +306,10 @@ async function main(): Promise<void> {
   for (const [label, s] of rows) console.log(`  ${label.padEnd(30)} ${mb(s.rss).padStart(8)} ${mb(s.heapUsed).padStart(9)} ${mb(s.external).padStart(9)} ${mb(s.arrayBuffers).padStart(9)} ${mb(s.wasm).padStart(12)}`);
   console.log(`  CPU of this process: ${(cpuTotal / (trafficBytes / MB)).toFixed(0)} ms per MB; LiveSessions: ${passes} passes, ${updateMs.toFixed(0)} ms, ${sessions?.calls ?? 0} calls assembled`);
   const stats = store.stats();
-  console.log(`  store: ${stats.exchanges} exchanges kept, database ${mb(stats.databaseBytes)} (${mb(stats.usedBytes)} in use), journal ${mb(stats.journalBytes)}, ${mb(dirBytes(dataDir))} on disk`);
+  console.log(`  store: ${stats.exchanges} exchanges kept, database ${mb(stats.databaseBytes)} (${mb(stats.databaseUsedBytes ?? stats.usedBytes)} in use, ${((stats.databaseUsedBytes ?? stats.usedBytes) / Math.max(1, stats.exchanges) / 1024).toFixed(1)} KiB an exchange), segments ${mb(stats.segmentBytes ?? 0)}, journal ${mb(stats.journalBytes)}, ${mb(dirBytes(dataDir))} on disk`);
+  // A snapshot now, for its export time (what blocks the event loop) at this database size.
+  const snap = await store.snapshot();
+  if (snap) console.log(`  snapshot now: ${mb(snap.bytes)}, export ${snap.exportMs.toFixed(0)} ms (blocks the loop), write ${snap.writeMs.toFixed(0)} ms`);
   console.log(`  snapshots during the run: ${snapshots.length}${snapshots.length ? ` (${snapshots.map((s) => `${mb(s.bytes)}/${s.exportMs.toFixed(0)} ms`).join(', ')})` : ''}`);
   const heap = getHeapStatistics();
   console.log(`  V8: total heap ${mb(heap.total_heap_size)}, used ${mb(heap.used_heap_size)}, external ${mb(heap.external_memory)}, malloced ${mb(heap.malloced_memory)}`);

@@ -102,6 +102,7 @@ async function session(dir: string, withResponses: boolean): Promise<Figures> {
     'raw traffic': mb(raw),
     'stored bodies': `${mb(s.storedBodyBytes)} (${(s.storedBodyBytes / largest).toFixed(2)}x largest)`,
     'database file': `${mb(snap?.bytes ?? 0)} (${((snap?.bytes ?? 0) / largest).toFixed(2)}x largest)`,
+    'segment files': mb(s.segmentBytes ?? 0),
     chunks: s.chunks,
     ingest: ms(t),
   };
@@ -118,7 +119,7 @@ async function snapshotAt(dir: string, targetMb: number): Promise<Figures> {
   }
   await store.flush();
   const tIngest = performance.now() - t0;
-  const journalBytes = store.stats().journalBytes;
+  const { journalBytes, segmentBytes } = store.stats();
   const gaps = loopGaps();
   await new Promise((r) => setTimeout(r, 50));
   const snap = (await store.snapshot())!;
@@ -132,6 +133,7 @@ async function snapshotAt(dir: string, targetMb: number): Promise<Figures> {
   return {
     scenario: `snapshot of ~${targetMb} MB`,
     'database file': mb(statSync(join(dir, 'capture.sqlite')).size),
+    'segment files': mb(segmentBytes ?? 0),
     'journal before': mb(journalBytes),
     'export (blocks loop)': ms(snap.exportMs),
     'longest event-loop stall': ms(maxGap),
@@ -202,8 +204,9 @@ async function rssAfterGigabyte(dir: string): Promise<Figures> {
     exchanges: id - 1,
     'ingest (excl. generation)': `${ms(t)} (${(raw / MB / (t / 1000)).toFixed(0)} MB/s)`,
     'stored bodies': mb(s.storedBodyBytes),
-    'database (used)': mb(s.usedBytes),
+    'database (used)': mb(s.databaseUsedBytes ?? s.usedBytes),
     'snapshot file': mb(snap?.bytes ?? 0),
+    'segment files': mb(s.segmentBytes ?? 0),
     'RSS before': mb(rssBefore),
     'RSS along the way': marks.join(', '),
     'RSS after ingest / after snapshot': `${mb(rssAfter)} / ${mb(rssSnapshot)}`,

@@ -92,6 +92,11 @@ export class CaptureIdMap {
     return ids;
   }
 
+  /** Store ids of every exchange capture may still send calls about (live, or finished recently). */
+  knownExchangeIds(): Set<number> {
+    return new Set([...this.exchanges.values()].map((e) => e.dbId));
+  }
+
   storeExchangeId(captureId: number): number | undefined {
     return this.exchanges.get(captureId)?.dbId;
   }

@@ -1,6 +1,7 @@
 // The capture store: what capture records (connections, exchanges, SSE events, WebSocket
-// messages) kept durably in a sql.js database, with deduplicated bodies, paged queries and
-// retention. Persistence (journal, snapshots, writer lock, readers) is StoreEngine's job.
+// messages) kept durably: a sql.js database as the index, deduplicated body bytes in segment
+// files; paged queries and retention. Persistence (journal, snapshots, segments, writer lock,
+// readers) is StoreEngine's job.
 //
 //   const store = await CaptureStore.open({ dataDir, mode: 'auto' });
 //   store.exchangeUpdated(record);              // CaptureSink: synchronous, never throws
@@ -10,11 +11,13 @@
 // Capture numbers its records per proxy run; the store gives them its own ids (CaptureIdMap),
 // so everything read back carries the store's ids.
 import type { CaptureSink, ConnectionRecord, ExchangeRecord, SseEventRecord, StoredBody, WsMessageRecord } from '../capture/records';
+import type { BodyIntegrityError } from './body-reader';
 import { CaptureIdMap, type BodyMemo, type ExchangeEntry } from './capture-ids';
-import { BodyBatch, readBody } from './chunked-bodies';
-import type { BodyRef, ExchangeRow, Operation, WsRow } from './operations';
+import { BodyBatch, type ChunkRelocation } from './chunked-bodies';
+import type { BodyRef, ExchangeRow, Operation, SsePack, WsRow } from './operations';
 import * as q from './queries';
-import { runRetention, usedBytes, type RetentionResult, type RetentionSettings } from './retention';
+import { databaseUsedBytes, runRetention, usedBytes, type RetentionResult, type RetentionSettings } from './retention';
+import { encodeSseEvents, eventsToPack } from './sse-packing';
 import { StoreEngine, type EngineTimings, type SnapshotInfo, type StoreLog, type StoreMode, type StoreRole } from './store-engine';
 
 export { StoreLockedError } from './store-engine';
@@ -34,8 +37,10 @@ export interface CaptureStoreOptions extends EngineTimings {
   wasmPath?: string;
   /** Default 60 000 (and whenever 2% of maxBytes was written since the last pass). */
   retentionIntervalMs?: number;
-  /** WebSocket payloads up to this size are kept inline, larger ones deduplicated. Default 1024. */
+  /** WebSocket payloads up to this size come with `listWsMessages(…, { includeData: false })` too. Default 1024. */
   inlineWsBytes?: number;
+  /** Segment files (chunk bytes) roll at about this size. Default 64 MiB. */
+  segmentBytes?: number;
 }
 
 export interface StoreStats {
@@ -52,9 +57,16 @@ export interface StoreStats {
   chunkRawBytes: number;
   /** Compressed chunk data plus manifests: what the bodies really take. */
   storedBodyBytes: number;
-  /** Database file size, and the part of it in use (what retention's maxBytes limits). */
+  /** Database file size (in memory, and the snapshot), and the part of it in use. */
   databaseBytes: number;
+  databaseUsedBytes: number;
+  /** Database pages in use plus the chunk bytes in segment files: what retention's maxBytes limits. */
   usedBytes: number;
+  /** Segment files on disk (live chunks and space not compacted yet). */
+  segments: number;
+  segmentBytes: number;
+  /** Body reads that failed (a chunk missing or damaged on disk); each is logged. */
+  unreadableBodies: number;
   journalBytes: number;
   lastLsn: number;
   snapshotLsn: number;
@@ -64,6 +76,9 @@ export interface StoreStats {
   /** Reader: full reloads from the snapshot (normally it follows the journal across rotations without one). */
   reloads: number;
 }
+
+/** The relocations of a batch as an operation field, left out when there are none. */
+const relocations = (batch: BodyBatch): { relocations?: ChunkRelocation[] } => (batch.relocations.length > 0 ? { relocations: batch.relocations } : {});
 
 /** While an exchange is in progress, a changing body is stored at most this often. */
 const BODY_UPDATE_INTERVAL_MS = 1000;
@@ -78,7 +93,9 @@ export class CaptureStore implements CaptureSink {
   private retentionTimer?: NodeJS.Timeout;
   private bytesSinceRetention = 0;
   private dropped = 0;
+  private unreadable = 0;
   private readerWriteWarned = false;
+  private access!: q.BodyAccess;
 
   private constructor(options: CaptureStoreOptions) {
     this.log = options.log ?? (() => undefined);
@@ -91,6 +108,8 @@ export class CaptureStore implements CaptureSink {
   static async open(options: CaptureStoreOptions): Promise<CaptureStore> {
     const store = new CaptureStore(options);
     store.engine = await StoreEngine.open({ ...options, onWriter: () => store.writerStarted(), onBatch: () => store.afterBatch() });
+    const { bodies, packed } = store.engine.segments;
+    store.access = { bodies, packed, inlineWsBytes: store.inlineWsBytes, unreadable: (err) => store.bodyUnreadable(err) };
     return store;
   }
 
@@ -134,8 +153,10 @@ export class CaptureStore implements CaptureSink {
       if (requestBody) row.requestBody = this.bodyRef(entry, 'request', requestBody, final, batch, memos);
       if (responseBody) row.responseBody = this.bodyRef(entry, 'response', responseBody, final, batch, memos);
       const json = JSON.stringify(row);
-      if (json !== entry.lastRow || batch.bodies.length > 0) {
-        this.commit({ type: 'exchange', row, bodies: batch.bodies });
+      // The end of an exchange packs its SSE events into one body, in the same operation.
+      const pack = final && entry.endedSeenAt === undefined ? this.packSse(entry.dbId, batch) : undefined;
+      if (json !== entry.lastRow || batch.bodies.length > 0 || batch.relocations.length > 0 || pack) {
+        this.commit({ type: 'exchange', row, bodies: batch.bodies, pack, ...relocations(batch) });
         entry.lastRow = json;
         Object.assign(entry, memos);
       }
@@ -148,6 +169,7 @@ export class CaptureStore implements CaptureSink {
   sseEvents(exchangeId: number, events: SseEventRecord[]): void {
     if (!this.writable() || events.length === 0) return;
     try {
+      // Rows; events that come after the exchange ended (a HAR import sends them then) are packed by the next retention pass.
       this.commit({ type: 'sse', exchangeId: this.ids.exchange(exchangeId).dbId, events });
     } catch (err) {
       this.writeFailed('sse events', err);
@@ -160,9 +182,8 @@ export class CaptureStore implements CaptureSink {
       const { data, ...rest } = record;
       const row: WsRow = { ...rest, exchangeId: this.ids.exchange(record.exchangeId).dbId };
       const batch = this.bodyBatch();
-      if (data.length <= this.inlineWsBytes) row.data = data;
-      else row.bodyId = batch.add(data);
-      this.commit({ type: 'ws', row, bodies: batch.bodies });
+      row.bodyId = batch.add(data);
+      this.commit({ type: 'ws', row, bodies: batch.bodies, ...relocations(batch) });
     } catch (err) {
       this.writeFailed('websocket message', err);
     }
@@ -189,20 +210,20 @@ export class CaptureStore implements CaptureSink {
 
   /** The record with the exact bytes of its bodies. Ids are the store's (see storedExchangeId). */
   getExchange(id: number): ExchangeRecord | undefined {
-    return q.getExchange(this.engine.db, id);
+    return q.getExchange(this.engine.db, this.access, id);
   }
 
   listWsMessages(exchangeId: number, options?: q.WsListOptions): q.Page<q.StoredWsMessage> {
-    return q.listWsMessages(this.engine.db, exchangeId, options);
+    return q.listWsMessages(this.engine.db, this.access, exchangeId, options);
   }
 
   listSseEvents(exchangeId: number, options?: q.SequenceOptions): q.Page<SseEventRecord> {
-    return q.listSseEvents(this.engine.db, exchangeId, options);
+    return q.listSseEvents(this.engine.db, this.access, exchangeId, options);
   }
 
-  /** Exact bytes of a body by reference (BodyRef.bodyId, StoredWsMessage.bodyId). */
+  /** Exact bytes of a body by reference (BodyRef.bodyId, StoredWsMessage.bodyId); undefined (and a warning logged) when it cannot be read exactly. */
   getBody(bodyId: number): Buffer | undefined {
-    return readBody(this.engine.db, bodyId);
+    return q.readBodySafely(this.engine.db, this.access, bodyId).data;
   }
 
   /** The store's id for an exchange that capture numbered `captureId` (while its capture is recent). */
@@ -224,20 +245,25 @@ export class CaptureStore implements CaptureSink {
     const count = (table: string) => Number(db.value(`SELECT COUNT(*) FROM ${table}`));
     const sum = (sql: string) => Number(db.value(sql) ?? 0);
     const pageSize = Number(this.engine.db.value('PRAGMA page_size'));
+    const disk = this.engine.segments.usage();
     return {
       role: this.engine.role,
       dataDir: this.engine.paths.dir,
       connections: count('connections'),
       exchanges: count('exchanges'),
-      sseEvents: count('sse_events'),
+      sseEvents: count('sse_events') + sum('SELECT COALESCE(SUM(sse_packed_events), 0) FROM exchanges'),
       wsMessages: count('ws_messages'),
       bodies: count('bodies'),
       chunks: count('chunks'),
       bodyBytes: sum('SELECT COALESCE(SUM(size), 0) FROM bodies'),
       chunkRawBytes: sum('SELECT COALESCE(SUM(raw_size), 0) FROM chunks'),
-      storedBodyBytes: sum('SELECT COALESCE(SUM(LENGTH(data)), 0) FROM chunks') + sum('SELECT COALESCE(SUM(LENGTH(manifest)), 0) FROM bodies'),
+      storedBodyBytes: sum('SELECT COALESCE(SUM(stored_size), 0) FROM chunks') + sum('SELECT COALESCE(SUM(LENGTH(manifest)), 0) FROM bodies'),
       databaseBytes: Number(this.engine.db.value('PRAGMA page_count')) * pageSize,
+      databaseUsedBytes: databaseUsedBytes(this.engine.db),
       usedBytes: usedBytes(this.engine.db),
+      segments: disk.segments,
+      segmentBytes: disk.bytes,
+      unreadableBodies: this.unreadable,
       journalBytes: this.engine.journalBytes,
       lastLsn: this.engine.lastLsn,
       snapshotLsn: this.engine.snapshotLsn,
@@ -282,7 +308,8 @@ export class CaptureStore implements CaptureSink {
     }
     this.bytesSinceRetention = 0;
     this.ids.prune();
-    return runRetention(this.engine.db, this.retention, now, {
+    this.packLateSseEvents();
+    const result = runRetention(this.engine.db, this.retention, now, {
       liveExchanges: this.ids.liveExchangeIds(),
       liveConnections: this.ids.liveConnectionIds(),
       remove: (exchangeIds, connectionIds) => {
@@ -291,6 +318,9 @@ export class CaptureStore implements CaptureSink {
         this.ids.forgetConnections(new Set(connectionIds));
       },
     });
+    // Chunks that went with deleted exchanges leave dead space in the segment files (one sparse segment is copied out per pass).
+    this.engine.compactSegments();
+    return result;
   }
 
   async close(): Promise<void> {
@@ -310,6 +340,11 @@ export class CaptureStore implements CaptureSink {
     return false;
   }
 
+  private bodyUnreadable(err: BodyIntegrityError): void {
+    this.unreadable++;
+    this.log('warn', `a body could not be read: ${err.message}`);
+  }
+
   private writeFailed(what: string, err: unknown): void {
     this.dropped++;
     this.log('error', `could not store ${what}: ${(err as Error).message}`);
@@ -317,11 +352,42 @@ export class CaptureStore implements CaptureSink {
 
   private commit(op: Operation): void {
     const bytes = this.engine.commit(op);
-    if (op.type !== 'delete') this.bytesSinceRetention += bytes;
+    if (op.type === 'delete' || op.type === 'relocate') return;
+    // Chunk bytes go to segment files, not the journal: they count all the same.
+    const bodies = op.type === 'connection' ? [] : op.bodies ?? [];
+    this.bytesSinceRetention += bytes + bodies.reduce((a, b) => a + b.chunks.reduce((c, k) => c + (k.storedSize ?? 0), 0), 0);
   }
 
   private bodyBatch(): BodyBatch {
-    return new BodyBatch(this.engine.db, { nextBodyId: () => this.engine.counters.body++, nextChunkId: () => this.engine.counters.chunk++ });
+    return new BodyBatch(this.engine.db, { nextBodyId: () => this.engine.counters.body++, nextChunkId: () => this.engine.counters.chunk++ },
+      (stored) => this.engine.appendChunk(stored), this.engine.segments.damaged);
+  }
+
+  /**
+   * SSE rows of ended exchanges (events that came after the end: a HAR import sends them then)
+   * are packed once capture can send no more about them (its id mapping is gone), a batch per retention pass.
+   */
+  private packLateSseEvents(): void {
+    const live = this.ids.knownExchangeIds();
+    const rows = this.engine.db.all(`SELECT DISTINCT s.exchange_id AS id FROM sse_events s JOIN exchanges e ON e.id = s.exchange_id
+      WHERE e.ended_at IS NOT NULL LIMIT 200`);
+    for (const id of rows.map((r) => Number(r.id)).filter((x) => !live.has(x))) {
+      try {
+        const batch = this.bodyBatch();
+        const pack = this.packSse(id, batch);
+        if (pack) this.commit({ type: 'sse', exchangeId: id, events: [], bodies: batch.bodies, pack, ...relocations(batch) });
+      } catch (err) {
+        this.writeFailed(`packed sse events of exchange ${id}`, err);
+      }
+    }
+  }
+
+  /** Packs an exchange's SSE events (rows, with any packed before) into one body of `batch`; undefined when it has no rows. */
+  private packSse(exchangeId: number, batch: BodyBatch): SsePack | undefined {
+    const db = this.engine.db;
+    if (db.value('SELECT 1 FROM sse_events WHERE exchange_id = ? LIMIT 1', [exchangeId]) === undefined) return undefined;
+    const events = eventsToPack(db, this.engine.segments.packed, exchangeId);
+    return { bodyId: batch.add(encodeSseEvents(events)), events: events.length };
   }
 
   /**

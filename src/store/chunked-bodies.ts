@@ -2,23 +2,27 @@
 // kept once, deflated, addressed by its sha256, and counted by the bodies that list it. A body
 // is its sha256, its size and a manifest (the ordered chunk ids). Identical bodies are stored once.
 //
-// Writing is split in two: `BodyBatch` (writer only) decides ids and compresses new chunks, and
-// produces plain data that goes into a journal operation; `insertBodies` applies that data, and
-// runs the same way live and on replay.
+// Writing is split in two: `BodyBatch` (writer only) decides ids, compresses new chunks and
+// appends them to a segment file, and produces plain data (ids, hashes, locations) that goes into
+// a journal operation; `insertBodies` applies that data, and runs the same way live and on replay.
+// Reading is body-reader.ts.
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { chunkBoundaries, type ChunkingParameters, DEFAULT_CHUNKING } from './content-chunking';
+import type { ChunkLocation } from './segment-format';
 import type { SqlDatabase } from './sqlite';
 
 export const CODEC_RAW = 0;
 export const CODEC_DEFLATE_RAW = 1;
 
-export interface NewChunk {
+/** A chunk new in an operation: where the writer put its stored bytes. */
+export interface NewChunk extends Partial<ChunkLocation> {
   id: number;
   sha256: Buffer;
   codec: number;
   rawSize: number;
-  data: Buffer;
+  /** The stored bytes themselves: only in journals written before segment files (schema 4). */
+  data?: Buffer;
 }
 
 export interface NewBody {
@@ -35,6 +39,12 @@ export interface IdSource {
   nextBodyId(): number;
   nextChunkId(): number;
 }
+
+/** Appends a chunk's stored bytes to the current segment (before the operation is journaled). */
+export type ChunkAppender = (stored: Buffer) => ChunkLocation;
+
+/** A chunk's new place (compaction, migration, or its bytes written again after damage, with their codec). */
+export type ChunkRelocation = ChunkLocation & { id: number; codec?: number };
 
 /** Chunk ids as zigzag-encoded varint deltas: new chunks get consecutive ids, so most take one byte. */
 export function encodeManifest(ids: number[]): Buffer {
@@ -74,7 +84,7 @@ export function decodeManifest(buf: Uint8Array): number[] {
   return ids;
 }
 
-function sha256(data: Uint8Array): Buffer {
+export function sha256(data: Uint8Array): Buffer {
   return createHash('sha256').update(data).digest();
 }
 
@@ -95,16 +105,24 @@ export function byteEntropy(data: Uint8Array): number {
 }
 
 /**
+ * An 8 KiB window and a smaller hash: zlib then needs ~96 KiB a call instead of ~268 KiB, below
+ * glibc's mmap threshold. Thousands of large short-lived allocations a minute made glibc raise
+ * that threshold and keep the freed memory in its heap (RSS ~50 MB higher after 512 MB of
+ * traffic, bench/memory-bench.ts); chunks average 4 KiB, so the ratio hardly changes.
+ */
+const DEFLATE_OPTIONS = { level: 6, windowBits: 13, memLevel: 7 };
+
+/**
  * Deflate unless it cannot help. Deflating incompressible bytes (images, bodies whose decoding
  * failed) costs as much as text and saves nothing, so a cheap entropy test skips them.
  */
 function compress(raw: Buffer): { codec: number; data: Buffer } {
   if (raw.length >= 512 && byteEntropy(raw) > 7.5) return { codec: CODEC_RAW, data: Buffer.from(raw) };
-  const z = deflateRawSync(raw, { level: 6 });
+  const z = deflateRawSync(raw, DEFLATE_OPTIONS);
   return z.length < raw.length ? { codec: CODEC_DEFLATE_RAW, data: z } : { codec: CODEC_RAW, data: Buffer.from(raw) };
 }
 
-function decompress(codec: number, data: Uint8Array): Buffer {
+export function decompress(codec: number, data: Uint8Array): Buffer {
   if (codec === CODEC_RAW) return Buffer.from(data);
   if (codec === CODEC_DEFLATE_RAW) return inflateRawSync(data);
   throw new Error(`unknown chunk codec ${codec}`);
@@ -117,17 +135,24 @@ function decompress(codec: number, data: Uint8Array): Buffer {
  */
 export class BodyBatch {
   readonly bodies: NewBody[] = [];
+  /** Known chunks whose bytes were unreadable and are written again here. */
+  readonly relocations: ChunkRelocation[] = [];
   private readonly batchBodies = new Map<string, number>();
   private readonly batchChunks = new Map<string, number>();
 
-  constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING) {}
+  /** `damaged`: ids of chunks whose bytes are known to be unreadable (cut short by a crash, or failing their crc). */
+  constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly appendChunk: ChunkAppender,
+    private readonly damaged: Set<number> = new Set(), private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING) {}
 
   /** Returns the id of the body holding exactly `data`, preparing a new one if needed. */
   add(data: Buffer): number {
     const hash = sha256(data);
     const key = hash.toString('hex');
     const known = this.batchBodies.get(key) ?? this.db.value('SELECT id FROM bodies WHERE sha256 = ?', [hash]);
-    if (known !== undefined && known !== null) return Number(known);
+    if (known !== undefined && known !== null) {
+      if (this.damaged.size > 0 && !this.batchBodies.has(key)) this.repair(Number(known), data);
+      return Number(known);
+    }
     const ids: number[] = [];
     const chunks: NewChunk[] = [];
     let start = 0;
@@ -140,8 +165,10 @@ export class BodyBatch {
       if (id === undefined || id === null) {
         id = this.ids.nextChunkId();
         const { codec, data: stored } = compress(raw);
-        chunks.push({ id, sha256: h, codec, rawSize: raw.length, data: stored });
+        chunks.push({ id, sha256: h, codec, rawSize: raw.length, ...this.appendChunk(stored) });
         this.batchChunks.set(hk, id);
+      } else if (this.damaged.has(Number(id))) {
+        this.rewrite(Number(id), raw, hk);
       }
       ids.push(Number(id));
     }
@@ -150,18 +177,48 @@ export class BodyBatch {
     this.batchBodies.set(key, id);
     return id;
   }
+
+  /** An existing body whose chunks include damaged ones: the content came again, so their bytes are written anew. */
+  private repair(bodyId: number, data: Buffer): void {
+    const manifest = this.db.value('SELECT manifest FROM bodies WHERE id = ?', [bodyId]);
+    if (!(manifest instanceof Uint8Array) || !decodeManifest(manifest).some((id) => this.damaged.has(id))) return;
+    let start = 0;
+    for (const end of chunkBoundaries(data, this.chunking)) {
+      const raw = data.subarray(start, end);
+      start = end;
+      const h = sha256(raw);
+      const id = this.db.value('SELECT id FROM chunks WHERE sha256 = ?', [h]);
+      if (typeof id === 'number' && this.damaged.has(id)) this.rewrite(id, raw, h.toString('hex'));
+    }
+  }
+
+  private rewrite(id: number, raw: Buffer, hashKey: string): void {
+    const { codec, data: stored } = compress(raw);
+    this.relocations.push({ id, codec, ...this.appendChunk(stored) });
+    this.damaged.delete(id);
+    this.batchChunks.set(hashKey, id);
+  }
 }
 
 /** Applies prepared bodies: new chunks, the body rows, and one reference per distinct chunk. */
 export function insertBodies(db: SqlDatabase, bodies: NewBody[]): void {
   for (const body of bodies) {
     for (const c of body.chunks) {
-      db.run('INSERT INTO chunks (id, sha256, codec, raw_size, data, refs) VALUES (?, ?, ?, ?, ?, 0)', [c.id, c.sha256, c.codec, c.rawSize, c.data]);
+      db.run('INSERT INTO chunks (id, sha256, codec, raw_size, refs, segment, seg_offset, stored_size, data) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)',
+        [c.id, c.sha256, c.codec, c.rawSize, c.segment ?? null, c.offset ?? null, c.storedSize ?? c.data?.length ?? 0, c.data ?? null]);
     }
     db.run('INSERT INTO bodies (id, sha256, size, manifest) VALUES (?, ?, ?, ?)', [body.id, body.sha256, body.size, body.manifest]);
     for (const chunkId of new Set(decodeManifest(body.manifest))) {
       db.run('UPDATE chunks SET refs = refs + 1 WHERE id = ?', [chunkId]);
     }
+  }
+}
+
+/** Points chunks at new places (their bytes copied by compaction, moved out of the database, or written again). */
+export function relocateChunks(db: SqlDatabase, chunks: ChunkRelocation[]): void {
+  for (const c of chunks) {
+    db.run('UPDATE chunks SET segment = ?, seg_offset = ?, stored_size = ?, codec = COALESCE(?, codec), data = NULL WHERE id = ?',
+      [c.segment, c.offset, c.storedSize, c.codec ?? null, c.id]);
   }
 }
 
@@ -173,6 +230,7 @@ export function releaseBody(db: SqlDatabase, bodyId: number): boolean {
   const used =
     db.value('SELECT 1 FROM exchanges WHERE request_body_id = ? LIMIT 1', [bodyId]) ??
     db.value('SELECT 1 FROM exchanges WHERE response_body_id = ? LIMIT 1', [bodyId]) ??
+    db.value('SELECT 1 FROM exchanges WHERE sse_body_id = ? LIMIT 1', [bodyId]) ??
     db.value('SELECT 1 FROM ws_messages WHERE body_id = ? LIMIT 1', [bodyId]);
   if (used !== undefined) return false;
   const manifest = db.value('SELECT manifest FROM bodies WHERE id = ?', [bodyId]);
@@ -183,27 +241,4 @@ export function releaseBody(db: SqlDatabase, bodyId: number): boolean {
     db.run('DELETE FROM chunks WHERE id = ? AND refs <= 0', [chunkId]);
   }
   return true;
-}
-
-export class BodyIntegrityError extends Error {}
-
-/** The exact bytes of a body, checked against its size and sha256 (BodyIntegrityError when they do not match). */
-export function readBody(db: SqlDatabase, bodyId: number): Buffer | undefined {
-  const row = db.get('SELECT sha256, size, manifest FROM bodies WHERE id = ?', [bodyId]);
-  if (!row) return undefined;
-  const parts: Buffer[] = [];
-  for (const chunkId of decodeManifest(row.manifest as Uint8Array)) {
-    const c = db.get('SELECT codec, data FROM chunks WHERE id = ?', [chunkId]);
-    if (!c) throw new BodyIntegrityError(`body ${bodyId}: chunk ${chunkId} is missing`);
-    try {
-      parts.push(decompress(Number(c.codec), c.data as Uint8Array));
-    } catch (err) {
-      throw new BodyIntegrityError(`body ${bodyId}: chunk ${chunkId} does not decompress (${(err as Error).message})`);
-    }
-  }
-  const data = Buffer.concat(parts);
-  if (data.length !== Number(row.size) || !sha256(data).equals(Buffer.from(row.sha256 as Uint8Array))) {
-    throw new BodyIntegrityError(`body ${bodyId}: content does not match its sha256`);
-  }
-  return data;
 }

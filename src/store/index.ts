@@ -6,7 +6,7 @@ export type { ExchangeListOptions, ExchangeSummary, ListOptions, Page, SequenceO
 export type { BodyRef } from './operations';
 export type { RetentionResult, RetentionSettings } from './retention';
 export { SchemaTooNewError, SCHEMA_VERSION } from './schema';
-export { BodyIntegrityError } from './chunked-bodies';
+export { BodyIntegrityError } from './body-reader';
 export { defaultWasmPath } from './sqlite';
 export type { LockOwner } from './writer-lock';
 export { reclaimOwnProcessLock } from './writer-lock';

@@ -149,6 +149,8 @@ export interface JournalWriterOptions {
   /** How long appended records may wait before they are written and fsync'd. */
   flushIntervalMs: number;
   onError: (err: Error) => void;
+  /** Runs before every fsync of the journal: what its records refer to (segment files) is made durable first. */
+  beforeSync?: () => Promise<void>;
 }
 
 /** The writer's handle on the journal: batched appends, coalesced fsyncs, rotation after a snapshot. */
@@ -223,6 +225,7 @@ export class JournalWriter {
       const first = Buffer.concat([encodeHeader({ dbId: this.dbId, baseLsn }), ...collected.slice(0, written)]);
       writeSync(fd, first);
       fileSize = first.length;
+      await this.options.beforeSync?.();
       await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
       if (this.closed) throw new Error('journal closed during rotation');
       // Records appended while the fsync ran go into the new file too (the next tick fsyncs them).
@@ -303,7 +306,9 @@ export class JournalWriter {
   private startSync(): Promise<void> {
     this.unsynced = false;
     const fd = this.fd;
-    const p = new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+    const before = this.options.beforeSync?.() ?? Promise.resolve();
+    // A rotation meanwhile closed this descriptor; the new file is fsync'd on its own.
+    const p = before.then(() => this.fd !== fd ? undefined : new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve()))));
     this.syncing = p.finally(() => {
       this.syncing = undefined;
     });

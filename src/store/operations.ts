@@ -5,7 +5,7 @@
 // Encoding: u8 version | u32 JSON length | JSON | binary section. Buffers inside the operation
 // are replaced in the JSON by {"$b":[offset,length]} into the binary section.
 import type { ConnectionRecord, SseEventRecord, WsMessageRecord, ExchangeRecord, StoredBody } from '../capture/records';
-import { insertBodies, releaseBody, type NewBody } from './chunked-bodies';
+import { insertBodies, relocateChunks, releaseBody, type ChunkRelocation, type NewBody } from './chunked-bodies';
 import type { SqlDatabase } from './sqlite';
 
 /** A body as an exchange row keeps it: the reference plus what was known about it on the wire. */
@@ -19,18 +19,27 @@ export interface ExchangeRow extends Omit<ExchangeRecord, 'requestBody' | 'respo
   responseBody?: BodyRef;
 }
 
-/** A WebSocket message row: small payloads inline (`data`), large ones in the body store (`bodyId`). */
+/** A WebSocket message row: the payload in the body store (`bodyId`); `data` inline only in rows written before schema 5. */
 export interface WsRow extends Omit<WsMessageRecord, 'data'> {
   data?: Buffer;
   bodyId?: number;
 }
 
+/** An exchange's SSE events packed into one body (sse-packing.ts): its rows go. */
+export interface SsePack {
+  bodyId: number;
+  /** How many events the body holds (for stats). */
+  events: number;
+}
+
+/** Operations that store bodies may also repoint damaged chunks whose content came again (`relocations`). */
 export type Operation =
   | { type: 'connection'; row: ConnectionRecord }
-  | { type: 'exchange'; row: ExchangeRow; bodies: NewBody[] }
-  | { type: 'sse'; exchangeId: number; events: SseEventRecord[] }
-  | { type: 'ws'; row: WsRow; bodies: NewBody[] }
-  | { type: 'delete'; exchangeIds: number[]; connectionIds: number[] };
+  | { type: 'exchange'; row: ExchangeRow; bodies: NewBody[]; pack?: SsePack; relocations?: ChunkRelocation[] }
+  | { type: 'sse'; exchangeId: number; events: SseEventRecord[]; bodies?: NewBody[]; pack?: SsePack; relocations?: ChunkRelocation[] }
+  | { type: 'ws'; row: WsRow; bodies: NewBody[]; relocations?: ChunkRelocation[] }
+  | { type: 'delete'; exchangeIds: number[]; connectionIds: number[] }
+  | { type: 'relocate'; chunks: ChunkRelocation[] };
 
 const FORMAT_VERSION = 1;
 
@@ -100,7 +109,7 @@ function applyConnection(db: SqlDatabase, c: ConnectionRecord): void {
   );
 }
 
-function applyExchange(db: SqlDatabase, e: ExchangeRow, bodies: NewBody[]): void {
+function applyExchange(db: SqlDatabase, e: ExchangeRow, bodies: NewBody[], pack?: SsePack): void {
   insertBodies(db, bodies);
   const old = db.get('SELECT request_body_id, response_body_id FROM exchanges WHERE id = ?', [e.id]);
   db.run(
@@ -125,9 +134,20 @@ function applyExchange(db: SqlDatabase, e: ExchangeRow, bodies: NewBody[]): void
   for (const previous of [old?.request_body_id, old?.response_body_id]) {
     if (typeof previous === 'number' && previous !== e.requestBody?.bodyId && previous !== e.responseBody?.bodyId) releaseBody(db, previous);
   }
+  if (pack) applyPack(db, e.id, pack);
 }
 
-function applySse(db: SqlDatabase, exchangeId: number, events: SseEventRecord[]): void {
+/** Points the exchange at its packed events and deletes their rows (the body holds them all). */
+function applyPack(db: SqlDatabase, exchangeId: number, pack: SsePack): void {
+  const old = db.value('SELECT sse_body_id FROM exchanges WHERE id = ?', [exchangeId]);
+  db.run('UPDATE exchanges SET sse_body_id = ?, sse_packed_events = ? WHERE id = ?', [pack.bodyId, pack.events, exchangeId]);
+  db.run('DELETE FROM sse_events WHERE exchange_id = ?', [exchangeId]);
+  if (typeof old === 'number' && old !== pack.bodyId) releaseBody(db, old);
+}
+
+function applySse(db: SqlDatabase, exchangeId: number, events: SseEventRecord[], bodies: NewBody[] = [], pack?: SsePack): void {
+  insertBodies(db, bodies);
+  if (pack) return applyPack(db, exchangeId, pack);
   for (const ev of events) {
     db.run('INSERT OR REPLACE INTO sse_events (exchange_id, seq, time, event, event_id, data, retry) VALUES (?, ?, ?, ?, ?, ?, ?)',
       [exchangeId, ev.seq, ev.time, s(ev.event), s(ev.id), ev.data, n(ev.retry)]);
@@ -146,9 +166,8 @@ function applyWs(db: SqlDatabase, w: WsRow, bodies: NewBody[]): void {
 function applyDelete(db: SqlDatabase, exchangeIds: number[], connectionIds: number[]): void {
   const released = new Set<number>();
   for (const id of exchangeIds) {
-    const row = db.get('SELECT request_body_id, response_body_id FROM exchanges WHERE id = ?', [id]);
-    if (typeof row?.request_body_id === 'number') released.add(row.request_body_id);
-    if (typeof row?.response_body_id === 'number') released.add(row.response_body_id);
+    const row = db.get('SELECT request_body_id, response_body_id, sse_body_id FROM exchanges WHERE id = ?', [id]);
+    for (const b of [row?.request_body_id, row?.response_body_id, row?.sse_body_id]) if (typeof b === 'number') released.add(b);
     for (const ws of db.all('SELECT DISTINCT body_id FROM ws_messages WHERE exchange_id = ? AND body_id IS NOT NULL', [id])) {
       released.add(Number(ws.body_id));
     }
@@ -161,18 +180,20 @@ function applyDelete(db: SqlDatabase, exchangeIds: number[], connectionIds: numb
 }
 
 export function applyOperation(db: SqlDatabase, op: Operation): void {
+  if ((op.type === 'exchange' || op.type === 'sse' || op.type === 'ws') && op.relocations) relocateChunks(db, op.relocations);
   switch (op.type) {
     case 'connection': return applyConnection(db, op.row);
-    case 'exchange': return applyExchange(db, op.row, op.bodies);
-    case 'sse': return applySse(db, op.exchangeId, op.events);
+    case 'exchange': return applyExchange(db, op.row, op.bodies, op.pack);
+    case 'sse': return applySse(db, op.exchangeId, op.events, op.bodies, op.pack);
     case 'ws': return applyWs(db, op.row, op.bodies);
     case 'delete': return applyDelete(db, op.exchangeIds, op.connectionIds);
+    case 'relocate': return relocateChunks(db, op.chunks);
   }
 }
 
 /** The highest ids an operation uses, so id counters move past them after a replay. */
 export function idsUsed(op: Operation): { connection?: number; exchange?: number; body?: number; chunk?: number } {
-  const bodies = op.type === 'exchange' || op.type === 'ws' ? op.bodies : [];
+  const bodies = op.type === 'exchange' || op.type === 'ws' ? op.bodies : op.type === 'sse' ? op.bodies ?? [] : [];
   const body = bodies.length ? Math.max(...bodies.map((b) => b.id)) : undefined;
   const chunkIds = bodies.flatMap((b) => b.chunks.map((c) => c.id));
   const chunk = chunkIds.length ? Math.max(...chunkIds) : undefined;
@@ -180,7 +201,7 @@ export function idsUsed(op: Operation): { connection?: number; exchange?: number
     case 'connection': return { connection: op.row.id };
     case 'exchange': return { exchange: op.row.id, connection: op.row.connectionId, body, chunk };
     case 'ws': return { exchange: op.row.exchangeId, body, chunk };
-    case 'sse': return { exchange: op.exchangeId };
-    case 'delete': return {};
+    case 'sse': return { exchange: op.exchangeId, body, chunk };
+    case 'delete': case 'relocate': return {};
   }
 }

@@ -2,9 +2,10 @@
 // time and never change, unlike timestamps, which can tie); messages and events are in sequence
 // order with a sequence cursor. Bodies are fetched separately, by reference.
 import type { ConnectionRecord, ExchangeRecord, SseEventRecord, WsMessageRecord, StoredBody } from '../capture/records';
-import { BodyIntegrityError, readBody } from './chunked-bodies';
+import { BodyIntegrityError, type BodyReader } from './body-reader';
 import type { BodyRef, ExchangeRow } from './operations';
 import type { Row, SqlDatabase, SqlValue } from './sqlite';
+import { mergeEvents, sseEventFromRow, type PackedEventsCache } from './sse-packing';
 
 export interface Page<T> {
   items: T[];
@@ -40,6 +41,27 @@ export type ExchangeSummary = ExchangeRow;
 export interface StoredWsMessage extends WsMessageRecord {
   /** Set when the payload is kept in the body store. */
   bodyId?: number;
+}
+
+/** How queries reach body bytes (segment files, through a cache). */
+export interface BodyAccess {
+  bodies: BodyReader;
+  packed: PackedEventsCache;
+  /** WebSocket payloads up to this size come with `includeData: false` too (they were kept inline before schema 5). */
+  inlineWsBytes: number;
+  /** A body that cannot be read exactly: logged and counted by the store. */
+  unreadable(err: BodyIntegrityError): void;
+}
+
+/** A body's bytes, or undefined (with `unreadable` told) when it is damaged or missing on disk. */
+export function readBodySafely(db: SqlDatabase, access: BodyAccess, bodyId: number): { data?: Buffer; problem?: string } {
+  try {
+    return { data: access.bodies.read(db, bodyId) };
+  } catch (err) {
+    if (!(err instanceof BodyIntegrityError)) throw err;
+    access.unreadable(err);
+    return { problem: err.message };
+  }
 }
 
 function clampLimit(limit: number | undefined): number {
@@ -145,54 +167,57 @@ export function getExchangeSummary(db: SqlDatabase, id: number): ExchangeSummary
 }
 
 /** A body that cannot be read back exactly (missing, or damaged on disk) comes back empty with the reason in `error`, so the exchange still shows. */
-function fullBody(db: SqlDatabase, ref: BodyRef | undefined): StoredBody | undefined {
+function fullBody(db: SqlDatabase, access: BodyAccess, ref: BodyRef | undefined): StoredBody | undefined {
   if (!ref) return undefined;
   const { bodyId, size: _size, ...meta } = ref;
-  let data: Buffer | undefined;
-  let problem: string | undefined;
-  try {
-    data = readBody(db, bodyId);
-  } catch (err) {
-    if (!(err instanceof BodyIntegrityError)) throw err;
-    problem = err.message;
-  }
+  const { data, problem } = readBodySafely(db, access, bodyId);
   if (!data) return withoutUndefined({ ...meta, data: Buffer.alloc(0), error: [meta.error, problem ?? `body ${bodyId} is missing`].filter(Boolean).join('; ') });
   return withoutUndefined({ ...meta, data });
 }
 
 /** The exchange as capture recorded it, with the exact bytes of its bodies. */
-export function getExchange(db: SqlDatabase, id: number): ExchangeRecord | undefined {
+export function getExchange(db: SqlDatabase, access: BodyAccess, id: number): ExchangeRecord | undefined {
   const summary = getExchangeSummary(db, id);
   if (!summary) return undefined;
   const { requestBody, responseBody, ...rest } = summary;
   const record: ExchangeRecord = { ...rest };
-  const req = fullBody(db, requestBody);
-  const res = fullBody(db, responseBody);
+  const req = fullBody(db, access, requestBody);
+  const res = fullBody(db, access, responseBody);
   if (req) record.requestBody = req;
   if (res) record.responseBody = res;
   return record;
 }
 
-export function listSseEvents(db: SqlDatabase, exchangeId: number, o: SequenceOptions = {}): Page<SseEventRecord> {
+/** Rows while the exchange streams, one packed body after it ended (and rows for events that came later): paged alike. */
+export function listSseEvents(db: SqlDatabase, access: BodyAccess, exchangeId: number, o: SequenceOptions = {}): Page<SseEventRecord> {
   const limit = clampLimit(o.limit);
+  const after = o.after ?? -1;
   const rows = db.all('SELECT seq, time, event, event_id, data, retry FROM sse_events WHERE exchange_id = ? AND seq > ? ORDER BY seq LIMIT ?',
-    [exchangeId, o.after ?? -1, limit + 1]);
-  const items = rows.slice(0, limit).map((r) => withoutUndefined({
-    seq: num(r.seq), time: num(r.time), event: opt(r.event, str), id: opt(r.event_id, str), data: str(r.data), retry: opt(r.retry, num),
-  }));
-  return rows.length > limit ? { items, next: items[items.length - 1].seq } : { items };
+    [exchangeId, after, limit + 1]).map(sseEventFromRow);
+  let packed: SseEventRecord[] = [];
+  try {
+    packed = access.packed.events(db, exchangeId);
+  } catch (err) {
+    if (!(err instanceof BodyIntegrityError)) throw err;
+    access.unreadable(err);
+  }
+  let from = 0;
+  while (from < packed.length && packed[from].seq <= after) from++;
+  const merged = from < packed.length ? mergeEvents(packed.slice(from, from + limit + 1), rows).slice(0, limit + 1) : rows;
+  const items = merged.slice(0, limit);
+  return merged.length > limit ? { items, next: items[items.length - 1].seq } : { items };
 }
 
-export function listWsMessages(db: SqlDatabase, exchangeId: number, o: WsListOptions = {}): Page<StoredWsMessage> {
+export function listWsMessages(db: SqlDatabase, access: BodyAccess, exchangeId: number, o: WsListOptions = {}): Page<StoredWsMessage> {
   const limit = clampLimit(o.limit);
-  const rows = db.all('SELECT * FROM ws_messages WHERE exchange_id = ? AND seq > ? ORDER BY seq LIMIT ?', [exchangeId, o.after ?? -1, limit + 1]);
+  const rows = db.all(`SELECT w.*, b.size AS body_size FROM ws_messages w LEFT JOIN bodies b ON b.id = w.body_id
+    WHERE w.exchange_id = ? AND w.seq > ? ORDER BY w.seq LIMIT ?`, [exchangeId, o.after ?? -1, limit + 1]);
   const includeData = o.includeData ?? true;
   const items = rows.slice(0, limit).map((r): StoredWsMessage => {
     const bodyId = opt(r.body_id, num);
-    let data: Buffer;
+    let data: Buffer = Buffer.alloc(0);
     if (r.data instanceof Uint8Array) data = Buffer.from(r.data);
-    else if (bodyId !== undefined && includeData) data = readBody(db, bodyId) ?? Buffer.alloc(0);
-    else data = Buffer.alloc(0);
+    else if (bodyId !== undefined && (includeData || num(r.body_size) <= access.inlineWsBytes)) data = readBodySafely(db, access, bodyId).data ?? data;
     const m: StoredWsMessage = {
       exchangeId, seq: num(r.seq), time: num(r.time),
       direction: str(r.direction) as WsMessageRecord['direction'], opcode: str(r.opcode) as WsMessageRecord['opcode'],

@@ -7,24 +7,28 @@ import type { SqlDatabase } from './sqlite';
 export interface RetentionSettings {
   /** Delete exchanges that started more than this many days ago. */
   maxAgeDays?: number;
-  /** Keep the database at most this large (bytes of SQLite pages in use), deleting oldest exchanges first. */
+  /** Keep the store at most this large (database pages in use plus chunk bytes in segment files), deleting oldest exchanges first. */
   maxBytes?: number;
 }
 
 export interface RetentionResult {
   exchangesDeleted: number;
   connectionsDeleted: number;
-  /** Bytes of database pages in use before and after. */
+  /** Bytes in use (usedBytes) before and after. */
   bytesBefore: number;
   bytesAfter: number;
 }
 
 /** Bytes of SQLite pages that hold data (the file minus its free list). */
-export function usedBytes(db: SqlDatabase): number {
+export function databaseUsedBytes(db: SqlDatabase): number {
   const pages = Number(db.value('PRAGMA page_count'));
   const free = Number(db.value('PRAGMA freelist_count'));
-  const size = Number(db.value('PRAGMA page_size'));
-  return (pages - free) * size;
+  return (pages - free) * Number(db.value('PRAGMA page_size'));
+}
+
+/** What the store takes: database pages in use plus the chunk bytes kept in segment files. */
+export function usedBytes(db: SqlDatabase): number {
+  return databaseUsedBytes(db) + Number(db.value('SELECT COALESCE(SUM(stored_size), 0) FROM chunks WHERE segment IS NOT NULL'));
 }
 
 /** Exchanges older than the cutoff (imported ones: imported before it), oldest first, skipping those still being captured. */

@@ -1,5 +1,5 @@
 // The database schema, as numbered migrations tracked by `PRAGMA user_version`.
-// Migration 1 holds what capture records; later ones only add to it, and a database at any
+// Migration 1 holds what capture records; later ones add to it (5 rebuilds `chunks`), and a database at any
 // earlier version is brought up in place when it is opened. Never edit a released migration:
 // add a new one. Derived tables (LLM calls, sessions, threads, turns), when they come, are rebuilt
 // from exchanges whenever the assembler version changes, so later migrations may drop and recreate them.
@@ -123,6 +123,34 @@ const MIGRATIONS: Migration[] = [
     // year-old HAR must not be deleted the moment it is imported).
     version: 4,
     sql: 'ALTER TABLE exchanges ADD COLUMN imported_at REAL;',
+  },
+  {
+    // Chunk bytes move to segment files (segment-format.ts): a chunk row keeps where they are.
+    // `data` stays, nullable, for chunks not moved yet (a writer moves them right after loading;
+    // a reader keeps them in its in-memory copy). An ended exchange's SSE events are packed into
+    // one body (sse-packing.ts) instead of one row each.
+    version: 5,
+    sql: `
+      CREATE TABLE chunks_v5 (
+        id INTEGER PRIMARY KEY,
+        sha256 BLOB NOT NULL UNIQUE,
+        codec INTEGER NOT NULL,
+        raw_size INTEGER NOT NULL,
+        refs INTEGER NOT NULL,
+        segment INTEGER,
+        seg_offset INTEGER,
+        stored_size INTEGER NOT NULL,
+        data BLOB
+      );
+      INSERT INTO chunks_v5 (id, sha256, codec, raw_size, refs, stored_size, data)
+        SELECT id, sha256, codec, raw_size, refs, LENGTH(data), data FROM chunks;
+      DROP TABLE chunks;
+      ALTER TABLE chunks_v5 RENAME TO chunks;
+      CREATE INDEX chunks_segment ON chunks(segment) WHERE segment IS NOT NULL;
+      ALTER TABLE exchanges ADD COLUMN sse_body_id INTEGER;
+      ALTER TABLE exchanges ADD COLUMN sse_packed_events INTEGER;
+      CREATE INDEX exchanges_sse_body ON exchanges(sse_body_id) WHERE sse_body_id IS NOT NULL;
+    `,
   },
 ];
 

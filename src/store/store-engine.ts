@@ -7,71 +7,25 @@
 // follows. Snapshots bound the journal; only their in-memory export runs on the event loop.
 // Reader: polls the journal, applies what the writer appended, follows rotations, and reloads
 // the snapshot only when it cannot continue. An 'auto' reader becomes the writer when the lock frees up.
+// Chunk bytes live in segment files (SegmentStore): appended before the journal record that
+// refers to them, fsync'd before the journal is.
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { compactSegments, moveChunksOutOfDatabase } from './chunk-relocation';
 import { removeStaleTemps, writeFileAtomic } from './database-file';
 import { createJournalFile, HEADER_SIZE, JournalWriter } from './journal';
 import { JournalFollow } from './journal-follow';
 import { applyOperation, encodeOperation, type Operation } from './operations';
+import type { ChunkLocation } from './segment-format';
+import { SegmentStore } from './segment-store';
 import { setMeta } from './schema';
 import type { SqlDatabase } from './sqlite';
 import { IdCounters, loadForReader, loadForWriter, storePaths, type LoadedState, type StorePaths, type WriterLoad } from './store-loader';
+import { ENGINE_DEFAULTS, StoreLockedError, type EngineOptions, type EngineTimings, type SnapshotInfo, type StoreLog, type StoreMode, type StoreRole } from './engine-options';
 import { ownerAlive, WriterLock, type LockOwner } from './writer-lock';
 
-export type StoreMode = 'writer' | 'reader' | 'auto';
-export type StoreRole = 'writer' | 'reader';
-export type StoreLogLevel = 'info' | 'warn' | 'error';
-export type StoreLog = (level: StoreLogLevel, message: string) => void;
-
-export interface SnapshotInfo {
-  at: number;
-  lsn: number;
-  bytes: number;
-  /** Time the event loop was blocked by the in-memory export. */
-  exportMs: number;
-  /** Time to write, fsync and rename the file and rotate the journal (off the event loop). */
-  writeMs: number;
-}
-
-export class StoreLockedError extends Error {
-  constructor(readonly owner: LockOwner | undefined) {
-    super(owner
-      ? `the capture data directory is in use by process ${owner.pid} on ${owner.hostname} (since ${owner.acquiredAt})`
-      : 'the capture data directory is locked by another process');
-  }
-}
-
-export interface EngineTimings {
-  /** Longest time a change waits before it is written to the journal and fsync'd. Default 100. */
-  flushIntervalMs?: number;
-  /** Default 30 000 (stretched for large databases, see snapshotDue). */
-  snapshotIntervalMs?: number;
-  /** A snapshot is also taken when the journal grows past this (or half the database). Default 64 MiB. */
-  snapshotJournalBytes?: number;
-  /** How often a reader looks for new data. Default 500. */
-  pollIntervalMs?: number;
-  /** How often the writer checks that the lock file is still its own. Default 5 000. */
-  lockCheckIntervalMs?: number;
-}
-
-export interface EngineOptions extends EngineTimings {
-  dataDir: string;
-  mode?: StoreMode;
-  log?: StoreLog;
-  wasmPath?: string;
-  /** Called once the engine writes (on open, or after a reader took over). */
-  onWriter?: () => void;
-  /** Called after each batch of commits (about every flushIntervalMs while writing). */
-  onBatch?: () => void;
-}
-
-const DEFAULTS: Required<EngineTimings> = {
-  flushIntervalMs: 100,
-  snapshotIntervalMs: 30_000,
-  snapshotJournalBytes: 64 * 1024 * 1024,
-  pollIntervalMs: 500,
-  lockCheckIntervalMs: 5_000,
-};
+export { StoreLockedError } from './engine-options';
+export type { EngineOptions, EngineTimings, SnapshotInfo, StoreLog, StoreLogLevel, StoreMode, StoreRole } from './engine-options';
 
 /** Exporting may take at most ~1/EXPORT_DUTY of the time: the snapshot interval stretches with the export time. */
 const EXPORT_DUTY = 100;
@@ -80,6 +34,8 @@ export class StoreEngine {
   /** Problems met while opening (a database or journal set aside, damage recovered). Also logged as warnings. */
   readonly warnings: string[] = [];
   readonly paths: StorePaths;
+  /** Chunk bytes on disk, and the caches that read them. */
+  readonly segments: SegmentStore;
   private readonly o: Required<EngineTimings>;
   private readonly log: StoreLog;
   private currentDb: SqlDatabase;
@@ -101,15 +57,18 @@ export class StoreEngine {
   private closed = false;
   private readonly openedAt = Date.now();
   private readonly listeners = new Set<() => void>();
+  /** Segments with a damaged live chunk: compaction leaves them as they are. */
+  private readonly uncompactable = new Set<number>();
 
   private constructor(private currentRole: StoreRole, private readonly mode: StoreMode, private readonly options: EngineOptions, state: LoadedState) {
-    this.o = { ...DEFAULTS };
-    for (const k of Object.keys(DEFAULTS) as (keyof EngineTimings)[]) {
+    this.o = { ...ENGINE_DEFAULTS };
+    for (const k of Object.keys(ENGINE_DEFAULTS) as (keyof EngineTimings)[]) {
       const v = options[k];
       if (typeof v === 'number' && v > 0) this.o[k] = v;
     }
     this.paths = storePaths(options.dataDir);
     this.log = options.log ?? (() => undefined);
+    this.segments = new SegmentStore(options.dataDir, (level, m) => this.log(level, m), this.o.segmentDeleteGraceMs);
     this.currentDb = state.db;
     this.dbId = state.dbId;
     this.lsn = state.lastLsn;
@@ -202,7 +161,11 @@ export class StoreEngine {
   private async startWriter(load: WriterLoad, lock: WriterLock): Promise<void> {
     this.lock = lock;
     for (const w of load.warnings) this.warn(w);
-    const journalOptions = { flushIntervalMs: this.o.flushIntervalMs, onError: (err: Error) => this.log('error', `journal write failed: ${err.message}`) };
+    const journalOptions = {
+      flushIntervalMs: this.o.flushIntervalMs,
+      onError: (err: Error) => this.log('error', `journal write failed: ${err.message}`),
+      beforeSync: () => this.segments.sync(),
+    };
     if (load.journalEnd === undefined) {
       // A journal always continues a snapshot on disk: write the snapshot first.
       if (load.needSnapshot) await this.writeSnapshotFile();
@@ -212,8 +175,11 @@ export class StoreEngine {
       this.journal = JournalWriter.open(this.paths.journal, this.dbId, load.journalEnd, journalOptions);
       if (load.needSnapshot) this.snapshotSoon();
     }
+    this.segments.startWriting(this.currentDb, this.dbId, this.options.segmentBytes, load.warnings.length > 0);
+    this.moveChunksOutOfDatabase();
     this.every(Math.min(this.o.snapshotIntervalMs, 5_000), () => {
       if (this.snapshotDue()) this.snapshotSoon();
+      this.segments.deleteDoomed(this.snapshotLsnValue);
     });
     this.every(this.o.lockCheckIntervalMs, () => this.checkLock());
     setImmediate(() => this.options.onWriter?.());
@@ -262,6 +228,8 @@ export class StoreEngine {
   commit(op: Operation): number {
     if (!this.writable) throw new Error('this capture store does not write');
     const payload = encodeOperation(op);
+    // The chunk bytes it refers to reach the OS first; if they cannot, nothing changes.
+    this.segments.writePending();
     this.currentDb.atomically(() => applyOperation(this.currentDb, op));
     this.countersValue.bump(op);
     this.lsn++;
@@ -269,6 +237,19 @@ export class StoreEngine {
     this.batchTimer ??= setTimeout(() => this.afterBatch(), this.o.flushIntervalMs);
     this.changed();
     return payload.length;
+  }
+
+  /** Writer: appends a new chunk's stored bytes to the current segment (its journal record follows). */
+  appendChunk(stored: Buffer): ChunkLocation {
+    return this.segments.append(stored);
+  }
+
+  /** Writer, after retention: deletes or compacts segments with dead space (chunk-relocation.ts); a snapshot follows. */
+  compactSegments(): { dead: number; compacted: number } {
+    if (!this.writable) return { dead: 0, compacted: 0 };
+    const result = compactSegments(this, this.uncompactable, (m) => this.log('warn', m));
+    if (result.dead + result.compacted > 0) this.snapshotSoon();
+    return result;
   }
 
   /** Writer: resolves when everything stored so far is in the journal on disk. Reader: picks up new data now. */
@@ -282,7 +263,10 @@ export class StoreEngine {
   async snapshot(): Promise<SnapshotInfo | undefined> {
     if (!this.journal) return undefined;
     while (this.snapshotting) await this.snapshotting;
-    if (this.lsn === this.snapshotLsnValue && this.lastSnapshotValue) return this.lastSnapshotValue;
+    if (this.lsn === this.snapshotLsnValue && this.lastSnapshotValue) {
+      this.segments.deleteDoomed(this.snapshotLsnValue);
+      return this.lastSnapshotValue;
+    }
     this.snapshotting = this.doSnapshot().finally(() => {
       this.snapshotting = undefined;
     });
@@ -315,8 +299,11 @@ export class StoreEngine {
     }
     try {
       await this.journal?.close();
+      await this.segments.stopWriting();
     } finally {
       // A journal that cannot flush (a full disk) must not keep the data directory locked.
+      this.segments.abandonWriting();
+      this.segments.close();
       this.lock?.release();
       this.follow?.close();
       this.currentDb.close();
@@ -366,6 +353,8 @@ export class StoreEngine {
     const exportMs = performance.now() - t0;
     journal.beginSnapshot();
     try {
+      // The snapshot refers to chunks: their bytes are durable before it is.
+      await this.segments.sync();
       await writeFileAtomic(this.paths.snapshot, bytes, () => this.assertStillWriter(journal));
       this.assertStillWriter(journal);
       await journal.rotate(lsn);
@@ -375,6 +364,7 @@ export class StoreEngine {
     }
     this.snapshotLsnValue = lsn;
     this.lastSnapshotValue = { at: Date.now(), lsn, bytes: bytes.length, exportMs, writeMs: performance.now() - t0 - exportMs };
+    this.segments.deleteDoomed(lsn);
     return this.lastSnapshotValue;
   }
 
@@ -393,7 +383,26 @@ export class StoreEngine {
   private exportDatabase(): Uint8Array {
     setMeta(this.currentDb, 'last_lsn', this.lsn);
     this.countersValue.save(this.currentDb);
+    // SSE rows of streaming exchanges come and go (packed at the end): when the pages they freed
+    // are a quarter of the file, give them back, so the file in memory and the snapshot stay small.
+    const free = Number(this.currentDb.value('PRAGMA freelist_count'));
+    if (free > 64 && free * 4 > Number(this.currentDb.value('PRAGMA page_count'))) this.currentDb.exec('PRAGMA incremental_vacuum');
     return this.currentDb.export();
+  }
+
+  /**
+   * Chunks still kept in the database (opened at schema 4 or earlier, or a journal of then
+   * replayed) move to segment files through journaled relocations; the database is rebuilt
+   * without the space they took, and a snapshot follows.
+   */
+  private moveChunksOutOfDatabase(): void {
+    const moved = moveChunksOutOfDatabase(this);
+    if (moved === 0) return;
+    this.currentDb.commit();
+    // Rows that shrank leave their pages mostly empty: rebuild the (now small) database once.
+    this.currentDb.exec('VACUUM');
+    this.log('info', `moved ${moved} chunks from the database to segment files`);
+    this.snapshotSoon();
   }
 
   /** Cheap pre-check before trying for the lock: is there a lock file whose owner may be alive? */
@@ -413,6 +422,7 @@ export class StoreEngine {
     this.log('error', 'the writer lock was taken over by another process; this store stops writing');
     this.journal?.abandon();
     this.journal = undefined;
+    this.segments.abandonWriting();
     this.lock = undefined;
   }
 
@@ -445,6 +455,7 @@ export class StoreEngine {
 
   /** Replaces the in-memory database (reader reload, promotion to writer). */
   private adopt(state: LoadedState): void {
+    this.segments.databaseReplaced();
     this.currentDb.close();
     this.currentDb = state.db;
     this.dbId = state.dbId;

@@ -1,0 +1,136 @@
+// Chunk bytes live in segment files: bodies larger than a segment come back byte for byte (from
+// the writer, a reader and after a reopen); a segment cut short by a crash, or a chunk whose bytes
+// were damaged, makes only the bodies that use it unreadable, with the reason, never a crash or
+// wrong bytes; the database keeps no body bytes.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { CaptureStore } from '../../src/store';
+import { body, connection, exchange, randomBytesSeeded, tempDir, T0 } from './fixtures/records';
+import { syntheticSession } from './fixtures/synthetic-session';
+
+const segmentFiles = (dir: string) => readdirSync(dir).filter((f) => /^capture\.sqlite\.\d+\.seg$/.test(f)).sort();
+
+function ids(store: CaptureStore, captureIds: number[]): number[] {
+  return captureIds.map((c) => store.storedExchangeId(c)!);
+}
+
+/** Reads `rows` straight from the store's database (test-only access to a private). */
+function sql(store: CaptureStore, query: string): Record<string, unknown>[] {
+  return (store as unknown as { engine: { db: { all(q: string): Record<string, unknown>[] } } }).engine.db.all(query);
+}
+
+describe('segment files', { timeout: 60_000 }, () => {
+  test('bodies larger than a segment round-trip, from the writer, a reader and after a reopen', async () => {
+    const tmp = tempDir();
+    try {
+      const big = randomBytesSeeded(1, 1_500_000);
+      const text = syntheticSession({ requests: 40, seed: 3 })[39];
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {}, segmentBytes: 256 * 1024 });
+      store.connectionUpdated(connection(1));
+      store.exchangeUpdated(exchange(1, 1, { requestBody: body(big), responseBody: body(text), endedAt: T0 + 50 }));
+      store.exchangeUpdated(exchange(2, 1, { requestBody: body(Buffer.alloc(0)), responseBody: body('small'), endedAt: T0 + 60 }));
+      const [a, b] = ids(store, [1, 2]);
+      const check = (s: CaptureStore, where: string) => {
+        const x = s.getExchange(a)!;
+        assert.ok(x.requestBody!.data.equals(big), `${where}: big body`);
+        assert.ok(x.responseBody!.data.equals(text), `${where}: text body`);
+        assert.equal(s.getExchange(b)!.requestBody!.data.length, 0);
+        assert.equal(s.getBody(s.getExchangeSummary(b)!.responseBody!.bodyId)!.toString(), 'small');
+      };
+      check(store, 'writer');
+      assert.ok(segmentFiles(tmp.dir).length >= 6, `segments: ${segmentFiles(tmp.dir).join(', ')}`);
+      for (const f of segmentFiles(tmp.dir)) assert.ok(statSync(join(tmp.dir, f)).size <= 256 * 1024, f);
+      // The database holds locations, not bytes.
+      assert.deepEqual(sql(store, 'SELECT COUNT(*) AS n FROM chunks WHERE data IS NOT NULL OR segment IS NULL'), [{ n: 0 }]);
+      const s = store.stats();
+      assert.ok(s.segmentBytes >= s.storedBodyBytes && s.databaseBytes < 400 * 1024, JSON.stringify(s));
+
+      await store.flush();
+      const reader = await CaptureStore.open({ dataDir: tmp.dir, mode: 'auto' });
+      assert.equal(reader.role, 'reader');
+      check(reader, 'reader');
+      await reader.close();
+      await store.close();
+      const again = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {}, segmentBytes: 256 * 1024 });
+      assert.deepEqual(again.warnings, []);
+      check(again, 'reopened');
+      await again.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  test('a segment cut short by a crash: the bodies it held are unreadable with the reason, the others intact, writing goes on; the content captured again repairs them', async () => {
+    const tmp = tempDir();
+    try {
+      const bodies = [1, 2, 3].map((i) => randomBytesSeeded(10 + i, 60_000));
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      store.connectionUpdated(connection(1));
+      bodies.forEach((data, i) => store.exchangeUpdated(exchange(i + 1, 1, { requestBody: body(data), endedAt: T0 + i })));
+      const stored = ids(store, [1, 2, 3]);
+      await store.close();
+      // The last ~20 KB never reached the disk (a power cut after the journal, before the segment).
+      const [file] = segmentFiles(tmp.dir);
+      const path = join(tmp.dir, file);
+      truncateSync(path, statSync(path).size - 20_000);
+
+      const warned: string[] = [];
+      const again = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {}, log: (level, m) => level === 'warn' && warned.push(m) });
+      assert.deepEqual(again.warnings, []);
+      assert.ok(again.getExchange(stored[0])!.requestBody!.data.equals(bodies[0]));
+      assert.ok(again.getExchange(stored[1])!.requestBody!.data.equals(bodies[1]));
+      const broken = again.getExchange(stored[2])!;
+      assert.equal(broken.requestBody!.data.length, 0);
+      assert.match(broken.requestBody!.error!, /body \d+: chunk \d+: capture\.sqlite\.000001\.seg at \d+: the record is cut short/);
+      assert.equal(again.getBody(again.getExchangeSummary(stored[2])!.requestBody!.bodyId), undefined);
+      assert.equal(again.stats().unreadableBodies, 2);
+      assert.match(warned[0], /\d+ chunks are missing from the segment files/);
+      assert.equal(warned.length, 3, warned.join('\n'));
+      // New bodies go to a new segment: the damaged one is never appended to.
+      const fresh = randomBytesSeeded(99, 50_000);
+      again.exchangeUpdated(exchange(4, 1, { requestBody: body(fresh), endedAt: T0 + 9 }));
+      assert.ok(again.getExchange(again.storedExchangeId(4)!)!.requestBody!.data.equals(fresh));
+      assert.equal(segmentFiles(tmp.dir).length, 2);
+      // The lost content comes again (an agent resends its history): the missing chunks are written anew.
+      again.exchangeUpdated(exchange(5, 1, { requestBody: body(bodies[2]), endedAt: T0 + 10 }));
+      assert.ok(again.getExchange(stored[2])!.requestBody!.data.equals(bodies[2]), 'repaired');
+      await again.close();
+      const third = await CaptureStore.open({ dataDir: tmp.dir, mode: 'reader' });
+      assert.ok(third.getExchange(stored[2])!.requestBody!.data.equals(bodies[2]), 'repaired, after a reopen');
+      assert.ok(third.getExchange(stored[0])!.requestBody!.data.equals(bodies[0]));
+      await third.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  test('a chunk whose bytes fail their crc32: that body is unreadable with a clear error, the others still read', async () => {
+    const tmp = tempDir();
+    try {
+      const bodies = [1, 2, 3].map((i) => randomBytesSeeded(20 + i, 40_000));
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      store.connectionUpdated(connection(1));
+      bodies.forEach((data, i) => store.exchangeUpdated(exchange(i + 1, 1, { requestBody: body(data), endedAt: T0 + i })));
+      const stored = ids(store, [1, 2, 3]);
+      const [middle] = sql(store, `SELECT seg_offset, stored_size FROM chunks ORDER BY seg_offset LIMIT 1 OFFSET ${Math.floor(Number(sql(store, 'SELECT COUNT(*) AS n FROM chunks')[0].n) / 2)}`);
+      await store.close();
+      const path = join(tmp.dir, segmentFiles(tmp.dir)[0]);
+      const bytes = readFileSync(path);
+      bytes[Number(middle.seg_offset) + 8 + 100] ^= 0x55;
+      writeFileSync(path, bytes);
+
+      const reader = await CaptureStore.open({ dataDir: tmp.dir, mode: 'reader' });
+      const got = stored.map((id) => reader.getExchange(id)!.requestBody!);
+      assert.equal(got.filter((b) => b.data.length === 0).length, 1);
+      const bad = got.findIndex((b) => b.data.length === 0);
+      assert.match(got[bad].error!, /fails its crc32/);
+      for (let i = 0; i < 3; i++) if (i !== bad) assert.ok(got[i].data.equals(bodies[i]), `body ${i}`);
+      assert.equal(reader.stats().unreadableBodies, 1);
+      await reader.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});

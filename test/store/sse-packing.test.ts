@@ -1,0 +1,90 @@
+// SSE events are rows while their exchange streams and one packed body once it ended (the rows
+// go in the same operation): listSseEvents pages exactly alike in both states, for the writer,
+// a reader following the journal, and after a reopen; events that come after the end are added.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CaptureStore } from '../../src/store';
+import type { SseEventRecord } from '../../src/capture/records';
+import { decodeSseEvents, encodeSseEvents } from '../../src/store/sse-packing';
+import { connection, exchange, tempDir, T0 } from './fixtures/records';
+
+const events: SseEventRecord[] = Array.from({ length: 40 }, (_, i) => {
+  const e: SseEventRecord = { seq: i, time: T0 + 100 + i * 0.125, data: i % 5 === 0 ? `line one\nline "two" ${i} — ü\r\n` : `{"i":${i}}` };
+  if (i % 2) e.event = 'content_block_delta';
+  if (i === 7) e.id = 'e7';
+  if (i % 13 === 0) e.retry = 1000 + i;
+  return e;
+});
+
+/** Every page a UI could ask for: several limits, from the start and from the middle. */
+function pages(store: CaptureStore, id: number): unknown[] {
+  const out: unknown[] = [];
+  for (const limit of [1, 3, 10, 1000]) {
+    for (const start of [undefined, -1, 0, 5, 38, 39, 100]) {
+      let after = start;
+      for (let n = 0; n < 50; n++) {
+        const page = store.listSseEvents(id, { limit, after });
+        out.push(page);
+        if (page.next === undefined) break;
+        after = page.next;
+      }
+    }
+  }
+  return out;
+}
+
+const rows = (store: CaptureStore) => (store as unknown as { engine: { db: { value(q: string): unknown } } }).engine.db.value('SELECT COUNT(*) FROM sse_events');
+
+describe('packed SSE events', { timeout: 60_000 }, () => {
+  test('the encoding keeps every field, newlines in data included', () => {
+    assert.deepEqual(decodeSseEvents(encodeSseEvents(events)), events);
+    assert.deepEqual(decodeSseEvents(encodeSseEvents([])), []);
+  });
+
+  test('pages are the same while the exchange streams (rows) and after it ended (one body)', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      store.connectionUpdated(connection(1));
+      const head = exchange(1, 1, { kind: 'sse', statusCode: 200 });
+      store.exchangeUpdated(head);
+      for (let i = 0; i < events.length; i += 7) store.sseEvents(1, events.slice(i, i + 7));
+      const id = store.storedExchangeId(1)!;
+      const streaming = pages(store, id);
+      assert.deepEqual(store.listSseEvents(id, { limit: 1000 }).items, events);
+      assert.equal(rows(store), 40);
+
+      store.exchangeUpdated({ ...head, endedAt: T0 + 500, outcome: 'complete' });
+      assert.equal(rows(store), 0, 'the rows went with the end');
+      assert.equal(store.stats().sseEvents, 40);
+      assert.deepEqual(pages(store, id), streaming);
+
+      await store.flush();
+      const reader = await CaptureStore.open({ dataDir: tmp.dir, mode: 'reader' });
+      assert.deepEqual(pages(reader, id), streaming);
+      // Late events (after the end) are stored too, and listed in order with the packed ones.
+      const late: SseEventRecord[] = [{ seq: 40, time: T0 + 600, data: 'late' }, { seq: 41, time: T0 + 601, event: 'ping', data: '' }];
+      store.sseEvents(1, late);
+      assert.deepEqual(store.listSseEvents(id, { limit: 1000 }).items, [...events, ...late]);
+      assert.deepEqual(store.listSseEvents(id, { limit: 2, after: 39 }).items, late);
+      await store.flush();
+      await reader.refresh();
+      assert.deepEqual(reader.listSseEvents(id, { limit: 1000 }).items, [...events, ...late]);
+      await reader.close();
+      await store.close();
+
+      const again = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      assert.deepEqual(again.listSseEvents(id, { limit: 1000 }).items, [...events, ...late]);
+      // The late rows are packed once capture can send nothing more about the exchange (here: a new process).
+      again.applyRetention();
+      assert.equal(rows(again), 0);
+      assert.equal(again.stats().sseEvents, 42);
+      assert.deepEqual(again.listSseEvents(id, { limit: 1000 }).items, [...events, ...late]);
+      assert.deepEqual(again.listSseEvents(id, { limit: 2, after: 38 }), { items: [events[39], late[0]], next: 40 });
+      assert.deepEqual(again.listSseEvents(id, { limit: 3, after: 38 }), { items: [events[39], ...late] });
+      await again.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+});
