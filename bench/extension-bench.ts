@@ -10,11 +10,13 @@
 //   1. Activation time, as VS Code's Running Extensions editor reports it, median over N server starts.
 //   2. Cold open: N stored calls (--calls) ending with a 500-turn Claude Code session; the Sessions
 //      view lists them after the sidebar opens, and the 500-turn session's first turn paints after a click.
+//      Then reopen: the window and server closed (once the engine has written derived/, if the build
+//      does) and started again on the same data directory, the same figures measured again ("reopen: …").
 //   3. Start Capture → "LLM Capture is listening on" toast, without and with an existing CA (and,
 //      on the further starts, in a fresh window with the CA present).
 //   4. Extension host RSS, CPU and event-loop delay before, during and after 1 GB of LLM-like
 //      traffic through its proxy, and the store's size.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPki, type TestPki } from '../test/support/test-pki';
@@ -23,10 +25,10 @@ import { startCodeServerIn, type RunningServer, type Sandbox } from '../test/vsc
 import { REPO_ROOT, vscodeGate } from '../test/vscode/harness';
 import type { Browser, Workbench } from '../test/vscode/workbench';
 import {
-  copyCa, cpuMs, diskBytes, extensionHostPid, findLog, findLogs, globalStorage, logLines, logTimes, mainThreadCpuMs, mainThreadSched, Probe,
+  copyCa, cpuMs, diskBytes, distHas, extensionHostPid, findLog, findLogs, globalStorage, logLines, logTimes, mainThreadCpuMs, mainThreadSched, Probe,
   procStatus, sandboxFor, snapshotBuild, type Build, type LoopDelay,
 } from './extension-bench/host';
-import { activationMs, arm, dumpFrames, mainCounts, mainMarks, openWorkbench, webviewBench, type BenchPage, type HoverLocator, type OpenedWorkbench } from './extension-bench/page';
+import { activationMs, arm, armProgress, dumpFrames, mainCounts, mainMarks, openWorkbench, webviewBench, type BenchPage, type HoverLocator, type OpenedWorkbench } from './extension-bench/page';
 import { assembleSession, BIG_TITLE, FAKE_HOST, seedStore } from './extension-bench/seed';
 import { pushTraffic, startSink } from './extension-bench/traffic';
 
@@ -75,10 +77,10 @@ const mb = (n: number) => `${(n / MB).toFixed(0)} MB`;
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const median = (v: number[]) => (v.length === 0 ? NaN : [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]!);
 
-function recordLoop(what: string, d: LoopDelay | undefined): void {
-  record(`loop delay ${what}: p50 ms`, d?.p50, fmt(d?.p50, 1));
-  record(`loop delay ${what}: p99 ms`, d?.p99, fmt(d?.p99, 1));
-  record(`loop delay ${what}: max ms`, d?.max, fmt(d?.max, 1));
+function recordLoop(what: string, d: LoopDelay | undefined, prefix = ''): void {
+  record(`${prefix}loop delay ${what}: p50 ms`, d?.p50, fmt(d?.p50, 1));
+  record(`${prefix}loop delay ${what}: p99 ms`, d?.p99, fmt(d?.p99, 1));
+  record(`${prefix}loop delay ${what}: max ms`, d?.max, fmt(d?.max, 1));
   if (d) {
     const over = d.perSecondMax.filter((m) => m > 50).length;
     console.log(`    (${(d.sinceMs / 1000).toFixed(1)} s, ${d.samples} samples, mean ${d.mean.toFixed(2)} ms, main thread busy ${(100 * d.utilization).toFixed(0)}%, ${over} of ${d.perSecondMax.length} seconds had a stall > 50 ms)`);
@@ -126,35 +128,66 @@ async function waitForMark(raw: BenchPage, wb: Workbench, name: string, timeoutM
 
 /** The extension's errors and warnings, in its own log and in the extension host's. */
 function logProblems(sandbox: Sandbox): string[] {
-  const own = logLines(findLog(sandbox, /LLM Capture\.log$/), /\[(error|warning)\]/i);
+  const own = findLogs(sandbox, /LLM Capture\.log$/).flatMap((f) => logLines(f, /\[(error|warning)\]/i));
   const host = findLogs(sandbox, /exthost\.log$/).flatMap((f) => logLines(f, /\[error\]/i)).filter((l) => /llm-capture/i.test(l));
   return [...own, ...host];
 }
 
-async function coldOpen(o: OpenedWorkbench, s: Shared, probe: Probe): Promise<void> {
+/**
+ * The Sessions view opened from the activity bar: click → first row, all sessions listed, all
+ * calls read; then the TURNS-turn session opened. `reopen` (labels "reopen: …"): the same on a data
+ * directory a previous start has read (derived/ there if the build writes it).
+ */
+async function coldOpen(o: OpenedWorkbench, s: Shared, probe: Probe, build: Build, reopen = false): Promise<void> {
   const { page, raw, wb } = o;
   const { seeded, assembled } = s;
-  console.log(`\n[2] cold open: ${seeded.calls} stored calls in ${assembled.sessions} sessions (capture stopped)`);
+  const p = reopen ? 'reopen: ' : '';
+  const head = reopen ? 'reopen' : 'cold open';
+  console.log(`\n[2${reopen ? 'r' : ''}] ${reopen ? 'reopen (the same data directory, a new server and window)' : 'cold open'}: ${seeded.calls} stored calls in ${assembled.sessions} sessions (capture stopped)`);
   const icon = page.locator('.activitybar .action-item a.action-label[aria-label^="LLM Capture"]').first();
   if (seeded.sessions > 1) await arm(raw, 'firstSeeded', SIDEBAR_ROW, 'Seeded session');
   await arm(raw, 'bigRow', SIDEBAR_ROW, BIG_TITLE);
   await arm(raw, 'listed', SIDEBAR_ROW, BIG_TITLE, assembled.sessions);
   await arm(raw, 'allRead', SIDEBAR_ROW, assembled.rowText);
+  // A build that shows its reading on the view's progress bar is read once that bar has gone (with
+  // derived/ the rows read their final text at once, while the exchanges are still read behind them).
+  const showsProgress = distHas(build, 'viewId: "llmCapture.sessions"');
+  await armProgress(raw);
   await probe.reset();
   await icon.click();
-  const read = await waitForMark(raw, wb, 'allRead', 600_000);
+  const deadline = Date.now() + 600_000;
+  let read = await waitForMark(raw, wb, 'allRead', 600_000);
+  let m = await mainMarks(raw);
+  let sawProgress = false;
+  if (showsProgress && read) {
+    // The bar may start a moment after the rows: up to 10 s after them for it to start.
+    const startBy = Date.now() + 10_000;
+    for (;;) {
+      m = await mainMarks(raw);
+      if (m.progressOff !== undefined || Date.now() > deadline || (m.progressOn === undefined && Date.now() > startBy)) break;
+      await page.waitForTimeout(100);
+    }
+    sawProgress = m.progressOn !== undefined;
+    if (!sawProgress) note(`${p}the build reports progress on the Sessions view, but no progress bar ran in the sidebar within 10 s of the rows; all calls read = the row's text`);
+    else if (m.progressOff === undefined) {
+      read = false;
+      note(`${p}the Sessions view's progress bar still ran after 600 s`);
+    }
+  }
   const delay = await probe.read();
-  const m = await mainMarks(raw);
+  m = await mainMarks(raw);
   const since = (name: string) => (m[name] !== undefined && m.click !== undefined ? m[name]! - m.click : undefined);
+  const allRead = sawProgress ? (m.progressOff !== undefined && m.allRead !== undefined ? Math.max(m.progressOff, m.allRead) - m.click! : undefined) : since('allRead');
   const firstRow = Math.min(...['firstSeeded', 'bigRow'].map(since).filter((v): v is number => v !== undefined));
-  record('cold open: sidebar click → first session row (ms)', Number.isFinite(firstRow) ? firstRow : undefined, ms(Number.isFinite(firstRow) ? firstRow : undefined));
-  record(`cold open: sidebar click → tree lists all ${assembled.sessions} sessions (ms)`, since('listed'), ms(since('listed')));
-  record(`cold open: sidebar click → all ${seeded.calls} calls read (ms)`, since('allRead'), ms(since('allRead')));
-  console.log(`    (the ${TURNS}-turn session's row, on top, reads "${assembled.rowText}" once all calls are in; its first appearance ${ms(since('bigRow'))}; tree rows listed then: ${(await mainCounts(raw)).allRead ?? '?'})`);
-  if (!read) note(`the ${TURNS}-turn session's row never read "${assembled.rowText}" within 600 s`);
-  recordLoop('during cold open (click → all read)', delay);
+  record(`${head}: sidebar click → first session row (ms)`, Number.isFinite(firstRow) ? firstRow : undefined, ms(Number.isFinite(firstRow) ? firstRow : undefined));
+  record(`${head}: sidebar click → tree lists all ${assembled.sessions} sessions (ms)`, since('listed'), ms(since('listed')));
+  record(`${head}: sidebar click → all ${seeded.calls} calls read (ms)`, allRead, ms(allRead));
+  console.log(`    (the ${TURNS}-turn session's row, on top, reads "${assembled.rowText}" once all calls are in: ${ms(since('allRead'))}; its first appearance ${ms(since('bigRow'))}; tree rows listed then: ${(await mainCounts(raw)).allRead ?? '?'}; `
+    + `${showsProgress ? `the view's progress bar ${sawProgress ? `ran from ${ms(since('progressOn'))} to ${ms(since('progressOff'))}` : 'never ran'}` : 'the build shows no reading progress: all calls read = the row\'s text'})`);
+  if (!read && !sawProgress) note(`${p}the ${TURNS}-turn session's row never read "${assembled.rowText}" within 600 s`);
+  recordLoop(`during ${reopen ? 'reopen' : 'cold open'} (click → all read)`, delay, p);
 
-  console.log(`\n[2b] first paint of the ${TURNS}-turn session (history, capture stopped)`);
+  console.log(`\n[2${reopen ? 'r' : ''}b] first paint of the ${TURNS}-turn session (history, capture stopped${reopen ? ', reopened' : ''})`);
   const row = page.locator(SIDEBAR_ROW).filter({ hasText: BIG_TITLE }).first() as HoverLocator;
   await arm(raw, 'tab', '.tabs-container .tab', 'Benchmark: refactor');
   const open = row.locator('.action-label[aria-label="Open Session"]').first();
@@ -173,7 +206,7 @@ async function coldOpen(o: OpenedWorkbench, s: Shared, probe: Probe): Promise<vo
       if (Date.now() > deadline) throw e;
     }
   }
-  if (attempts > 0) note(`the row's Open Session action took ${attempts + 1} hover-and-click attempts (the row moved or was redrawn under the pointer)`);
+  if (attempts > 0) note(`${p}the row's Open Session action took ${attempts + 1} hover-and-click attempts (the row moved or was redrawn under the pointer)`);
   const turn = raw.frameLocator('iframe.webview').frameLocator('iframe#active-frame').locator('.turns .turn').first();
   await turn.waitFor({ state: 'visible', timeout: 120_000 });
   const polledMs = performance.now() - clickWall;
@@ -182,19 +215,19 @@ async function coldOpen(o: OpenedWorkbench, s: Shared, probe: Probe): Promise<vo
   const marks = await mainMarks(raw);
   const wv = await webviewBench(raw);
   if (wv && marks.click) {
-    record('open session: click → editor tab shown (ms)', marks.tab !== undefined ? marks.tab - marks.click : undefined, ms(marks.tab !== undefined ? marks.tab - marks.click : undefined));
-    record('open session: click → title set (webview h1) (ms)', wv.marks.title - marks.click, ms(wv.marks.title - marks.click));
-    record('open session: click → first turn in the DOM (ms)', wv.marks.turnDom - marks.click, ms(wv.marks.turnDom - marks.click));
-    record('open session: click → first turn painted (ms)', wv.marks.turnPaint - marks.click, `${ms(wv.marks.turnPaint - marks.click)}${wv.firstTurnVisible ? '' : ' (NOT in viewport)'}`);
+    record(`${p}open session: click → editor tab shown (ms)`, marks.tab !== undefined ? marks.tab - marks.click : undefined, ms(marks.tab !== undefined ? marks.tab - marks.click : undefined));
+    record(`${p}open session: click → title set (webview h1) (ms)`, wv.marks.title - marks.click, ms(wv.marks.title - marks.click));
+    record(`${p}open session: click → first turn in the DOM (ms)`, wv.marks.turnDom - marks.click, ms(wv.marks.turnDom - marks.click));
+    record(`${p}open session: click → first turn painted (ms)`, wv.marks.turnPaint - marks.click, `${ms(wv.marks.turnPaint - marks.click)}${wv.firstTurnVisible ? '' : ' (NOT in viewport)'}`);
     const after2s = await raw.frameLocator('iframe.webview').frameLocator('iframe#active-frame').locator('.turns .turn').count();
     console.log(`    turns rendered at first paint / after 2 s: ${wv.turnsAtPaint} / ${after2s} (of ${assembled.turns})`);
   } else {
     if (process.env.BENCH_DEBUG) await dumpFrames(raw);
-    note('the in-page stamps were not available in the webview frame; the first-turn time is Playwright polling from the bench process');
+    note(`${p}the in-page stamps were not available in the webview frame; the first-turn time is Playwright polling from the bench process`);
   }
-  record('open session: click → first turn visible, Playwright polled (ms)', polledMs, ms(polledMs));
-  record('loop delay during open session (click → turn visible): max ms', paintDelay.max, fmt(paintDelay.max, 1));
-  await wb.screenshot(`conversation-${current}`).catch(() => undefined);
+  record(`${p}open session: click → first turn visible, Playwright polled (ms)`, polledMs, ms(polledMs));
+  record(`${p}loop delay during open session (click → turn visible): max ms`, paintDelay.max, fmt(paintDelay.max, 1));
+  await wb.screenshot(`conversation-${current}${reopen ? '-reopen' : ''}`).catch(() => undefined);
   await wb.runCommand('View: Close All Editors');
 }
 
@@ -274,7 +307,7 @@ async function traffic(o: OpenedWorkbench, server: RunningServer, proxyUrl: stri
   if (!pushed.complete) note(`the traffic phase stopped at its ${PUSH_BUDGET_MS / 1000} s budget with ${mb(total)} of ${GIB} GiB pushed`);
 }
 
-/** The first start of a build: activation, cold open, Start Capture twice, traffic. Returns where its CA was copied. */
+/** The first start of a build: activation, cold open, reopen (a second server on the same data), Start Capture twice, traffic. Returns where its CA was copied. */
 async function mainStart(build: Build, s: Shared): Promise<{ activation?: number; caDir?: string }> {
   const sandbox = sandboxFor(build, {
     'llmCapture.upstreamCaFiles': [s.pki.caCertPath],
@@ -288,9 +321,9 @@ async function mainStart(build: Build, s: Shared): Promise<{ activation?: number
   try {
     console.log(`\n[1] activation (start 1)`);
     server = await startCodeServerIn(sandbox);
-    const o = await openWorkbench(server, `extension-bench-${build.label}`);
+    let o = await openWorkbench(server, `extension-bench-${build.label}`);
     browser = o.browser;
-    const probe = await Probe.find(sandbox);
+    let probe = await Probe.find(sandbox);
     if (!probe.isMainThread) note('the probe does not run on a main thread');
     out.activation = await activationMs(o.wb);
     console.log(`  workbench ready in ${ms(o.loadMs)}, activation ${out.activation} ms; probe in pid ${probe.pid}`);
@@ -300,7 +333,29 @@ async function mainStart(build: Build, s: Shared): Promise<{ activation?: number
     await o.page.waitForTimeout(IDLE_MS);
     recordLoop(`idle, capture stopped (${IDLE_MS / 1000} s)`, await probe.read());
 
-    await coldOpen(o, s, probe).catch((e: Error) => note(`cold open failed: ${e.message}`));
+    await coldOpen(o, s, probe, build).catch((e: Error) => note(`cold open failed: ${e.message}`));
+
+    // The same data directory in a new server and window: derived/ is there if the build writes it.
+    const index = join(dataDir, 'derived', 'index.json.gz');
+    if (distHas(build, 'index.json.gz')) {
+      const t0 = performance.now();
+      while (!existsSync(index) && performance.now() - t0 < 60_000) await o.page.waitForTimeout(250);
+      console.log(`\n  ${existsSync(index) ? `derived/index.json.gz there ${ms(performance.now() - t0)} after the cold open's last step` : 'no derived/index.json.gz within 60 s'}; closing the window and the server`);
+      if (!existsSync(index)) note('the build writes derived/, but derived/index.json.gz was not there 60 s after the cold open');
+    }
+    await browser.close();
+    browser = undefined;
+    await server.stop({ keep: true });
+    server = undefined;
+    rmSync(join(sandbox.root, 'probe.json'), { force: true });
+    server = await startCodeServerIn(sandbox);
+    o = await openWorkbench(server, `extension-bench-${build.label}-reopen`);
+    browser = o.browser;
+    probe = await Probe.find(sandbox);
+    const reopenActivation = await activationMs(o.wb);
+    console.log(`  reopened: workbench ready in ${ms(o.loadMs)}, activation ${reopenActivation} ms; derived/ ${existsSync(index) ? `${mb(diskBytes(join(dataDir, 'derived')))}` : 'absent'}; probe in pid ${probe.pid}`);
+    await o.page.waitForTimeout(5_000);
+    await coldOpen(o, s, probe, build, true).catch((e: Error) => note(`reopen failed: ${e.message}`));
 
     console.log('\n[3] Start Capture → toast');
     await startCapture(o, sandbox, 'no CA yet: creates it');
@@ -321,6 +376,7 @@ async function mainStart(build: Build, s: Shared): Promise<{ activation?: number
     if (problems.length > 0) note(`${problems.length} error/warning line(s) in the logs, first: ${problems.slice(0, 5).join(' | ')}`);
     await browser?.close();
     await server?.stop();
+    if (!server) rmSync(sandbox.root, { recursive: true, force: true });
   }
   return out;
 }

@@ -103,6 +103,11 @@ export function diskBytes(dir: string): number {
   }, 0);
 }
 
+/** Whether a build's dist/*.js contains a text (what a build can do, for the phases that depend on it). */
+export function distHas(build: Build, text: string): boolean {
+  return filesUnder(join(build.dir, 'dist')).some((f) => f.endsWith('.js') && readFileSync(f, 'utf8').includes(text));
+}
+
 /** Copies the CA files (not the store) of one data directory into another. */
 export function copyCa(from: string, to: string): void {
   mkdirSync(to, { recursive: true });
@@ -176,8 +181,9 @@ export function logLines(file: string | undefined, match: RegExp): string[] {
   }
 }
 
+/** The newest matching log (a sandbox started again has one log folder per start, named by time). */
 export function findLog(sandbox: Sandbox, name: RegExp): string | undefined {
-  return filesUnder(join(sandbox.userDataDir, 'logs')).find((f) => name.test(f));
+  return filesUnder(join(sandbox.userDataDir, 'logs')).filter((f) => name.test(f)).sort().pop();
 }
 
 export function findLogs(sandbox: Sandbox, name: RegExp): string[] {

@@ -101,6 +101,28 @@ export async function arm(page: BenchPage, name: string, selector: string, text:
   await page.evaluate(`window.__llmcBench.arm(${JSON.stringify(name)}, ${JSON.stringify(selector)}, ${JSON.stringify(text)}, ${setsize === undefined ? 'undefined' : setsize})`);
 }
 
+/**
+ * Stamps "progressOn" when a progress bar first runs in the sidebar (a view's withProgress) and
+ * "progressOff" when, after that, none runs any more.
+ */
+export async function armProgress(page: BenchPage): Promise<void> {
+  await page.evaluate(`(() => {
+    const b = window.__llmcBench;
+    const now = () => performance.timeOrigin + performance.now();
+    b.progressObserver?.disconnect();
+    delete b.marks.progressOn;
+    delete b.marks.progressOff;
+    const check = () => {
+      const sidebar = document.getElementById('workbench.parts.sidebar');
+      const running = !!sidebar && [...sidebar.querySelectorAll('.monaco-progress-container.active')].some((el) => el.getClientRects().length > 0);
+      if (running && b.marks.progressOn === undefined) b.marks.progressOn = now();
+      if (!running && b.marks.progressOn !== undefined) { b.marks.progressOff = now(); b.progressObserver.disconnect(); }
+    };
+    b.progressObserver = new MutationObserver(check);
+    b.progressObserver.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['class', 'style'] });
+  })()`);
+}
+
 /** The stamps of the webview frame that shows a conversation, if any. */
 export async function webviewBench(page: BenchPage): Promise<FrameBench | undefined> {
   for (const frame of page.frames()) {
