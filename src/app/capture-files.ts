@@ -4,8 +4,8 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 
 const CAPTURE_FILE = /^capture\.(sqlite|journal)(\..*)?$/;
-/** Directories of captured data: body segments, and sessions derived from the exchanges. */
-const CAPTURE_DIRS = ['segments', 'derived'];
+/** Directories of captured data: the sessions derived from the exchanges (segments are capture.sqlite.* files). */
+const CAPTURE_DIRS = ['derived'];
 
 /** True when the name is one of the store's files (snapshot, journal, their temporaries and set-aside copies). */
 export function isCaptureFile(name: string): boolean {

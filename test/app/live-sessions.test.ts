@@ -2,7 +2,7 @@
 // exchange has ended; while it streams, its session is marked as streaming; later updates read
 // only what is new.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -85,8 +85,15 @@ describe('live sessions', () => {
       await store.close();
     }
     assert.equal(await hasCaptureFiles(dir), true);
+    // The sessions derived from the exchanges go with them (a cleared store must not show them again).
+    mkdirSync(join(dir, 'derived', 'sessions'), { recursive: true });
+    writeFileSync(join(dir, 'derived', 'index.json.gz'), 'x');
+    writeFileSync(join(dir, 'ca.pem'), 'kept');
     const removed = await clearCaptureFiles(dir);
-    assert.ok(removed.length > 0 && removed.every(isCaptureFile));
+    assert.ok(removed.length > 0 && removed.filter((n) => n !== 'derived').every(isCaptureFile));
+    assert.ok(removed.includes('derived'));
+    assert.equal(existsSync(join(dir, 'derived')), false);
+    assert.equal(existsSync(join(dir, 'ca.pem')), true, 'the CA stays');
     assert.equal(await hasCaptureFiles(dir), false);
   });
 
