@@ -30,6 +30,7 @@ import {
 } from './extension-bench/host';
 import { activationMs, arm, armProgress, dumpFrames, mainCounts, mainMarks, openWorkbench, webviewBench, type BenchPage, type HoverLocator, type OpenedWorkbench } from './extension-bench/page';
 import { assembleSession, BIG_TITLE, FAKE_HOST, seedStore } from './extension-bench/seed';
+import { SCHEMA_VERSION, type CaptureStore } from '../src/store';
 import { pushTraffic, startSink } from './extension-bench/traffic';
 
 const argValue = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -112,6 +113,8 @@ interface Shared {
   pool: string;
   sinkPort: number;
   seedDir: string;
+  /** A build whose own store has another schema gets the same calls written by its own CaptureStore. */
+  seedDirs: Map<string, string>;
   seeded: Awaited<ReturnType<typeof seedStore>>;
   assembled: Awaited<ReturnType<typeof assembleSession>>;
 }
@@ -314,7 +317,7 @@ async function mainStart(build: Build, s: Shared): Promise<{ activation?: number
     'llmCapture.mapHosts': { [`${FAKE_HOST}:443`]: `127.0.0.1:${s.sinkPort}` },
   });
   const dataDir = globalStorage(sandbox, build);
-  cpSync(s.seedDir, dataDir, { recursive: true });
+  cpSync(s.seedDirs.get(build.label) ?? s.seedDir, dataDir, { recursive: true });
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   const out: { activation?: number; caDir?: string } = {};
@@ -432,6 +435,7 @@ async function main(): Promise<void> {
   const pool = new TextGenerator(seededRandom(11)).prose(4 * MB);
   const sink = await startSink(pki, pool, 300 * 1024);
   const seedDir = mkdtempSync(join(tmpdir(), 'llm-capture-bench-seed-'));
+  const seedDirs = new Map<string, string>();
   const activations = new Map<string, number[]>();
   const freshStarts = new Map<string, number[]>();
   const freshDelays = new Map<string, number[]>();
@@ -440,7 +444,17 @@ async function main(): Promise<void> {
     const seeded = await seedStore(seedDir, CALLS, TURNS);
     const assembled = await assembleSession(seedDir, seeded.sessionId);
     console.log(`  ${seeded.calls} calls in ${assembled.sessions} sessions, ${mb(seeded.rawBytes)} raw (largest request ${(seeded.largestRequest / 1024).toFixed(0)} KB), store ${mb(diskBytes(seedDir))} on disk; written in ${ms(seeded.ms)}, read back and assembled by the bench (Node ${process.versions.node}) in ${ms(assembled.ms)}: ${assembled.turns} turns in the big session`);
-    const shared: Shared = { pki, pool, sinkPort: sink.port, seedDir, seeded, assembled };
+    for (const build of builds) {
+      const theirs = join(build.source, 'src', 'store', 'index.ts');
+      if (!existsSync(theirs)) continue;
+      const m = (await import(theirs)) as { CaptureStore: typeof CaptureStore; SCHEMA_VERSION: number };
+      if (m.SCHEMA_VERSION === SCHEMA_VERSION) continue;
+      const dir = mkdtempSync(join(tmpdir(), 'llm-capture-bench-seed-'));
+      const own = await seedStore(dir, CALLS, TURNS, m.CaptureStore);
+      seedDirs.set(build.label, dir);
+      console.log(`  ${build.label}: its store has schema ${m.SCHEMA_VERSION} (this checkout's: ${SCHEMA_VERSION}), so the same ${own.calls} calls were written again by its own CaptureStore: ${mb(diskBytes(dir))} on disk`);
+    }
+    const shared: Shared = { pki, pool, sinkPort: sink.port, seedDir, seedDirs, seeded, assembled };
 
     const caDirs = new Map<string, string | undefined>();
     for (const build of builds) {
@@ -482,6 +496,7 @@ async function main(): Promise<void> {
     await sink.close();
     rmSync(pki.dir, { recursive: true, force: true });
     rmSync(seedDir, { recursive: true, force: true });
+    for (const dir of seedDirs.values()) rmSync(dir, { recursive: true, force: true });
     for (const b of builds) rmSync(b.dir, { recursive: true, force: true });
   }
 

@@ -64,11 +64,11 @@ interface SessionShape { turns: number; title: string; systemBytes: number; tool
  * 1.5 KB answers (the last request ~110 KB). Ids and times increase in that order, so the store
  * is read oldest first and the big session's row shows its final figures only once all calls are read.
  */
-export async function seedStore(dataDir: string, calls: number, bigTurns: number): Promise<Seeded> {
+export async function seedStore(dataDir: string, calls: number, bigTurns: number, Store: typeof CaptureStore = CaptureStore): Promise<Seeded> {
   const t0 = performance.now();
   mkdirSync(dataDir, { recursive: true });
   const gen = new TextGenerator(seededRandom(6));
-  const store = await CaptureStore.open({ dataDir, mode: 'writer', retention: {} });
+  const store = await Store.open({ dataDir, mode: 'writer', retention: {} });
   const shapes: SessionShape[] = [];
   for (let left = calls - bigTurns, k = 1; left > 0; left -= SMALL_SESSION_CALLS, k++) {
     shapes.push({ turns: Math.min(SMALL_SESSION_CALLS, left), title: `Seeded session ${k}: ${gen.prose(60)}`, systemBytes: 4000, toolBytes: 200, promptBytes: 500, answerBytes: 1500 });
