@@ -28,7 +28,7 @@ import {
   copyCa, cpuMs, diskBytes, distHas, extensionHostPid, findLog, findLogs, globalStorage, logLines, logTimes, mainThreadCpuMs, mainThreadSched, Probe,
   procStatus, sandboxFor, snapshotBuild, type Build, type LoopDelay,
 } from './extension-bench/host';
-import { activationMs, arm, armProgress, dumpFrames, mainCounts, mainMarks, openWorkbench, webviewBench, type BenchPage, type HoverLocator, type OpenedWorkbench } from './extension-bench/page';
+import { activationMs, arm, armProgress, dumpFrames, progressState, mainCounts, mainMarks, openWorkbench, webviewBench, type BenchPage, type HoverLocator, type OpenedWorkbench } from './extension-bench/page';
 import { assembleSession, BIG_TITLE, FAKE_HOST, seedStore } from './extension-bench/seed';
 import { SCHEMA_VERSION, type CaptureStore } from '../src/store';
 import { pushTraffic, startSink } from './extension-bench/traffic';
@@ -162,17 +162,21 @@ async function coldOpen(o: OpenedWorkbench, s: Shared, probe: Probe, build: Buil
   let read = await waitForMark(raw, wb, 'allRead', 600_000);
   let m = await mainMarks(raw);
   let sawProgress = false;
+  let runs = 0;
   if (showsProgress && read) {
-    // The bar may start a moment after the rows: up to 10 s after them for it to start.
-    const startBy = Date.now() + 10_000;
+    // The bar may start a moment after the rows, and run more than once (the tree's own loading
+    // too): read once none has run for 3 s (10 s if none ran at all).
     for (;;) {
       m = await mainMarks(raw);
-      if (m.progressOff !== undefined || Date.now() > deadline || (m.progressOn === undefined && Date.now() > startBy)) break;
+      const st = await progressState(raw);
+      runs = st.runs;
+      const quietSince = m.progressOff ?? m.allRead!;
+      if (Date.now() > deadline || (!st.running && st.now - quietSince > (m.progressOn === undefined ? 10_000 : 3_000))) break;
       await page.waitForTimeout(100);
     }
     sawProgress = m.progressOn !== undefined;
     if (!sawProgress) note(`${p}the build reports progress on the Sessions view, but no progress bar ran in the sidebar within 10 s of the rows; all calls read = the row's text`);
-    else if (m.progressOff === undefined) {
+    else if ((await progressState(raw)).running) {
       read = false;
       note(`${p}the Sessions view's progress bar still ran after 600 s`);
     }
@@ -186,7 +190,7 @@ async function coldOpen(o: OpenedWorkbench, s: Shared, probe: Probe, build: Buil
   record(`${head}: sidebar click → tree lists all ${assembled.sessions} sessions (ms)`, since('listed'), ms(since('listed')));
   record(`${head}: sidebar click → all ${seeded.calls} calls read (ms)`, allRead, ms(allRead));
   console.log(`    (the ${TURNS}-turn session's row, on top, reads "${assembled.rowText}" once all calls are in: ${ms(since('allRead'))}; its first appearance ${ms(since('bigRow'))}; tree rows listed then: ${(await mainCounts(raw)).allRead ?? '?'}; `
-    + `${showsProgress ? `the view's progress bar ${sawProgress ? `ran from ${ms(since('progressOn'))} to ${ms(since('progressOff'))}` : 'never ran'}` : 'the build shows no reading progress: all calls read = the row\'s text'})`);
+    + `${showsProgress ? `the view's progress bar ${sawProgress ? `ran ${runs} time(s), first from ${ms(since('progressOn'))}, last ending at ${ms(since('progressOff'))}` : 'never ran'}` : 'the build shows no reading progress: all calls read = the row\'s text'})`);
   if (!read && !sawProgress) note(`${p}the ${TURNS}-turn session's row never read "${assembled.rowText}" within 600 s`);
   recordLoop(`during ${reopen ? 'reopen' : 'cold open'} (click → all read)`, delay, p);
 

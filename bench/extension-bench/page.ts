@@ -102,8 +102,9 @@ export async function arm(page: BenchPage, name: string, selector: string, text:
 }
 
 /**
- * Stamps "progressOn" when a progress bar first runs in the sidebar (a view's withProgress) and
- * "progressOff" when, after that, none runs any more.
+ * Watches the sidebar's progress bars (a view's withProgress): "progressOn" is stamped when one
+ * first runs, "progressOff" each time none runs any more (the last one stays); progressState()
+ * says whether one runs now and how many runs there were.
  */
 export async function armProgress(page: BenchPage): Promise<void> {
   await page.evaluate(`(() => {
@@ -112,15 +113,22 @@ export async function armProgress(page: BenchPage): Promise<void> {
     b.progressObserver?.disconnect();
     delete b.marks.progressOn;
     delete b.marks.progressOff;
+    b.progressRunning = false;
+    b.progressRuns = 0;
     const check = () => {
       const sidebar = document.getElementById('workbench.parts.sidebar');
       const running = !!sidebar && [...sidebar.querySelectorAll('.monaco-progress-container.active')].some((el) => el.getClientRects().length > 0);
-      if (running && b.marks.progressOn === undefined) b.marks.progressOn = now();
-      if (!running && b.marks.progressOn !== undefined) { b.marks.progressOff = now(); b.progressObserver.disconnect(); }
+      if (running && !b.progressRunning) { b.progressRuns++; if (b.marks.progressOn === undefined) b.marks.progressOn = now(); }
+      if (!running && b.progressRunning) b.marks.progressOff = now();
+      b.progressRunning = running;
     };
     b.progressObserver = new MutationObserver(check);
     b.progressObserver.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['class', 'style'] });
   })()`);
+}
+
+export async function progressState(page: BenchPage): Promise<{ running: boolean; runs: number; now: number }> {
+  return page.evaluate('({ running: window.__llmcBench.progressRunning, runs: window.__llmcBench.progressRuns, now: performance.timeOrigin + performance.now() })');
 }
 
 /** The stamps of the webview frame that shows a conversation, if any. */
