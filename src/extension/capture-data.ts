@@ -124,11 +124,6 @@ export class CaptureData extends Disposable {
     })().catch((e: Error) => this.log.warn(`could not open the captured data: ${e.message}`));
   }
 
-  /** Shows the demo's store (read-only) instead of the user's; capture must be stopped. */
-  async showDemo(dir: string): Promise<void> {
-    await this.engine.request('demo.show', { dir });
-  }
-
   /** Back to the user's own captures. */
   async closeDemo(): Promise<void> {
     if (this.demo !== undefined) await this.engine.request('demo.show', { dir: null });

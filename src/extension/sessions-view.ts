@@ -130,7 +130,6 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
     for (const id of touched) {
       const summary = this.data.summary(id);
       if (!summary) continue;
-      this.forget(id);
       this.nodes.set(sessionNodeId(id), sessionNode(summary, { now, streaming: this.data.isStreaming(id) }));
       this.changed.fire(sessionNodeId(id));
     }

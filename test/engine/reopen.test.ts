@@ -3,7 +3,7 @@
 // once, before it has read a single exchange, and opens a session from its file. A derived index
 // of another database (the data cleared and captured again) is not used.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -118,20 +118,16 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
   });
 
   it('a derived index of another database is not used', async () => {
-    const other = mkdtempSync(join(tmpdir(), 'llmc-reopen-other-'));
+    // The store's files go (segments are capture.sqlite.* files too); derived/ stays, made from the old one.
+    for (const name of readdirSync(dataDir)) if (name.startsWith('capture.')) rmSync(join(dataDir, name), { force: true });
+    assert.ok(existsSync(join(dataDir, 'derived', 'index.json.gz')));
+    await seed(dataDir, 20, 2);
+    const { engine, events } = await open(dataDir);
     try {
-      rmSync(join(dataDir, 'capture.sqlite'), { force: true });
-      rmSync(join(dataDir, 'capture.journal'), { force: true });
-      await seed(dataDir, 20, 2);
-      const { engine, events } = await open(dataDir);
-      try {
-        await until('the sessions of the new database', () => (sessionsIn(events).size === 2 ? true : undefined));
-        assert.ok(!events.some((e) => e.type === 'sessions' && e.sessions.length > 2), 'the old index was not shown');
-      } finally {
-        await engine.dispose();
-      }
+      await until('the sessions of the new database', () => (sessionsIn(events).size === 2 ? true : undefined));
+      assert.ok(!events.some((e) => e.type === 'sessions' && e.sessions.length > 2), 'the old index was not shown');
     } finally {
-      rmSync(other, { recursive: true, force: true });
+      await engine.dispose();
     }
   });
 });
