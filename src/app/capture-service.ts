@@ -1,7 +1,7 @@
 // One capture: the proxy, the recorder that decodes its tap, and the store the recorder writes to.
 // Both composition roots (the CLI and the extension) start captures through this.
 import { CaptureRecorder, type CaptureRecorderOptions } from '../capture';
-import { startProxy, startProxyThread, Tap, type ProxyOptions, type RunningProxy } from '../proxy';
+import { now, startProxy, startProxyThread, Tap, type ProxyOptions, type RunningProxy } from '../proxy';
 import { CaptureStore, type RetentionSettings } from '../store';
 
 export interface CaptureServiceOptions extends Omit<ProxyOptions, 'tap'> {
@@ -37,6 +37,8 @@ export class CaptureService {
     // Subscribed before the proxy can have sent anything: its events arrive as messages, later.
     const recorder = new CaptureRecorder(store, { ...options.capture, onError: (m) => log('warn', `capture: ${m}`) });
     tap.subscribe(recorder.handle);
+    // How far behind the traffic capture runs: while behind, the store defers compression (docs/decisions.md, decision 47).
+    tap.subscribe((event) => store.noteCaptureLag(now() - event.time));
     try {
       const proxy = await proxyStarting;
       return new CaptureService(proxy, store, recorder);

@@ -149,9 +149,13 @@ export class Redactor {
 
   /** Redacts a stored body. Returns the same Buffer when nothing was secret. */
   body(data: Buffer, contentType: string | undefined): Buffer {
+    return data.length === 0 ? data : this.bodyText(data.toString('latin1'), data, contentType);
+  }
+
+  /** `body` for a caller that has the latin1 view of `data` already. */
+  bodyText(text: string, data: Buffer, contentType: string | undefined): Buffer {
     if (data.length === 0) return data;
     // latin1 maps each byte to one char and back, so the bytes around a secret survive exactly.
-    const text = data.toString('latin1');
     const byName = isFormContentType(contentType) ? this.form(text) : redactJsonText(text, this.jsonRules, true);
     const redacted = this.scrubKnown(byName, true);
     return redacted === text ? data : Buffer.from(redacted, 'latin1');

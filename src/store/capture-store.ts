@@ -14,6 +14,7 @@ import type { CaptureSink, ConnectionRecord, ExchangeRecord, SseEventRecord, Sto
 import type { BodyIntegrityError } from './body-reader';
 import { CaptureIdMap, type BodyMemo, type ExchangeEntry } from './capture-ids';
 import { BodyBatch, type ChunkRelocation } from './chunked-bodies';
+import { CompressionPacer } from './compression-pacer';
 import type { BodyRef, ExchangeRow, Operation, SsePack, WsRow } from './operations';
 import * as q from './queries';
 import { databaseUsedBytes, runRetention, usedBytes, type RetentionResult, type RetentionSettings } from './retention';
@@ -91,7 +92,10 @@ export class CaptureStore implements CaptureSink {
   private readonly inlineWsBytes: number;
   private readonly ids: CaptureIdMap;
   private retentionTimer?: NodeJS.Timeout;
+  private readonly pacer: CompressionPacer;
   private bytesSinceRetention = 0;
+  /** What retention's last pass measured (usedBytes); undefined before the first. */
+  private usedAtRetention?: number;
   private dropped = 0;
   private unreadable = 0;
   private readerWriteWarned = false;
@@ -102,6 +106,8 @@ export class CaptureStore implements CaptureSink {
     this.retention = options.retention ?? { ...DEFAULT_RETENTION };
     this.retentionIntervalMs = options.retentionIntervalMs ?? 60_000;
     this.inlineWsBytes = options.inlineWsBytes ?? 1024;
+    this.pacer = new CompressionPacer({ compressDeferred: (max) => this.engine.compressDeferred(max) },
+      (err) => this.log('error', `compressing chunks stored raw failed: ${(err as Error).message}`));
     this.ids = new CaptureIdMap({ connection: () => this.engine.counters.connection++, exchange: () => this.engine.counters.exchange++ });
   }
 
@@ -121,6 +127,14 @@ export class CaptureStore implements CaptureSink {
   /** Problems met while opening (a database or journal set aside, damage recovered). Also logged as warnings. */
   get warnings(): readonly string[] {
     return this.engine.warnings;
+  }
+
+  /**
+   * How old the event that capture is recording now is. While capture is behind, new chunks are
+   * stored raw and compressed once it keeps up (compression-pacer.ts).
+   */
+  noteCaptureLag(ms: number): void {
+    if (this.engine.writable) this.pacer.noteLag(ms);
   }
 
   // ---- CaptureSink -------------------------------------------------------------------------
@@ -320,11 +334,13 @@ export class CaptureStore implements CaptureSink {
     });
     // Chunks that went with deleted exchanges leave dead space in the segment files (one sparse segment is copied out per pass).
     this.engine.compactSegments();
+    this.usedAtRetention = result.bytesAfter;
     return result;
   }
 
   async close(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.pacer.close();
     await this.engine.close();
   }
 
@@ -360,7 +376,7 @@ export class CaptureStore implements CaptureSink {
 
   private bodyBatch(): BodyBatch {
     return new BodyBatch(this.engine.db, { nextBodyId: () => this.engine.counters.body++, nextChunkId: () => this.engine.counters.chunk++ },
-      (stored) => this.engine.appendChunk(stored), this.engine.segments.damaged);
+      (stored) => this.engine.appendChunk(stored), this.engine.segments.damaged, undefined, this.pacer.deferring);
   }
 
   /**
@@ -411,12 +427,21 @@ export class CaptureStore implements CaptureSink {
       this.retentionTimer.unref();
     }
     this.retentionSafely();
+    // Chunks a previous writer stored raw and could not compress before it stopped.
+    this.pacer.schedule();
   }
 
-  /** Retention also runs when about 2% of maxBytes was written since its last pass, so the database does not overshoot much. */
+  /**
+   * Retention also runs when about 2% of maxBytes was written since its last pass and what was
+   * written may have taken the store past maxBytes, so the database does not overshoot much.
+   * Measuring the store scans every chunk: what was written since (deduplicated chunks counted as
+   * new) bounds it from above, so most batches need no pass.
+   */
   private afterBatch(): void {
     const max = this.retention.maxBytes;
-    if (max && this.bytesSinceRetention > Math.max(max / 50, 256 * 1024)) this.retentionSafely();
+    if (!max || this.bytesSinceRetention <= Math.max(max / 50, 256 * 1024)) return;
+    if (this.usedAtRetention !== undefined && this.usedAtRetention + this.bytesSinceRetention <= max) return;
+    this.retentionSafely();
   }
 
   private retentionSafely(): void {

@@ -2,7 +2,7 @@
 // the journal, so readers and replays agree): chunks still kept in the database (schema 4 and
 // earlier) move out, and the live chunks of a segment that is mostly dead are copied so that the
 // segment can be deleted. The old place stays valid until a durable snapshot no longer needs it.
-import type { ChunkRelocation } from './chunked-bodies';
+import { CODEC_RAW, CODEC_RAW_DEFERRED, compress, type ChunkRelocation } from './chunked-bodies';
 import type { Operation } from './operations';
 import type { ChunkLocation } from './segment-format';
 import { SEGMENT_HEADER_SIZE } from './segment-format';
@@ -93,4 +93,42 @@ export function compactSegments(host: RelocationHost, uncompactable: Set<number>
     warn(`segment ${sparse} is not compacted: ${err.message}`);
     return { dead: plan.dead.length, compacted: 0 };
   }
+}
+
+/** Where `compressDeferredChunks` goes on from: chunk ids only grow, so a pass starts past the last one it saw. */
+export interface DeferredCursor {
+  afterId: number;
+}
+
+/**
+ * Compresses chunks that were stored raw while capture was behind (CODEC_RAW_DEFERRED), up to
+ * `maxRawBytes` of them, as one 'relocate' operation: compressed bytes go to the current segment;
+ * a chunk that does not compress keeps its place and becomes plain raw. The raw copies left behind
+ * are dead space that compaction reclaims. Returns how many chunks it looked at (0: none left).
+ */
+export function compressDeferredChunks(host: RelocationHost, cursor: DeferredCursor, maxRawBytes: number): number {
+  const rows = host.db.all(`SELECT id, segment, seg_offset, stored_size FROM chunks WHERE id > ? AND codec = ${CODEC_RAW_DEFERRED}
+    AND segment IS NOT NULL ORDER BY id LIMIT 2000`, [cursor.afterId]);
+  const chunks: Relocation[] = [];
+  let handled = 0;
+  let seen = 0;
+  for (const r of rows) {
+    if (handled >= maxRawBytes) break;
+    seen++;
+    const location = { segment: Number(r.segment), offset: Number(r.seg_offset), storedSize: Number(r.stored_size) };
+    cursor.afterId = Number(r.id);
+    let raw: Buffer;
+    try {
+      raw = host.segments.reader.read(location);
+    } catch (err) {
+      // A damaged chunk stays as it is: reading it says so, and new content repairs it.
+      if (err instanceof SegmentReadError) continue;
+      throw err;
+    }
+    handled += raw.length;
+    const { codec, data } = compress(raw);
+    chunks.push(codec === CODEC_RAW ? { id: Number(r.id), ...location, codec } : { id: Number(r.id), ...host.segments.append(data), codec });
+  }
+  if (chunks.length > 0) host.commit({ type: 'relocate', chunks });
+  return seen;
 }

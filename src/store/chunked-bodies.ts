@@ -14,6 +14,11 @@ import type { SqlDatabase } from './sqlite';
 
 export const CODEC_RAW = 0;
 export const CODEC_DEFLATE_RAW = 1;
+/**
+ * Stored as it came because capture was behind when it was written; compressed later, when
+ * capture keeps up (`compressDeferredChunks`). Read as raw (docs/decisions.md, decision 47).
+ */
+export const CODEC_RAW_DEFERRED = 2;
 
 /** A chunk new in an operation: where the writer put its stored bytes. */
 export interface NewChunk extends Partial<ChunkLocation> {
@@ -135,7 +140,7 @@ const HUFFMAN_ONLY = { ...DEFLATE_OPTIONS, strategy: zlibConstants.Z_HUFFMAN_ONL
  * Deflate unless it cannot help. Deflating incompressible bytes (images, bodies whose decoding
  * failed) costs as much as text and saves nothing, so a cheap entropy test skips them.
  */
-function compress(raw: Buffer): { codec: number; data: Buffer } {
+export function compress(raw: Buffer): { codec: number; data: Buffer } {
   const entropy = raw.length >= 512 ? byteEntropy(raw) : 0;
   if (entropy > 7.5) return { codec: CODEC_RAW, data: Buffer.from(raw) };
   const z = deflateRawSync(raw, entropy > 5.9 ? HUFFMAN_ONLY : DEFLATE_OPTIONS);
@@ -143,7 +148,7 @@ function compress(raw: Buffer): { codec: number; data: Buffer } {
 }
 
 export function decompress(codec: number, data: Uint8Array): Buffer {
-  if (codec === CODEC_RAW) return Buffer.from(data);
+  if (codec === CODEC_RAW || codec === CODEC_RAW_DEFERRED) return Buffer.from(data);
   if (codec === CODEC_DEFLATE_RAW) return inflateRawSync(data);
   throw new Error(`unknown chunk codec ${codec}`);
 }
@@ -161,8 +166,10 @@ export class BodyBatch {
   private readonly batchChunks = new Map<string, number>();
 
   /** `damaged`: ids of chunks whose bytes are known to be unreadable (cut short by a crash, or failing their crc). */
+  /** `deferCompression`: new chunks are stored raw, to be compressed later (capture is behind). */
   constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly appendChunk: ChunkAppender,
-    private readonly damaged: Set<number> = new Set(), private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING) {}
+    private readonly damaged: Set<number> = new Set(), private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING,
+    private readonly deferCompression = false) {}
 
   /** Returns the id of the body holding exactly `data`, preparing a new one if needed. */
   add(data: Buffer): number {
@@ -184,7 +191,7 @@ export class BodyBatch {
       let id = this.batchChunks.get(hk) ?? this.db.value('SELECT id FROM chunks WHERE sha256 = ?', [h]);
       if (id === undefined || id === null) {
         id = this.ids.nextChunkId();
-        const { codec, data: stored } = compress(raw);
+        const { codec, data: stored } = this.deferCompression ? { codec: CODEC_RAW_DEFERRED, data: raw } : compress(raw);
         chunks.push({ id, sha256: h, codec, rawSize: raw.length, ...this.appendChunk(stored) });
         this.batchChunks.set(hk, id);
       } else if (this.damaged.has(Number(id))) {
@@ -223,13 +230,16 @@ export class BodyBatch {
 /** Applies prepared bodies: new chunks, the body rows, and one reference per distinct chunk. */
 export function insertBodies(db: SqlDatabase, bodies: NewBody[]): void {
   for (const body of bodies) {
+    // A chunk new in this body starts with its reference from this body: one statement a chunk, not two.
+    const fresh = new Set<number>();
     for (const c of body.chunks) {
-      db.run('INSERT INTO chunks (id, sha256, codec, raw_size, refs, segment, seg_offset, stored_size, data) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)',
+      db.run('INSERT INTO chunks (id, sha256, codec, raw_size, refs, segment, seg_offset, stored_size, data) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)',
         [c.id, c.sha256, c.codec, c.rawSize, c.segment ?? null, c.offset ?? null, c.storedSize ?? c.data?.length ?? 0, c.data ?? null]);
+      fresh.add(c.id);
     }
     db.run('INSERT INTO bodies (id, sha256, size, manifest) VALUES (?, ?, ?, ?)', [body.id, body.sha256, body.size, body.manifest]);
     for (const chunkId of new Set(decodeManifest(body.manifest))) {
-      db.run('UPDATE chunks SET refs = refs + 1 WHERE id = ?', [chunkId]);
+      if (!fresh.has(chunkId)) db.run('UPDATE chunks SET refs = refs + 1 WHERE id = ?', [chunkId]);
     }
   }
 }

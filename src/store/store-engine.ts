@@ -11,7 +11,7 @@
 // refers to them, fsync'd before the journal is.
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { compactSegments, moveChunksOutOfDatabase } from './chunk-relocation';
+import { compactSegments, compressDeferredChunks, moveChunksOutOfDatabase, type DeferredCursor } from './chunk-relocation';
 import { removeStaleTemps, writeFileAtomic } from './database-file';
 import { createJournalFile, HEADER_SIZE, JournalWriter } from './journal';
 import { JournalFollow } from './journal-follow';
@@ -59,6 +59,7 @@ export class StoreEngine {
   private readonly listeners = new Set<() => void>();
   /** Segments with a damaged live chunk: compaction leaves them as they are. */
   private readonly uncompactable = new Set<number>();
+  private readonly deferredCursor: DeferredCursor = { afterId: 0 };
 
   private constructor(private currentRole: StoreRole, private readonly mode: StoreMode, private readonly options: EngineOptions, state: LoadedState) {
     this.o = { ...ENGINE_DEFAULTS };
@@ -250,6 +251,11 @@ export class StoreEngine {
     const result = compactSegments(this, this.uncompactable, (m) => this.log('warn', m));
     if (result.dead + result.compacted > 0) this.snapshotSoon();
     return result;
+  }
+
+  /** Writer: compresses up to `maxRawBytes` of chunks stored raw while capture was behind. Returns how many it looked at (0: none left). */
+  compressDeferred(maxRawBytes: number): number {
+    return this.writable ? compressDeferredChunks(this, this.deferredCursor, maxRawBytes) : 0;
   }
 
   /** Writer: resolves when everything stored so far is in the journal on disk. Reader: picks up new data now. */

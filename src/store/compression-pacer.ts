@@ -1,0 +1,63 @@
+// When the writer compresses. Deflating a chunk costs about as much as everything else capture
+// does with it, so on a flood of new content compression is what makes capture fall behind
+// forwarding, and then the proxy records exchanges without their bodies. While capture is behind,
+// new chunks are stored raw; once it keeps up again, they are compressed in small passes
+// (docs/decisions.md, decision 47).
+
+/** Capture this far behind the traffic (the age of the event being recorded) stores chunks raw. */
+export const DEFER_AFTER_LAG_MS = 100;
+/** How long raw storing lasts after the last lagging event: a flood comes in waves. */
+const DEFER_FOR_MS = 2000;
+/** A pass compresses this much, then yields: at ~70–100 MB/s, 20–30 ms on the writer's thread. */
+const PASS_RAW_BYTES = 2 * 1024 * 1024;
+const PASS_INTERVAL_MS = 250;
+
+export interface PacedWriter {
+  /** Compresses up to `maxRawBytes` of deferred chunks; returns how many chunks it looked at (0: none left). */
+  compressDeferred(maxRawBytes: number): number;
+}
+
+export class CompressionPacer {
+  private deferUntil = 0;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly writer: PacedWriter, private readonly onError: (err: unknown) => void) {}
+
+  /** True while new chunks should be stored raw. */
+  get deferring(): boolean {
+    return Date.now() < this.deferUntil;
+  }
+
+  /** The age of the event capture is recording now. */
+  noteLag(ms: number): void {
+    if (ms <= DEFER_AFTER_LAG_MS) return;
+    this.deferUntil = Date.now() + DEFER_FOR_MS;
+    this.schedule();
+  }
+
+  /** Looks for deferred chunks soon (those a previous process left, after opening). */
+  schedule(delayMs = PASS_INTERVAL_MS): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pass();
+    }, Math.max(delayMs, this.deferUntil - Date.now()));
+    this.timer.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private pass(): void {
+    if (this.deferring) return this.schedule();
+    try {
+      if (this.writer.compressDeferred(PASS_RAW_BYTES) > 0) this.schedule();
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+}
