@@ -112,7 +112,11 @@ export function split(data: Buffer | undefined, size: number): Buffer[] {
 
 /** A recorder over a RecordingSink; `run` feeds events and waits until all of them are processed. */
 export function harness(options: CaptureRecorderOptions = {}): {
-  sink: RecordingSink; recorder: CaptureRecorder; errors: string[]; run(events: TapEvent[]): Promise<void>;
+  sink: RecordingSink; recorder: CaptureRecorder; errors: string[];
+  /** All events at once, as one batch from the proxy's thread. */
+  run(events: TapEvent[]): Promise<void>;
+  /** Each event handled before the next arrives, as on a slow connection. */
+  runLive(events: TapEvent[]): Promise<void>;
 } {
   const sink = new RecordingSink();
   const errors: string[] = [];
@@ -122,6 +126,12 @@ export function harness(options: CaptureRecorderOptions = {}): {
     async run(events) {
       for (const e of events) recorder.handle(e);
       await recorder.flush();
+    },
+    async runLive(events) {
+      for (const e of events) {
+        recorder.handle(e);
+        await recorder.flush();
+      }
     },
   };
 }

@@ -39,7 +39,7 @@ test('an exchange is recorded in order: head, request body, response head, live 
     requestHeaders: ['Content-Type', 'application/json'], requestBody: body,
     responseHeaders: ['Content-Type', 'text/event-stream'], responseBody: readFileSync(SSE_FILE), chunkSize: 100,
   });
-  await h.run([script.open(), ...events, script.close()]);
+  await h.runLive([script.open(), ...events, script.close()]);
   // Connection events are not held back behind an exchange's decoding: only the order within
   // one exchange (and within one connection) is promised.
   assert.equal(h.sink.calls[0].method, 'connectionUpdated');
@@ -60,6 +60,26 @@ test('an exchange is recorded in order: head, request body, response head, live 
   assert.equal(conns.length, 2);
   const closed = conns[1];
   assert.ok(closed.method === 'connectionUpdated' && closed.record.closedAt !== undefined && closed.record.bytesToClient === 1);
+});
+
+test('events that arrive together are written once: the final record supersedes the updates queued before it', async () => {
+  const h = harness();
+  const script = new TapScript();
+  const body = Buffer.from(JSON.stringify({ model: 'claude', stream: true }));
+  const { exchangeId, events } = script.http({
+    requestHeaders: ['Content-Type', 'application/json'], requestBody: body,
+    responseHeaders: ['Content-Type', 'text/event-stream'], responseBody: readFileSync(SSE_FILE), chunkSize: 100,
+  });
+  // The request in one batch, then the response in another: one update for each.
+  const responseStart = events.findIndex((e) => e.type === 'response-head');
+  await h.run(events.slice(0, responseStart));
+  await h.run(events.slice(responseStart));
+  const updates = h.sink.calls.filter((c) => c.method === 'exchangeUpdated').map((c) => (c.method === 'exchangeUpdated' ? c.record : undefined));
+  assert.equal(updates.length, 2, 'the request (head and body), then the final record');
+  assert.ok(updates[0]?.requestBody?.data.equals(body) && updates[0].responseStartedAt === undefined);
+  const last = h.sink.exchange(exchangeId);
+  assert.equal(last.outcome, 'complete');
+  assert.equal(h.sink.sse(exchangeId).length, 13);
 });
 
 test('a zstd request body (Codex with ChatGPT sign-in) is stored decoded', async () => {
@@ -183,8 +203,11 @@ test('a throwing sink never throws out of handle, and the failure is recorded on
   const ws = script.wsOpen('wss://x.test/ws', []);
   events.push(...ws.events, { type: 'ws-message', exchangeId: ws.exchangeId, time: 1, direction: 'client-to-server', opcode: 'text', data: Buffer.from('{}') },
     { type: 'exchange-end', exchangeId: ws.exchangeId, time: 2, outcome: 'complete' });
-  for (const e of events) assert.doesNotThrow(() => recorder.handle(e));
-  await recorder.flush();
+  // Each event on its own turn, so that every update reaches the sink (events that arrive together are written once).
+  for (const e of events) {
+    assert.doesNotThrow(() => recorder.handle(e));
+    await recorder.flush();
+  }
   assert.equal(finals.size, 2);
   assert.deepEqual(finals.get(1), ['sink.exchangeUpdated failed: store is down', 'sink.exchangeUpdated failed: store is down',
     'sink.sseEvents failed: events table locked']);

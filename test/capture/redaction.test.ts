@@ -109,7 +109,7 @@ test('nothing given to the sink holds the key: headers, URL, JSON and form bodie
     { type: 'ws-message', exchangeId: ws.exchangeId, time: script.time(), direction: 'server-to-client', opcode: 'text',
       data: Buffer.from(`{"type":"session.updated","session":{"refresh_token":"${KEY}"}}`) },
     { type: 'exchange-end', exchangeId: ws.exchangeId, time: script.time(), outcome: 'complete' });
-  await h.run(events);
+  await h.runLive(events);
 
   const dump = h.sink.dump();
   assert.ok(h.sink.calls.length > 10);
