@@ -5,12 +5,15 @@
 import { parentPort } from 'node:worker_threads';
 import { CaptureEngine } from './capture-engine';
 import { ENGINE_PROTOCOL, type EngineMethod, type EngineMethods, type FromEngine, type ToEngine } from './protocol';
+import { lowerThisThreadPriority } from './thread-priority';
 
 const port = parentPort;
 if (!port) throw new Error('engine-worker runs as a worker thread');
 
 const post = (message: FromEngine): void => port.postMessage(message);
 const engine = new CaptureEngine((event) => post({ type: 'event', event }));
+// Before the proxy's thread is started from here, so that it inherits the lower priority too.
+const priorityProblem = lowerThisThreadPriority();
 
 async function answer(id: number, method: EngineMethod, params: unknown): Promise<void> {
   const handler = engine.handlers[method] as ((p: unknown) => Promise<EngineMethods[EngineMethod]['result']> | EngineMethods[EngineMethod]['result']) | undefined;
@@ -33,3 +36,4 @@ port.on('message', (message: ToEngine) => {
 });
 
 post({ type: 'ready', protocol: ENGINE_PROTOCOL });
+if (priorityProblem) post({ type: 'event', event: { type: 'log', level: 'warn', message: `the engine runs at normal priority: ${priorityProblem}` } });

@@ -4,7 +4,7 @@
 // error in the engine ends its thread (the agent's stream fails at once, never stalls), and the
 // engine starts again on the same port with the sessions read back from the store.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +84,16 @@ describe('the capture engine on its own thread', { timeout: 90_000 }, () => {
     if (pki) rmSync(pki.dir, { recursive: true, force: true });
   });
 
+  /** Nice values of this process's threads (Linux): the main thread's, and the others'. */
+  function threadNices(): { main: number; others: number[] } {
+    const nice = (tid: string) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const others = readdirSync('/proc/self/task').filter((t) => t !== String(process.pid)).map(nice);
+    return { main: nice(String(process.pid)), others };
+  }
+
   it('starts no thread until asked', () => {
     assert.equal(engine.started, false);
   });
@@ -94,6 +104,12 @@ describe('the capture engine on its own thread', { timeout: 90_000 }, () => {
     assert.match(capture.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const answer = await ask('Say hello');
     assert.equal(answer.statusCode, 200);
+    if (process.platform === 'linux') {
+      // The engine's thread and the proxy's, which it started, yield to the main thread (docs/decisions.md, decision 48).
+      const { main, others } = threadNices();
+      assert.equal(main, 0);
+      assert.ok(others.filter((n) => n === 10).length >= 2, `nice values of the other threads: ${others.join(' ')}`);
+    }
 
     const sessionId = await until('the session event', () => [...sessions.keys()][0]);
     const event = events.find((e): e is SessionsEvent => e.type === 'sessions' && e.sessions.length > 0);
