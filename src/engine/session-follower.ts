@@ -4,9 +4,9 @@
 // changed goes out as events (src/engine/protocol.ts); the host keeps only summaries.
 //
 // Opening a store, the sessions stored in `derived/` (DerivedSessions) are shown at once, and
-// served from their files, while the assembly is rebuilt from the exchanges behind them; a
-// session's live version replaces the stored one once it has as many calls. The writer keeps the
-// derived files up to date as sessions change.
+// served from their files; once the store changes, the assembly is rebuilt from the exchanges
+// behind them, and a session's live version replaces the stored one once it has as many calls.
+// The writer keeps the derived files up to date as sessions change.
 import { LiveSessions, type LiveUpdate } from '../app/live-sessions';
 import type { SessionDetail, SessionSummary } from '../conversation/types';
 import type { CaptureStore } from '../store';
@@ -71,7 +71,12 @@ export class SessionFollower {
       return;
     }
     this.reset(store);
-    void this.restore(store).finally(() => this.schedule(0));
+    // A current index shows every session, and serves their details: the exchanges behind it are
+    // read (re-dissected: seconds for thousands of calls) only once the store changes, since only
+    // new calls need the live assembly (docs/decisions.md, decision 49).
+    void this.restore(store).then((current) => {
+      if (!current) this.schedule(0);
+    }, () => this.schedule(0));
   }
 
   /** Stops following (the store is closing): what changed is saved first; what was assembled stays shown. */
@@ -111,18 +116,20 @@ export class SessionFollower {
     return (await this.derived?.detail(restored?.id ?? sessionId)) ?? live;
   }
 
-  private async restore(store: CaptureStore): Promise<void> {
+  /** Shows the derived index if it is current; resolves with whether it was. */
+  private async restore(store: CaptureStore): Promise<boolean> {
     const derived = this.derived;
-    if (!derived) return;
+    if (!derived) return false;
     const loaded = await derived.load((id) => store.getExchangeSummary(id)?.startedAt);
-    if (this.store !== store || derived !== this.derived) return;
+    if (this.store !== store || derived !== this.derived) return false;
     if (!loaded) {
       this.rewrite = true;
-      return;
+      return false;
     }
     this.rewrite = false;
     for (const s of loaded.sessions) this.restored.set(s.id, s);
     this.emit({ type: 'sessions', reset: true, sessions: loaded.sessions, retired: [], streaming: [], calls: loaded.calls });
+    return true;
   }
 
   private schedule(delay: number): void {
