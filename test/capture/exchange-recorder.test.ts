@@ -31,14 +31,20 @@ async function assertStillWorks(h: ReturnType<typeof harness>, script: TapScript
   assert.equal(record.outcome, 'complete');
 }
 
-test('an exchange is recorded in order: head, request body, response head, live events, final record', async () => {
-  const h = harness();
-  const script = new TapScript();
+/** A streamed JSON call: its request body, and the events of the whole exchange (SSE in 100-byte chunks). */
+function streamedCall(script: TapScript): { body: Buffer; exchangeId: number; events: TapEvent[] } {
   const body = Buffer.from(JSON.stringify({ model: 'claude', stream: true }));
   const { exchangeId, events } = script.http({
     requestHeaders: ['Content-Type', 'application/json'], requestBody: body,
     responseHeaders: ['Content-Type', 'text/event-stream'], responseBody: readFileSync(SSE_FILE), chunkSize: 100,
   });
+  return { body, exchangeId, events };
+}
+
+test('an exchange is recorded in order: head, request body, response head, live events, final record', async () => {
+  const h = harness();
+  const script = new TapScript();
+  const { body, exchangeId, events } = streamedCall(script);
   await h.runLive([script.open(), ...events, script.close()]);
   // Connection events are not held back behind an exchange's decoding: only the order within
   // one exchange (and within one connection) is promised.
@@ -65,11 +71,7 @@ test('an exchange is recorded in order: head, request body, response head, live 
 test('events that arrive together are written once: the final record supersedes the updates queued before it', async () => {
   const h = harness();
   const script = new TapScript();
-  const body = Buffer.from(JSON.stringify({ model: 'claude', stream: true }));
-  const { exchangeId, events } = script.http({
-    requestHeaders: ['Content-Type', 'application/json'], requestBody: body,
-    responseHeaders: ['Content-Type', 'text/event-stream'], responseBody: readFileSync(SSE_FILE), chunkSize: 100,
-  });
+  const { body, exchangeId, events } = streamedCall(script);
   // The request in one batch, then the response in another: one update for each.
   const responseStart = events.findIndex((e) => e.type === 'response-head');
   await h.run(events.slice(0, responseStart));
