@@ -122,6 +122,11 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const port = (outer.address() as { port: number }).port;
   const url = `http://127.0.0.1:${port}`;
   log('info', `listening on 127.0.0.1:${port}`);
+  // Parsing the trusted roots waits until Start has answered; the first upstream connection finds them ready.
+  setImmediate(() => {
+    const problem = upstream.prewarm();
+    if (problem) log('error', `upstream TLS: the trusted CA certificates could not be loaded: ${problem}`);
+  });
 
   return {
     port,

@@ -2,6 +2,7 @@
 // replaces their defaults. "System roots" means the OS bundle where there is one (Debian's
 // ca-certificates) plus Node's bundled Mozilla roots, plus NODE_EXTRA_CA_CERTS: passing `ca`
 // to tls.connect replaces Node's default store, which would otherwise drop that variable's CAs.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 
@@ -41,6 +42,14 @@ export function readPemFile(path: string): string[] {
   }
   const pems = splitPem(text);
   if (pems.length === 0) throw new Error(`CA file ${path} holds no PEM certificate`);
+  // Checked here, so that a bad file fails Start: the upstream TLS context is built only after the proxy listens.
+  for (const pem of pems) {
+    try {
+      new X509Certificate(pem);
+    } catch (e) {
+      throw new Error(`CA file ${path} holds a certificate that cannot be read: ${(e as Error).message}`);
+    }
+  }
   return pems;
 }
 

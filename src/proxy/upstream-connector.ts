@@ -23,12 +23,12 @@ export class UpstreamConnector {
   readonly httpAgent: http.Agent;
   /**
    * Built once: passing `ca` to tls.connect makes Node parse every root again for each new
-   * upstream connection (34–94 ms with the system roots, measured in bench/).
+   * upstream connection (34–94 ms with the system roots, measured in bench/). Built after the
+   * proxy listens (`prewarm`), not before: on a fresh thread it took ~80 ms of Start Capture.
    */
-  private readonly secureContext: tls.SecureContext;
+  private context?: tls.SecureContext;
 
   constructor(private readonly options: UpstreamOptions) {
-    this.secureContext = tls.createSecureContext({ ca: options.ca });
     // The agents' pools are keyed by the original host, so a mapped host reuses its connections.
     const connectTls = (host: string, port: number, cb: ConnectCallback) => this.connectTls(host, port, cb);
     const connectTcp = (host: string, port: number, cb: ConnectCallback) => this.connectTcp(host, port, cb);
@@ -70,14 +70,30 @@ export class UpstreamConnector {
     socket.once('error', cb);
   }
 
+  /** Builds the context for upstream TLS now, if no connection has yet; returns why it could not. */
+  prewarm(): string | undefined {
+    try {
+      this.secureContext();
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
+  private secureContext(): tls.SecureContext {
+    return (this.context ??= tls.createSecureContext({ ca: this.options.ca }));
+  }
+
   connectTls(host: string, port: number, cb: ConnectCallback): void {
+    const problem = this.prewarm();
+    if (problem) return cb(new Error(`the trusted CA certificates could not be loaded: ${problem}`));
     this.connectTcp(host, port, (err, raw) => {
       if (err || !raw) return cb(err ?? new Error('no socket'));
       const socket = tls.connect({
         socket: raw,
         // SNI must be a name, never an address (RFC 6066 §3).
         servername: net.isIP(host) ? undefined : host,
-        secureContext: this.secureContext,
+        secureContext: this.secureContext(),
         ALPNProtocols: ['http/1.1'],
         // Verify against the name the client asked for, not the mapped address we dialled.
         checkServerIdentity: (_dialled, cert) => tls.checkServerIdentity(host, cert),

@@ -1,6 +1,9 @@
 // Failures reach the client as failures, with a reason, and
 // never as a clean, complete answer; the tap records them; nothing leaves loopback.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
@@ -131,5 +134,16 @@ describe('failures', { timeout: 60_000 }, () => {
     assert.equal(opened.mode, 'tunnel');
     // Our CA alone does not vouch for it: nothing was re-signed.
     await assert.rejects(tlsThroughProxy({ proxyUrl: h.proxy.url, ca: h.proxy.ca.certPem }, BLIND_HOST));
+  });
+
+  test('a CA file whose certificate cannot be read fails Start and names the file (the upstream context is built after listening)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmc-badca-'));
+    try {
+      const file = join(dir, 'bad-ca.pem');
+      writeFileSync(file, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+      await assert.rejects(h.startProxy({ upstreamCaFiles: [file] }), (e: Error) => e.message.includes(file) && e.message.includes('cannot be read'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
