@@ -149,7 +149,7 @@ export class Redactor {
 
   /** Redacts a stored body. Returns the same Buffer when nothing was secret. */
   body(data: Buffer, contentType: string | undefined): Buffer {
-    return data.length === 0 ? data : this.bodyText(data.toString('latin1'), data, contentType);
+    return this.bodyText(data.toString('latin1'), data, contentType);
   }
 
   /** `body` for a caller that has the latin1 view of `data` already. */

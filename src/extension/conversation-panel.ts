@@ -112,8 +112,6 @@ class ConversationPanel extends Disposable {
   private pendingFocus: ConversationFocus;
   /** The session was not loaded when last asked for (history still loading, or gone). */
   missing = false;
-  /** Asked for while the webview boots, so that the engine's work overlaps the page's (dropped if the session changes meanwhile). */
-  private prefetched?: Promise<ConversationViewModel | undefined>;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -132,7 +130,6 @@ class ConversationPanel extends Disposable {
     web.html = conversationHtml({
       cspSource: web.cspSource, scriptUri: asset('main.js'), styleUri: asset('style.css'), codiconUri: asset('codicon.css'),
     });
-    this.prefetched = this.loadModel();
   }
 
   /** Closes the webview too (the registry closes a panel whose session merged into one that has a panel). */
@@ -152,10 +149,7 @@ class ConversationPanel extends Disposable {
 
   /** Sends the session again (after a change), if the webview is listening. */
   refresh(): void {
-    if (!this.ready) {
-      this.prefetched = undefined;
-      return;
-    }
+    if (!this.ready) return;
     void this.loadModel().then((model) => {
       if (!model) {
         this.missing = true;
@@ -182,10 +176,7 @@ class ConversationPanel extends Disposable {
   }
 
   private sendSession(): void {
-    // Without a prefetched model (or if the session had moved on meanwhile), ask now.
-    const loading = this.prefetched ? this.prefetched.then((model) => model ?? this.loadModel()) : this.loadModel();
-    this.prefetched = undefined;
-    void loading.then((model) => {
+    void this.loadModel().then((model) => {
       if (!model) {
         this.missing = true;
         this.post({ type: 'sessionMissing', sessionId: this.sessionId });

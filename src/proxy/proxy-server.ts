@@ -125,7 +125,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   // Parsing the trusted roots waits until Start has answered; the first upstream connection finds them ready.
   setImmediate(() => {
     const problem = upstream.prewarm();
-    if (problem) log('error', `upstream TLS: the trusted CA certificates could not be loaded: ${problem}`);
+    if (problem) log('error', `upstream TLS: ${problem.message}`);
   });
 
   return {

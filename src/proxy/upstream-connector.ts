@@ -71,29 +71,29 @@ export class UpstreamConnector {
   }
 
   /** Builds the context for upstream TLS now, if no connection has yet; returns why it could not. */
-  prewarm(): string | undefined {
+  prewarm(): Error | undefined {
+    const context = this.secureContext();
+    return context instanceof Error ? context : undefined;
+  }
+
+  private secureContext(): tls.SecureContext | Error {
     try {
-      this.secureContext();
-      return undefined;
+      return (this.context ??= tls.createSecureContext({ ca: this.options.ca }));
     } catch (e) {
-      return (e as Error).message;
+      return new Error(`the trusted CA certificates could not be loaded: ${(e as Error).message}`);
     }
   }
 
-  private secureContext(): tls.SecureContext {
-    return (this.context ??= tls.createSecureContext({ ca: this.options.ca }));
-  }
-
   connectTls(host: string, port: number, cb: ConnectCallback): void {
-    const problem = this.prewarm();
-    if (problem) return cb(new Error(`the trusted CA certificates could not be loaded: ${problem}`));
+    const secureContext = this.secureContext();
+    if (secureContext instanceof Error) return cb(secureContext);
     this.connectTcp(host, port, (err, raw) => {
       if (err || !raw) return cb(err ?? new Error('no socket'));
       const socket = tls.connect({
         socket: raw,
         // SNI must be a name, never an address (RFC 6066 §3).
         servername: net.isIP(host) ? undefined : host,
-        secureContext: this.secureContext(),
+        secureContext,
         ALPNProtocols: ['http/1.1'],
         // Verify against the name the client asked for, not the mapped address we dialled.
         checkServerIdentity: (_dialled, cert) => tls.checkServerIdentity(host, cert),

@@ -165,8 +165,10 @@ export class BodyBatch {
   private readonly batchBodies = new Map<string, number>();
   private readonly batchChunks = new Map<string, number>();
 
-  /** `damaged`: ids of chunks whose bytes are known to be unreadable (cut short by a crash, or failing their crc). */
-  /** `deferCompression`: new chunks are stored raw, to be compressed later (capture is behind). */
+  /**
+   * `damaged`: ids of chunks whose bytes are known to be unreadable (cut short by a crash, or failing their crc).
+   * `deferCompression`: new chunks are stored raw, to be compressed later (capture is behind).
+   */
   constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly appendChunk: ChunkAppender,
     private readonly damaged: Set<number> = new Set(), private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING,
     private readonly deferCompression = false) {}

@@ -54,7 +54,7 @@ describe('compression deferred while capture is behind', { timeout: 60_000 }, ()
       await reader.refresh();
       check(reader, 'reader, raw');
 
-      // Capture keeps up again: passes compress the text; the random bytes stay raw, where they were.
+      // Capture keeps up again: passes compress the text (the random bytes do not compress, and stay raw).
       await until('the text is compressed', () => store.stats().storedBodyBytes < raw / 2);
       check(store, 'writer, compressed');
       await store.flush();
