@@ -2,9 +2,8 @@
 // needed (activation loads none of the engine's code), speaks src/engine/protocol.ts to it, and
 // tells its owner when the worker ends unasked (an uncaught error in it), so that capture can
 // start again on the same port. Imports nothing of the engine but the protocol's types.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerScript } from '../proxy/worker-script';
 import {
   ENGINE_PROTOCOL, type EngineEvent, type EngineMethod, type EngineMethods, type FromEngine, type ToEngine,
 } from './protocol';
@@ -23,14 +22,9 @@ export class EngineError extends Error {
   }
 }
 
-/** The worker's file: beside the bundle in dist/, or the TypeScript source when run through tsx. */
-function workerScript(): { code: string; eval: boolean } {
-  const bundled = join(__dirname, 'engine-worker.js');
-  if (existsSync(bundled)) return { code: bundled, eval: false };
-  const source = join(__dirname, 'engine-worker.ts');
-  // tsx's hooks do not reach worker threads; the worker registers them itself.
-  const tsx = require.resolve('tsx/cjs', { paths: [__dirname] });
-  return { code: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(source)});`, eval: true };
+export interface EngineClientOptions {
+  /** Where the engine's threads keep Node's compile cache (the extension's own storage); none if absent. */
+  compileCacheDir?: string;
 }
 
 export class EngineClient {
@@ -41,6 +35,8 @@ export class EngineClient {
   private readonly eventListeners = new Set<(event: EngineEvent) => void>();
   private readonly exitListeners = new Set<(reason: string) => void>();
   private disposed = false;
+
+  constructor(private readonly options: EngineClientOptions = {}) {}
 
   /** True once the worker runs (it starts on the first request). */
   get started(): boolean {
@@ -76,7 +72,7 @@ export class EngineClient {
 
   private launch(): Promise<Worker> {
     return new Promise((resolve, reject) => {
-      const script = workerScript();
+      const script = workerScript(__dirname, 'engine-worker', this.options.compileCacheDir);
       const w = new Worker(script.code, { eval: script.eval, name: 'llm-capture engine' });
       let ready = false;
       let lastError: Error | undefined;

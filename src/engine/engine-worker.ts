@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { CaptureEngine } from './capture-engine';
 import { ENGINE_PROTOCOL, type EngineMethod, type EngineMethods, type FromEngine, type ToEngine } from './protocol';
 import { lowerThisThreadPriority } from './thread-priority';
+import { FLUSH_CACHE_AFTER_MS, flushCompileCache } from '../proxy/worker-script';
 
 const port = parentPort;
 if (!port) throw new Error('engine-worker runs as a worker thread');
@@ -36,4 +37,6 @@ port.on('message', (message: ToEngine) => {
 });
 
 post({ type: 'ready', protocol: ENGINE_PROTOCOL });
+// After the first requests, so that the functions they compiled are cached too.
+setTimeout(flushCompileCache, FLUSH_CACHE_AFTER_MS).unref();
 if (priorityProblem) post({ type: 'event', event: { type: 'log', level: 'warn', message: `the engine runs at normal priority: ${priorityProblem}` } });

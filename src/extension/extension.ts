@@ -1,6 +1,7 @@
 // Composition root inside VS Code: creates the parts and wires them together, nothing more.
 // Activation is cheap: the capture engine (proxy, store, dissectors, assembler) is another bundle,
 // loaded on its own thread when capture starts or stored sessions are first read.
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { needsRestart } from '../app/capture-settings';
 import { EngineClient } from '../engine/engine-client';
@@ -27,7 +28,7 @@ export interface LlmCaptureApi {
 
 export function activate(context: vscode.ExtensionContext): LlmCaptureApi {
   const log = new Logger();
-  engine = new EngineClient();
+  engine = new EngineClient({ compileCacheDir: join(context.globalStorageUri.fsPath, 'compile-cache') });
   controller = new CaptureController(context, engine, log);
   const data = new CaptureData(engine, controller, log);
   const sessions = new SessionsView(data);

@@ -4,14 +4,13 @@
 // uncaught error, its sockets die with it (the agent sees an error at once, never a stall), the
 // exchanges it had open are ended with that error, and a new worker listens on the same port,
 // so the variables already in terminals stay valid.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ProxyOptions } from './options';
 import type { RunningProxy } from './proxy-server';
 import { PROXY_THREAD_PROTOCOL, type FromProxyWorker, type ProxyThreadReady, type ToProxyWorker } from './proxy-thread-protocol';
 import { proxyEnvironment } from './shell-environment';
 import { now, Tap, type TapEvent } from './tap';
+import { workerScript } from './worker-script';
 
 /** Body bytes the worker may have posted that this thread has not taken in yet; past it, capture drops chunks. */
 const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
@@ -25,16 +24,6 @@ const MAX_RESTARTS_PER_MINUTE = 5;
 export interface ProxyThread extends RunningProxy {
   /** Makes the worker throw an uncaught error, as a bug would (for tests of the restart). */
   crashForTest(): void;
-}
-
-/** The worker's file: beside the bundle in dist/, or the TypeScript source when run through tsx. */
-function workerScript(): { code: string; eval: boolean } {
-  const bundled = join(__dirname, 'proxy-worker.js');
-  if (existsSync(bundled)) return { code: bundled, eval: false };
-  const source = join(__dirname, 'proxy-worker.ts');
-  // tsx's hooks do not reach worker threads; the worker registers them itself.
-  const tsx = require.resolve('tsx/cjs', { paths: [__dirname] });
-  return { code: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(source)});`, eval: true };
 }
 
 /**
@@ -55,7 +44,7 @@ export async function startProxyThread(options: ProxyOptions, gate?: Promise<unk
   const open = { connections: new Set<number>(), exchanges: new Set<number>() };
 
   const launch = (port: number, after?: Promise<unknown>): Promise<ProxyThreadReady> => new Promise((resolve, reject) => {
-    const script = workerScript();
+    const script = workerScript(__dirname, 'proxy-worker');
     const w = new Worker(script.code, { eval: script.eval, name: 'llm-capture proxy' });
     worker = w;
     workerExited = false;

@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { startProxy, type RunningProxy } from './proxy-server';
 import { PROXY_THREAD_PROTOCOL, type FromProxyWorker, type ToProxyWorker } from './proxy-thread-protocol';
 import { eventBytes, now, Tap, type TapEvent } from './tap';
+import { FLUSH_CACHE_AFTER_MS, flushCompileCache } from './worker-script';
 
 if (!parentPort) throw new Error('proxy-worker.ts runs as a worker thread (src/proxy/proxy-thread.ts starts it)');
 const port = parentPort;
@@ -137,6 +138,7 @@ async function start(message: Extract<ToProxyWorker, { type: 'start' }>): Promis
     return;
   }
   post({ type: 'ready', port: proxy.port, ca: proxy.ca, interceptedHosts: [...proxy.interceptedHosts] });
+  setTimeout(flushCompileCache, FLUSH_CACHE_AFTER_MS).unref();
 }
 
 port.on('message', (message: ToProxyWorker) => {

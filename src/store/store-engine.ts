@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { compactSegments, compressDeferredChunks, moveChunksOutOfDatabase, type DeferredCursor } from './chunk-relocation';
-import { removeStaleTemps, writeFileAtomic } from './database-file';
+import { removeStaleTemps, sumOf, writeFileAtomic, writeSnapshotSum } from './database-file';
 import { createJournalFile, HEADER_SIZE, JournalWriter } from './journal';
 import { JournalFollow } from './journal-follow';
 import { applyOperation, encodeOperation, type Operation } from './operations';
@@ -154,7 +154,7 @@ export class StoreEngine {
         ? 'took over an unreadable writer lock'
         : `took over the writer lock of process ${tookOver.pid} on ${tookOver.hostname}, which is no longer running`);
     }
-    await removeStaleTemps(paths.dir, ['capture.sqlite', 'capture.journal']);
+    await removeStaleTemps(paths.dir, ['capture.sqlite', 'capture.sqlite.sum', 'capture.journal']);
     return loadForWriter(paths, options.wasmPath, (m) => log('info', m));
   }
 
@@ -368,6 +368,7 @@ export class StoreEngine {
       journal.abortSnapshot();
       throw err;
     }
+    await this.writeSum(bytes, () => this.assertStillWriter(journal));
     this.snapshotLsnValue = lsn;
     this.lastSnapshotValue = { at: Date.now(), lsn, bytes: bytes.length, exportMs, writeMs: performance.now() - t0 - exportMs };
     this.segments.deleteDoomed(lsn);
@@ -383,7 +384,14 @@ export class StoreEngine {
   private async writeSnapshotFile(): Promise<void> {
     const bytes = this.exportDatabase();
     await writeFileAtomic(this.paths.snapshot, bytes);
+    await this.writeSum(bytes);
     this.snapshotLsnValue = this.lsn;
+  }
+
+  /** Without it, the next open only runs the full check (docs/decisions.md, decision 51). */
+  private async writeSum(bytes: Uint8Array, beforeRename?: () => void): Promise<void> {
+    await writeSnapshotSum(this.paths.snapshot, sumOf(bytes), beforeRename)
+      .catch((err: Error) => this.log('warn', `the snapshot's checksum was not written (the next open checks the whole file): ${err.message}`));
   }
 
   private exportDatabase(): Uint8Array {

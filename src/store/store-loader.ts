@@ -3,7 +3,7 @@
 // tail); a reader never touches the files and retries when it catches the writer mid-rotation.
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCheckedDatabase, readFileIfExists, setAside, timestampSuffix } from './database-file';
+import { openCheckedDatabase, readFileIfExists, readSnapshotSum, setAside, timestampSuffix, type SnapshotSum } from './database-file';
 import { HEADER_SIZE, JournalFollower, readJournalFile, type JournalRecord } from './journal';
 import { applyOperation, decodeOperation, idsUsed, type Operation } from './operations';
 import { getMeta, migrate, SCHEMA_VERSION, SchemaTooNewError, setMeta } from './schema';
@@ -119,12 +119,12 @@ export interface WriterLoad {
 
 export async function loadForWriter(paths: StorePaths, wasmPath: string | undefined, info: (m: string) => void): Promise<WriterLoad> {
   const warnings: string[] = [];
-  const bytes = await readFileIfExists(paths.snapshot);
+  const [bytes, sum] = await Promise.all([readFileIfExists(paths.snapshot), readSnapshotSum(paths.snapshot)]);
   let db: SqlDatabase | undefined;
   let snapshotOk = false;
   if (bytes) {
     try {
-      db = await openCheckedDatabase(wasmPath, bytes);
+      db = (await openCheckedDatabase(wasmPath, bytes, sum)).db;
       // A snapshot at an older schema version is not what the database now is: write it anew.
       snapshotOk = migrate(db) === SCHEMA_VERSION;
     } catch (err) {
@@ -192,10 +192,10 @@ export interface ReaderLoad {
 export async function loadForReader(paths: StorePaths, wasmPath: string | undefined): Promise<ReaderLoad> {
   const warnings: string[] = [];
   for (let attempt = 0; ; attempt++) {
-    const bytes = await readFileIfExists(paths.snapshot);
+    const [bytes, sum] = await Promise.all([readFileIfExists(paths.snapshot), readSnapshotSum(paths.snapshot)]);
     let db: SqlDatabase;
     try {
-      db = bytes ? await openCheckedDatabase(wasmPath, bytes) : await emptyDatabase(wasmPath);
+      db = bytes ? (await openCheckedDatabase(wasmPath, bytes, sum)).db : await emptyDatabase(wasmPath);
       migrate(db);
     } catch (err) {
       if (err instanceof SchemaTooNewError) throw err;
@@ -225,7 +225,7 @@ export async function loadForReader(paths: StorePaths, wasmPath: string | undefi
           continue;
         }
         warnings.push(`The journal does not continue the database snapshot (${r?.error ?? 'different database'}); showing the snapshot only.`);
-        return { state: stateOf(await reopen(wasmPath, bytes)), warnings };
+        return { state: stateOf(await reopen(wasmPath, bytes, sum)), warnings };
       }
       state.replayed = r?.applied ?? 0;
     }
@@ -233,10 +233,10 @@ export async function loadForReader(paths: StorePaths, wasmPath: string | undefi
   }
 }
 
-async function reopen(wasmPath: string | undefined, bytes: Buffer | undefined): Promise<SqlDatabase> {
+async function reopen(wasmPath: string | undefined, bytes: Buffer | undefined, sum: SnapshotSum | undefined): Promise<SqlDatabase> {
   try {
     if (bytes) {
-      const db = await openCheckedDatabase(wasmPath, bytes);
+      const { db } = await openCheckedDatabase(wasmPath, bytes, sum);
       migrate(db);
       return db;
     }

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CaptureStore } from '../../src/store';
+import { openCheckedDatabase, readSnapshotSum, sumOf } from '../../src/store/database-file';
 import { childBodies, childUrl } from './fixtures/child-data';
 import { startWriterChild, type Completed } from './fixtures/child-process';
 import { body, connection, exchange, tempDir } from './fixtures/records';
@@ -98,6 +99,8 @@ describe('durability', { timeout: 300_000 }, () => {
 
         const path = join(tmp.dir, 'capture.sqlite');
         const good = readFileSync(path);
+        // The writer's checksum is there and no longer matches: the damage is found by quick_check.
+        assert.deepEqual(await readSnapshotSum(path), sumOf(good));
         const bad = Buffer.from(good);
         if (damage === 'header') bad.fill(0x5a, 0, 100);
         if (damage === 'middle') {
@@ -131,6 +134,39 @@ describe('durability', { timeout: 300_000 }, () => {
       } finally {
         tmp.cleanup();
       }
+    }
+  });
+
+  test("a snapshot that matches the writer's checksum is opened without quick_check; one that does not is checked", async () => {
+    const tmp = tempDir();
+    try {
+      const first = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer' });
+      first.connectionUpdated(connection(1));
+      for (let i = 1; i <= 100; i++) first.exchangeUpdated(exchange(i, 1, { requestBody: body(`request ${i} `.repeat(100 + i)) }));
+      await first.close();
+      const path = join(tmp.dir, 'capture.sqlite');
+      const good = readFileSync(path);
+      const sum = await readSnapshotSum(path);
+      assert.deepEqual(sum, sumOf(good), 'the writer records the size and CRC-32 of what it wrote');
+      const checked = await openCheckedDatabase(undefined, good, sum);
+      assert.equal(checked.checkedBy, 'sum');
+      checked.db.close();
+      // A page overwritten after the sum was taken: the sum no longer matches, quick_check runs and fails.
+      const bad = Buffer.from(good);
+      const pageSize = good.readUInt16BE(16);
+      const page = Math.floor(good.length / 2 / pageSize) * pageSize;
+      bad.fill(0xab, page, page + pageSize);
+      await assert.rejects(openCheckedDatabase(undefined, bad, sum), /quick_check|malformed/);
+      // Proof that a match is what skips the check: the same damaged bytes with their own sum open.
+      const trusted = await openCheckedDatabase(undefined, bad, sumOf(bad));
+      assert.equal(trusted.checkedBy, 'sum');
+      trusted.db.close();
+      // Without a sum (an older writer's files), the full check runs.
+      const unchecked = await openCheckedDatabase(undefined, good);
+      assert.equal(unchecked.checkedBy, 'quick_check');
+      unchecked.db.close();
+    } finally {
+      tmp.cleanup();
     }
   });
 
