@@ -24,9 +24,9 @@ export class CaptureService {
     // The store before listening: a data directory another process writes to must stop us first. The
     // proxy's thread boots meanwhile and listens once the store is open (docs/decisions.md, decision 44).
     const opening = CaptureStore.open({ dataDir: options.dataDir, mode: 'writer', retention: options.retention, log: (level, m) => log(level, `store: ${m}`) });
-    const proxyStarting = options.proxyOnThisThread
-      ? opening.then(() => startProxy({ ...options, tap }))
-      : startProxyThread({ ...options, tap }, opening);
+    const proxyStarting = options.proxyOnThisThread ? startProxy({ ...options, tap }, opening) : startProxyThread({ ...options, tap }, opening);
+    // It may fail (a bad CA file) while the store is still opening: the failure is thrown below, not unhandled meanwhile.
+    proxyStarting.catch(() => undefined);
     let store: CaptureStore;
     try {
       store = await opening;

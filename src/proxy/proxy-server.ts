@@ -36,7 +36,11 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
+/**
+ * Starts the proxy. With `gate`, everything is prepared at once (the CA, certificates, servers) but
+ * the port is opened only once `gate` resolves (the caller's store is open), and not if it rejects.
+ */
+export async function startProxy(options: ProxyOptions, gate?: Promise<unknown>): Promise<RunningProxy> {
   const log = options.log ?? (() => undefined);
   const policy = new InterceptPolicy(options.intercept ?? DEFAULT_INTERCEPT_HOSTS);
   const hostMap = new HostMap(options.map ?? []);
@@ -111,6 +115,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   });
   outer.on('clientError', (err, socket) => answerClientError(ctx, err, socket));
 
+  await gate;
   await new Promise<void>((resolve, reject) => {
     outer.once('error', reject);
     outer.listen(options.port ?? 0, '127.0.0.1', () => {

@@ -4,13 +4,16 @@
 import type { ProxyOptions } from './options';
 import type { TapEvent } from './tap';
 
-export const PROXY_THREAD_PROTOCOL = 1;
+export const PROXY_THREAD_PROTOCOL = 2;
 
 /** Everything of ProxyOptions that can cross a thread boundary (no tap, no log function). */
 export type ProxyThreadOptions = Omit<ProxyOptions, 'tap' | 'log'>;
 
 export type ToProxyWorker =
-  | { type: 'start'; protocol: number; options: ProxyThreadOptions; maxInFlightBytes: number }
+  /** Prepare (CA, certificates, servers) and listen; with `gated`, listen only once 'listen' comes. */
+  | { type: 'start'; protocol: number; options: ProxyThreadOptions; maxInFlightBytes: number; gated: boolean }
+  /** What had to come first is done (the store is open): listen. */
+  | { type: 'listen' }
   /** The starting thread has taken in this many more batches (batches are acknowledged in order, a few at a time). */
   | { type: 'ack'; batches: number }
   | { type: 'close' }

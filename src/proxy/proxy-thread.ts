@@ -27,9 +27,9 @@ export interface ProxyThread extends RunningProxy {
 }
 
 /**
- * Starts the proxy on its own thread. With `gate`, the thread boots (loads its code) at once but
- * listens only once `gate` resolves, and not at all if it rejects: the caller opens what must stop
- * it first (the store) meanwhile, instead of before.
+ * Starts the proxy on its own thread. With `gate`, the thread boots and prepares (its code, the
+ * CA, the certificates) at once but listens only once `gate` resolves, and not at all if it
+ * rejects: the caller opens what must stop it first (the store) meanwhile, instead of before.
  */
 export async function startProxyThread(options: ProxyOptions, gate?: Promise<unknown>): Promise<ProxyThread> {
   const { tap: givenTap, log: givenLog, ...threadOptions } = options;
@@ -71,13 +71,13 @@ export async function startProxyThread(options: ProxyOptions, gate?: Promise<unk
       if (!started) return reject(lastError ?? new Error(`the proxy thread exited (code ${code}) before it listened`));
       if (w === worker && !closing) void restart(lastError?.message ?? `exit code ${code}`);
     });
-    const start: ToProxyWorker = {
-      type: 'start', protocol: PROXY_THREAD_PROTOCOL, maxInFlightBytes: MAX_IN_FLIGHT_BYTES,
+    // The thread prepares at once (CA, certificates, servers) and listens once `after` resolves; if
+    // it rejects, the thread never listens and is ended without a restart.
+    w.postMessage({
+      type: 'start', protocol: PROXY_THREAD_PROTOCOL, maxInFlightBytes: MAX_IN_FLIGHT_BYTES, gated: after !== undefined,
       options: { ...threadOptions, port, firstId: 1 + generation * ID_SPAN },
-    };
-    if (!after) return w.postMessage(start);
-    after.then(() => w.postMessage(start), (e: unknown) => {
-      // Never listened: end the thread without a restart.
+    } satisfies ToProxyWorker);
+    after?.then(() => w.postMessage({ type: 'listen' } satisfies ToProxyWorker), (e: unknown) => {
       closing = true;
       reject(e);
       void w.terminate();

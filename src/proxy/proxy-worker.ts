@@ -121,6 +121,10 @@ function acknowledged(batches: number): void {
   }
 }
 
+/** Lets a gated start listen (set while it waits; 'listen' may also come before it waits). */
+let openGate: () => void = () => { gateOpened = true; };
+let gateOpened = false;
+
 async function start(message: Extract<ToProxyWorker, { type: 'start' }>): Promise<void> {
   if (message.protocol !== PROXY_THREAD_PROTOCOL) {
     post({ type: 'start-failed', message: `proxy worker speaks protocol ${PROXY_THREAD_PROTOCOL}, not ${message.protocol}` });
@@ -131,7 +135,8 @@ async function start(message: Extract<ToProxyWorker, { type: 'start' }>): Promis
   const tap = new Tap({ onListenerError: (e) => post({ type: 'log', level: 'error', message: `proxy thread: ${(e as Error).message}` }) });
   tap.subscribe(forward);
   try {
-    proxy = await startProxy({ ...message.options, tap, log: (level, text) => post({ type: 'log', level, message: text }) });
+    const gate = message.gated && !gateOpened ? new Promise<void>((resolve) => { openGate = resolve; }) : undefined;
+    proxy = await startProxy({ ...message.options, tap, log: (level, text) => post({ type: 'log', level, message: text }) }, gate);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     post({ type: 'start-failed', message: err.message, ...(err.code ? { code: err.code } : {}) });
@@ -145,6 +150,9 @@ port.on('message', (message: ToProxyWorker) => {
   switch (message.type) {
     case 'start':
       void start(message);
+      return;
+    case 'listen':
+      openGate();
       return;
     case 'ack':
       acknowledged(message.batches);

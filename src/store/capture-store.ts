@@ -83,6 +83,8 @@ const relocations = (batch: BodyBatch): { relocations?: ChunkRelocation[] } => (
 
 /** While an exchange is in progress, a changing body is stored at most this often. */
 const BODY_UPDATE_INTERVAL_MS = 1000;
+/** The first retention pass after a writer starts waits this long (docs/decisions.md, decision 53). */
+const FIRST_RETENTION_DELAY_MS = 2000;
 
 export class CaptureStore implements CaptureSink {
   private engine!: StoreEngine;
@@ -426,7 +428,9 @@ export class CaptureStore implements CaptureSink {
       this.retentionTimer = setInterval(() => this.retentionSafely(), this.retentionIntervalMs);
       this.retentionTimer.unref();
     }
-    this.retentionSafely();
+    // Not at once: measuring the store scans every chunk (~30-200 ms at 5,000 calls), and Start
+    // Capture waits on this thread for the proxy's answer meanwhile.
+    setTimeout(() => this.retentionSafely(), FIRST_RETENTION_DELAY_MS).unref();
     // Chunks a previous writer stored raw and could not compress before it stopped.
     this.pacer.schedule();
   }
