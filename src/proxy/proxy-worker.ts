@@ -121,9 +121,8 @@ function acknowledged(batches: number): void {
   }
 }
 
-/** Lets a gated start listen (set while it waits; 'listen' may also come before it waits). */
-let openGate: () => void = () => { gateOpened = true; };
-let gateOpened = false;
+/** Lets a gated start listen. Set before 'start' first awaits, so before 'listen' (posted after 'start') is handled. */
+let openGate: (() => void) | undefined;
 
 async function start(message: Extract<ToProxyWorker, { type: 'start' }>): Promise<void> {
   if (message.protocol !== PROXY_THREAD_PROTOCOL) {
@@ -135,7 +134,7 @@ async function start(message: Extract<ToProxyWorker, { type: 'start' }>): Promis
   const tap = new Tap({ onListenerError: (e) => post({ type: 'log', level: 'error', message: `proxy thread: ${(e as Error).message}` }) });
   tap.subscribe(forward);
   try {
-    const gate = message.gated && !gateOpened ? new Promise<void>((resolve) => { openGate = resolve; }) : undefined;
+    const gate = message.gated ? new Promise<void>((resolve) => { openGate = resolve; }) : undefined;
     proxy = await startProxy({ ...message.options, tap, log: (level, text) => post({ type: 'log', level, message: text }) }, gate);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -152,7 +151,7 @@ port.on('message', (message: ToProxyWorker) => {
       void start(message);
       return;
     case 'listen':
-      openGate();
+      openGate?.();
       return;
     case 'ack':
       acknowledged(message.batches);

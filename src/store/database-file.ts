@@ -46,8 +46,17 @@ export async function readSnapshotSum(snapshotPath: string): Promise<SnapshotSum
   }
 }
 
-export async function writeSnapshotSum(snapshotPath: string, sum: SnapshotSum, beforeRename?: () => void): Promise<void> {
-  await writeFileAtomic(snapshotSumPath(snapshotPath), Buffer.from(`${JSON.stringify(sum)}\n`), beforeRename);
+/**
+ * Writes the snapshot atomically, then its sum. The sum is only a shortcut for the next open, so a
+ * sum that cannot be written is reported through `warn`, never thrown.
+ */
+export async function writeSnapshot(path: string, bytes: Uint8Array, warn: (message: string) => void, beforeRename?: () => void): Promise<void> {
+  await writeFileAtomic(path, bytes, beforeRename);
+  try {
+    await writeFileAtomic(snapshotSumPath(path), Buffer.from(`${JSON.stringify(sumOf(bytes))}\n`), beforeRename);
+  } catch (err) {
+    warn(`the snapshot's checksum was not written (the next open checks the whole file): ${(err as Error).message}`);
+  }
 }
 
 export interface CheckedDatabase {

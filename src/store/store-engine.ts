@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { compactSegments, compressDeferredChunks, moveChunksOutOfDatabase, type DeferredCursor } from './chunk-relocation';
-import { removeStaleTemps, sumOf, writeFileAtomic, writeSnapshotSum } from './database-file';
+import { removeStaleTemps, writeSnapshot } from './database-file';
 import { createJournalFile, HEADER_SIZE, JournalWriter } from './journal';
 import { JournalFollow } from './journal-follow';
 import { applyOperation, encodeOperation, type Operation } from './operations';
@@ -361,14 +361,13 @@ export class StoreEngine {
     try {
       // The snapshot refers to chunks: their bytes are durable before it is.
       await this.segments.sync();
-      await writeFileAtomic(this.paths.snapshot, bytes, () => this.assertStillWriter(journal));
+      await writeSnapshot(this.paths.snapshot, bytes, (m) => this.log('warn', m), () => this.assertStillWriter(journal));
       this.assertStillWriter(journal);
       await journal.rotate(lsn);
     } catch (err) {
       journal.abortSnapshot();
       throw err;
     }
-    await this.writeSum(bytes, () => this.assertStillWriter(journal));
     this.snapshotLsnValue = lsn;
     this.lastSnapshotValue = { at: Date.now(), lsn, bytes: bytes.length, exportMs, writeMs: performance.now() - t0 - exportMs };
     this.segments.deleteDoomed(lsn);
@@ -383,15 +382,8 @@ export class StoreEngine {
   /** The first snapshot of a new or repaired database, before any journal exists. */
   private async writeSnapshotFile(): Promise<void> {
     const bytes = this.exportDatabase();
-    await writeFileAtomic(this.paths.snapshot, bytes);
-    await this.writeSum(bytes);
+    await writeSnapshot(this.paths.snapshot, bytes, (m) => this.log('warn', m));
     this.snapshotLsnValue = this.lsn;
-  }
-
-  /** Without it, the next open only runs the full check (docs/decisions.md, decision 51). */
-  private async writeSum(bytes: Uint8Array, beforeRename?: () => void): Promise<void> {
-    await writeSnapshotSum(this.paths.snapshot, sumOf(bytes), beforeRename)
-      .catch((err: Error) => this.log('warn', `the snapshot's checksum was not written (the next open checks the whole file): ${err.message}`));
   }
 
   private exportDatabase(): Uint8Array {

@@ -13,6 +13,14 @@ import { childBodies, childUrl } from './fixtures/child-data';
 import { startWriterChild, type Completed } from './fixtures/child-process';
 import { body, connection, exchange, tempDir } from './fixtures/records';
 
+/** A writer stores `count` exchanges of growing bodies on one connection, then closes (a final snapshot). */
+async function writeExchanges(dir: string, count: number): Promise<void> {
+  const store = await CaptureStore.open({ dataDir: dir, mode: 'writer' });
+  store.connectionUpdated(connection(1));
+  for (let i = 1; i <= count; i++) store.exchangeUpdated(exchange(i, 1, { requestBody: body(`request ${i} `.repeat(200 + i)) }));
+  await store.close();
+}
+
 /** All exchanges of a store, by URL. */
 function exchangesByUrl(store: CaptureStore): Map<string, number> {
   const byUrl = new Map<string, number>();
@@ -92,10 +100,7 @@ describe('durability', { timeout: 300_000 }, () => {
     for (const damage of ['header', 'middle', 'truncated'] as const) {
       const tmp = tempDir();
       try {
-        const first = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer' });
-        first.connectionUpdated(connection(1));
-        for (let i = 1; i <= 300; i++) first.exchangeUpdated(exchange(i, 1, { requestBody: body(`request ${i} `.repeat(200 + i)) }));
-        await first.close();
+        await writeExchanges(tmp.dir, 300);
 
         const path = join(tmp.dir, 'capture.sqlite');
         const good = readFileSync(path);
@@ -140,10 +145,7 @@ describe('durability', { timeout: 300_000 }, () => {
   test("a snapshot that matches the writer's checksum is opened without quick_check; one that does not is checked", async () => {
     const tmp = tempDir();
     try {
-      const first = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer' });
-      first.connectionUpdated(connection(1));
-      for (let i = 1; i <= 100; i++) first.exchangeUpdated(exchange(i, 1, { requestBody: body(`request ${i} `.repeat(100 + i)) }));
-      await first.close();
+      await writeExchanges(tmp.dir, 100);
       const path = join(tmp.dir, 'capture.sqlite');
       const good = readFileSync(path);
       const sum = await readSnapshotSum(path);
