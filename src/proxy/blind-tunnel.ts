@@ -4,6 +4,7 @@
 import type { Socket } from 'node:net';
 import type { ProxyContext } from './proxy-context';
 import { now } from './tap';
+import { UpstreamTimeoutError } from './upstream-connector';
 
 export function openBlindTunnel(ctx: ProxyContext, connectionId: number, client: Socket, head: Buffer, host: string, port: number): void {
   const refusal = ctx.refusal(host, port);
@@ -12,10 +13,15 @@ export function openBlindTunnel(ctx: ProxyContext, connectionId: number, client:
     closed(refusal, 502);
     return;
   }
+  // A client that leaves while the upstream is still being dialled releases that connection.
+  const clientGone = new AbortController();
+  const onClientClose = (): void => clientGone.abort();
+  client.once('close', onClientClose);
   ctx.upstream.connectTcp(host, port, (err, upstream) => {
+    client.removeListener('close', onClientClose);
     if (err || !upstream) {
       const reason = `llm-capture: cannot reach ${ctx.upstream.describeTarget(host, port)}: ${err?.message ?? 'no socket'}`;
-      rejectConnect(client, 502, reason);
+      if (!client.destroyed) rejectConnect(client, err instanceof UpstreamTimeoutError ? 504 : 502, reason);
       closed(reason, 502);
       return;
     }
@@ -40,7 +46,7 @@ export function openBlindTunnel(ctx: ProxyContext, connectionId: number, client:
       client.destroySoon?.();
       ctx.emit({ type: 'connection-closed', connectionId, time: now(), bytesFromClient: fromClient, bytesToClient: toClient, ...(error ? { error } : {}) });
     });
-  });
+  }, clientGone.signal);
 
   function closed(error: string, connectStatus: number): void {
     ctx.emit({ type: 'connection-closed', connectionId, time: now(), bytesFromClient: 0, bytesToClient: 0, error, connectStatus });
@@ -50,7 +56,7 @@ export function openBlindTunnel(ctx: ProxyContext, connectionId: number, client:
 /** Answers a CONNECT with an error status and a plain-text reason, then closes. */
 export function rejectConnect(client: Socket, status: number, reason: string, extraHead = ''): void {
   const body = `${reason}\n`;
-  const text = status === 407 ? 'Proxy Authentication Required' : status === 400 ? 'Bad Request' : 'Bad Gateway';
+  const text = status === 407 ? 'Proxy Authentication Required' : status === 400 ? 'Bad Request' : status === 504 ? 'Gateway Timeout' : 'Bad Gateway';
   const head = extraHead || `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n`;
   client.end(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

@@ -7,6 +7,7 @@ import { plainRequest } from './plain-request';
 import type { ClientConnection, ProxyContext } from './proxy-context';
 import { absoluteUrl, endToEndHeaders, MAX_HEADER_BYTES, parseAbsoluteForm } from './http-headers';
 import { now } from './tap';
+import { formatSeconds, UpstreamTimeoutError, type AbortableRequestOptions } from './upstream-connector';
 
 export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http.IncomingMessage, res: http.ServerResponse): void {
   const exchangeId = ctx.newExchangeId();
@@ -45,7 +46,9 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
 
   // The client already got "100 Continue" from Node's server, so the upstream need not send one.
   const headers = endToEndHeaders(req.rawHeaders, ['expect']);
-  const options: http.RequestOptions = {
+  // Aborted when the client leaves: an upstream connection still being made is given up at once.
+  const clientGone = new AbortController();
+  const options: http.RequestOptions & AbortableRequestOptions = {
     host: conn.host,
     port: conn.port,
     method: req.method,
@@ -55,11 +58,19 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
     setHost: false,
     // The upstream's header block may be as large as the client's may (decision 40).
     maxHeaderSize: MAX_HEADER_BYTES,
+    llmcAbort: clientGone.signal,
   };
   const upstreamReq = plainRequest(conn.scheme, options);
   upstreamReq.maxHeadersCount = 0;
+  // Silence while waiting for the headers or in the middle of the body (decision 55).
+  const { idleMs } = ctx.upstream.timeouts;
+  upstreamReq.setTimeout(idleMs, () => {
+    upstreamReq.destroy(new UpstreamTimeoutError(`upstream ${ctx.upstream.describeTarget(conn.host, conn.port)} sent nothing for ${formatSeconds(idleMs)}`));
+  });
 
+  let responded: http.IncomingMessage | undefined;
   upstreamReq.on('response', (upstreamRes) => {
+    responded = upstreamRes;
     if (tapOn) {
       ctx.emit({ type: 'response-head', exchangeId, time: now(), statusCode: upstreamRes.statusCode ?? 0,
         statusMessage: upstreamRes.statusMessage ?? '', rawHeaders: upstreamRes.rawHeaders });
@@ -89,10 +100,21 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
 
   upstreamReq.on('error', (e: Error & { code?: string }) => {
     if (ended) return;
-    if (!res.headersSent) {
+    // An upstream that answered before reading the whole upload (413, 401, …) and closed makes the
+    // rest of the upload fail; its answer is what the client gets, as it would directly.
+    if (responded?.complete) return;
+    if (!res.headersSent && hungUp(e)) {
+      // Closed or reset without a byte of answer: the client sees its connection closed with no
+      // answer, as it would directly, and the capture says why.
       req.resume();
-      const reason = `llm-capture: upstream ${ctx.upstream.describeTarget(conn.host, conn.port)} failed: ${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}`;
-      answer(502, reason);
+      end('upstream-error', `llm-capture: upstream ${ctx.upstream.describeTarget(conn.host, conn.port)} closed the connection without answering (${e.message})`);
+      req.socket.end();
+    } else if (!res.headersSent) {
+      req.resume();
+      const timedOut = e instanceof UpstreamTimeoutError;
+      const reason = timedOut ? `llm-capture: ${e.message}`
+        : `llm-capture: upstream ${ctx.upstream.describeTarget(conn.host, conn.port)} failed: ${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}`;
+      answer(timedOut ? 504 : 502, reason);
       end('upstream-error', reason);
     } else {
       abortClient(`upstream failed mid-response: ${e.message}`);
@@ -110,6 +132,7 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
   res.on('close', () => {
     if (!res.writableFinished && !ended) {
       end('client-aborted', 'client closed the connection before the response was complete');
+      clientGone.abort();
       upstreamReq.destroy();
     }
   });
@@ -123,6 +146,11 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
     upstreamReq.end();
     if (tapOn) ctx.emit({ type: 'request-end', exchangeId, time: now() });
   });
+}
+
+/** The upstream closed or reset its connection (Node's "socket hang up", or a reset on read or write). */
+function hungUp(e: Error & { code?: string }): boolean {
+  return e.code === 'ECONNRESET' || e.code === 'EPIPE';
 }
 
 /**

@@ -1,6 +1,7 @@
 // What the proxy can be told. The CLI and the extension both build one of these.
 import type { HostMapping } from './host-map';
 import type { Tap } from './tap';
+import type { UpstreamTimeouts } from './upstream-connector';
 
 export interface ProxyAuth {
   /** The secret every client must present as the password of its proxy credentials. */
@@ -25,6 +26,8 @@ export interface ProxyOptions {
   /** Refuse every upstream that is not in `map`. */
   onlyMapped?: boolean;
   auth?: ProxyAuth;
+  /** How long each upstream phase may stay silent; defaults to DEFAULT_UPSTREAM_TIMEOUTS. */
+  upstreamTimeouts?: Partial<UpstreamTimeouts>;
   /** The first connection and exchange id (a restarted proxy continues above its predecessor's ids). */
   firstId?: number;
   tap?: Tap;

@@ -52,7 +52,7 @@ export async function startProxy(options: ProxyOptions, gate?: Promise<unknown>)
   // Issue the exact default hosts' certificates off the event loop, so the first agent request finds them ready.
   leaves.prewarm().catch((e: Error) => log('warn', `certificate prewarm failed: ${e.message}`));
   const tap = options.tap ?? new Tap();
-  const upstream = new UpstreamConnector({ hostMap, ca: trusted, upstreamProxy });
+  const upstream = new UpstreamConnector({ hostMap, ca: trusted, upstreamProxy, timeouts: options.upstreamTimeouts });
   const ctx = new ProxyContext(tap, policy, hostMap, upstream, log, options.onlyMapped ?? false, options.firstId);
 
   // Decrypted connections: Node's HTTP parser on the TLS socket, no listening port of its own.

@@ -6,6 +6,7 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { guardEarlyAnswer } from './early-answer-guard';
 import type { HostMap } from './host-map';
 import { plainRequest } from './plain-request';
 
@@ -14,6 +15,32 @@ export interface UpstreamOptions {
   /** PEM certificates trusted for upstream servers. */
   ca: string[];
   upstreamProxy?: URL;
+  timeouts?: Partial<UpstreamTimeouts>;
+}
+
+/**
+ * How long each upstream phase may stay silent (docs/decisions.md, decision 55). Without them an
+ * upstream that accepts and never speaks holds a socket for ever.
+ */
+export interface UpstreamTimeouts {
+  /** TCP connect (and CONNECT through an upstream proxy). */
+  connectMs: number;
+  /** The TLS handshake, once connected. */
+  tlsMs: number;
+  /** No byte either way while an exchange is under way: the wait for headers, a stalled body. */
+  idleMs: number;
+}
+
+export const DEFAULT_UPSTREAM_TIMEOUTS: UpstreamTimeouts = {
+  connectMs: 60_000,
+  tlsMs: 60_000,
+  // The LLM SDKs' own request timeout: a non-streaming answer may take this long to start.
+  idleMs: 600_000,
+};
+
+/** Request options the agents pass through to `createConnection`: aborts a connection still being made. */
+export interface AbortableRequestOptions {
+  llmcAbort?: AbortSignal;
 }
 
 type ConnectCallback = (err: Error | null, socket?: Duplex) => void;
@@ -27,20 +54,25 @@ export class UpstreamConnector {
    * proxy listens (`prewarm`), not before: on a fresh thread it took ~80 ms of Start Capture.
    */
   private context?: tls.SecureContext;
+  readonly timeouts: UpstreamTimeouts;
 
   constructor(private readonly options: UpstreamOptions) {
+    this.timeouts = { ...DEFAULT_UPSTREAM_TIMEOUTS, ...options.timeouts };
     // The agents' pools are keyed by the original host, so a mapped host reuses its connections.
-    const connectTls = (host: string, port: number, cb: ConnectCallback) => this.connectTls(host, port, cb);
-    const connectTcp = (host: string, port: number, cb: ConnectCallback) => this.connectTcp(host, port, cb);
+    const connectTls = (host: string, port: number, cb: ConnectCallback, abort?: AbortSignal) => this.connectTls(host, port, cb, abort);
+    const connectTcp = (host: string, port: number, cb: ConnectCallback, abort?: AbortSignal) => this.connectTcp(host, port, cb, abort);
     this.httpsAgent = new (class extends https.Agent {
-      override createConnection(opts: https.RequestOptions, cb: ConnectCallback): Duplex | undefined {
-        connectTls(String(opts.host), Number(opts.port), cb);
+      override createConnection(opts: https.RequestOptions & AbortableRequestOptions, cb: ConnectCallback): Duplex | undefined {
+        connectTls(String(opts.host), Number(opts.port), cb, opts.llmcAbort);
         return undefined;
       }
     })({ keepAlive: true, scheduling: 'lifo' });
     this.httpAgent = new (class extends http.Agent {
-      override createConnection(opts: http.RequestOptions, cb: ConnectCallback): Duplex | undefined {
-        connectTcp(String(opts.host), Number(opts.port), cb);
+      override createConnection(opts: http.RequestOptions & AbortableRequestOptions, cb: ConnectCallback): Duplex | undefined {
+        connectTcp(String(opts.host), Number(opts.port), (err, socket) => {
+          if (socket) guardEarlyAnswer(socket);
+          cb(err, socket);
+        }, opts.llmcAbort);
         return undefined;
       }
     })({ keepAlive: true, scheduling: 'lifo' });
@@ -53,21 +85,23 @@ export class UpstreamConnector {
     return mapped ? `${host}:${port} (mapped to ${mapped.host}:${mapped.port})${via}` : `${host}:${port}${via}`;
   }
 
-  /** A raw TCP connection for a blind tunnel (through the upstream proxy when there is one). */
-  connectTcp(host: string, port: number, cb: ConnectCallback): void {
+  /**
+   * A raw TCP connection (through the upstream proxy when there is one). `abort` gives up on a
+   * connection still being made: the client it was for has gone.
+   */
+  connectTcp(host: string, port: number, cb: ConnectCallback, abort?: AbortSignal): void {
     const target = this.options.hostMap.lookup(host, port) ?? { host, port };
     const proxy = this.options.upstreamProxy;
+    const phase = new Phase(cb, abort, this.timeouts.connectMs, `${this.describeTarget(host, port)} did not accept a connection`);
     if (proxy) {
-      connectThroughProxy(proxy, target.host, target.port, cb);
+      connectThroughProxy(proxy, target.host, target.port, phase);
       return;
     }
     const socket = net.connect({ host: target.host, port: target.port });
+    phase.holds(socket);
     socket.setNoDelay(true);
-    socket.once('connect', () => {
-      socket.removeListener('error', cb);
-      cb(null, socket);
-    });
-    socket.once('error', cb);
+    socket.once('connect', () => phase.done(socket));
+    socket.once('error', (e) => phase.fail(e));
   }
 
   /** Builds the context for upstream TLS now, if no connection has yet; returns why it could not. */
@@ -84,11 +118,13 @@ export class UpstreamConnector {
     }
   }
 
-  connectTls(host: string, port: number, cb: ConnectCallback): void {
+  connectTls(host: string, port: number, cb: ConnectCallback, abort?: AbortSignal): void {
     const secureContext = this.secureContext();
     if (secureContext instanceof Error) return cb(secureContext);
     this.connectTcp(host, port, (err, raw) => {
       if (err || !raw) return cb(err ?? new Error('no socket'));
+      const phase = new Phase(cb, abort, this.timeouts.tlsMs, `${this.describeTarget(host, port)} did not complete the TLS handshake`);
+      phase.holds(raw);
       const socket = tls.connect({
         socket: raw,
         // SNI must be a name, never an address (RFC 6066 §3).
@@ -98,13 +134,13 @@ export class UpstreamConnector {
         // Verify against the name the client asked for, not the mapped address we dialled.
         checkServerIdentity: (_dialled, cert) => tls.checkServerIdentity(host, cert),
       });
-      const onError = (e: Error) => cb(describeTlsError(e, host));
-      socket.once('error', onError);
+      phase.holds(socket);
+      socket.once('error', (e) => phase.fail(describeTlsError(e, host)));
       socket.once('secureConnect', () => {
-        socket.removeListener('error', onError);
-        cb(null, socket);
+        guardEarlyAnswer(socket);
+        phase.done(socket);
       });
-    });
+    }, abort);
   }
 
   destroy(): void {
@@ -125,7 +161,7 @@ function describeTlsError(e: Error & { code?: string }, host: string): Error {
 }
 
 /** Opens a CONNECT tunnel through an HTTP proxy (RFC 9110 §9.3.6). */
-function connectThroughProxy(proxy: URL, host: string, port: number, cb: ConnectCallback): void {
+function connectThroughProxy(proxy: URL, host: string, port: number, phase: Phase): void {
   const headers: Record<string, string> = { host: `${host}:${port}` };
   if (proxy.username) {
     const cred = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
@@ -139,15 +175,68 @@ function connectThroughProxy(proxy: URL, host: string, port: number, cb: Connect
     headers,
     agent: false,
   });
+  phase.holds(req);
   req.once('connect', (res, socket, head) => {
     if (res.statusCode !== 200) {
       socket.destroy();
-      return cb(new Error(`upstream proxy ${proxy.host} refused CONNECT ${host}:${port}: ${res.statusCode} ${res.statusMessage}`));
+      return phase.fail(new Error(`upstream proxy ${proxy.host} refused CONNECT ${host}:${port}: ${res.statusCode} ${res.statusMessage}`));
     }
     if (head.length > 0) socket.unshift(head);
     socket.setNoDelay(true);
-    cb(null, socket);
+    phase.done(socket);
   });
-  req.once('error', (e) => cb(new Error(`upstream proxy ${proxy.host} unreachable: ${e.message}`)));
+  req.once('error', (e) => phase.fail(new Error(`upstream proxy ${proxy.host} unreachable: ${e.message}`)));
   req.end();
+}
+
+/**
+ * One step of making a connection: it ends once, by success, failure, its timeout or the client's
+ * abort. The last two destroy what the step holds, so nothing outlives a client that left.
+ */
+class Phase {
+  private settled = false;
+  private readonly held: { destroy(error?: Error): unknown }[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort = (): void => this.fail(new Error('the client went away'));
+
+  constructor(private readonly cb: ConnectCallback, private readonly abort: AbortSignal | undefined, timeoutMs: number, silence: string) {
+    this.timer = setTimeout(() => this.fail(new UpstreamTimeoutError(`${silence} within ${formatSeconds(timeoutMs)}`)), timeoutMs);
+    abort?.addEventListener('abort', this.onAbort, { once: true });
+    if (abort?.aborted) queueMicrotask(this.onAbort);
+  }
+
+  holds(thing: { destroy(error?: Error): unknown }): void {
+    this.held.push(thing);
+  }
+
+  done(socket: Duplex): void {
+    if (!this.finish()) {
+      socket.destroy();
+      return;
+    }
+    this.cb(null, socket);
+  }
+
+  fail(error: Error): void {
+    if (!this.finish()) return;
+    for (const thing of this.held) thing.destroy();
+    this.cb(error);
+  }
+
+  private finish(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.abort?.removeEventListener('abort', this.onAbort);
+    return true;
+  }
+}
+
+/** An upstream that stayed silent past its phase's timeout: the client gets 504, not 502. */
+export class UpstreamTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+}
+
+export function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }

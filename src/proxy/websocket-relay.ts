@@ -9,6 +9,7 @@ import type { ClientConnection, ProxyContext } from './proxy-context';
 import { absoluteUrl, endToEndHeaders, headerValue } from './http-headers';
 import { now, type WebSocketDirection } from './tap';
 import { withPlainRequests } from './plain-request';
+import type { AbortableRequestOptions } from './upstream-connector';
 import { emitProxyAnswer, type ProxyAnswer } from './http-forwarder';
 
 // The handshake headers that belong to one leg; `ws` makes its own for each.
@@ -62,6 +63,8 @@ export function relayWebSocket(ctx: ProxyContext, conn: ClientConnection, req: h
 
   const offered = headerValue(req.rawHeaders, 'sec-websocket-extensions') ?? '';
   const protocols = (headerValue(req.rawHeaders, 'sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  // Aborted when the client leaves during the handshake: a connection still being made is given up.
+  const clientGone = new AbortController();
   // ws calls https.request itself, which a host may have patched (see plain-request.ts).
   const upstream = withPlainRequests(() => new WebSocket(url, protocols, {
     headers: flatToObject(endToEndHeaders(req.rawHeaders, PER_LEG)),
@@ -71,7 +74,8 @@ export function relayWebSocket(ctx: ProxyContext, conn: ClientConnection, req: h
     autoPong: false,
     followRedirects: false,
     handshakeTimeout: 30_000,
-  }));
+    llmcAbort: clientGone.signal,
+  } as WebSocket.ClientOptions & AbortableRequestOptions));
   let client: WebSocket | undefined;
 
   upstream.once('upgrade', (res) => {
@@ -116,7 +120,9 @@ export function relayWebSocket(ctx: ProxyContext, conn: ClientConnection, req: h
     }
   });
   socket.once('close', () => {
-    if (!client) upstream.terminate();
+    if (client) return;
+    clientGone.abort();
+    upstream.terminate();
   });
 
   function pipeMessages(from: WebSocket, to: WebSocket, direction: WebSocketDirection): void {
