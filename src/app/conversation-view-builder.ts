@@ -3,6 +3,7 @@
 // engine (src/engine), never in the extension host's main thread or the webview.
 import { stepFor } from '../conversation/steps';
 import type { SessionDetail, Step, Thread, Turn, UsageTotals } from '../conversation/types';
+import { parseJson } from '../llm/json-value';
 import type { ContentBlock } from '../llm/llm-call';
 import type { ConversationViewModel, ViewBlock, ViewLiveTurn, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
 
@@ -130,12 +131,10 @@ const SUMMARY_KEYS = ['command', 'cmd', 'file_path', 'path', 'filePath', 'patter
 /** A one-line summary of a tool call's arguments: the most telling field, shortened. */
 export function toolSummary(name: string, args: string | undefined, max = 100): string {
   if (args === undefined || args.trim() === '') return '';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    return shorten(args, max);
-  }
+  // Bounded: arguments are the model's text, and may nest arbitrarily deep.
+  const read = parseJson(args);
+  if (!read.ok) return shorten(args, max);
+  const parsed = read.value;
   if (typeof parsed === 'string') return shorten(parsed, max);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return shorten(JSON.stringify(parsed), max);
   const o = parsed as Record<string, unknown>;

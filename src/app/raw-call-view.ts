@@ -38,7 +38,7 @@ export function buildRawCallView(store: CaptureStore, callId: string): RawCallVi
   } catch (e) {
     errors.push({ where: 'dissector', text: (e as Error).message });
   }
-  for (const text of call?.errors ?? []) errors.push({ where: 'dissector', text });
+  for (const text of [...(call?.errors ?? []), ...(call?.notes ?? [])]) errors.push({ where: 'dissector', text });
   const view: RawCallView = {
     callId, exchangeId: exchange.id, kind: exchange.kind, method: exchange.method, url: exchange.url, httpVersion: exchange.httpVersion,
     startedAt: exchange.startedAt, timings: timings(exchange),

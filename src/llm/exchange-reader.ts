@@ -1,7 +1,7 @@
 // Reading an ExchangeRecord: headers, bodies and status, with every problem turned into a
 // sentence for `LlmCall.errors` instead of an exception.
 import type { ExchangeRecord, StoredBody } from '../capture/records';
-import { isRecord, parseJson, preview, type JsonRecord } from './json-value';
+import { isRecord, MAX_JSON_DEPTH, parseJson, preview, TOO_DEEP, type JsonRecord } from './json-value';
 import type { DissectInput } from './dissector';
 import type { ApiKind, LlmCall, Provider, Transport } from './llm-call';
 
@@ -49,7 +49,13 @@ export function bodyProblems(which: 'request' | 'response', body: StoredBody | u
   return out;
 }
 
-export type JsonBody = { ok: true; value: JsonRecord } | { ok: false; error: string };
+/** `note`: a problem worth showing although the body could be read (it nested too deeply). */
+export type JsonBody = { ok: true; value: JsonRecord; note?: string } | { ok: false; error: string };
+
+/** Records a problem that did not stop the call from being read. */
+export function addNote(call: LlmCall, note: string): void {
+  (call.notes ??= []).push(note);
+}
 
 /** A body (named `what` in messages) as a JSON object, or a clear reason why it is not one. */
 export function readJsonObject(text: string, what: string): JsonBody {
@@ -57,7 +63,8 @@ export function readJsonObject(text: string, what: string): JsonBody {
   const parsed = parseJson(text);
   if (!parsed.ok) return { ok: false, error: `The ${what} is not valid JSON (${parsed.error}); it starts with: ${preview(text)}` };
   if (!isRecord(parsed.value)) return { ok: false, error: `The ${what} is JSON but not an object; it starts with: ${preview(text)}` };
-  return { ok: true, value: parsed.value };
+  if (!parsed.cut) return { ok: true, value: parsed.value };
+  return { ok: true, value: parsed.value, note: `The ${what} nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels; what lies deeper reads "${TOO_DEEP}" here (the raw body is whole).` };
 }
 
 function responseContentType(exchange: ExchangeRecord): string {
@@ -112,6 +119,7 @@ export function beginHttpCall(input: DissectInput, api: ApiKind, provider: Provi
   call.errors.push(...exchangeProblems(exchange), ...bodyProblems('request', exchange.requestBody));
   const parsed = readJsonObject(bodyText(exchange.requestBody), 'request body');
   if (!parsed.ok) call.errors.push(parsed.error);
+  else if (parsed.note) addNote(call, parsed.note);
   return { call, streamed, ...(parsed.ok ? { request: parsed.value } : {}) };
 }
 
@@ -147,6 +155,7 @@ export function responseJsonToDissect(call: LlmCall, exchange: ExchangeRecord): 
     call.errors.push(parsed.error);
     return undefined;
   }
+  if (parsed.note) addNote(call, parsed.note);
   if (exchange.responseStartedAt !== undefined) call.firstTokenAt = exchange.responseStartedAt;
   return { text, body: parsed.value };
 }

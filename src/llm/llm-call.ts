@@ -94,6 +94,8 @@ export interface LlmCall {
   endedAt?: number;
   /** Clear, human-readable problems: bad JSON, missing fields, error events, an upstream error. */
   errors: string[];
+  /** Problems that did not stop the call from being read (a body nested too deeply): not a failure. */
+  notes?: string[];
   /** Cut off: its socket closed or ended before the response's terminal event (WebSocket spans). */
   unfinished?: boolean;
   /** Request fields and stream events the dissector does not know, kept for display. */

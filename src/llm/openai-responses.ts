@@ -2,7 +2,7 @@
 // streamed as SSE or answered with one JSON response object.
 import type { Dissector } from './dissector';
 import {
-  bodyProblems, bodyText, httpErrorMessage, noteUnknownFields, readJsonObject, beginHttpCall,
+  addNote, bodyProblems, bodyText, httpErrorMessage, noteUnknownFields, readJsonObject, beginHttpCall,
 } from './exchange-reader';
 import { asArray, asId, asString, type JsonRecord } from './json-value';
 import type { LlmCall } from './llm-call';
@@ -49,8 +49,11 @@ export const dissectOpenAiResponses: Dissector = (input, match) => {
   } else if (text.trim() !== '') {
     call.errors.push(...bodyProblems('response', exchange.responseBody));
     const body = readJsonObject(text, 'response body');
-    if (body.ok) readWholeResponse(call, body.value);
-    else call.errors.push(body.error);
+    if (!body.ok) call.errors.push(body.error);
+    else {
+      readWholeResponse(call, body.value);
+      if (body.note) addNote(call, body.note);
+    }
     if (exchange.responseStartedAt !== undefined) call.firstTokenAt = exchange.responseStartedAt;
   } else if (exchange.endedAt !== undefined) {
     call.errors.push('The response body is empty.');
