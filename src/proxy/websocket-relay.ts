@@ -10,11 +10,15 @@ import { absoluteUrl, endToEndHeaders, headerValue } from './http-headers';
 import { now, type WebSocketDirection } from './tap';
 import { withPlainRequests } from './plain-request';
 import type { AbortableRequestOptions } from './upstream-connector';
+import { relayCloses } from './websocket-close-relay';
 import { emitProxyAnswer, type ProxyAnswer } from './http-forwarder';
 
 // The handshake headers that belong to one leg; `ws` makes its own for each.
 const PER_LEG = ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'sec-websocket-accept', 'host', 'content-length'];
 const MAX_PAYLOAD = 512 * 1024 * 1024;
+// Text that is not UTF-8 is the far end's to refuse (with 1007), after the messages before it: a
+// relay that refused it itself would drop the answers still on their way (decision 58).
+const SKIP_UTF8_VALIDATION = true;
 // Pause a sender once this much is waiting to be written to the other side.
 const HIGH_WATER = 8 * 1024 * 1024;
 
@@ -23,6 +27,7 @@ const clientServer = new WebSocketServer({
   noServer: true,
   perMessageDeflate: true,
   maxPayload: MAX_PAYLOAD,
+  skipUTF8Validation: SKIP_UTF8_VALIDATION,
   autoPong: false,
   clientTracking: false,
   // Agree to the subprotocol the upstream chose, if any.
@@ -71,6 +76,7 @@ export function relayWebSocket(ctx: ProxyContext, conn: ClientConnection, req: h
     agent: conn.scheme === 'https' ? ctx.upstream.httpsAgent : ctx.upstream.httpAgent,
     perMessageDeflate: /permessage-deflate/i.test(offered),
     maxPayload: MAX_PAYLOAD,
+    skipUTF8Validation: SKIP_UTF8_VALIDATION,
     autoPong: false,
     followRedirects: false,
     handshakeTimeout: 30_000,
@@ -106,6 +112,11 @@ export function relayWebSocket(ctx: ProxyContext, conn: ClientConnection, req: h
       client = ws;
       pipeMessages(ws, upstream, 'client-to-server');
       pipeMessages(upstream, ws, 'server-to-client');
+      relayCloses(ws, upstream, {
+        closeFrame: (direction, code, reason) => emit({ type: 'ws-close', exchangeId, time: now(), direction, code, reason }),
+        ended: (abruptSide) => end(abruptSide === undefined ? 'complete' : abruptSide === 'client' ? 'client-aborted' : 'upstream-error',
+          abruptSide === undefined ? undefined : `${abruptSide} closed without a close frame (1006)`),
+      });
       ws.on('error', (e) => { ctx.log('debug', `websocket client ${url}: ${e.message}`); upstream.terminate(); });
     });
   });
@@ -127,7 +138,6 @@ export function relayWebSocket(ctx: ProxyContext, conn: ClientConnection, req: h
 
   function pipeMessages(from: WebSocket, to: WebSocket, direction: WebSocketDirection): void {
     let pending = 0;
-    let closedFirst = false;
     from.on('message', (data: Buffer, isBinary: boolean) => {
       pending += data.length;
       if (pending > HIGH_WATER) from.pause();
@@ -145,22 +155,7 @@ export function relayWebSocket(ctx: ProxyContext, conn: ClientConnection, req: h
       if (to.readyState === WebSocket.OPEN) to.pong(data);
       emit({ type: 'ws-message', exchangeId, time: now(), direction, opcode: 'pong', data });
     });
-    from.on('close', (code: number, reason: Buffer) => {
-      if (to.readyState === WebSocket.CLOSED) return end('complete');
-      closedFirst = to.readyState === WebSocket.OPEN;
-      if (closedFirst) emit({ type: 'ws-close', exchangeId, time: now(), direction, code, reason: reason.toString('utf8') });
-      // 1005 (no code) and 1006 (no close frame) cannot be sent; pass them on as what they mean.
-      if (code === 1006) to.terminate();
-      else if (code === 1005 || !isSendable(code)) to.close();
-      else to.close(code, reason);
-      end(code === 1006 ? (direction === 'client-to-server' ? 'client-aborted' : 'upstream-error') : 'complete',
-        code === 1006 ? `${direction === 'client-to-server' ? 'client' : 'upstream'} closed without a close frame (1006)` : undefined);
-    });
   }
-}
-
-function isSendable(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
 }
 
 function upstreamAnswered(ws: WebSocket): boolean {
