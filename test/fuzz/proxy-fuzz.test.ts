@@ -10,7 +10,7 @@ import { runFuzz, type FuzzReport } from '../support/fuzz/fuzz-run';
 
 /** Seeds are fixed so a failure is reproduced by its seed and case number alone. */
 const SEEDS = [20261203, 7];
-const PER_CATEGORY = 24;
+const PER_CATEGORY = 16;
 
 function explain(report: FuzzReport): string {
   const lines = report.failures.slice(0, 10).map((f) => `seed ${report.seed}, ${f.category} #${f.index} (${f.name}): ${f.problem}`);
