@@ -11,12 +11,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { Agent, request, type ClientRequestArgs } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { openTls, type Route } from './client';
+import { countFlows } from './mitm-flows';
 import type { OursChildConfig } from './capture-ingest/ours-child';
 import { BENCH_DIR, freePort, jsonLine, killAll, nodeArgs, startChild, waitForPort } from './processes';
 import { startFakeUpstream } from '../test/support/fake-upstream';
@@ -248,29 +249,6 @@ async function readStore(dataDir: string, sent: Sent): Promise<Written> {
     };
   } finally {
     await reader.close();
-  }
-}
-
-/** Counts the flows of a mitmproxy flow file: a sequence of tnetstrings (`LEN:DATA` + one type byte). */
-function countFlows(path: string): number {
-  const fd = openSync(path, 'r');
-  try {
-    const size = statSync(path).size;
-    const head = Buffer.alloc(24);
-    let at = 0;
-    let flows = 0;
-    while (at < size) {
-      const got = readSync(fd, head, 0, head.length, at);
-      const colon = head.subarray(0, got).indexOf(0x3a);
-      const length = Number(head.subarray(0, colon).toString('latin1'));
-      if (colon <= 0 || !Number.isInteger(length)) throw new Error(`${path}: no tnetstring at byte ${at}`);
-      at += colon + 1 + length + 1;
-      flows++;
-    }
-    if (at !== size) throw new Error(`${path}: the last flow is cut short`);
-    return flows;
-  } finally {
-    closeSync(fd);
   }
 }
 

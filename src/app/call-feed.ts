@@ -47,7 +47,8 @@ export class CallFeed {
     this.startExchangeId = store.listExchanges({ limit: 1 }).items[0]?.id ?? 0;
     // Only what comes after the start is read: assembling a large store's history first kept the
     // capturing thread busy for seconds (docs/decisions.md, decision 31).
-    this.live = new LiveSessions(store, options.routes, this.startExchangeId);
+    // Finished calls only: previews of open ones would cost the capturing thread and print nothing.
+    this.live = new LiveSessions(store, options.routes, this.startExchangeId, { previews: false });
     this.lastExchangeId = this.startExchangeId;
     this.lastConnectionId = store.listConnections({ limit: 1 }).items[0]?.id ?? 0;
   }
@@ -115,7 +116,11 @@ export class CallFeed {
       this.openExchanges.add(id);
       this.lastExchangeId = Math.max(this.lastExchangeId, id);
     }
+    // One query tells which watched exchanges are still open; only the others are read. With 1,000
+    // streams open, a summary each per pass kept capture behind forwarding (decision 38).
+    const stillOpen = this.store.openExchangeIds([...this.openExchanges].filter((id) => !fresh.has(id)));
     for (const id of [...this.openExchanges].sort((a, b) => a - b)) {
+      if (stillOpen.has(id)) continue;
       const x = fresh.get(id) ?? this.store.getExchangeSummary(id);
       if (x?.endedAt === undefined) {
         if (!x) this.openExchanges.delete(id);

@@ -52,6 +52,8 @@ interface OpenExchange {
   pendingSessionKey?: string;
   /** The preview of the call in progress. */
   preview?: PendingCall;
+  /** Seen open as an HTTP exchange (not a WebSocket): nothing to assemble until it ends. */
+  http?: boolean;
   /** What the preview was built from (head state and event count); while it is unchanged, nothing is dissected. */
   seen?: string;
   /** Open SSE exchange: its events so far (each update reads only the new ones from the store). */
@@ -75,8 +77,13 @@ export class LiveSessions {
   private queue: ExchangeSummary[] = [];
   private taken = 0;
 
-  /** With `afterExchangeId`, exchanges up to that id are never read (a follower of what comes next, not of the history). */
-  constructor(private store: CaptureStore, private readonly routes: readonly Route[] = DEFAULT_ROUTES, afterExchangeId = 0) {
+  /**
+   * With `afterExchangeId`, exchanges up to that id are never read (a follower of what comes next, not of the history).
+   * `previews: false` (the CLI's call feed, which prints finished calls only) neither previews open
+   * HTTP exchanges nor reads them until they end: one query per update tells which have ended.
+   */
+  constructor(private store: CaptureStore, private readonly routes: readonly Route[] = DEFAULT_ROUTES, afterExchangeId = 0,
+    private readonly options: { previews?: boolean } = {}) {
     this.lastExchangeId = afterExchangeId;
   }
 
@@ -125,7 +132,12 @@ export class LiveSessions {
     const take = this.queue.splice(0, Math.max(1, Math.min(budget, this.queue.length)));
     this.taken += take.length;
     for (const s of take) candidates.set(s.id, s);
+    const previews = this.options.previews ?? true;
+    // Without previews an open HTTP exchange has nothing to read until it ends; reading each one's
+    // row on every update took most of the capturing thread with 1,000 streams open.
+    const unchanged = previews ? undefined : this.store.openExchangeIds([...this.open].filter(([, o]) => o.http).map(([id]) => id));
     for (const id of [...candidates.keys()].sort((a, b) => a - b)) {
+      if (unchanged?.has(id) && candidates.get(id) === undefined) continue;
       const summary = candidates.get(id) ?? this.store.getExchangeSummary(id);
       if (!summary || !matchRoute(summary as unknown as ExchangeRecord, this.routes)) {
         this.open.delete(id);
@@ -142,8 +154,11 @@ export class LiveSessions {
       };
       // An HTTP exchange is assembled once, when it has ended; until then it is only previewed.
       if (!ended && summary.kind !== 'websocket') {
-        this.previewHttp(summary, state);
-        notePreview();
+        state.http = true;
+        if (previews) {
+          this.previewHttp(summary, state);
+          notePreview();
+        }
         this.open.set(id, state);
         continue;
       }

@@ -166,6 +166,22 @@ export function getExchangeSummary(db: SqlDatabase, id: number): ExchangeSummary
   return r && exchangeFromRow(r);
 }
 
+/**
+ * Of `ids`, those stored and not ended yet, in one query per 500 ids. A follower of live exchanges
+ * (the CLI's call feed) asks this on every pass instead of reading each open exchange's whole row:
+ * with 1,000 streams open those reads took most of the capturing thread, capture fell behind, and
+ * the proxy recorded new exchanges without their bodies (docs/decisions.md, decision 38).
+ */
+export function openExchangeIds(db: SqlDatabase, ids: readonly number[]): Set<number> {
+  const open = new Set<number>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const part = ids.slice(i, i + 500);
+    const rows = db.all(`SELECT id FROM exchanges WHERE ended_at IS NULL AND id IN (${part.map(() => '?').join(',')})`, part);
+    for (const r of rows) open.add(Number(r.id));
+  }
+  return open;
+}
+
 /** A body that cannot be read back exactly (missing, or damaged on disk) comes back empty with the reason in `error`, so the exchange still shows. */
 function fullBody(db: SqlDatabase, access: BodyAccess, ref: BodyRef | undefined): StoredBody | undefined {
   if (!ref) return undefined;
