@@ -8,6 +8,7 @@ import type { ClientConnection, ProxyContext } from './proxy-context';
 import { absoluteUrl, endToEndHeaders, MAX_HEADER_BYTES, parseAbsoluteForm } from './http-headers';
 import { now } from './tap';
 import { formatSeconds, UpstreamTimeoutError, type AbortableRequestOptions } from './upstream-connector';
+import { MAX_REPLAYS, metClosedPooledConnection, ReplayableUpload } from './upload-replay';
 
 export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http.IncomingMessage, res: http.ServerResponse): void {
   const exchangeId = ctx.newExchangeId();
@@ -60,17 +61,41 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
     maxHeaderSize: MAX_HEADER_BYTES,
     llmcAbort: clientGone.signal,
   };
-  const upstreamReq = plainRequest(conn.scheme, options);
-  upstreamReq.maxHeadersCount = 0;
-  // Silence while waiting for the headers or in the middle of the body (decision 55).
-  const { idleMs } = ctx.upstream.timeouts;
-  upstreamReq.setTimeout(idleMs, () => {
-    upstreamReq.destroy(new UpstreamTimeoutError(`upstream ${ctx.upstream.describeTarget(conn.host, conn.port)} sent nothing for ${formatSeconds(idleMs)}`));
-  });
-
   let responded: http.IncomingMessage | undefined;
-  upstreamReq.on('response', (upstreamRes) => {
+  const upload = new ReplayableUpload();
+  let replays = 0;
+  let upstreamReq = attempt();
+
+  /** Sends the request upstream: once, or again when a pooled connection was closed under it. */
+  function attempt(): http.ClientRequest {
+    const request = plainRequest(conn.scheme, options);
+    request.maxHeadersCount = 0;
+    // Silence while waiting for the headers or in the middle of the body (decision 55).
+    const { idleMs } = ctx.upstream.timeouts;
+    request.setTimeout(idleMs, () => {
+      request.destroy(new UpstreamTimeoutError(`upstream ${ctx.upstream.describeTarget(conn.host, conn.port)} sent nothing for ${formatSeconds(idleMs)}`));
+    });
+    // A replaced attempt may still report (a held socket error, decision 54): only the current one counts.
+    request.on('response', (upstreamRes) => {
+      if (request === upstreamReq) onResponse(upstreamRes);
+    });
+    request.on('error', (e: Error & { code?: string }) => {
+      if (request !== upstreamReq) return;
+      if (!responded && upload.replayable && replays < MAX_REPLAYS && !ended && metClosedPooledConnection(request, e)) {
+        replays++;
+        ctx.log('debug', `${req.method} ${conn.host}${path}: a pooled upstream connection was closed as it was reused (${e.message}); sending again`);
+        upstreamReq = attempt();
+        return;
+      }
+      onError(e);
+    });
+    upload.replayInto(request);
+    return request;
+  }
+
+  function onResponse(upstreamRes: http.IncomingMessage): void {
     responded = upstreamRes;
+    upload.forget();
     if (tapOn) {
       ctx.emit({ type: 'response-head', exchangeId, time: now(), statusCode: upstreamRes.statusCode ?? 0,
         statusMessage: upstreamRes.statusMessage ?? '', rawHeaders: upstreamRes.rawHeaders });
@@ -96,9 +121,9 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
     upstreamRes.on('close', () => {
       if (!upstreamRes.complete) abortClient('upstream closed the connection mid-response');
     });
-  });
+  }
 
-  upstreamReq.on('error', (e: Error & { code?: string }) => {
+  function onError(e: Error & { code?: string }): void {
     if (ended) return;
     // An upstream that answered before reading the whole upload (413, 401, …) and closed makes the
     // rest of the upload fail; its answer is what the client gets, as it would directly.
@@ -119,7 +144,7 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
     } else {
       abortClient(`upstream failed mid-response: ${e.message}`);
     }
-  });
+  }
 
   function abortClient(reason: string): void {
     if (ended) return;
@@ -138,11 +163,13 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
   });
 
   req.on('data', (chunk: Buffer) => {
+    upload.add(chunk);
     upstreamReq.write(chunk);
     pauseWhileBacklogged(req, upstreamReq);
     if (tapOn) ctx.emit({ type: 'request-body', exchangeId, time: now(), chunk });
   });
   req.on('end', () => {
+    upload.ended = true;
     upstreamReq.end();
     if (tapOn) ctx.emit({ type: 'request-end', exchangeId, time: now() });
   });

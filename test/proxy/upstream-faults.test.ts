@@ -161,6 +161,21 @@ describe('upstream faults', { timeout: 120_000 }, () => {
     await released();
   });
 
+  it('a pooled upstream connection closed as it is reused: the request is sent again on a new one', async () => {
+    // A proxy of its own, whose pool goes with it; keepAlive: false on the client's side, so only
+    // the proxy's pool is reused.
+    const own = await start();
+    const first = await send(via(own.proxy), FAULTY, FAULTS.keepAliveOnce);
+    assert.deepEqual(first, { status: 200, body: 'ok' });
+    for (const upload of [undefined, UPLOAD / 16]) {
+      const again = await send(via(own.proxy), FAULTY, FAULTS.keepAliveOnce, upload === undefined ? {} : { upload });
+      assert.deepEqual(again, { status: 200, body: 'ok' }, 'the proxy passed on the closed pooled connection');
+    }
+    assert.equal(own.events.filter((e) => e.type === 'exchange-end' && e.outcome === 'complete').length, 3);
+    await own.proxy.close();
+    await released();
+  });
+
   it('an upstream reset mid-stream: the client gets the first event, then an error', { timeout: DEADLOCK_TIMEOUT }, async () => {
     const got = await send(via(proxy), FAULTY, FAULTS.resetMidStream);
     assert.ok('error' in got, 'the cut stream looked complete');

@@ -17,6 +17,8 @@ export const FAULTS = {
   silentBody: '/silent-body',
   /** Sends the head and one SSE event, then resets the connection. */
   resetMidStream: '/reset-mid-stream',
+  /** Answers 200 and keeps the connection, then closes it when the next request on it arrives. */
+  keepAliveOnce: '/keep-alive-once',
 } as const;
 
 export const EARLY_413_BODY = 'request entity too large\n';
@@ -76,15 +78,26 @@ export async function startFaultUpstream(cert: { key: string; cert: string }): P
   });
   const tls = createTlsServer({ key: cert.key, cert: cert.cert, ALPNProtocols: ['http/1.1'] }, (socket) => {
     let head = Buffer.alloc(0);
+    let keptAlive = false;
     const onData = (chunk: Buffer): void => {
       head = Buffer.concat([head, chunk]);
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) return;
+      // A connection kept alive by keepAliveOnce is closed as the next request arrives, as if the
+      // server's keep-alive timeout had crossed it on the wire.
+      if (keptAlive) return void socket.destroy();
       socket.removeListener('data', onData);
       const target = head.subarray(0, head.indexOf('\r\n')).toString('latin1').split(' ')[1] ?? '/';
       const [path, query = ''] = target.split('?');
       seenPaths.add(path);
       notify();
+      if (path === FAULTS.keepAliveOnce) {
+        keptAlive = true;
+        head = Buffer.alloc(0);
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+        socket.on('data', onData);
+        return;
+      }
       act(socket, path, new URLSearchParams(query), rawByPort.get(socket.remotePort ?? 0) ?? socket);
     };
     socket.on('data', onData);
