@@ -120,8 +120,18 @@ export function entryHash(role: RoleClass, block: ContentBlock): number {
 }
 
 /**
- * Whether two blocks of one role are the same entry: exactly what equal hashes mean, but
- * decided by string comparison, which stops at the first difference and needs no hashing.
+ * The same call id, or a call the API sent without one (Gemini: `callId` is then the tool's name)
+ * that the client re-sends under an id of its own (Gemini CLI: `run_shell_command_<ms>_<n>`).
+ */
+function sameCallId(a: ContentBlock & { type: 'tool-call' }, b: ContentBlock & { type: 'tool-call' }): boolean {
+  return a.callId === b.callId || a.callIdFromName === true || b.callIdFromName === true;
+}
+
+/**
+ * Whether two blocks of one role are the same entry: what equal hashes mean, but decided by
+ * string comparison, which stops at the first difference and needs no hashing. One difference
+ * is tolerated that hashes cannot see: a tool call sent without an id equals its re-sent copy
+ * with the client's id (same name, same arguments).
  */
 export function sameBlock(a: ContentBlock, b: ContentBlock): boolean {
   switch (a.type) {
@@ -134,7 +144,7 @@ export function sameBlock(a: ContentBlock, b: ContentBlock): boolean {
       if (b.type !== a.type) return false;
       return a.id || b.id ? a.id === b.id : a.encrypted === b.encrypted && a.summary === b.summary;
     case 'tool-call':
-      return b.type === a.type && a.callId === b.callId && a.name === b.name
+      return b.type === a.type && sameCallId(a, b) && a.name === b.name
         && (a.arguments === b.arguments || canonicalArguments(a) === canonicalArguments(b));
     case 'tool-result':
       return b.type === a.type && a.callId === b.callId && !a.isError === !b.isError && a.output === b.output;

@@ -41,7 +41,7 @@ export class ResponseChains {
     if (!point) return { history: input, fingerprint: own };
     const fingerprint = own ?? point.fingerprint ?? point.segment?.fingerprint;
     if (point.segment && point.extra.length === 0 && point.length === point.segment.length) {
-      const tip = { kind: 'extend' as const, segment: point.segment, from: point.length, edits: [], dropped: 0 };
+      const tip = { kind: 'extend' as const, segment: point.segment, from: point.length, edits: [], dropped: 0, named: [] };
       return { history: new ConcatHistory([point.segment, input]), tip, fingerprint };
     }
     const parts: History[] = [];

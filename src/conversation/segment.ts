@@ -34,8 +34,9 @@ export class Segment implements History {
   /** Position of the first real user prompt (inherited from the parent when shared). */
   firstPromptIndex: number | undefined;
   /**
-   * Entries of this segment that the client has stopped re-sending (transient reminders), so
-   * that the quick continuity check looks at the right place in the next request.
+   * How many fewer entries than this segment the client re-sends (transient reminders and
+   * reasoning it stopped re-sending, less tool results it repeats), so that the quick continuity
+   * check looks at the right place in the next request.
    */
   dropped = 0;
   lastAt: number;
@@ -85,6 +86,19 @@ export class Segment implements History {
     const entry = request.entry(at);
     if (item.role === entry.role && sameBlock(item.block, entry.block)) return true;
     return item.altHashes !== undefined && item.altHashes.includes(request.hash(at));
+  }
+
+  /**
+   * Holds a tool call that the API sent without an id as the client re-sends it, under the
+   * client's id, so that its result (which names that id) pairs with it. The call's own output
+   * is left as it was sent.
+   */
+  nameCall(index: number, callId: string): void {
+    const item = this.item(index);
+    if (item.block.type !== 'tool-call') return;
+    const { callIdFromName: _fromName, ...named } = item.block;
+    item.block = { ...named, callId };
+    item.hash = undefined;
   }
 
   append(item: Item): void {

@@ -3,8 +3,9 @@
 // Without a wire session id (Gemini CLI, Aider, gateways without prompt_cache_key), heuristics,
 // strongest first, among sessions of the same client that have no wire id either:
 //  1. the call chains (previous_response_id) from a response of the session;
-//  2. the call's history continues one of the session's histories (the quick hash check; this
-//     also catches side calls that carry the history, like Gemini's complexity scorer);
+//  2. the call's history continues one of the session's histories (the quick check, then the walk
+//     that placing it would do, whatever its system prompt: a `--resume`d Gemini CLI sends another;
+//     this also catches side calls that carry the history, like Gemini's complexity scorer);
 //  3. same system prompt fingerprint, and the session was active less than 30 minutes earlier
 //     (the same agent picking up after /clear, or a new conversation right after: merged);
 //  4. the session holds only side calls and was active less than 2 minutes earlier (the scorer

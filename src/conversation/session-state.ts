@@ -153,10 +153,18 @@ export class SessionState {
     return { ...call, tools, ...(system !== undefined ? { system } : {}), input };
   }
 
-  /** Whether the call's history continues one of this session's segments (no change made). */
+  /**
+   * Whether the call's history continues one of this session's segments (no change made). The
+   * quick check first; then the walk that placing the call would do, so that a conversation
+   * resumed by a new process (another system prompt, old entries re-sent in the client's own
+   * form) is recognised as this session, as placing it would recognise it (placeRequest).
+   */
   continues(call: LlmCall): boolean {
     const request = this.responses.request(call);
-    return request.history.length > 0 && (request.tip ?? quickPlace(request.history, this.candidates(request.fingerprint))) !== undefined;
+    if (request.history.length === 0) return false;
+    if ((request.tip ?? quickPlace(request.history, this.candidates(request.fingerprint))) !== undefined) return true;
+    const placement = this.placeRequest(request.history, request.fingerprint);
+    return placement.kind === 'extend' || placement.kind === 'repeat';
   }
 
   /** Takes over another session's state (a child or title session recognised as part of this). */
@@ -213,7 +221,8 @@ export class SessionState {
         const { segment, from } = placement;
         // Old entries the client rewrote are remembered in their new form, for the next check.
         for (const edit of placement.edits) (segment.item(edit.index).altHashes ??= []).push(edit.hash);
-        segment.dropped += placement.dropped;
+        for (const naming of placement.named) segment.nameCall(naming.index, naming.callId);
+        segment.dropped = placement.dropped;
         const last = segment.calls[segment.calls.length - 1];
         const noNewInput = from >= history.length;
         this.appendEntries(segment, history, from, call, outcome);
@@ -226,6 +235,7 @@ export class SessionState {
         this.repeat(placement.segment, placement.length, call, outcome);
         return;
       case 'fork': {
+        for (const naming of placement.named) placement.segment.nameCall(naming.index, naming.callId);
         const segment = this.newSegment(call, placement.segment, placement.length, fingerprint);
         this.appendEntries(segment, history, placement.length, call, outcome);
         this.appendOutput(segment, call, segment.length, outcome);

@@ -42,7 +42,10 @@ const RULES: readonly ClientRule[] = [
   },
   {
     client: 'gemini-cli',
-    headers: (h) => has(h.get('user-agent'), /^GeminiCLI\//i),
+    // `GeminiCLI/<version>/<model> (…)` in older versions; 0.61 says `GeminiCLI-<front end>/…` (tui,
+    // cli-command, acp, acp-zed…). Inside a VS Code terminal it poses as Cloud Code
+    // (`CloudCodeVSCode/<version> (…; proxy_client=geminicli)`).
+    headers: (h) => has(h.get('user-agent'), /^GeminiCLI(-[\w.-]+)?\/|\bproxy_client=geminicli\b/i),
     body: (call) => has(call.system, /You are Gemini CLI\b/) || firstUserText(call).includes('This is the Gemini CLI'),
   },
   {

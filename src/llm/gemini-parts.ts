@@ -22,7 +22,12 @@ const PARTS: [string, PartReader][] = [
   ['functionCall', (value, part) => {
     const fn = asRecord(value) ?? {};
     const name = asString(fn.name) ?? '';
-    const out = [toolCall(asString(fn.id) ?? name, name, textOf(fn.args ?? {}), 'function')];
+    const id = asString(fn.id);
+    const call = toolCall(id ?? name, name, textOf(fn.args ?? {}), 'function');
+    // Without an id the name stands in for it (an id-less functionResponse names the tool too),
+    // and the assembler knows that the client's re-sent copy may carry an id of its own.
+    if (id === undefined && call.type === 'tool-call') call.callIdFromName = true;
+    const out = [call];
     const signature = asString(part.thoughtSignature);
     return signature ? [{ type: 'redacted-thinking', data: signature }, ...out] : out;
   }],

@@ -15,8 +15,15 @@ export type ContentBlock =
   | { type: 'redacted-thinking'; data?: string }
   /** Reasoning the provider sent encrypted (OpenAI `reasoning` items); `summary` is what can be read. */
   | { type: 'reasoning'; summary: string; encrypted: boolean; id?: string }
-  /** `arguments` is the exact JSON text (joined from deltas); `input` is it parsed, when it parses. */
-  | { type: 'tool-call'; callId: string; name: string; arguments: string; input?: unknown; kind: 'function' | 'custom' | 'server'; id?: string }
+  /**
+   * `arguments` is the exact JSON text (joined from deltas); `input` is it parsed, when it parses.
+   * `callIdFromName`: the API sent the call without an id (Gemini's functionCall often has none),
+   * so `callId` is the tool's name; the client may give the call an id of its own when it re-sends it.
+   */
+  | {
+    type: 'tool-call'; callId: string; name: string; arguments: string; input?: unknown; kind: 'function' | 'custom' | 'server'; id?: string;
+    callIdFromName?: true;
+  }
   | { type: 'tool-result'; callId: string; output: string; isError?: boolean; kind?: 'function' | 'custom' | 'server' }
   | { type: 'image'; mediaType?: string; source?: string }
   /** Anything the dissector does not know: kept whole, shown raw, never fatal. */

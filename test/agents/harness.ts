@@ -9,11 +9,13 @@ import { dirname, join } from 'node:path';
 import { CaptureService } from '../../src/app/capture-service';
 import { parseMapping, startProxy, Tap, type ExchangeOutcome, type HostMapping, type RunningProxy } from '../../src/proxy';
 
-export type AgentName = 'claude' | 'codex' | 'opencode';
+export type AgentName = 'claude' | 'codex' | 'opencode' | 'gemini';
 
 const AGENTS_DIR = __dirname;
 const MODULES = join(AGENTS_DIR, 'node_modules');
-const PACKAGES: Record<AgentName, string> = { claude: '@anthropic-ai/claude-code', codex: '@openai/codex', opencode: 'opencode-ai' };
+const PACKAGES: Record<AgentName, string> = {
+  claude: '@anthropic-ai/claude-code', codex: '@openai/codex', opencode: 'opencode-ai', gemini: '@google/gemini-cli',
+};
 const INSTALL_HINT = 'run `npm ci --prefix test/agents` (or `npm install --prefix test/agents`)';
 
 export interface AgentGate {
@@ -50,7 +52,8 @@ function locateAgent(name: AgentName): { binary?: string; problem?: string } {
   if (!existsSync(manifest)) return { problem: `${pkg} is not installed: ${INSTALL_HINT}` };
   const installed = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
   if (installed !== pinned) return { problem: `${pkg} ${installed} is installed but ${pinned} is pinned: ${INSTALL_HINT}` };
-  const candidates = name === 'claude' ? claudeCandidates() : name === 'opencode' ? openCodeCandidates() : [join(MODULES, '.bin', 'codex')];
+  // Codex's and Gemini CLI's bins are node scripts (node is on the agents' PATH, see agentEnv).
+  const candidates = name === 'claude' ? claudeCandidates() : name === 'opencode' ? openCodeCandidates() : [join(MODULES, '.bin', name)];
   const binary = candidates.find((p) => existsSync(p));
   return binary ? { binary } : { problem: `${pkg} has no runnable binary for ${process.platform}-${process.arch}: ${INSTALL_HINT}` };
 }
@@ -111,7 +114,7 @@ export function makeScratch(name: string): Scratch {
  */
 export function agentEnv(scratch: Scratch, proxyEnv: Record<string, string>, extra: Record<string, string>): Record<string, string> {
   return {
-    // The Codex wrapper is a node script, so node must be on PATH.
+    // The Codex wrapper and Gemini CLI are node scripts, so node must be on PATH.
     PATH: [dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':'),
     HOME: scratch.home,
     USER: userInfo().username,

@@ -25,6 +25,13 @@ describe('client detection', () => {
       [{ 'user-agent': 'ai-sdk/openrouter/1.5.4, opencode/1.2.6' }, 'opencode'],
       [{ 'x-session-id': 'ses_df095cac9ffeBo3gcNPi8PEq9g' }, 'opencode'],
       [{ 'user-agent': 'GeminiCLI/0.36.0/gemini-3.1-pro-preview (linux; x64; terminal)' }, 'gemini-cli'],
+      // 0.61 names its front end: the TUI (also `-p`), a subcommand, ACP (alone or for an editor).
+      [{ 'user-agent': 'GeminiCLI-tui/0.61.0/gemini-2.5-pro (linux; x64; terminal)' }, 'gemini-cli'],
+      [{ 'user-agent': 'GeminiCLI-cli-command/0.61.0/gemini-2.5-pro (linux; x64; SURFACE_NOT_SET)' }, 'gemini-cli'],
+      [{ 'user-agent': 'GeminiCLI-acp-zed/0.61.0/gemini-2.5-pro (darwin; arm64; zed)' }, 'gemini-cli'],
+      [{ 'user-agent': 'CloudCodeVSCode/0.61.0 (aidev_client; os_type=Linux; os_version=6.1.0; arch=x64; host_path=VSCode/1.101.0; proxy_client=geminicli)' }, 'gemini-cli'],
+      [{ 'user-agent': 'GeminiCLIx/1.0' }, 'generic'],
+      [{ 'user-agent': 'CloudCodeVSCode/2.40.0 (aidev_client; os_type=Linux)' }, 'generic'],
       [{ 'user-agent': 'litellm/1.68.1', 'X-Title': 'Aider', 'Http-Referer': 'https://aider.chat' }, 'aider'],
       [{ 'user-agent': 'curl/8.5.0' }, 'generic'],
       [{}, 'generic'],
