@@ -2,13 +2,13 @@
 // and how it is stopped. Each proxy is started fresh for its column, with an empty state
 // directory, so its "new host" handshakes really are its first for those names.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Route } from './client';
 import type { RouteFor } from './measure';
 import type { ChildConfig } from './proxy-child';
-import { BENCH_DIR, ROOT, freePort, jsonLine, nodeArgs, startChild, waitForPort } from './processes';
+import { launchMitmdump } from './mitmdump';
+import { BENCH_DIR, ROOT, jsonLine, nodeArgs, startChild } from './processes';
 
 export interface Fake {
   port: number;
@@ -118,28 +118,9 @@ const mitmproxy: Candidate = {
     return `mitmproxy ${/Mitmproxy:\s*(\S+)/.exec(out)?.[1] ?? '?'}`;
   },
   async start(fake) {
-    const confdir = mkdtempSync(join(tmpdir(), 'llmc-bench-mitm-'));
-    const port = await freePort();
-    const cleanup = (): void => rmSync(confdir, { recursive: true, force: true });
-    const { child } = await startChild('mitmdump', [
-      '--listen-host', '127.0.0.1', '--listen-port', String(port),
-      '--set', `confdir=${confdir}`,
-      '--set', `ssl_verify_upstream_trusted_ca=${fake.caPath}`,
-      // Stream every body instead of buffering it whole (its default buffers).
-      '--set', 'stream_large_bodies=1',
-      // No per-flow printing and no info logs: terminal output is not what is compared.
-      '--set', 'flow_detail=0', '--set', 'termlog_verbosity=warn',
-    ]);
-    try {
-      await waitForPort(port, 20_000, () => child.proc.exitCode === null);
-      const caPath = join(confdir, 'mitmproxy-ca-cert.pem');
-      if (!existsSync(caPath)) throw new Error(`mitmproxy wrote no CA in ${confdir}`);
-      return { routeFor: viaIp(fake, port, readFileSync(caPath)), pid: child.proc.pid, stop: () => child.stop().finally(cleanup) };
-    } catch (e) {
-      await child.stop();
-      cleanup();
-      throw new Error(`${e instanceof Error ? e.message : String(e)}: ${child.stderrTail()}`);
-    }
+    // Stream every body instead of buffering it whole (its default buffers).
+    const m = await launchMitmdump(fake.caPath, 'llmc-bench-mitm-', () => ['--set', 'stream_large_bodies=1']);
+    return { routeFor: viaIp(fake, m.port, m.ca), pid: m.child.proc.pid, stop: () => m.child.stop().finally(m.cleanup) };
   },
 };
 

@@ -18,8 +18,9 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { openTls, type Route } from './client';
 import { countFlows } from './mitm-flows';
+import { launchMitmdump } from './mitmdump';
 import type { OursChildConfig } from './capture-ingest/ours-child';
-import { BENCH_DIR, freePort, jsonLine, killAll, nodeArgs, startChild, waitForPort } from './processes';
+import { BENCH_DIR, jsonLine, killAll, nodeArgs, startChild } from './processes';
 import { startFakeUpstream } from '../test/support/fake-upstream';
 import { createTestPki } from '../test/support/test-pki';
 
@@ -254,50 +255,35 @@ async function readStore(dataDir: string, sent: Sent): Promise<Written> {
 
 async function startMitmdump(fake: Fake, writeFlows: boolean): Promise<Started> {
   // As bench/candidates.ts starts it, except stream_large_bodies (which -w would not record).
-  const confdir = mkdtempSync(join(tmpdir(), 'llmc-ingest-mitm-'));
-  const flowFile = join(confdir, 'flows.mitm');
-  const port = await freePort();
-  const { child } = await startChild('mitmdump', [
-    '--listen-host', '127.0.0.1', '--listen-port', String(port),
-    '--set', `confdir=${confdir}`,
-    '--set', `ssl_verify_upstream_trusted_ca=${fake.caPath}`,
-    '--set', 'flow_detail=0', '--set', 'termlog_verbosity=warn',
-    ...(writeFlows ? ['-w', flowFile] : []),
-  ]);
-  const cleanup = (): void => rmSync(confdir, { recursive: true, force: true });
-  try {
-    await waitForPort(port, 20_000, () => child.proc.exitCode === null);
-    const caPath = join(confdir, 'mitmproxy-ca-cert.pem');
-    if (!existsSync(caPath)) throw new Error(`mitmproxy wrote no CA in ${confdir}`);
-    return {
-      // CONNECT 127.0.0.1:<fake port>, then TLS with SNI and Host api.anthropic.com: no DNS; mitmproxy
-      // dials that address, mints for the SNI name and verifies the fake (whose SANs hold both).
-      route: { proxyPort: port, connectHost: '127.0.0.1', connectPort: fake.port, servername: HOST, ca: readFileSync(caPath) },
-      proc: child.proc,
-      stop: async () => {
-        // mitmdump ends on SIGTERM by shutting down its addons: the flow file is closed then.
-        try {
-          await stopAndTime(child.proc);
-        } catch (e) {
-          // mitmproxy may exit non-zero on a signal; what matters is that the file is complete.
-          if (!writeFlows) return;
-          console.error(`  note: mitmdump: ${e instanceof Error ? e.message : String(e)} ${child.stderrTail()}`);
-        }
-      },
-      written: writeFlows ? async (sent) => {
-        // mitmproxy holds each body whole (no stream_large_bodies) and writes the flow at its end:
-        // a flow in the file has its bodies; the file's size against the bytes sent says the same.
-        const bytes = existsSync(flowFile) ? statSync(flowFile).size : 0;
-        const flows = bytes > 0 ? countFlows(flowFile) : 0;
-        return { summary: `${flows} of ${sent.responseSizes.length} flows in the file`, complete: flows, completeMeasured: Math.max(0, flows - WARMUP), bytes };
-      } : undefined,
-      cleanup,
-    };
-  } catch (e) {
-    await child.stop();
-    cleanup();
-    throw new Error(`${e instanceof Error ? e.message : String(e)}: ${child.stderrTail()}`);
-  }
+  let flowFile = '';
+  const m = await launchMitmdump(fake.caPath, 'llmc-ingest-mitm-', (confdir) => {
+    flowFile = join(confdir, 'flows.mitm');
+    return writeFlows ? ['-w', flowFile] : [];
+  });
+  return {
+    // CONNECT 127.0.0.1:<fake port>, then TLS with SNI and Host api.anthropic.com: no DNS; mitmproxy
+    // dials that address, mints for the SNI name and verifies the fake (whose SANs hold both).
+    route: { proxyPort: m.port, connectHost: '127.0.0.1', connectPort: fake.port, servername: HOST, ca: m.ca },
+    proc: m.child.proc,
+    stop: async () => {
+      // mitmdump ends on SIGTERM by shutting down its addons: the flow file is closed then.
+      try {
+        await stopAndTime(m.child.proc);
+      } catch (e) {
+        // mitmproxy may exit non-zero on a signal; what matters is that the file is complete.
+        if (!writeFlows) return;
+        console.error(`  note: mitmdump: ${e instanceof Error ? e.message : String(e)} ${m.child.stderrTail()}`);
+      }
+    },
+    written: writeFlows ? async (sent) => {
+      // mitmproxy holds each body whole (no stream_large_bodies) and writes the flow at its end:
+      // a flow in the file has its bodies; the file's size against the bytes sent says the same.
+      const bytes = existsSync(flowFile) ? statSync(flowFile).size : 0;
+      const flows = bytes > 0 ? countFlows(flowFile) : 0;
+      return { summary: `${flows} of ${sent.responseSizes.length} flows in the file`, complete: flows, completeMeasured: Math.max(0, flows - WARMUP), bytes };
+    } : undefined,
+    cleanup: m.cleanup,
+  };
 }
 
 async function startColumn(name: ColumnName, fake: Fake): Promise<Started> {

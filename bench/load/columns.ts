@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { Route } from '../client';
 import type { OursChildConfig } from '../capture-ingest/ours-child';
 import { countFlows } from '../mitm-flows';
-import { freePort, jsonLine, nodeArgs, startChild, waitForPort } from '../processes';
+import { launchMitmdump } from '../mitmdump';
+import { jsonLine, nodeArgs, startChild } from '../processes';
 import { sha256 } from '../../test/support/sse-load-client';
 import { LOAD_STREAM_HEADER } from '../../test/support/sse-load-upstream';
 
@@ -69,40 +70,24 @@ async function startOurs(fake: Fake, mode: OursChildConfig['mode']): Promise<Sta
  * its file holds each exchange's heads only, where our store holds both bodies: a cheaper recorder.
  */
 async function startMitmdump(fake: Fake): Promise<Started> {
-  const confdir = mkdtempSync(join(tmpdir(), 'llmc-load-mitm-'));
-  const flowFile = join(confdir, 'flows.mitm');
-  const port = await freePort();
-  const { child } = await startChild('mitmdump', [
-    '--listen-host', '127.0.0.1', '--listen-port', String(port),
-    '--set', `confdir=${confdir}`,
-    '--set', `ssl_verify_upstream_trusted_ca=${fake.caPath}`,
-    '--set', 'stream_large_bodies=1',
-    '--set', 'flow_detail=0', '--set', 'termlog_verbosity=warn',
-    '-w', flowFile,
-  ]);
-  const cleanup = (): void => rmSync(confdir, { recursive: true, force: true });
-  try {
-    await waitForPort(port, 20_000, () => child.proc.exitCode === null);
-    const caPath = join(confdir, 'mitmproxy-ca-cert.pem');
-    if (!existsSync(caPath)) throw new Error(`mitmproxy wrote no CA in ${confdir}`);
-    return {
-      // CONNECT 127.0.0.1:<fake port> with SNI and Host api.anthropic.com: no DNS (bench/README.md).
-      route: { proxyPort: port, connectHost: '127.0.0.1', connectPort: fake.port, servername: HOST, ca: readFileSync(caPath) },
-      proc: child.proc,
-      // mitmdump may exit non-zero on a signal; what matters is the file it closed.
-      stop: () => stopExited(child.proc, child.stderrTail).catch((e: Error) => console.error(`  note: mitmdump: ${e.message}`)),
-      written: async (received) => {
-        const bytes = existsSync(flowFile) ? statSync(flowFile).size : 0;
-        const flows = bytes > 0 ? countFlows(flowFile) : 0;
-        return `${flows} of ${received.size} flows in its file (${(bytes / 1e6).toFixed(1)} MB: heads, no streamed bodies)`;
-      },
-      cleanup,
-    };
-  } catch (e) {
-    await child.stop();
-    cleanup();
-    throw new Error(`${e instanceof Error ? e.message : String(e)}: ${child.stderrTail()}`);
-  }
+  let flowFile = '';
+  const m = await launchMitmdump(fake.caPath, 'llmc-load-mitm-', (confdir) => {
+    flowFile = join(confdir, 'flows.mitm');
+    return ['--set', 'stream_large_bodies=1', '-w', flowFile];
+  });
+  return {
+    // CONNECT 127.0.0.1:<fake port> with SNI and Host api.anthropic.com: no DNS (bench/README.md).
+    route: { proxyPort: m.port, connectHost: '127.0.0.1', connectPort: fake.port, servername: HOST, ca: m.ca },
+    proc: m.child.proc,
+    // mitmdump may exit non-zero on a signal; what matters is the file it closed.
+    stop: () => stopExited(m.child.proc, m.child.stderrTail).catch((e: Error) => console.error(`  note: mitmdump: ${e.message}`)),
+    written: async (received) => {
+      const bytes = existsSync(flowFile) ? statSync(flowFile).size : 0;
+      const flows = bytes > 0 ? countFlows(flowFile) : 0;
+      return `${flows} of ${received.size} flows in its file (${(bytes / 1e6).toFixed(1)} MB: heads, no streamed bodies)`;
+    },
+    cleanup: m.cleanup,
+  };
 }
 
 /** SIGTERM, then wait for the exit (SIGKILL after 120 s); rejects on a non-zero status. */
