@@ -11,7 +11,11 @@ import { body, connection, exchange, randomBytesSeeded, tempDir } from './fixtur
 /** Text that deflates well, different for each seed (so no chunk is shared). */
 function jsonText(seed: number, bytes: number): Buffer {
   const parts: string[] = [];
-  for (let i = 0; parts.join('').length < bytes; i++) parts.push(`{"role":"user","turn":${seed * 100_000 + i},"content":"message ${i} of ${seed}"},`);
+  for (let i = 0, length = 0; length < bytes; i++) {
+    const part = `{"role":"user","turn":${seed * 100_000 + i},"content":"message ${i} of ${seed}"},`;
+    parts.push(part);
+    length += part.length;
+  }
   return Buffer.from(`[${parts.join('')}{}]`);
 }
 
@@ -77,13 +81,15 @@ describe('compression deferred while capture is behind', { timeout: 60_000 }, ()
       const options = { dataDir: tmp.dir, mode: 'writer' as const, retention: {} };
       const first = await CaptureStore.open(options);
       first.connectionUpdated(connection(1));
-      first.noteCaptureLag(5_000);
+      // Built first: the lag below defers compression for 2 s, which a slow build could outlast.
       const rec = exchange(1, 1, { requestBody: body(jsonText(1, 256 * 1024)) });
+      first.noteCaptureLag(5_000);
       first.exchangeUpdated(rec);
       const id = first.storedExchangeId(rec.id)!;
+      // Read before the second writer opens: its first pass may run before open() returns.
+      assert.ok(first.stats().storedBodyBytes >= rec.requestBody!.data.length, 'left raw');
       await first.close();
       const second = await CaptureStore.open(options);
-      assert.ok(second.stats().storedBodyBytes >= rec.requestBody!.data.length, 'left raw');
       await until('the body is compressed', () => second.stats().storedBodyBytes < rec.requestBody!.data.length / 2);
       assert.ok(second.getExchange(id)?.requestBody?.data.equals(rec.requestBody!.data));
       await second.close();
