@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   }
   console.log(`\nfailures: ${report.failures.length} of ${total}`);
   for (const f of report.failures.slice(0, 40)) console.log(`  seed ${seed}, ${f.category} #${f.index} (${f.name}): ${f.problem.split('\n').join(' / ')}`);
-  console.log(`store afterwards: ${report.logEntries} log entries, ${report.sessions} sessions, ${report.storeProblems.length === 0 ? 'all listed and shown' : report.storeProblems.join('; ')}`);
+  console.log(`store afterwards: ${report.logEntries} log entries, ${report.sessions} sessions, ${report.storeProblems.length === 0 ? 'all listed and shown' : report.storeProblems.join('; ')}`
+    + `; the oldest ${report.removedByRetention} cases' exchanges removed by retention (512 MB)`);
   console.log(`proxy peak RSS: ${report.proxyPeakRssMb ?? '?'} MB`);
   console.log(`time: ${(report.ms / 1000).toFixed(1)} s, ${(total / (report.ms / 1000)).toFixed(1)} cases/s (each case also runs a direct baseline where one applies, and a health request)`);
 }

@@ -41,6 +41,8 @@ export interface FuzzReport {
   storeProblems: string[];
   sessions: number;
   logEntries: number;
+  /** The oldest cases' exchanges, removed by the store's retention to stay under its size limit. */
+  removedByRetention: number;
   /** The proxy process's peak resident memory (Linux), in MB. */
   proxyPeakRssMb?: number;
   ms: number;
@@ -57,7 +59,7 @@ export async function runFuzz(seed: number, perCategory: number, progress?: (don
     '--map', `${ANTHROPIC}:443=127.0.0.1:${scripted.port}`, '--map', `${OPENAI}:443=127.0.0.1:${echo.port}`, '--only-mapped']);
   const target = { proxyUrl: proxy.url, ca: readFileSync(join(dataDir, 'ca.pem'), 'utf8') };
   const httpAgent = new TunnelAgent(target, { keepAlive: true, maxSockets: 2 });
-  const report: FuzzReport = { seed, cases: { sse: 0, compressed: 0, 'json-request': 0, websocket: 0, 'raw-http': 0 }, failures: [], storeProblems: [], sessions: 0, logEntries: 0, ms: 0 };
+  const report: FuzzReport = { seed, cases: { sse: 0, compressed: 0, 'json-request': 0, websocket: 0, 'raw-http': 0 }, failures: [], storeProblems: [], sessions: 0, logEntries: 0, removedByRetention: 0, ms: 0 };
   const ids: string[] = [];
   try {
     const total = perCategory * CATEGORIES.length;
@@ -121,8 +123,13 @@ async function checkStore(dataDir: string, ids: string[], report: FuzzReport): P
     const entries = activity(store, 1_000_000);
     report.logEntries = entries.length;
     const urls = new Set(entries.map((e) => new URL(e.url, 'https://x').searchParams.get('case')));
-    const missing = ids.filter((id) => !urls.has(id));
-    if (missing.length > 0) report.storeProblems.push(`${missing.length} exchanges missing from the log, e.g. ${missing.slice(0, 3).join(', ')}`);
+    // Retention (512 MB by default) removes the oldest exchanges of a long run, and only those: the
+    // cases kept must be the newest ones, with no hole among them.
+    const firstKept = ids.findIndex((id) => urls.has(id));
+    report.removedByRetention = firstKept < 0 ? ids.length : firstKept;
+    const holes = ids.slice(Math.max(0, firstKept)).filter((id) => !urls.has(id));
+    if (firstKept < 0 && ids.length > 0) report.storeProblems.push('no case is in the log');
+    if (holes.length > 0) report.storeProblems.push(`${holes.length} exchanges missing from the log among newer ones kept, e.g. ${holes.slice(0, 3).join(', ')}`);
     const assembler = assembleSessions(store);
     report.sessions = assembler.sessionIds().length;
     for (const id of assembler.sessionIds()) {
