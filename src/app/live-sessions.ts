@@ -135,9 +135,9 @@ export class LiveSessions {
     const previews = this.options.previews ?? true;
     // Without previews an open HTTP exchange has nothing to read until it ends; reading each one's
     // row on every update took most of the capturing thread with 1,000 streams open.
-    const unchanged = previews ? undefined : this.store.openExchangeIds([...this.open].filter(([, o]) => o.http).map(([id]) => id));
+    const stillOpen = previews ? undefined : this.store.openExchangeIds([...this.open].filter(([, o]) => o.http).map(([id]) => id));
     for (const id of [...candidates.keys()].sort((a, b) => a - b)) {
-      if (unchanged?.has(id) && candidates.get(id) === undefined) continue;
+      if (stillOpen?.has(id) && candidates.get(id) === undefined) continue;
       const summary = candidates.get(id) ?? this.store.getExchangeSummary(id);
       if (!summary || !matchRoute(summary as unknown as ExchangeRecord, this.routes)) {
         this.open.delete(id);

@@ -39,7 +39,12 @@ export function guardEarlyAnswer(socket: Duplex, graceMs = EARLY_ANSWER_GRACE_MS
   };
 }
 
+/** The peer closed or reset the connection (Node's "socket hang up", or a reset on read or write). */
+export function closedByPeer(error: Error | undefined): error is Error & { code: string } {
+  const code = (error as (Error & { code?: string }) | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
 function isWriteReset(error: Error | undefined): error is Error {
-  const e = error as (Error & { code?: string; syscall?: string }) | undefined;
-  return e?.syscall === 'write' && (e.code === 'ECONNRESET' || e.code === 'EPIPE');
+  return closedByPeer(error) && (error as Error & { syscall?: string }).syscall === 'write';
 }

@@ -9,6 +9,7 @@ import { absoluteUrl, endToEndHeaders, MAX_HEADER_BYTES, parseAbsoluteForm } fro
 import { now } from './tap';
 import { formatSeconds, UpstreamTimeoutError, type AbortableRequestOptions } from './upstream-connector';
 import { MAX_REPLAYS, metClosedPooledConnection, ReplayableUpload } from './upload-replay';
+import { closedByPeer } from './early-answer-guard';
 
 export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http.IncomingMessage, res: http.ServerResponse): void {
   const exchangeId = ctx.newExchangeId();
@@ -128,7 +129,7 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
     // An upstream that answered before reading the whole upload (413, 401, …) and closed makes the
     // rest of the upload fail; its answer is what the client gets, as it would directly.
     if (responded?.complete) return;
-    if (!res.headersSent && hungUp(e)) {
+    if (!res.headersSent && closedByPeer(e)) {
       // Closed or reset without a byte of answer: the client sees its connection closed with no
       // answer, as it would directly, and the capture says why.
       req.resume();
@@ -173,11 +174,6 @@ export function forwardHttp(ctx: ProxyContext, conn: ClientConnection, req: http
     upstreamReq.end();
     if (tapOn) ctx.emit({ type: 'request-end', exchangeId, time: now() });
   });
-}
-
-/** The upstream closed or reset its connection (Node's "socket hang up", or a reset on read or write). */
-function hungUp(e: Error & { code?: string }): boolean {
-  return e.code === 'ECONNRESET' || e.code === 'EPIPE';
 }
 
 /**

@@ -5,6 +5,7 @@
 // (https://nodejs.org/api/http.html#requestreusedsocket); that needs the upload, so it is kept,
 // by reference, until the upstream answers (docs/decisions.md, decision 59).
 import type http from 'node:http';
+import { closedByPeer } from './early-answer-guard';
 
 /** Uploads up to this size are kept for a second attempt; LLM requests are rarely over a few MB. */
 export const REPLAY_LIMIT = 32 * 1024 * 1024;
@@ -42,6 +43,6 @@ export class ReplayableUpload {
 }
 
 /** The attempt failed because the pooled connection it reused was closed under it. */
-export function metClosedPooledConnection(request: http.ClientRequest, e: Error & { code?: string }): boolean {
-  return request.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE');
+export function metClosedPooledConnection(request: http.ClientRequest, e: Error): boolean {
+  return request.reusedSocket && closedByPeer(e);
 }

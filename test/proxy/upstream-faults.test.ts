@@ -209,7 +209,9 @@ describe('upstream faults', { timeout: 120_000 }, () => {
     assert.ok('status' in res && res.status === 504, JSON.stringify(res));
     assert.match(res.body, /sent nothing for 300 ms/);
     await released();
-    const left = send(via(proxy), FAULTY, `${FAULTS.silentHeaders}?leave`, { onSent: (abort) => void up.requested(FAULTS.silentHeaders).then(abort) });
+    // The client leaves once this request has reached the upstream, which then never answers.
+    const sofar = up.requestCount(FAULTS.silentHeaders);
+    const left = send(via(proxy), FAULTY, `${FAULTS.silentHeaders}?leave`, { onSent: (abort) => void up.requested(FAULTS.silentHeaders, sofar + 1).then(abort) });
     assert.ok('error' in (await left));
     await released();
   });

@@ -36,8 +36,10 @@ export interface FaultUpstream {
   accepted(count: number): Promise<void>;
   /** Resolves when every socket either server accepted has closed. */
   allClosed(): Promise<void>;
-  /** Resolves when a request for `path` (without its query) has arrived. */
-  requested(path: string): Promise<void>;
+  /** Requests for `path` (without its query) so far. */
+  requestCount(path: string): number;
+  /** Resolves when `times` requests for `path` (without its query) have arrived in all. */
+  requested(path: string, times?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,7 +47,7 @@ export async function startFaultUpstream(cert: { key: string; cert: string }): P
   const open = new Set<Socket>();
   let acceptedCount = 0;
   const waiters = new Set<() => void>();
-  const seenPaths = new Set<string>();
+  const requestsByPath = new Map<string, number>();
   const notify = (): void => {
     for (const w of [...waiters]) w();
   };
@@ -89,7 +91,7 @@ export async function startFaultUpstream(cert: { key: string; cert: string }): P
       socket.removeListener('data', onData);
       const target = head.subarray(0, head.indexOf('\r\n')).toString('latin1').split(' ')[1] ?? '/';
       const [path, query = ''] = target.split('?');
-      seenPaths.add(path);
+      requestsByPath.set(path, (requestsByPath.get(path) ?? 0) + 1);
       notify();
       if (path === FAULTS.keepAliveOnce) {
         keptAlive = true;
@@ -118,7 +120,8 @@ export async function startFaultUpstream(cert: { key: string; cert: string }): P
     acceptedCount: () => acceptedCount,
     accepted: (count) => until(() => acceptedCount >= count),
     allClosed: () => until(() => open.size === 0),
-    requested: (path) => until(() => seenPaths.has(path)),
+    requestCount: (path) => requestsByPath.get(path) ?? 0,
+    requested: (path, times = 1) => until(() => (requestsByPath.get(path) ?? 0) >= times),
     close: async () => {
       for (const s of open) s.destroy();
       await Promise.all([closeServer(silent), closeServer(tls)]);
