@@ -228,6 +228,11 @@ async function coldOpen(o: OpenedWorkbench, s: Shared, probe: Probe, build: Buil
     record(`${p}open session: click → first turn painted (ms)`, wv.marks.turnPaint - marks.click, `${ms(wv.marks.turnPaint - marks.click)}${wv.firstTurnVisible ? '' : ' (NOT in viewport)'}`);
     const after2s = await raw.frameLocator('iframe.webview').frameLocator('iframe#active-frame').locator('.turns .turn').count();
     console.log(`    turns rendered at first paint / after 2 s: ${wv.turnsAtPaint} / ${after2s} (of ${assembled.turns})`);
+    // Where the time went inside the webview, from the click: each frame's start, then its loads.
+    const at = (t: number) => `+${(t - marks.click!).toFixed(0)}`;
+    console.log(`    webview frames began at ${(wv.frameOrigins ?? []).filter((t) => t > marks.click!).map(at).join(', ') || '?'} ms; loads: ${(wv.loads ?? []).map((l) => `${l.name} ${at(l.start)}→${at(l.end)}`).join(', ') || 'none seen'}`);
+    const own = ['script', 'ready', 'session', 'drawn'].filter((k) => wv.marks[k] !== undefined);
+    if (own.length > 0) console.log(`    the page's own marks: ${own.map((k) => `${k} ${at(wv.marks[k]!)}`).join(', ')} ms`);
   } else {
     if (process.env.BENCH_DEBUG) await dumpFrames(raw);
     note(`${p}the in-page stamps were not available in the webview frame; the first-turn time is Playwright polling from the bench process`);

@@ -56,7 +56,14 @@ const INIT_SCRIPT = `(() => {
     };
     return;
   }
-  // A webview frame: stamp the conversation's title, its first turn in the DOM, and the frame after it.
+  // A webview frame: stamp the conversation's title, its first turn in the DOM, and the frame after it;
+  // and, for where the time went, when the frame began and when its scripts and styles loaded.
+  b.marks.frameOrigin = performance.timeOrigin;
+  const loads = () => {
+    b.loads = performance.getEntriesByType('resource').map((r) => ({ name: r.name.split('/').pop().split('?')[0], start: performance.timeOrigin + r.startTime, end: performance.timeOrigin + r.responseEnd }));
+    // The page's own marks (webview-ui/src/main.ts): script ran, ready posted, session received, drawn.
+    for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('llm-capture:')) b.marks[m.name.slice(12)] = performance.timeOrigin + m.startTime;
+  };
   const check = () => {
     const title = document.querySelector('h1.title');
     if (title && title.textContent && !b.marks.title) { b.marks.title = now(); b.title = title.textContent; }
@@ -66,6 +73,7 @@ const INIT_SCRIPT = `(() => {
       b.turnsAtDom = turns.length;
       requestAnimationFrame(() => setTimeout(() => {
         b.marks.turnPaint = now();
+        loads();
         b.turnsAtPaint = document.querySelectorAll('.turns .turn').length;
         const r = turns[0].getBoundingClientRect();
         b.firstTurnVisible = r.height > 0 && r.top < innerHeight;
@@ -86,6 +94,10 @@ export interface FrameBench {
   turnsAtDom?: number;
   turnsAtPaint?: number;
   firstTurnVisible?: boolean;
+  /** Scripts, styles and fonts the frame loaded: absolute start and end. */
+  loads?: { name: string; start: number; end: number }[];
+  /** When each webview frame (VS Code's host page, then ours) began, in page order. */
+  frameOrigins?: number[];
 }
 
 export async function mainMarks(page: BenchPage): Promise<Record<string, number>> {
@@ -133,11 +145,15 @@ export async function progressState(page: BenchPage): Promise<{ running: boolean
 
 /** The stamps of the webview frame that shows a conversation, if any. */
 export async function webviewBench(page: BenchPage): Promise<FrameBench | undefined> {
+  const origins: number[] = [];
+  let found: FrameBench | undefined;
   for (const frame of page.frames()) {
+    const origin = await frame.evaluate<number | null>('window.__llmcBench && window !== window.top ? window.__llmcBench.marks.frameOrigin : null').catch(() => null);
+    if (origin) origins.push(origin);
     const b = await frame.evaluate<FrameBench | null>('window.__llmcBench && window.__llmcBench.marks.turnDom ? window.__llmcBench : null').catch(() => null);
-    if (b) return b;
+    if (b) found ??= b;
   }
-  return undefined;
+  return found && { ...found, frameOrigins: origins.sort((a, b) => a - b) };
 }
 
 /** Every frame's stamps, for BENCH_DEBUG. */

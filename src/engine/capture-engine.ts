@@ -16,9 +16,17 @@ import { buildRawCallView } from '../app/raw-call-view';
 import { buildSessionTree } from '../app/session-tree-model';
 import { renderMarkdownTranscript, type SessionDetail } from '../conversation';
 import { runDemo } from '../demo';
+import { discardSpareProxyThread, prepareProxyThread } from '../proxy';
 import { CaptureStore, reclaimOwnProcessLock, StoreLockedError, type StoreMode } from '../store';
 import type { CaptureInfo, EngineEvent, EngineMethods, HarImportOutcome, LogLevel, RawCallAnswer, StartCaptureParams } from './protocol';
 import { SessionFollower } from './session-follower';
+
+/**
+ * While capture is stopped, a proxy thread is kept booted for the next Start (decision 62); it is
+ * booted this long after the engine last got busy (history shown, capture stopped), so that it
+ * does not compete with showing the sessions on a machine with few cores.
+ */
+const SPARE_PROXY_AFTER_MS = 1000;
 
 type Handlers = { [M in keyof EngineMethods]: (params: EngineMethods[M]['params']) => Promise<EngineMethods[M]['result']> | EngineMethods[M]['result'] };
 
@@ -36,6 +44,7 @@ export class CaptureEngine {
   /** The data directory the sessions shown come from (they carry over when it is opened again). */
   private shownDir: string | undefined;
   private readonly follower: SessionFollower;
+  private spareTimer: NodeJS.Timeout | undefined;
   readonly handlers: Handlers;
 
   constructor(private readonly emit: (event: EngineEvent) => void) {
@@ -97,6 +106,7 @@ export class CaptureEngine {
     }
     const settings = p.port !== undefined ? { ...p.settings, port: p.port } : p.settings;
     if (p.reclaimLock && reclaimOwnProcessLock(join(p.dataDir, 'writer.lock'))) this.log('info', 'took back the writer lock the stopped engine held');
+    if (this.shownDir !== p.dataDir) this.follower.prefetch(p.dataDir);
     let service: CaptureService;
     try {
       service = await CaptureService.start(serviceOptions(settings, {
@@ -128,6 +138,7 @@ export class CaptureEngine {
     this.service = undefined;
     this.follower.detach();
     await service.stop();
+    this.prepareProxySoon();
     await this.openReader();
   }
 
@@ -164,6 +175,8 @@ export class CaptureEngine {
     const dir = this.demo ?? this.userDir;
     if (!this.historyWanted || dir === undefined || this.reader || this.service) return;
     if (!await hasCaptureFiles(dir)) return;
+    // The stored sessions are shown from derived/ once the store is open: read them meanwhile.
+    if (this.shownDir !== dir) this.follower.prefetch(dir);
     try {
       const reader = await CaptureStore.open({ dataDir: dir, mode: 'reader', log: (level, m) => this.log(level, `store (read-only): ${m}`) });
       if (this.service || !this.historyWanted || dir !== (this.demo ?? this.userDir)) {
@@ -173,9 +186,20 @@ export class CaptureEngine {
       this.reader = reader;
       this.follower.use(reader, { dataDir: dir, keep: this.shownDir === dir, persist: false });
       this.shownDir = dir;
+      this.prepareProxySoon();
     } catch (e) {
       this.log('warn', `could not open the captured data read-only: ${(e as Error).message}`);
     }
+  }
+
+  /** Boots a proxy thread for the next Start, once the engine has been idle a moment (capture stopped). */
+  private prepareProxySoon(): void {
+    if (this.spareTimer) clearTimeout(this.spareTimer);
+    this.spareTimer = setTimeout(() => {
+      this.spareTimer = undefined;
+      if (!this.service) prepareProxyThread();
+    }, SPARE_PROXY_AFTER_MS);
+    this.spareTimer.unref();
   }
 
   private async closeReader(): Promise<void> {
@@ -273,8 +297,11 @@ export class CaptureEngine {
 
   /** Stops everything (the worker is about to end). */
   async dispose(): Promise<void> {
+    if (this.spareTimer) clearTimeout(this.spareTimer);
     await this.stop();
     await this.pauseHistory();
+    if (this.spareTimer) clearTimeout(this.spareTimer);
+    await discardSpareProxyThread();
     await this.follower.settle();
   }
 }

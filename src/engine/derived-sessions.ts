@@ -39,15 +39,27 @@ interface IndexFile extends StoreMark {
 export interface LoadedIndex {
   sessions: SessionSummary[];
   calls: number;
+  /** The newest exchange the index was made with: anything newer is not in it. */
+  lastExchangeId: number;
 }
 
 export class DerivedSessions {
   private readonly dir: string;
   private readonly cache = new Map<string, SessionDetail>();
   private writing: Promise<void> = Promise.resolve();
+  /** The index file, read (once) as soon as it is wanted: while the store opens, not after. */
+  private indexRead: Promise<IndexFile | undefined> | undefined;
 
-  constructor(dataDir: string) {
+  constructor(readonly dataDir: string) {
     this.dir = join(dataDir, DERIVED_DIR);
+  }
+
+  /** Starts reading the index file; load() checks it against the store once that is open. */
+  prefetch(): this {
+    this.indexRead ??= fsp.readFile(join(this.dir, 'index.json.gz'))
+      .then(async (gz) => JSON.parse((await gunzipAsync(gz)).toString('utf8')) as IndexFile)
+      .catch(() => undefined);
+    return this;
   }
 
   /**
@@ -55,15 +67,13 @@ export class DerivedSessions {
    * (`exchangeStartedAt` of its newest exchange still matches); otherwise undefined.
    */
   async load(exchangeStartedAt: (id: number) => number | undefined): Promise<LoadedIndex | undefined> {
-    let index: IndexFile;
-    try {
-      index = JSON.parse((await gunzipAsync(await fsp.readFile(join(this.dir, 'index.json.gz')))).toString('utf8')) as IndexFile;
-    } catch {
-      return undefined;
-    }
+    const index = await this.prefetch().indexRead;
+    // Read once: a later load (the store opened again) reads the file as it is then.
+    this.indexRead = undefined;
+    if (!index) return undefined;
     if (index.format !== FORMAT || index.assemblerVersion !== ASSEMBLER_VERSION || !Array.isArray(index.sessions)) return undefined;
     if (exchangeStartedAt(index.lastExchangeId) !== index.lastStartedAt) return undefined;
-    return { sessions: index.sessions, calls: index.calls };
+    return { sessions: index.sessions, calls: index.calls, lastExchangeId: index.lastExchangeId };
   }
 
   /** A session's detail as last written, or undefined. */

@@ -36,6 +36,8 @@ export class SessionFollower {
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private derived: DerivedSessions | undefined;
+  /** An index being read ahead of use() (prefetch). */
+  private prefetched: DerivedSessions | undefined;
   private persist = false;
   /** Sessions shown from the derived index while the live assembly has fewer of their calls. */
   private restored = new Map<string, SessionSummary>();
@@ -58,12 +60,19 @@ export class SessionFollower {
     return this.store;
   }
 
+  /** Starts reading the derived index of `dataDir` while its store opens; use() takes it up. */
+  prefetch(dataDir: string): void {
+    if (this.prefetched?.dataDir !== dataDir) this.prefetched = new DerivedSessions(dataDir).prefetch();
+  }
+
   /** Follows `store`; the derived index, if it is current, is shown first. */
   use(store: CaptureStore, options: FollowOptions): void {
     this.detach();
     this.store = store;
     this.persist = options.persist;
-    this.derived = new DerivedSessions(options.dataDir);
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    this.derived = prefetched?.dataDir === options.dataDir ? prefetched : new DerivedSessions(options.dataDir);
     this.unsubscribe = store.onChange(() => this.schedule(DEBOUNCE_MS));
     if (this.live && options.keep) {
       this.live.attach(store);
@@ -116,7 +125,7 @@ export class SessionFollower {
     return (await this.derived?.detail(restored?.id ?? sessionId)) ?? live;
   }
 
-  /** Shows the derived index if it is current; resolves with whether it was. */
+  /** Shows the derived index if it was made from this store; resolves with whether it holds every exchange stored. */
   private async restore(store: CaptureStore): Promise<boolean> {
     const derived = this.derived;
     if (!derived) return false;
@@ -129,7 +138,9 @@ export class SessionFollower {
     this.rewrite = false;
     for (const s of loaded.sessions) this.restored.set(s.id, s);
     this.emit({ type: 'sessions', reset: true, sessions: loaded.sessions, retired: [], streaming: [], calls: loaded.calls });
-    return true;
+    // Exchanges stored after the index was last saved (a writer killed within SAVE_EVERY_MS of
+    // them) are read in behind the stored sessions, as if the store had just changed.
+    return newestExchange(store)?.lastExchangeId === loaded.lastExchangeId;
   }
 
   private schedule(delay: number): void {

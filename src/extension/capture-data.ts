@@ -130,6 +130,14 @@ export class CaptureData extends Disposable {
   }
 
   private apply(event: SessionsEvent): void {
+    // A reset that leaves an empty list empty changes nothing shown, and firing it would cost the
+    // next real change 200 ms: VS Code lets the first tree refresh through at once and holds the
+    // ones that follow within 200 ms of it (extHostTreeViews' debounce). Opening a store, the
+    // engine resets before it shows the stored sessions a moment later.
+    if (event.reset && event.sessions.length === 0 && this.summaries.size === 0 && event.streaming.length === 0 && this.streamingIds.size === 0 && event.calls === this.calls) {
+      this.merged.clear();
+      return;
+    }
     if (event.reset) {
       this.summaries.clear();
       this.merged.clear();

@@ -112,6 +112,8 @@ class ConversationPanel extends Disposable {
   private pendingFocus: ConversationFocus;
   /** The session was not loaded when last asked for (history still loading, or gone). */
   missing = false;
+  /** The model asked for while the page boots, posted when it says `ready` (unless the session changed meanwhile). */
+  private early: Promise<ConversationViewModel | undefined> | undefined;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -130,6 +132,8 @@ class ConversationPanel extends Disposable {
     web.html = conversationHtml({
       cspSource: web.cspSource, scriptUri: asset('main.js'), styleUri: asset('style.css'), codiconUri: asset('codicon.css'),
     });
+    // The page takes hundreds of milliseconds to boot; the engine answers meanwhile.
+    this.early = this.loadModel();
   }
 
   /** Closes the webview too (the registry closes a panel whose session merged into one that has a panel). */
@@ -149,7 +153,10 @@ class ConversationPanel extends Disposable {
 
   /** Sends the session again (after a change), if the webview is listening. */
   refresh(): void {
-    if (!this.ready) return;
+    if (!this.ready) {
+      this.early = undefined;
+      return;
+    }
     void this.loadModel().then((model) => {
       if (!model) {
         this.missing = true;
@@ -176,7 +183,9 @@ class ConversationPanel extends Disposable {
   }
 
   private sendSession(): void {
-    void this.loadModel().then((model) => {
+    const early = this.early;
+    this.early = undefined;
+    void (early ?? this.loadModel()).then((model) => {
       if (!model) {
         this.missing = true;
         this.post({ type: 'sessionMissing', sessionId: this.sessionId });

@@ -1,6 +1,6 @@
 // The proxy's public surface. Nothing here knows about LLMs or storage: it offers a tap.
 export { startProxy } from './proxy-server';
-export { startProxyThread, type ProxyThread } from './proxy-thread';
+export { discardSpareProxyThread, hasSpareProxyThread, prepareProxyThread, startProxyThread, type ProxyThread } from './proxy-thread';
 export type { RunningProxy } from './proxy-server';
 export type { ProxyOptions, ProxyAuth } from './options';
 export { Tap, now } from './tap';

@@ -12,6 +12,8 @@ export type ProxyThreadOptions = Omit<ProxyOptions, 'tap' | 'log'>;
 export type ToProxyWorker =
   /** Prepare (CA, certificates, servers) and listen; with `gated`, listen only once 'listen' comes. */
   | { type: 'start'; protocol: number; options: ProxyThreadOptions; maxInFlightBytes: number; gated: boolean }
+  /** Booted ahead of a start (a spare): do now what every start would do first. */
+  | { type: 'warm' }
   /** What had to come first is done (the store is open): listen. */
   | { type: 'listen' }
   /** The starting thread has taken in this many more batches (batches are acknowledged in order, a few at a time). */

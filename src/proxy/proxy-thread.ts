@@ -44,8 +44,7 @@ export async function startProxyThread(options: ProxyOptions, gate?: Promise<unk
   const open = { connections: new Set<number>(), exchanges: new Set<number>() };
 
   const launch = (port: number, after?: Promise<unknown>): Promise<ProxyThreadReady> => new Promise((resolve, reject) => {
-    const script = workerScript(__dirname, 'proxy-worker');
-    const w = new Worker(script.code, { eval: script.eval, name: 'llm-capture proxy' });
+    const w = takeSpare() ?? newProxyWorker();
     worker = w;
     workerExited = false;
     let started = false;
@@ -159,6 +158,56 @@ export async function startProxyThread(options: ProxyOptions, gate?: Promise<unk
       await tap.drained();
     },
   };
+}
+
+/** A proxy thread booted ahead of the next start, idle until one takes it (prepareProxyThread). */
+let spare: { worker: Worker; detach(): void } | undefined;
+
+function newProxyWorker(): Worker {
+  const script = workerScript(__dirname, 'proxy-worker');
+  return new Worker(script.code, { eval: script.eval, name: 'llm-capture proxy' });
+}
+
+/**
+ * Boots a proxy thread now, for the next start to take: booting one (Node's worker and the
+ * bundle) is the larger part of a start, and the thread also runs, ahead of time, the
+ * first-use work that does not depend on the options (docs/decisions.md, decision 62). It idles
+ * unreferenced, so it keeps no process alive, until startProxyThread takes it.
+ */
+export function prepareProxyThread(): void {
+  if (spare) return;
+  const worker = newProxyWorker();
+  // A spare that fails (it cannot have any socket yet) is only dropped: the next start boots its own.
+  const onError = (): void => undefined;
+  const onExit = (): void => {
+    if (spare?.worker === worker) spare = undefined;
+  };
+  worker.on('error', onError);
+  worker.once('exit', onExit);
+  worker.unref();
+  worker.postMessage({ type: 'warm' } satisfies ToProxyWorker);
+  spare = { worker, detach: () => { worker.off('error', onError); worker.off('exit', onExit); } };
+}
+
+/** Whether a spare is booted and not yet taken. */
+export function hasSpareProxyThread(): boolean {
+  return spare !== undefined;
+}
+
+/** Ends the spare thread, if there is one (the engine is shutting down). */
+export async function discardSpareProxyThread(): Promise<void> {
+  const s = spare;
+  spare = undefined;
+  await s?.worker.terminate();
+}
+
+function takeSpare(): Worker | undefined {
+  const s = spare;
+  spare = undefined;
+  if (!s) return undefined;
+  s.detach();
+  s.worker.ref();
+  return s.worker;
 }
 
 /** Structured clone turns Buffers into plain Uint8Arrays; make them Buffers again, without copying. */

@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { startProxy, type RunningProxy } from './proxy-server';
 import { PROXY_THREAD_PROTOCOL, type FromProxyWorker, type ToProxyWorker } from './proxy-thread-protocol';
 import { eventBytes, now, Tap, type TapEvent } from './tap';
+import { warmUp } from './warm-up';
 import { FLUSH_CACHE_AFTER_MS, flushCompileCache } from './worker-script';
 
 if (!parentPort) throw new Error('proxy-worker.ts runs as a worker thread (src/proxy/proxy-thread.ts starts it)');
@@ -149,6 +150,13 @@ port.on('message', (message: ToProxyWorker) => {
   switch (message.type) {
     case 'start':
       void start(message);
+      return;
+    case 'warm':
+      try {
+        warmUp();
+      } catch (e) {
+        post({ type: 'log', level: 'debug', message: `proxy thread warm-up: ${(e as Error).message}` });
+      }
       return;
     case 'listen':
       openGate?.();

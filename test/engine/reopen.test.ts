@@ -128,6 +128,22 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
     }
   });
 
+  it('calls stored after the index was written (a writer killed before it saved again) are read in at the next open', async () => {
+    // The index on disk is the first open's: the call the last test added is newer than it.
+    const { engine, events } = await open(dataDir);
+    try {
+      const first = await until('the stored sessions', () => events.find((e) => e.type === 'sessions' && e.sessions.length > 0));
+      assert.equal(first.type === 'sessions' && first.calls, CALLS, 'the index is shown first');
+      const shown = await until('the newer call in its session, with nothing written meanwhile', () => {
+        const now = sessionsIn(events);
+        return [...now.values()].includes(CALLS / SESSIONS + 1) ? now : undefined;
+      });
+      assert.equal(shown.size, SESSIONS);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   it('a derived index of another database is not used', async () => {
     // The store's files go (segments are capture.sqlite.* files too); derived/ stays, made from the old one.
     for (const name of readdirSync(dataDir)) if (name.startsWith('capture.')) rmSync(join(dataDir, name), { force: true });

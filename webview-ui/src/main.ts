@@ -22,6 +22,9 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
+// Marks (on the page's own performance timeline, read by bench/extension-bench.ts): when this
+// script ran, asked for its session, got it and drew it.
+performance.mark('llm-capture:script');
 const vscode = acquireVsCodeApi();
 /** Turns rendered at once; more as the end of the list scrolls into view. */
 const PAGE = 30;
@@ -95,8 +98,10 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const m = event.data;
   switch (m.type) {
     case 'session':
+      performance.mark('llm-capture:session');
       setModel(m.model, m.focus?.threadId);
       if (m.focus?.turnIndex !== undefined) focusTurn(m.focus.turnIndex);
+      performance.mark('llm-capture:drawn');
       break;
     case 'sessionUpdated':
       setModel(m.model, undefined, true);
@@ -326,4 +331,5 @@ function renderTools(thread: ViewThread | undefined): void {
   rawTab.render(thread);
 }
 
+performance.mark('llm-capture:ready');
 vscode.postMessage({ type: 'ready' });
