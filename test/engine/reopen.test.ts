@@ -78,6 +78,15 @@ const sessionsIn = (events: EngineEvent[]) => {
   return shown;
 };
 
+/** Waits until one session shows the call added after the first open, and checks every session is still there. */
+async function untilSessionHasTheNewCall(what: string, events: EngineEvent[]): Promise<void> {
+  const shown = await until(what, () => {
+    const now = sessionsIn(events);
+    return [...now.values()].includes(CALLS / SESSIONS + 1) ? now : undefined;
+  });
+  assert.equal(shown.size, SESSIONS);
+}
+
 describe('reopening a large store', { timeout: 300_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'llmc-reopen-'));
   before(() => seed(dataDir, CALLS, SESSIONS));
@@ -118,11 +127,7 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
       await writer.close();
       await until('the end of the reading', () => events.find((e) => e.type === 'progress' && e.done === e.total));
       for (const e of events) if (e.type === 'sessions' && !e.reset) for (const s of e.sessions) assert.ok(s.callCount >= CALLS / SESSIONS, `${s.id} never shows fewer calls`);
-      const shown = await until('the new call in its session', () => {
-        const now = sessionsIn(events);
-        return [...now.values()].includes(CALLS / SESSIONS + 1) ? now : undefined;
-      });
-      assert.equal(shown.size, SESSIONS);
+      await untilSessionHasTheNewCall('the new call in its session', events);
     } finally {
       await engine.dispose();
     }
@@ -134,11 +139,7 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
     try {
       const first = await until('the stored sessions', () => events.find((e) => e.type === 'sessions' && e.sessions.length > 0));
       assert.equal(first.type === 'sessions' && first.calls, CALLS, 'the index is shown first');
-      const shown = await until('the newer call in its session, with nothing written meanwhile', () => {
-        const now = sessionsIn(events);
-        return [...now.values()].includes(CALLS / SESSIONS + 1) ? now : undefined;
-      });
-      assert.equal(shown.size, SESSIONS);
+      await untilSessionHasTheNewCall('the newer call in its session, with nothing written meanwhile', events);
     } finally {
       await engine.dispose();
     }
