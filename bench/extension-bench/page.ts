@@ -71,13 +71,15 @@ const INIT_SCRIPT = `(() => {
     if (turns.length > 0 && !b.marks.turnDom) {
       b.marks.turnDom = now();
       b.turnsAtDom = turns.length;
-      requestAnimationFrame(() => setTimeout(() => {
-        b.marks.turnPaint = now();
-        loads();
-        b.turnsAtPaint = document.querySelectorAll('.turns .turn').length;
+      // The frame that shows the turn: its layout done (forced here), its paint follows at once. Stamped
+      // inside that frame, not on a later task, which work the page defers past its first frame would delay.
+      requestAnimationFrame(() => {
         const r = turns[0].getBoundingClientRect();
+        b.marks.turnPaint = now();
         b.firstTurnVisible = r.height > 0 && r.top < innerHeight;
-      }, 0));
+        b.turnsAtPaint = document.querySelectorAll('.turns .turn').length;
+        setTimeout(loads, 0);
+      });
     }
   };
   // VS Code writes the webview's page into its frame with document.write, which a MutationObserver

@@ -1,11 +1,15 @@
 // The conversation webview's HTML shell: a strict CSP with a nonce, the bundled script and styles
 // from dist/webview, and nothing of the session itself (that arrives by message after `ready`).
+// The script is written into the page when the host has it (docs/decisions.md, decision 65):
+// fetched, it came ~100 ms after the page's own frame began, through VS Code's resource loading.
 import { randomBytes } from 'node:crypto';
 
 export interface ConversationHtmlOptions {
   /** `webview.cspSource`. */
   cspSource: string;
   scriptUri: string;
+  /** The script's code, to write into the page (with the nonce) instead of loading `scriptUri`. */
+  inlineScript?: string;
   styleUri: string;
   codiconUri: string;
   nonce?: string;
@@ -39,8 +43,18 @@ export function conversationHtml(o: ConversationHtmlOptions): string {
 </head>
 <body>
 <div id="root"></div>
-<script nonce="${nonce}" src="${attr(o.scriptUri)}"></script>
+${o.inlineScript !== undefined ? `<script nonce="${nonce}">${scriptText(o.inlineScript)}</script>` : `<script nonce="${nonce}" src="${attr(o.scriptUri)}"></script>`}
 </body>
 </html>
 `;
+}
+
+/**
+ * Code safe inside a <script> element: `</script` would end the element and `<!--` changes how
+ * the rest is parsed (HTML's script data states). Both only occur inside string, template or
+ * regular-expression literals in our bundle, where `\x3C` is the same `<` (in `u` patterns too).
+ * The source map comment is dropped: its relative URL means nothing in the page.
+ */
+function scriptText(code: string): string {
+  return code.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n').replace(/<(\/script|!--)/gi, '\\x3C$1');
 }

@@ -2,6 +2,7 @@
 // view model of src/shared after the webview says `ready`, refreshed when the live session changes,
 // and restored after a reload by a WebviewPanelSerializer. The engine builds the view model and
 // reads raw calls (src/engine/protocol.ts); this only passes them on.
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { conversationHtml } from '../app/conversation-html';
 import {
@@ -9,6 +10,7 @@ import {
 } from '../../src/shared/conversation-protocol';
 import type { ConversationViewModel } from '../../src/shared/conversation-view-model';
 import { PanelRegistry } from '../app/panel-registry';
+import { viewModelHead } from '../app/view-model-head';
 import type { CaptureData, SessionsUpdate } from './capture-data';
 import { Disposable } from './lifecycle';
 import type { Logger } from './logger';
@@ -100,6 +102,20 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscod
   };
 }
 
+let script: { code: string | undefined } | undefined;
+
+/** The webview's script, read once, to be written into each page (decision 65); undefined if it cannot be read (then it is loaded by URL). */
+function webviewScript(extensionUri: vscode.Uri): string | undefined {
+  if (!script) {
+    try {
+      script = { code: readFileSync(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'main.js').fsPath, 'utf8') };
+    } catch {
+      script = { code: undefined };
+    }
+  }
+  return script.code;
+}
+
 function panelTitle(title: string | undefined, id: string): string {
   const t = (title || id).replace(/\s+/g, ' ').trim();
   return t.length > 40 ? `${t.slice(0, 39)}…` : t;
@@ -114,6 +130,8 @@ class ConversationPanel extends Disposable {
   missing = false;
   /** The model asked for while the page boots, posted when it says `ready` (unless the session changed meanwhile). */
   private early: Promise<ConversationViewModel | undefined> | undefined;
+  /** The whole model, when only its head was posted: sent once the page says its first frame is drawn. */
+  private rest: ConversationViewModel | undefined;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -129,8 +147,10 @@ class ConversationPanel extends Disposable {
     const asset = (name: string) => web.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name)).toString();
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'llm-capture.svg');
     this.register(web.onDidReceiveMessage((m: unknown) => this.onMessage(parseWebviewMessage(m))));
+    const inlineScript = webviewScript(extensionUri);
     web.html = conversationHtml({
       cspSource: web.cspSource, scriptUri: asset('main.js'), styleUri: asset('style.css'), codiconUri: asset('codicon.css'),
+      ...(inlineScript !== undefined ? { inlineScript } : {}),
     });
     // The page takes hundreds of milliseconds to boot; the engine answers meanwhile.
     this.early = this.loadModel();
@@ -148,6 +168,11 @@ class ConversationPanel extends Disposable {
       this.pendingFocus = focus;
       return;
     }
+    // The turn may be past the head the page has so far: the rest goes first.
+    if (this.rest && focus.threadId) {
+      this.post({ type: 'sessionUpdated', model: this.rest });
+      this.rest = undefined;
+    }
     if (focus.threadId) this.post({ type: 'showThread', threadId: focus.threadId, ...(focus.turnIndex !== undefined ? { turnIndex: focus.turnIndex } : {}) });
   }
 
@@ -164,6 +189,7 @@ class ConversationPanel extends Disposable {
       }
       const wasMissing = this.missing;
       this.missing = false;
+      this.rest = undefined;
       this.post(wasMissing ? { type: 'session', model } : { type: 'sessionUpdated', model });
     });
   }
@@ -194,7 +220,10 @@ class ConversationPanel extends Disposable {
       this.missing = false;
       const focus = this.pendingFocus;
       this.pendingFocus = {};
-      this.post({ type: 'session', model, ...(focus.threadId ? { focus } : {}) });
+      // A turn to scroll to may be past the head: then the whole model goes at once.
+      const head = focus.turnIndex === undefined ? viewModelHead(model) : undefined;
+      this.rest = head && model;
+      this.post({ type: 'session', model: head ?? model, ...(focus.threadId ? { focus } : {}) });
       // A new page has no live turns yet.
       this.lastLive = '[]';
       this.sendLive();
@@ -219,6 +248,10 @@ class ConversationPanel extends Disposable {
         // Also after the webview was hidden and shown again (its page is rebuilt).
         this.ready = true;
         this.sendSession();
+        break;
+      case 'drawn':
+        if (this.rest) this.post({ type: 'sessionUpdated', model: this.rest });
+        this.rest = undefined;
         break;
       case 'openThread':
         this.post({ type: 'showThread', threadId: m.threadId });

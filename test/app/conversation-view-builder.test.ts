@@ -7,6 +7,7 @@ import { assemble } from '../../src/conversation/assembler';
 import { parseWebviewMessage } from '../../src/shared/conversation-protocol';
 import { filterTurns } from '../../src/shared/conversation-search';
 import { buildViewModel, formatLatency, toolSummary } from '../../src/app/conversation-view-builder';
+import { viewModelHead } from '../../src/app/view-model-head';
 import { Clock, FullHistoryConversation, llmCall, text, thinking, toolResult, toolUse, usage } from '../support/llm-call-builder';
 
 const SESSION = 'webview-session';
@@ -127,12 +128,40 @@ describe('webview shell and protocol', () => {
     assert.equal((html.match(/<script/g) ?? []).length, 1);
   });
 
+  test('the script written into the page keeps its nonce and cannot end its element early', () => {
+    const code = 'const a = "</script><script>alert(1)</script>"; const b = /<!--x/u; run();\n//# sourceMappingURL=main.js.map\n';
+    const html = conversationHtml({ cspSource: 'vscode-webview://abc', scriptUri: 'https://file/main.js', inlineScript: code, styleUri: 's', codiconUri: 'c', nonce: 'N0nce' });
+    assert.equal((html.match(/<script nonce=/g) ?? []).length, 1, 'one script element, the nonced one');
+    assert.equal((html.match(/<\/script/gi) ?? []).length, 1, 'closed once, at its end');
+    assert.ok(!html.includes('<!--') && !html.includes('src="https://file/main.js"') && !html.includes('sourceMappingURL'));
+    const body = /<script nonce="N0nce">([\s\S]*)<\/script>/.exec(html)![1]!;
+    // The escaped code means the same: run it with the names it uses.
+    let ran = false;
+    new Function('run', body)(() => { ran = true; });
+    assert.ok(ran);
+    assert.equal(new Function(`${body.replace('run();', '')}; return a;`)(), '</script><script>alert(1)</script>');
+  });
+
   test('messages from the webview are validated', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
+    assert.deepEqual(parseWebviewMessage({ type: 'drawn', extra: 1 }), { type: 'drawn' });
     assert.deepEqual(parseWebviewMessage({ type: 'copy', text: 'x', extra: 1 }), { type: 'copy', text: 'x' });
     assert.equal(parseWebviewMessage({ type: 'copy', text: 1 }), undefined);
     assert.equal(parseWebviewMessage({ type: 'evil' }), undefined);
     assert.equal(parseWebviewMessage(null), undefined);
     assert.deepEqual(parseWebviewMessage({ type: 'openThread', threadId: 't' }), { type: 'openThread', threadId: 't' });
+  });
+
+  test('a long session goes to a new page head first: each thread cut to its first turns, nothing else changed', () => {
+    const one = buildViewModel(detail());
+    // Each thread with three turns (copies of its first, numbered on).
+    const model = { ...one, threads: one.threads.map((t) => ({ ...t, turns: [0, 1, 2].map((index) => ({ ...t.turns[0]!, index })) })) };
+    const longest = Math.max(...model.threads.map((t) => t.turns.length));
+    assert.equal(viewModelHead(model, longest), undefined, 'no thread is longer than the head: the whole model goes at once');
+    const head = viewModelHead(model, 1)!;
+    assert.ok(head.threads.every((t, i) => t.turns.length === Math.min(1, model.threads[i]!.turns.length)));
+    assert.deepEqual(head.threads.map((t) => t.turns[0]), model.threads.map((t) => t.turns[0]));
+    assert.deepEqual({ ...head, threads: [] }, { ...model, threads: [] });
+    assert.deepEqual(head.threads.map((t) => ({ ...t, turns: [] })), model.threads.map((t) => ({ ...t, turns: [] })), 'prompts, tools and stats whole');
   });
 });

@@ -28,6 +28,11 @@ performance.mark('llm-capture:script');
 const vscode = acquireVsCodeApi();
 /** Turns rendered at once; more as the end of the list scrolls into view. */
 const PAGE = 30;
+/**
+ * Turns drawn for a thread's first frame: about a window's worth. The paging below adds the rest
+ * on the next frames while the end of the list is near (each turn holds components to build).
+ */
+const FIRST_PAGE = 10;
 
 let model: ConversationViewModel | undefined;
 let threadId = '';
@@ -92,7 +97,11 @@ function checkMore(): void {
 }
 window.addEventListener('scroll', checkMore, { passive: true });
 window.addEventListener('resize', checkMore);
-tabs.addEventListener('vsc-tabs-select', checkMore);
+tabs.addEventListener('vsc-tabs-select', () => {
+  // A tab chosen before its deferred drawing ran is drawn now.
+  drawOtherTabs();
+  checkMore();
+});
 
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const m = event.data;
@@ -102,6 +111,8 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       setModel(m.model, m.focus?.threadId);
       if (m.focus?.turnIndex !== undefined) focusTurn(m.focus.turnIndex);
       performance.mark('llm-capture:drawn');
+      // Once this frame is painted, the host may send what the first message left out.
+      requestAnimationFrame(() => setTimeout(() => vscode.postMessage({ type: 'drawn' }), 0));
       break;
     case 'sessionUpdated':
       setModel(m.model, undefined, true);
@@ -165,9 +176,8 @@ function renderThread(keepPlace: boolean): void {
   turnsBox.replaceChildren();
   matchInfo.textContent = query === '' ? '' : `${visible.length} matching turn${visible.length === 1 ? '' : 's'}`;
   if (thread && visible.length === 0) turnsBox.append(el('p', { class: 'empty' }, query === '' ? 'No turns yet.' : 'No turn matches the search.'));
-  renderMore(Math.max(keep, PAGE));
-  renderSystem(thread);
-  renderTools(thread);
+  renderMore(keepPlace ? Math.max(keep, PAGE) : FIRST_PAGE);
+  drawOtherTabsSoon();
   if (keepPlace) window.scrollTo(0, scroll);
 }
 
@@ -185,8 +195,7 @@ function updateTurns(thread: ViewThread): void {
     if (node) node.replaceWith(renderTurn(next));
   }
   sentinel.textContent = rendered < visible.length ? `Loading more turns (${rendered} of ${visible.length})…` : '';
-  renderSystem(thread);
-  renderTools(thread);
+  drawOtherTabsSoon();
   checkMore();
   showLive();
 }
@@ -314,6 +323,31 @@ function renderBlock(b: ViewBlock): HTMLElement {
     case 'marker':
       return el('div', { class: 'block marker' }, b.text);
   }
+}
+
+/**
+ * The System prompt, Tools and Raw calls tabs are hidden when a session arrives, and the last two
+ * hold a collapsible per tool and per call (500 calls: 500 components to build). They are drawn
+ * after the conversation's first frame is painted, or at once when their tab is chosen first.
+ */
+let otherTabsStale = false;
+let otherTabsQueued = false;
+function drawOtherTabsSoon(): void {
+  otherTabsStale = true;
+  if (otherTabsQueued) return;
+  otherTabsQueued = true;
+  requestAnimationFrame(() => setTimeout(() => {
+    otherTabsQueued = false;
+    drawOtherTabs();
+  }, 0));
+}
+
+function drawOtherTabs(): void {
+  if (!otherTabsStale) return;
+  otherTabsStale = false;
+  const thread = currentThread();
+  renderSystem(thread);
+  renderTools(thread);
 }
 
 function renderSystem(thread: ViewThread | undefined): void {
