@@ -1,7 +1,8 @@
 // The conversation webview's HTML shell: a strict CSP with a nonce, the bundled script and styles
 // from dist/webview, and nothing of the session itself (that arrives by message after `ready`).
-// The script is written into the page when the host has it (docs/decisions.md, decision 65):
-// fetched, it came ~100 ms after the page's own frame began, through VS Code's resource loading.
+// The script and our styles are written into the page when the host has them (docs/decisions.md,
+// decision 65): fetched through VS Code's resource loading, each came ~100 ms after the page's own
+// frame began, and a script waits for every stylesheet before it in the page.
 import { randomBytes } from 'node:crypto';
 
 export interface ConversationHtmlOptions {
@@ -10,6 +11,8 @@ export interface ConversationHtmlOptions {
   scriptUri: string;
   /** The script's code, to write into the page (with the nonce) instead of loading `scriptUri`. */
   inlineScript?: string;
+  /** Our stylesheet's text, to write into the page instead of loading `styleUri`. */
+  inlineStyle?: string;
   styleUri: string;
   codiconUri: string;
   nonce?: string;
@@ -37,8 +40,8 @@ export function conversationHtml(o: ConversationHtmlOptions): string {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${attr(o.codiconUri)}" id="vscode-codicon-stylesheet">
-<link rel="stylesheet" href="${attr(o.styleUri)}">
+${codiconLink(o)}
+${o.inlineStyle !== undefined ? `<style>${o.inlineStyle.replace(/<\/(style)/gi, '<\\/$1')}</style>` : `<link rel="stylesheet" href="${attr(o.styleUri)}">`}
 <title>LLM Capture session</title>
 </head>
 <body>
@@ -47,6 +50,15 @@ ${o.inlineScript !== undefined ? `<script nonce="${nonce}">${scriptText(o.inline
 </body>
 </html>
 `;
+}
+
+/**
+ * The codicons: with the script written into the page, as a stylesheet that does not match yet
+ * (`media="print"`), which the script would otherwise wait for; the script's first line makes it
+ * match (webview-ui/src/main.ts). Only icons wait for it, never the text.
+ */
+function codiconLink(o: ConversationHtmlOptions): string {
+  return `<link rel="stylesheet" href="${attr(o.codiconUri)}" id="vscode-codicon-stylesheet"${o.inlineScript !== undefined ? ' media="print"' : ''}>`;
 }
 
 /**

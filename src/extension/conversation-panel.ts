@@ -102,18 +102,19 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscod
   };
 }
 
-let script: { code: string | undefined } | undefined;
+let inlineFiles: { files: { script: string; style: string } | undefined } | undefined;
 
-/** The webview's script, read once, to be written into each page (decision 65); undefined if it cannot be read (then it is loaded by URL). */
-function webviewScript(extensionUri: vscode.Uri): string | undefined {
-  if (!script) {
+/** The webview's script and styles, read once, to be written into each page (decision 65); undefined if they cannot be read (then they are loaded by URL). */
+function webviewFiles(extensionUri: vscode.Uri): { script: string; style: string } | undefined {
+  if (!inlineFiles) {
+    const read = (name: string) => readFileSync(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name).fsPath, 'utf8');
     try {
-      script = { code: readFileSync(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'main.js').fsPath, 'utf8') };
+      inlineFiles = { files: { script: read('main.js'), style: read('style.css') } };
     } catch {
-      script = { code: undefined };
+      inlineFiles = { files: undefined };
     }
   }
-  return script.code;
+  return inlineFiles.files;
 }
 
 function panelTitle(title: string | undefined, id: string): string {
@@ -147,10 +148,10 @@ class ConversationPanel extends Disposable {
     const asset = (name: string) => web.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name)).toString();
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'llm-capture.svg');
     this.register(web.onDidReceiveMessage((m: unknown) => this.onMessage(parseWebviewMessage(m))));
-    const inlineScript = webviewScript(extensionUri);
+    const inline = webviewFiles(extensionUri);
     web.html = conversationHtml({
       cspSource: web.cspSource, scriptUri: asset('main.js'), styleUri: asset('style.css'), codiconUri: asset('codicon.css'),
-      ...(inlineScript !== undefined ? { inlineScript } : {}),
+      ...(inline ? { inlineScript: inline.script, inlineStyle: inline.style } : {}),
     });
     // The page takes hundreds of milliseconds to boot; the engine answers meanwhile.
     this.early = this.loadModel();

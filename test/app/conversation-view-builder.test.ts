@@ -130,9 +130,11 @@ describe('webview shell and protocol', () => {
 
   test('the script written into the page keeps its nonce and cannot end its element early', () => {
     const code = 'const a = "</script><script>alert(1)</script>"; const b = /<!--x/u; run();\n//# sourceMappingURL=main.js.map\n';
-    const html = conversationHtml({ cspSource: 'vscode-webview://abc', scriptUri: 'https://file/main.js', inlineScript: code, styleUri: 's', codiconUri: 'c', nonce: 'N0nce' });
+    const html = conversationHtml({ cspSource: 'vscode-webview://abc', scriptUri: 'https://file/main.js', inlineScript: code, inlineStyle: 'body { color: red } </style><script>x()</script>', styleUri: 's', codiconUri: 'c', nonce: 'N0nce' });
+    assert.match(html, /<style>body \{ color: red \} <\\\/style><script>x\(\)<\/script><\/style>/, 'the styles cannot end their element early either');
+    assert.match(html, /<link rel="stylesheet" href="c" id="vscode-codicon-stylesheet" media="print">/, 'the codicons do not hold the script up');
     assert.equal((html.match(/<script nonce=/g) ?? []).length, 1, 'one script element, the nonced one');
-    assert.equal((html.match(/<\/script/gi) ?? []).length, 1, 'closed once, at its end');
+    assert.equal((html.match(/<\/script/gi) ?? []).length, 2, 'closed once, at its end (the other is inside the escaped <style>)');
     assert.ok(!html.includes('<!--') && !html.includes('src="https://file/main.js"') && !html.includes('sourceMappingURL'));
     const body = /<script nonce="N0nce">([\s\S]*)<\/script>/.exec(html)![1]!;
     // The escaped code means the same: run it with the names it uses.
