@@ -6,7 +6,7 @@
 // Per sample, one new engine thread:
 //   reopen: the thread started → `history.want` → the stored sessions shown (derived/ current);
 //   Start, CA present, 1.5 s after the sessions were shown (a build that keeps a proxy thread
-//   booted while capture is stopped has one by then); Stop, and Start again 1.5 s later;
+//   booted while capture is stopped has one by then); Stop, and Start again 0.5 s later;
 //   fresh Start: a new thread whose first request is `capture.start`.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,8 @@ const dists = process.argv.filter((a) => a.startsWith('--dist=')).map((a) => res
 const CALLS = Number(argValue('calls') ?? 5000);
 const SAMPLES = Number(argValue('samples') ?? 8);
 const IDLE_MS = 1500;
+/** A quick Stop and Start, as a user restarting capture makes them. */
+const AFTER_STOP_MS = 500;
 if (dists.length === 0) dists.push(resolve('dist'));
 
 interface Message { type: string; id?: number; ok?: boolean; result?: unknown; error?: { message: string }; event?: { type: string; sessions?: unknown[] } }
@@ -102,8 +104,8 @@ async function sample(dist: string, dataDir: string, cacheDir: string, figures: 
   await sleep(IDLE_MS);
   put('Start, CA present, sessions shown 1.5 s before (ms)', await timed(() => engine.request('capture.start', start)));
   await engine.request('capture.stop', {});
-  await sleep(IDLE_MS);
-  put('Start again, 1.5 s after Stop (ms)', await timed(() => engine.request('capture.start', start)));
+  await sleep(AFTER_STOP_MS);
+  put('Start again, 0.5 s after Stop (ms)', await timed(() => engine.request('capture.start', start)));
   await engine.request('capture.stop', {});
   await engine.shutdown();
 

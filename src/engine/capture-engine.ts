@@ -22,9 +22,9 @@ import type { CaptureInfo, EngineEvent, EngineMethods, HarImportOutcome, LogLeve
 import { SessionFollower } from './session-follower';
 
 /**
- * While capture is stopped, a proxy thread is kept booted for the next Start (decision 62); it is
- * booted this long after the engine last got busy (history shown, capture stopped), so that it
- * does not compete with showing the sessions on a machine with few cores.
+ * While capture is stopped, a proxy thread is kept booted for the next Start (decision 62). After
+ * a store is first shown it is booted this long after, so that it does not compete with showing
+ * the sessions on a machine with few cores; after a stop, at once.
  */
 const SPARE_PROXY_AFTER_MS = 1000;
 
@@ -45,6 +45,8 @@ export class CaptureEngine {
   private shownDir: string | undefined;
   private readonly follower: SessionFollower;
   private spareTimer: NodeJS.Timeout | undefined;
+  /** A capture.start is under way (no spare is booted meanwhile). */
+  private starting = false;
   readonly handlers: Handlers;
 
   constructor(private readonly emit: (event: EngineEvent) => void) {
@@ -95,6 +97,17 @@ export class CaptureEngine {
 
   private async start(p: StartCaptureParams): Promise<CaptureInfo> {
     if (this.service) return this.info(this.service);
+    // A spare booted from here on would compete with this start and then sit unused while capturing.
+    this.cancelSpare();
+    this.starting = true;
+    try {
+      return await this.startCapture(p);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async startCapture(p: StartCaptureParams): Promise<CaptureInfo> {
     await this.readerOpening;
     await this.closeReader();
     // Capturing shows what is captured: starting leaves the demo.
@@ -138,7 +151,8 @@ export class CaptureEngine {
     this.service = undefined;
     this.follower.detach();
     await service.stop();
-    this.prepareProxySoon();
+    // The sessions stay shown as they were: nothing for the spare to compete with, so at once.
+    this.prepareProxySoon(0);
     await this.openReader();
   }
 
@@ -185,21 +199,27 @@ export class CaptureEngine {
       }
       this.reader = reader;
       this.follower.use(reader, { dataDir: dir, keep: this.shownDir === dir, persist: false });
+      const first = this.shownDir !== dir;
       this.shownDir = dir;
-      this.prepareProxySoon();
+      if (first) this.prepareProxySoon(SPARE_PROXY_AFTER_MS);
     } catch (e) {
       this.log('warn', `could not open the captured data read-only: ${(e as Error).message}`);
     }
   }
 
-  /** Boots a proxy thread for the next Start, once the engine has been idle a moment (capture stopped). */
-  private prepareProxySoon(): void {
-    if (this.spareTimer) clearTimeout(this.spareTimer);
+  /** Boots a proxy thread for the next Start after `delay` ms, unless capture starts or runs by then. */
+  private prepareProxySoon(delay: number): void {
+    this.cancelSpare();
     this.spareTimer = setTimeout(() => {
       this.spareTimer = undefined;
-      if (!this.service) prepareProxyThread();
-    }, SPARE_PROXY_AFTER_MS);
+      if (!this.service && !this.starting) prepareProxyThread();
+    }, delay);
     this.spareTimer.unref();
+  }
+
+  private cancelSpare(): void {
+    if (this.spareTimer) clearTimeout(this.spareTimer);
+    this.spareTimer = undefined;
   }
 
   private async closeReader(): Promise<void> {
@@ -297,10 +317,10 @@ export class CaptureEngine {
 
   /** Stops everything (the worker is about to end). */
   async dispose(): Promise<void> {
-    if (this.spareTimer) clearTimeout(this.spareTimer);
+    this.cancelSpare();
     await this.stop();
     await this.pauseHistory();
-    if (this.spareTimer) clearTimeout(this.spareTimer);
+    this.cancelSpare();
     await discardSpareProxyThread();
     await this.follower.settle();
   }
