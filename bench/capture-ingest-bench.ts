@@ -11,16 +11,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { Agent, request, type ClientRequestArgs } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { openTls, type Route } from './client';
 import { countFlows } from './mitm-flows';
 import { launchMitmdump } from './mitmdump';
 import type { OursChildConfig } from './capture-ingest/ours-child';
-import { BENCH_DIR, jsonLine, killAll, nodeArgs, startChild } from './processes';
+import { launchOursChild, type Fake } from './capture-ingest/launch';
+import { BENCH_DIR, killAll, stopProcess } from './processes';
 import { startFakeUpstream } from '../test/support/fake-upstream';
 import { createTestPki } from '../test/support/test-pki';
 
@@ -36,11 +36,6 @@ const ALL = ['direct', 'ours', 'ours+capture', 'mitmdump-w', 'mitmdump'] as cons
 type ColumnName = (typeof ALL)[number];
 const ONLY = (arg('only') ?? 'direct,ours,ours+capture,mitmdump-w').split(',').map((s) => s.trim()).filter(Boolean);
 
-interface Fake {
-  port: number;
-  ca: Buffer;
-  caPath: string;
-}
 
 interface Started {
   route: Route;
@@ -157,13 +152,7 @@ function processCpuMs(pid: number | undefined): number | undefined {
 /** SIGTERM, then the time until the process has exited (SIGKILL after 120 s). */
 async function stopAndTime(proc: ChildProcess): Promise<number> {
   const started = performance.now();
-  if (proc.exitCode !== null || proc.signalCode !== null) return 0;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 120_000);
-  await exited;
-  clearTimeout(timer);
-  if (proc.exitCode !== 0) throw new Error(`process ${proc.pid} stopped with ${proc.exitCode ?? proc.signalCode}`);
+  await stopProcess(proc, { killAfterMs: 120_000, mustSucceed: true });
   return performance.now() - started;
 }
 
@@ -176,23 +165,15 @@ function dirBytes(dir: string): number {
 }
 
 async function startOurs(fake: Fake, mode: OursChildConfig['mode']): Promise<Started> {
-  const dataDir = mkdtempSync(join(tmpdir(), `llmc-ingest-${mode}-`));
-  const config: OursChildConfig = { mode, dataDir, upstreamCa: fake.caPath, fakePort: fake.port, host: HOST };
   const flags: string[] = [];
   if (PROFILE) {
     const dir = join(BENCH_DIR, 'results', 'profiles', `capture-ingest-${mode}`);
     mkdirSync(dir, { recursive: true });
     flags.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
   }
-  const { child, ready } = await startChild(process.execPath, nodeArgs('capture-ingest/ours-child.ts', [], flags), {
-    env: { ...process.env, BENCH_INGEST: JSON.stringify(config) },
-    readyFrom: jsonLine,
-  });
-  const { port, caCertPath } = ready as { port: number; caCertPath: string };
+  const { child, route, dataDir } = await launchOursChild(fake, mode, HOST, 'llmc-ingest-', flags);
   return {
-    // Ours decides interception, minting and upstream verification by the CONNECT host, as an
-    // agent drives it (CONNECT api.anthropic.com:443); its map dials the fake.
-    route: { proxyPort: port, connectHost: HOST, connectPort: 443, servername: HOST, ca: readFileSync(caCertPath) },
+    route,
     proc: child.proc,
     stop: async () => {
       try {

@@ -82,13 +82,18 @@ export function jsonLine(line: string): unknown {
   }
 }
 
-export async function stopProcess(proc: ChildProcess): Promise<void> {
+/**
+ * SIGTERM, then waits for the exit (SIGKILL after `killAfterMs`). `mustSucceed`: a recorder that
+ * writes its store as it stops; an exit other than 0 then rejects.
+ */
+export async function stopProcess(proc: ChildProcess, { killAfterMs = 3000, mustSucceed = false } = {}): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
+  const timer = setTimeout(() => proc.kill('SIGKILL'), killAfterMs);
   await exited;
   clearTimeout(timer);
+  if (mustSucceed && proc.exitCode !== 0) throw new Error(`process ${proc.pid} stopped with ${proc.exitCode ?? proc.signalCode}`);
 }
 
 /** Ends every child still running; safe to call from an 'exit' handler (it only signals). */

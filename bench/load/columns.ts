@@ -3,14 +3,14 @@
 // Ours runs in bench/capture-ingest/ours-child.ts (forwarding only, or CaptureService writing a
 // store: the product path); mitmdump as bench/capture-ingest-bench.ts starts it, but streaming.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Route } from '../client';
 import type { OursChildConfig } from '../capture-ingest/ours-child';
 import { countFlows } from '../mitm-flows';
 import { launchMitmdump } from '../mitmdump';
-import { jsonLine, nodeArgs, startChild } from '../processes';
+import { launchOursChild, type Fake } from '../capture-ingest/launch';
+import { stopProcess } from '../processes';
 import { sha256 } from '../../test/support/sse-load-client';
 import { LOAD_STREAM_HEADER } from '../../test/support/sse-load-upstream';
 
@@ -18,11 +18,7 @@ export const COLUMNS = ['direct', 'ours', 'ours+capture', 'mitmdump-w'] as const
 export type ColumnName = (typeof COLUMNS)[number];
 export const HOST = 'api.anthropic.com';
 
-export interface Fake {
-  port: number;
-  ca: Buffer;
-  caPath: string;
-}
+export type { Fake };
 
 export interface Started {
   route: Route;
@@ -46,16 +42,9 @@ export async function startColumn(name: ColumnName, fake: Fake): Promise<Started
 }
 
 async function startOurs(fake: Fake, mode: OursChildConfig['mode']): Promise<Started> {
-  const dataDir = mkdtempSync(join(tmpdir(), `llmc-load-${mode}-`));
-  const config: OursChildConfig = { mode, dataDir, upstreamCa: fake.caPath, fakePort: fake.port, host: HOST };
-  const { child, ready } = await startChild(process.execPath, nodeArgs('capture-ingest/ours-child.ts'), {
-    env: { ...process.env, BENCH_INGEST: JSON.stringify(config) },
-    readyFrom: jsonLine,
-  });
-  const { port, caCertPath } = ready as { port: number; caCertPath: string };
+  const { child, route, dataDir } = await launchOursChild(fake, mode, HOST, 'llmc-load-');
   return {
-    // CONNECT api.anthropic.com:443, as an agent sends it; the child's map dials the fake.
-    route: { proxyPort: port, connectHost: HOST, connectPort: 443, servername: HOST, ca: readFileSync(caCertPath) },
+    route,
     proc: child.proc,
     stop: () => stopExited(child.proc, child.stderrTail),
     written: mode === 'capture' ? (received) => readStore(dataDir, received) : undefined,
@@ -90,15 +79,11 @@ async function startMitmdump(fake: Fake): Promise<Started> {
   };
 }
 
-/** SIGTERM, then wait for the exit (SIGKILL after 120 s); rejects on a non-zero status. */
+/** SIGTERM, then wait for the exit (SIGKILL after 120 s); rejects on a non-zero status, with the child's last stderr. */
 async function stopExited(proc: ChildProcess, stderrTail: () => string): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 120_000);
-  await exited;
-  clearTimeout(timer);
-  if (proc.exitCode !== 0) throw new Error(`process ${proc.pid} stopped with ${proc.exitCode ?? proc.signalCode}: ${stderrTail()}`);
+  await stopProcess(proc, { killAfterMs: 120_000, mustSucceed: true }).catch((e: Error) => {
+    throw new Error(`${e.message}: ${stderrTail()}`);
+  });
 }
 
 /** Every stored exchange's response body against what its client received; reads as any reader would. */

@@ -137,7 +137,7 @@ export class LiveSessions {
     // row on every update took most of the capturing thread with 1,000 streams open.
     const stillOpen = previews ? undefined : this.store.openExchangeIds([...this.open].filter(([, o]) => o.http).map(([id]) => id));
     for (const id of [...candidates.keys()].sort((a, b) => a - b)) {
-      if (stillOpen?.has(id) && candidates.get(id) === undefined) continue;
+      if (stillOpen?.has(id)) continue;
       const summary = candidates.get(id) ?? this.store.getExchangeSummary(id);
       if (!summary || !matchRoute(summary as unknown as ExchangeRecord, this.routes)) {
         this.open.delete(id);
