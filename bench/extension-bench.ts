@@ -28,7 +28,7 @@ import {
   copyCa, cpuMs, diskBytes, distHas, extensionHostPid, findLog, findLogs, globalStorage, logLines, logTimes, mainThreadCpuMs, mainThreadSched, Probe,
   procStatus, sandboxFor, snapshotBuild, type Build, type LoopDelay,
 } from './extension-bench/host';
-import { activationMs, arm, armProgress, dumpFrames, progressState, mainCounts, mainMarks, openWorkbench, webviewBench, type BenchPage, type HoverLocator, type OpenedWorkbench } from './extension-bench/page';
+import { activationMs, arm, armProgress, armSwitch, dumpFrames, progressState, mainCounts, mainMarks, openWorkbench, switchPaint, webviewBench, type BenchPage, type HoverLocator, type OpenedWorkbench } from './extension-bench/page';
 import { assembleSession, BIG_TITLE, FAKE_HOST, seedStore } from './extension-bench/seed';
 import { SCHEMA_VERSION, type CaptureStore } from '../src/store';
 import { pushTraffic, startSink } from './extension-bench/traffic';
@@ -240,7 +240,38 @@ async function coldOpen(o: OpenedWorkbench, s: Shared, probe: Probe, build: Buil
   record(`${p}open session: click → first turn visible, Playwright polled (ms)`, polledMs, ms(polledMs));
   record(`${p}loop delay during open session (click → turn visible): max ms`, paintDelay.max, fmt(paintDelay.max, 1));
   await wb.screenshot(`conversation-${current}${reopen ? '-reopen' : ''}`).catch(() => undefined);
+  if (!reopen && seeded.sessions > 1) await switchSessions(o, p);
   await wb.runCommand('View: Close All Editors');
+}
+
+/**
+ * With the big session's conversation on screen: another session opened from its row, then the big
+ * one again. A build with a preview panel (decision 67) shows each in the page that is up; an older
+ * one opens a panel, then reveals the big session's panel again (its page rebuilt).
+ */
+async function switchSessions(o: OpenedWorkbench, p: string): Promise<void> {
+  const { raw, page } = o;
+  for (const [title, label] of [['Seeded session', 'another session'], [BIG_TITLE, `the ${TURNS}-turn session again`]] as const) {
+    const row = page.locator(SIDEBAR_ROW).filter({ hasText: title }).first() as HoverLocator;
+    await armSwitch(raw, title);
+    let clickWall = 0;
+    for (const deadline = Date.now() + 60_000; ;) {
+      try {
+        await row.hover({ timeout: 5_000 });
+        clickWall = performance.now();
+        await row.locator('.action-label[aria-label="Open Session"]').first().click({ timeout: 3_000 });
+        break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+    }
+    const click = (await mainMarks(raw)).click!;
+    let painted: number | undefined;
+    for (const end = Date.now() + 60_000; painted === undefined && Date.now() < end; await page.waitForTimeout(50)) painted = await switchPaint(raw, title, click);
+    record(`${p}switch to ${label}: click → first turn painted (ms)`, painted !== undefined ? painted - click : undefined, ms(painted !== undefined ? painted - click : undefined));
+    if (painted === undefined) note(`${p}no turn of "${title}" painted within 60 s of the click (${(performance.now() - clickWall).toFixed(0)} ms polled)`);
+    await page.waitForTimeout(1_000);
+  }
 }
 
 /** Palette Enter → the "listening on" toast; returns the proxy URL. */

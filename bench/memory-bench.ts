@@ -1,12 +1,18 @@
-// Memory of the capture pipeline as the extension host runs it, without VS Code: CaptureService
-// (proxy + recorder + sql.js store, writer mode) and a LiveSessions loop like
-// src/extension/capture-data.ts (update(25) on store change, debounced 250 ms). The traffic comes
+// Memory of the capture pipeline as the engine runs it, without VS Code: CaptureService
+// (proxy + recorder + sql.js store, writer mode) and the engine's SessionFollower (LiveSessions
+// read a slice at a time on store change, derived files saved, idle sessions set aside). The traffic comes
 // from a child process (client + fake Anthropic upstream), so this process holds only what the
 // extension host would. Prints RSS, V8 heap, external/arrayBuffers and the sql.js wasm memory
 // before, right after, and after idle + gc; asserts nothing.
 //
-// Run: node --expose-gc --import tsx bench/memory-bench.ts [--mb=1024] [--sessions=10]
+// Run: node --expose-gc --import tsx bench/memory-bench.ts [--mb=1024] [--sessions=10] [--rate=MB/s]
 //        [--no-live] [--no-retention] [--retained] [--heap-snapshot]
+//   --session-calls=N  each of the --sessions slots starts a new session every N calls (a day's
+//                    sessions come and go); default: the same sessions throughout
+//   --evict-idle=S   set sessions aside after S seconds without a call (the engine: 35 minutes)
+//   --rate=N         send at most N MB a second (requests and answers). Unpaced, the client outruns
+//                    capture on 2 cores and most exchanges are stored without bodies ("capture fell
+//                    behind"): what stays in memory is then that of body-less calls, not of a day's use.
 //   --no-live        no LiveSessions (store only): the assembler's share is the difference
 //   --no-retention   retention off (the store keeps everything)
 //   --retained       after idle: drop LiveSessions, gc, and print what that freed, plus what the
@@ -32,6 +38,9 @@ const TOTAL_MB = num('mb', 1024);
 const SESSIONS = Math.max(1, num('sessions', 10));
 const IDLE_MS = num('idle', 10_000);
 const PUSH_BUDGET_MS = num('budget', 600_000);
+const RATE_MB_S = num('rate', 0);
+const SESSION_CALLS = num('session-calls', 0);
+const EVICT_IDLE_S = num('evict-idle', 0);
 
 // ---- sql.js wasm memory: grab the module's Memory export as it is instantiated ----------------------
 
@@ -103,8 +112,11 @@ async function trafficChild(): Promise<void> {
   await Promise.all(Array.from({ length: 4 }, async () => {
     while (dispatched < total && performance.now() - t0 < PUSH_BUDGET_MS) {
       const i = next++;
-      const body = historyRequestBody(pool, i, SESSIONS, perSession, MODEL);
+      const body = historyRequestBody(pool, i, SESSIONS, SESSION_CALLS > 0 ? SESSION_CALLS : perSession, MODEL, SESSION_CALLS > 0);
       dispatched += Buffer.byteLength(body) + responseBytes;
+      // Paced: wait until this request is within the rate since the start.
+      const due = RATE_MB_S > 0 ? (dispatched / MB / RATE_MB_S) * 1000 - (performance.now() - t0) : 0;
+      if (due > 0) await new Promise((r) => setTimeout(r, due));
       try {
         const res = await fetchVia(agent, FAKE_HOST, 443, {
           method: 'POST', path: '/v1/messages?beta=true',
@@ -221,7 +233,8 @@ async function main(): Promise<void> {
   const live = !flag('no-live');
   const retention = !flag('no-retention');
   const { CaptureService } = await import('../src/app/capture-service');
-  const { LiveSessions } = await import('../src/app/live-sessions');
+  const { SessionFollower } = await import('../src/engine/session-follower');
+  type LiveSessions = import('../src/app/live-sessions').LiveSessions;
   const { parseMapping } = await import('../src/proxy');
   const { readFileSync } = await import('node:fs');
 
@@ -251,24 +264,22 @@ async function main(): Promise<void> {
     ...(retention ? {} : { retention: {} }),
   });
   const store = service.store;
-  let sessions: InstanceType<typeof LiveSessions> | undefined = live ? new LiveSessions(store) : undefined;
-  let timer: NodeJS.Timeout | undefined;
+  const follower = new SessionFollower(() => undefined, (level, message) => console.log(`  engine ${level}: ${message}`));
   let passes = 0;
   let updateMs = 0;
-  const schedule = (delay: number) => {
-    if (timer || !sessions) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      if (!sessions) return;
+  let sessions: LiveSessions | undefined;
+  if (live) {
+    follower.use(store, { dataDir, keep: false, persist: true, ...(EVICT_IDLE_S > 0 ? { evictIdleMs: EVICT_IDLE_S * 1000 } : {}) });
+    sessions = follower.sessions!;
+    const update = sessions.update.bind(sessions);
+    sessions.update = (budget) => {
       const t = performance.now();
-      const u = sessions.update(25);
+      const u = update(budget);
       updateMs += performance.now() - t;
       passes++;
-      if (u.more) schedule(0);
-    }, delay);
-  };
-  const unsubscribe = store.onChange(() => schedule(250));
-  schedule(0);
+      return u;
+    };
+  }
 
   // Peak and snapshot watch, every 0.5 s.
   const engine = (store as unknown as { engine: { lastSnapshot?: { at: number; bytes: number; exportMs: number } } }).engine;
@@ -287,12 +298,16 @@ async function main(): Promise<void> {
 
   gc();
   const before = sample();
-  console.log(`memory bench: ${TOTAL_MB} MB of Claude-like traffic, ${SESSIONS} sessions, LiveSessions ${live ? 'on' : 'OFF'}, retention ${retention ? 'default (512 MB)' : 'OFF'}; Node ${process.versions.node}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`memory bench: ${TOTAL_MB} MB of Claude-like traffic${RATE_MB_S > 0 ? ` at ${RATE_MB_S} MB/s` : ' unpaced'}, ${SESSIONS} sessions${SESSION_CALLS > 0 ? ` at a time, each ${SESSION_CALLS} calls` : ''}, LiveSessions ${live ? `on, idle sessions set aside after ${EVICT_IDLE_S > 0 ? `${EVICT_IDLE_S} s` : '35 min'}` : 'OFF'}, retention ${retention ? 'default (512 MB)' : 'OFF'}; Node ${process.versions.node}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   child.send({ proxyUrl: service.proxy.url, caPem: readFileSync(service.proxy.ca.certPath, 'utf8') });
   const done = await waitFor('done') as { exchanges: number; errors: number; requestBytes: number; responseBytes: number; ms: number };
   // Let the live loop catch up with everything stored.
   await store.flush();
-  while (sessions && (timer || sessions.update(25).more)) await new Promise((r) => setTimeout(r, 50));
+  // (The follower reads on store change, debounced 250 ms: look twice.)
+  for (let look = 0; look < 2; look++) {
+    await new Promise((r) => setTimeout(r, 600));
+    while (sessions && sessions.queued > 0) await new Promise((r) => setTimeout(r, 50));
+  }
   const after = sample();
   const cpuTotal = cpuMs() - cpu0;
   await new Promise((r) => setTimeout(r, IDLE_MS));
@@ -304,8 +319,14 @@ async function main(): Promise<void> {
   console.log(`  traffic: ${done.exchanges} exchanges (${done.errors} failed), ${mb(trafficBytes)} (${mb(done.requestBytes)} requests + ${mb(done.responseBytes)} SSE) in ${(done.ms / 1000).toFixed(1)} s`);
   console.log(`  ${'when'.padEnd(30)} ${'RSS'.padStart(8)} ${'heapUsed'.padStart(9)} ${'external'.padStart(9)} ${'arrayBuf'.padStart(9)} ${'sql.js wasm'.padStart(12)}`);
   for (const [label, s] of rows) console.log(`  ${label.padEnd(30)} ${mb(s.rss).padStart(8)} ${mb(s.heapUsed).padStart(9)} ${mb(s.external).padStart(9)} ${mb(s.arrayBuffers).padStart(9)} ${mb(s.wasm).padStart(12)}`);
-  console.log(`  CPU of this process: ${(cpuTotal / (trafficBytes / MB)).toFixed(0)} ms per MB; LiveSessions: ${passes} passes, ${updateMs.toFixed(0)} ms, ${sessions?.calls ?? 0} calls assembled`);
+  console.log(`  CPU of this process: ${(cpuTotal / (trafficBytes / MB)).toFixed(0)} ms per MB; LiveSessions: ${passes} passes, ${updateMs.toFixed(0)} ms, ${sessions?.calls ?? 0} calls assembled, ${sessions?.assembler.coldCount ?? 0} sessions set aside`);
   const stats = store.stats();
+  let behind = 0;
+  for (let before: number | undefined, page; (page = store.listExchanges({ limit: 500, before })).items.length > 0; before = page.next) {
+    behind += page.items.filter((x) => x.errors.some((e) => e.startsWith('capture fell behind'))).length;
+    if (page.next === undefined) break;
+  }
+  console.log(`  exchanges stored without their bodies (capture fell behind forwarding): ${behind} of ${stats.exchanges} kept`);
   console.log(`  store: ${stats.exchanges} exchanges kept, database ${mb(stats.databaseBytes)} (${mb(stats.databaseUsedBytes ?? stats.usedBytes)} in use, ${((stats.databaseUsedBytes ?? stats.usedBytes) / Math.max(1, stats.exchanges) / 1024).toFixed(1)} KiB an exchange), segments ${mb(stats.segmentBytes ?? 0)}, journal ${mb(stats.journalBytes)}, ${mb(dirBytes(dataDir))} on disk`);
   // A snapshot now, for its export time (what blocks the event loop) at this database size.
   const snap = await store.snapshot();
@@ -320,13 +341,16 @@ async function main(): Promise<void> {
   }
 
   if (flag('retained') && sessions) {
-    const holder = { live: sessions as InstanceType<typeof LiveSessions> | undefined };
+    const holder = { live: sessions as LiveSessions | undefined };
     sessions = undefined;
+    follower.detach();
+    await follower.settle();
+    follower.reset();
     await retainedReport(holder);
   }
   clearInterval(watch);
-  if (timer) clearTimeout(timer);
-  unsubscribe();
+  follower.detach();
+  await follower.settle();
   await service.stop();
   child.send('stop');
   await new Promise((r) => child.once('exit', r));

@@ -82,6 +82,18 @@ const INIT_SCRIPT = `(() => {
       });
     }
   };
+  // Armed before another session is opened in this page (a preview panel reused): stamps the frame
+  // that first shows a turn under a title containing the text.
+  b.armSwitch = (text) => {
+    delete b.marks.switchPaint;
+    const poll = setInterval(() => {
+      const title = document.querySelector('h1.title');
+      const turn = document.querySelector('.turns .turn');
+      if (!title || !(title.textContent || '').includes(text) || !turn) return;
+      clearInterval(poll);
+      requestAnimationFrame(() => { turn.getBoundingClientRect(); b.marks.switchPaint = now(); });
+    }, 4);
+  };
   // VS Code writes the webview's page into its frame with document.write, which a MutationObserver
   // registered at load does not survive; a 4 ms poll does (and stops once everything is stamped).
   const timer = setInterval(() => {
@@ -156,6 +168,26 @@ export async function webviewBench(page: BenchPage): Promise<FrameBench | undefi
     if (b) found ??= b;
   }
   return found && { ...found, frameOrigins: origins.sort((a, b) => a - b) };
+}
+
+/** Arms the switch mark in every conversation frame up now (see armSwitch in the init script). */
+export async function armSwitch(page: BenchPage, title: string): Promise<void> {
+  for (const frame of page.frames()) await frame.evaluate(`window.__llmcBench && window.__llmcBench.armSwitch && window.__llmcBench.armSwitch(${JSON.stringify(title)})`).catch(() => undefined);
+}
+
+/**
+ * When a conversation titled `title` first painted a turn after `since`: in a page up before (the
+ * switch mark), or in a page that began after it (its first paint).
+ */
+export async function switchPaint(page: BenchPage, title: string, since: number): Promise<number | undefined> {
+  let best: number | undefined;
+  for (const frame of page.frames()) {
+    const b = await frame.evaluate<FrameBench | null>('window.__llmcBench && window !== window.top ? window.__llmcBench : null').catch(() => null);
+    if (!b) continue;
+    const fresh = b.marks.frameOrigin !== undefined && b.marks.frameOrigin > since && (b.title ?? '').includes(title) ? b.marks.turnPaint : undefined;
+    for (const t of [b.marks.switchPaint, fresh]) if (t !== undefined && t > since) best = Math.min(best ?? t, t);
+  }
+  return best;
 }
 
 /** Every frame's stamps, for BENCH_DEBUG. */

@@ -7,6 +7,7 @@
 // assembler reads the store from its start, so that anonymous sessions get the ids `sessions` and
 // `show` give them, but only what happens after the feed started is printed.
 import type { ConnectionRecord, ExchangeRecord } from '../capture';
+import { SET_ASIDE_AFTER_MS } from '../conversation/session-links';
 import { matchRoute, type Route } from '../llm';
 import type { CaptureStore, ExchangeSummary } from '../store';
 import { isProxyAnswer } from './activity';
@@ -28,6 +29,8 @@ const DEBOUNCE_MS = 250;
 const SLICE = 25;
 const CATCH_UP_PAUSE_MS = 50;
 const FLUSH_PASSES = 8;
+/** How often idle sessions are looked for: the feed needs only their ids (decision 66). */
+const SET_ASIDE_EVERY_MS = 60_000;
 
 export class CallFeed {
   private readonly live: LiveSessions;
@@ -42,6 +45,7 @@ export class CallFeed {
   private readonly said = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  private lastSetAside = Date.now();
 
   constructor(private readonly store: CaptureStore, private readonly options: CallFeedOptions) {
     this.startExchangeId = store.listExchanges({ limit: 1 }).items[0]?.id ?? 0;
@@ -78,6 +82,11 @@ export class CallFeed {
     this.readExchanges(lines);
     this.readConnections(lines);
     for (const line of lines.sort((a, b) => a.at - b.at)) this.options.write(line.text);
+    // A day of sessions would otherwise stay in the proxy's memory: idle ones keep their ids only.
+    if (!update.more && Date.now() - this.lastSetAside > SET_ASIDE_EVERY_MS) {
+      this.lastSetAside = Date.now();
+      this.live.evictIdle(this.lastSetAside - SET_ASIDE_AFTER_MS, new Set());
+    }
     return update.more;
   }
 

@@ -68,7 +68,8 @@ interface OpenExchange {
 }
 
 export class LiveSessions {
-  readonly assembler = new Assembler();
+  /** Set-aside sessions' calls are read back from the store when they are needed again. */
+  readonly assembler = new Assembler((ids) => this.reloadCalls(ids));
   private lastExchangeId = 0;
   private readonly open = new Map<number, OpenExchange>();
   private streamingIds = new Set<string>();
@@ -195,7 +196,7 @@ export class LiveSessions {
     }
     this.callCount += added;
     const streamingChanged = this.refreshStreaming();
-    const pendingChanged = [...new Set([...previewed].map((key) => this.assembler.session(key)?.id ?? key))];
+    const pendingChanged = [...new Set([...previewed].map((key) => this.assembler.currentId(key)))];
     return { changed: [...changed], retired, streamingChanged, added, addedCalls, more: this.queue.length > 0, pendingChanged };
   }
 
@@ -204,7 +205,7 @@ export class LiveSessions {
     const out: PendingCall[] = [];
     for (const o of this.open.values()) {
       if (!o.preview || !o.pendingSessionKey) continue;
-      if ((this.assembler.session(o.pendingSessionKey)?.id ?? o.pendingSessionKey) === sessionId) out.push(o.preview);
+      if (this.assembler.currentId(o.pendingSessionKey) === sessionId) out.push(o.preview);
     }
     return out.sort((a, b) => a.startedAt - b.startedAt);
   }
@@ -276,6 +277,31 @@ export class LiveSessions {
     return fresh.reverse();
   }
 
+  /**
+   * Sets aside sessions with no call since `before` (and none streaming, none in `keep`): their
+   * state leaves memory, their summary stays (docs/decisions.md, decision 66).
+   */
+  evictIdle(before: number, keep: ReadonlySet<string>): string[] {
+    return this.assembler.evictIdle(before, new Set([...keep, ...this.streamingIds]));
+  }
+
+  /** The calls with these ids, dissected again from the store, in the order given. */
+  private reloadCalls(ids: readonly string[]): LlmCall[] {
+    const byExchange = new Map<number, LlmCall[]>();
+    const out: LlmCall[] = [];
+    for (const id of ids) {
+      const exchangeId = Number(id.split(':')[0]);
+      let calls = byExchange.get(exchangeId);
+      if (!calls) {
+        calls = this.dissect(exchangeId) ?? [];
+        byExchange.set(exchangeId, calls);
+      }
+      const call = calls.find((c) => c.id === id);
+      if (call) out.push(call);
+    }
+    return out;
+  }
+
   private dissect(id: number): LlmCall[] | undefined {
     const exchange = this.store.getExchange(id);
     if (!exchange) return undefined;
@@ -288,7 +314,7 @@ export class LiveSessions {
     const next = new Set<string>();
     for (const o of this.open.values()) {
       if (!o.pendingSessionKey) continue;
-      next.add(this.assembler.session(o.pendingSessionKey)?.id ?? o.pendingSessionKey);
+      next.add(this.assembler.currentId(o.pendingSessionKey));
     }
     const same = next.size === this.streamingIds.size && [...next].every((id) => this.streamingIds.has(id));
     this.streamingIds = next;

@@ -40,6 +40,16 @@ export class PanelRegistry<P extends SessionPanel> {
     if (previous && previous !== panel) previous.dispose();
   }
 
+  /**
+   * The panel shows another session now (a preview panel reused): it is found under that id, no
+   * longer under its old one. Another panel already there for that session is closed.
+   */
+  retarget(panel: P, sessionId: string): void {
+    if (this.bySession.get(panel.sessionId) === panel) this.bySession.delete(panel.sessionId);
+    panel.sessionId = sessionId;
+    this.add(panel);
+  }
+
   /** The panel was closed (by the user or by us): forget it, if it still stands for its session. */
   remove(panel: P): void {
     if (this.bySession.get(panel.sessionId) === panel) this.bySession.delete(panel.sessionId);

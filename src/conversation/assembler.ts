@@ -11,6 +11,23 @@ import { SessionState, type AddOutcome } from './session-state';
 import { buildSessionDetail } from './session-view';
 import type { SessionDetail, SessionSummary } from './types';
 
+/**
+ * A session set aside from memory (Assembler.evict): its summary stays listed, its detail is
+ * served from elsewhere (the derived files), and its calls are read back (`reload`) when a new
+ * call joins it or a merge takes it in.
+ */
+interface ColdSession {
+  summary: SessionSummary;
+  /** Every call the session held, in the order they were added. */
+  callIds: string[];
+  idSource: string;
+  mergedIds: string[];
+  anonymous: boolean;
+}
+
+/** Reads calls back by id, in the order given; calls whose exchange is gone are left out. */
+export type CallReloader = (callIds: readonly string[]) => LlmCall[];
+
 export interface AddResult {
   /** The session the call went to (or that absorbed it). */
   sessionId: string;
@@ -56,6 +73,10 @@ export class Assembler {
   /** Spawn prompt key → spawning calls, for subagents that run on their own session id. */
   private readonly pendingSpawns = new Map<string, PendingSpawn[]>();
   private readonly views = new Map<string, { revision: number; detail: SessionDetail }>();
+  private readonly cold = new Map<string, ColdSession>();
+
+  /** Without `reload`, sessions are never set aside: everything stays in memory. */
+  constructor(private readonly reload?: CallReloader) {}
 
   /** Adds one call; returns the id of the session it changed. */
   add(call: LlmCall): string {
@@ -71,21 +92,89 @@ export class Assembler {
     return { sessionId: this.resolve(state.id), retiredSessionIds: retired };
   }
 
-  /** Summaries of every session, oldest first. */
+  /** Summaries of every session, set-aside ones included, oldest first. */
   sessions(): SessionSummary[] {
-    return [...this.states.values()]
-      .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id))
-      .map((s) => this.detailOf(s).summary);
+    return [...[...this.states.values()].map((s) => this.detailOf(s).summary), ...[...this.cold.values()].map((c) => c.summary)]
+      .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id));
   }
 
-  /** One session in full; a retired id gives the session that absorbed it. */
+  /** One session in full; a retired id gives the session that absorbed it. Undefined for a set-aside one (see summary). */
   session(id: string): SessionDetail | undefined {
     const state = this.states.get(this.resolve(id));
     return state ? this.detailOf(state) : undefined;
   }
 
+  /** A session's summary, in memory or set aside. */
+  summary(id: string): SessionSummary | undefined {
+    const key = this.resolve(id);
+    const state = this.states.get(key);
+    return state ? this.detailOf(state).summary : this.cold.get(key)?.summary;
+  }
+
+  /** The id a session has now (a retired id gives the session that absorbed it), known or not. */
+  currentId(id: string): string {
+    return this.resolve(id);
+  }
+
+  /** Sessions in memory (set-aside ones are not). */
   sessionIds(): string[] {
     return [...this.states.keys()];
+  }
+
+  isCold(id: string): boolean {
+    return this.cold.has(this.resolve(id));
+  }
+
+  /** Sessions set aside now. */
+  get coldCount(): number {
+    return this.cold.size;
+  }
+
+  /**
+   * Sets a session aside: only its summary and call ids stay in memory. The caller keeps its
+   * detail elsewhere. A call that joins it later reads its calls back first (warm).
+   */
+  evict(id: string): boolean {
+    const state = this.states.get(id);
+    if (!state || !this.reload) return false;
+    const callIds = [...new Set([...state.segments.flatMap((s) => s.calls.map((r) => r.call.id)), ...state.sideCalls.map((c) => c.id)])]
+      .sort(compareCallIds);
+    this.cold.set(id, {
+      summary: this.detailOf(state).summary, callIds, idSource: state.idSource, mergedIds: [...state.mergedIds],
+      anonymous: this.anonymous.includes(state),
+    });
+    this.states.delete(id);
+    this.views.delete(id);
+    const at = this.anonymous.indexOf(state);
+    if (at >= 0) this.anonymous.splice(at, 1);
+    for (let i = this.orphanTitles.length - 1; i >= 0; i--) if (this.orphanTitles[i]!.sessionId === id) this.orphanTitles.splice(i, 1);
+    return true;
+  }
+
+  /** Sets aside every session whose last call ended before `before`, except those in `keep`; returns their ids. */
+  evictIdle(before: number, keep: ReadonlySet<string>): string[] {
+    const idle = [...this.states.values()].filter((s) => s.lastAt < before && !keep.has(s.id)).map((s) => s.id);
+    return idle.filter((id) => this.evict(id));
+  }
+
+  /**
+   * Brings a set-aside session back into memory: its calls are read back and added again, in
+   * their order, to one state under its id (calls of sessions it had absorbed included). Calls
+   * whose exchanges retention has deleted since are gone from it, as after a reopen.
+   */
+  warm(id: string): SessionState | undefined {
+    const key = this.resolve(id);
+    const cold = this.cold.get(key);
+    if (!cold || !this.reload) return this.states.get(key);
+    this.cold.delete(key);
+    const calls = this.reload(cold.callIds).map(withSide);
+    if (calls.length === 0) return undefined;
+    const state = new SessionState(key, calls[0]!, cold.idSource);
+    state.mergedIds.push(...cold.mergedIds);
+    this.states.set(key, state);
+    if (cold.anonymous) this.anonymous.push(state);
+    for (const call of calls) this.follow(state, call, state.add(call), []);
+    return state;
   }
 
   private detailOf(state: SessionState): SessionDetail {
@@ -120,12 +209,15 @@ export class Assembler {
       this.anonymous.push(created);
       return created;
     }
-    const existing = this.states.get(this.resolve(wire));
+    const existing = this.states.get(this.resolve(wire)) ?? this.warm(wire);
     if (existing) return existing;
+    // A set-aside session whose calls are all gone: it starts again under its id.
+    const gone = this.resolve(wire);
+    if (gone !== wire) return this.create(gone, call, call.identity.sessionIdSource ?? 'wire');
     // A new wire id: it may be a title thread or a subagent of a session already known.
     const host = titleThread(call)
       ? this.titleHost(call)
-      : call.side === undefined ? findSpawnHost(call, this.pendingSpawns, (id) => this.states.get(this.resolve(id))) : undefined;
+      : call.side === undefined ? findSpawnHost(call, this.pendingSpawns, (id) => this.states.get(this.resolve(id)) ?? this.warm(id)) : undefined;
     if (host) {
       this.aliases.set(wire, host.id);
       host.mergedIds.push(wire);
@@ -169,7 +261,9 @@ export class Assembler {
     const otherKey = this.resolve(otherId);
     if (otherKey === host.id) return;
     this.aliases.set(otherId, host.id);
-    const other = this.states.get(otherKey);
+    const wasCold = this.cold.has(otherKey);
+    const other = this.states.get(otherKey) ?? this.warm(otherKey);
+    if (!other && wasCold) retired.push(otherKey);
     if (!other) {
       if (!host.mergedIds.includes(otherId)) host.mergedIds.push(otherId);
       return;
@@ -181,6 +275,13 @@ export class Assembler {
     retired.push(otherKey);
     for (let i = this.orphanTitles.length - 1; i >= 0; i--) if (this.orphanTitles[i]!.sessionId === otherKey) this.orphanTitles.splice(i, 1);
   }
+}
+
+/** Call ids (`<exchangeId>` or `<exchangeId>:<n>`) in the order calls are added: by exchange, then n. */
+function compareCallIds(a: string, b: string): number {
+  const [ea = 0, na = 0] = a.split(':').map(Number);
+  const [eb = 0, nb = 0] = b.split(':').map(Number);
+  return ea - eb || na - nb || a.localeCompare(b);
 }
 
 /** Assembles calls from scratch (in store order). */

@@ -29,6 +29,11 @@ export const ANONYMOUS_GAP_MS = 30 * 60_000;
 export const SIDE_GAP_MS = 2 * 60_000;
 export const TITLE_WINDOW_MS = 10 * 60_000;
 export const SPAWN_WINDOW_MS = 30 * 60_000;
+/**
+ * A session with no call for this long may leave memory (Assembler.evict, docs/decisions.md,
+ * decision 66): longer than every window above, so that only a call naming it brings it back.
+ */
+export const SET_ASIDE_AFTER_MS = 35 * 60_000;
 
 function gap(call: LlmCall, session: SessionState): number {
   return call.startedAt - session.lastAt;

@@ -68,10 +68,12 @@ export class CaptureEngine {
       'session.markdown': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? renderMarkdownTranscript(d) : null; },
       'session.json': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? `${JSON.stringify(d, null, 2)}\n` : null; },
       'conversation.model': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? buildViewModel(d) : null; },
-      'conversation.live': ({ sessionId }) => {
+      'conversation.live': async ({ sessionId }) => {
         const live = this.follower.sessions;
-        const detail = live?.assembler.session(sessionId);
-        return (live?.pending(detail?.id ?? sessionId) ?? []).filter((c) => c.side === undefined).map((c) => buildLiveTurn(c, detail));
+        const pending = (live?.pending(live.assembler.currentId(sessionId)) ?? []).filter((c) => c.side === undefined);
+        if (pending.length === 0) return [];
+        const detail = await this.session(sessionId);
+        return pending.map((c) => buildLiveTurn(c, detail));
       },
       'conversation.raw': ({ sessionId, callId }) => this.rawCall(sessionId, callId),
       'activity.page': ({ limit }) => {

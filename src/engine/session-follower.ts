@@ -8,6 +8,7 @@
 // behind them, and a session's live version replaces the stored one once it has as many calls.
 // The writer keeps the derived files up to date as sessions change.
 import { LiveSessions, type LiveUpdate } from '../app/live-sessions';
+import { SET_ASIDE_AFTER_MS } from '../conversation/session-links';
 import type { SessionDetail, SessionSummary } from '../conversation/types';
 import type { CaptureStore } from '../store';
 import { DerivedSessions, type StoreMark } from './derived-sessions';
@@ -28,6 +29,8 @@ export interface FollowOptions {
   keep: boolean;
   /** Write the derived files as sessions change (the writer); a reader writes them only once caught up, if they were missing. */
   persist: boolean;
+  /** Sessions idle this long leave memory once their files are saved (the writer only); default SET_ASIDE_AFTER_MS (35 minutes). */
+  evictIdleMs?: number;
 }
 
 export class SessionFollower {
@@ -39,6 +42,7 @@ export class SessionFollower {
   /** An index being read ahead of use() (prefetch). */
   private prefetched: DerivedSessions | undefined;
   private persist = false;
+  private evictIdleMs = SET_ASIDE_AFTER_MS;
   /** Sessions shown from the derived index while the live assembly has fewer of their calls. */
   private restored = new Map<string, SessionSummary>();
   /** The derived index was missing or stale: write it once caught up. */
@@ -70,6 +74,7 @@ export class SessionFollower {
     this.detach();
     this.store = store;
     this.persist = options.persist;
+    this.evictIdleMs = options.evictIdleMs ?? SET_ASIDE_AFTER_MS;
     const prefetched = this.prefetched;
     this.prefetched = undefined;
     this.derived = prefetched?.dataDir === options.dataDir ? prefetched : new DerivedSessions(options.dataDir);
@@ -119,9 +124,15 @@ export class SessionFollower {
    * caught up with it yet.
    */
   async detail(sessionId: string): Promise<SessionDetail | undefined> {
-    const live = this.live?.assembler.session(sessionId);
+    const assembler = this.live?.assembler;
+    const live = assembler?.session(sessionId);
     const restored = this.restored.get(live?.id ?? sessionId);
     if (live && !restored) return live;
+    if (assembler?.isCold(sessionId)) {
+      // Set aside: its file was saved before; without the file, its calls are read back.
+      const id = assembler.currentId(sessionId);
+      return (await this.derived?.detail(id)) ?? (assembler.warm(id) ? assembler.session(id) : undefined);
+    }
     return (await this.derived?.detail(restored?.id ?? sessionId)) ?? live;
   }
 
@@ -195,16 +206,25 @@ export class SessionFollower {
     }
     const retired = update.retired.map((id) => {
       this.restored.delete(id);
-      const into = live.assembler.session(id)?.id;
-      return into !== undefined && into !== id ? { id, into } : { id };
+      const into = live.assembler.currentId(id);
+      return into !== id ? { id, into } : { id };
     });
     if (sessions.length === 0 && retired.length === 0 && !update.streamingChanged) return;
     this.emit({ type: 'sessions', reset: false, sessions, retired, streaming: [...live.streaming()], calls: Math.max(live.calls, this.restoredCalls(live)) });
   }
 
+  /**
+   * Idle sessions whose files are current leave memory (the writer's, once caught up): a day of
+   * sessions costs their summaries, not their content (decision 66).
+   */
+  private evictSaved(live: LiveSessions): void {
+    if (live !== this.live || !this.persist || this.restored.size > 0 || this.live.queued > 0) return;
+    live.evictIdle(Date.now() - this.evictIdleMs, this.dirty);
+  }
+
   private restoredCalls(live: LiveSessions): number {
     let extra = 0;
-    for (const s of this.restored.values()) extra += Math.max(0, s.callCount - (live.assembler.session(s.id)?.summary.callCount ?? 0));
+    for (const s of this.restored.values()) extra += Math.max(0, s.callCount - (live.assembler.summary(s.id)?.callCount ?? 0));
     return live.calls + extra;
   }
 
@@ -213,10 +233,10 @@ export class SessionFollower {
     const sessions: SessionSummary[] = [];
     const retired: Array<{ id: string; into?: string }> = [];
     for (const id of this.restored.keys()) {
-      const s = live.assembler.session(id);
+      const s = live.assembler.summary(id);
       if (!s) retired.push({ id });
       else if (s.id !== id) retired.push({ id, into: s.id });
-      else sessions.push(s.summary);
+      else sessions.push(s);
     }
     this.restored.clear();
     this.emit({ type: 'sessions', reset: false, sessions, retired, streaming: [...live.streaming()], calls: live.calls });
@@ -255,7 +275,9 @@ export class SessionFollower {
         if (details.length === sessions.length) await derived.prune(new Set(sessions.map((s) => s.id)));
       } catch (e) {
         this.log('warn', `could not save the sessions for the next start: ${(e as Error).message}`);
+        return;
       }
+      this.evictSaved(live);
     });
     return this.saving;
   }

@@ -52,6 +52,7 @@ export class Commands extends Disposable {
     command('llmCapture.exportSession', (arg) => this.exportSession(arg));
     command('llmCapture.openSession', (arg) => this.openSession(arg));
     command('llmCapture.openSessionMarkdown', (arg) => this.openSessionMarkdown(arg));
+    command('llmCapture.keepConversationOpen', () => this.conversations.keep());
     command('llmCapture.clearData', () => this.clearData());
     command('llmCapture.activity.loadMore', () => activityView.loadMore());
     this.register(vscode.workspace.registerTextDocumentContentProvider(TRANSCRIPT_SCHEME, {

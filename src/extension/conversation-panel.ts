@@ -1,6 +1,8 @@
 // The conversation webview: one WebviewPanel per session (reused when it is open again), fed the
 // view model of src/shared after the webview says `ready`, refreshed when the live session changes,
-// and restored after a reload by a WebviewPanelSerializer. The engine builds the view model and
+// and restored after a reload by a WebviewPanelSerializer. As VS Code's preview editors, the panel
+// a session opens in shows the next session opened, unless it was kept (decision 67): another
+// session is then a message to a page that is up, not a new page. The engine builds the view model and
 // reads raw calls (src/engine/protocol.ts); this only passes them on.
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
@@ -16,6 +18,14 @@ import { Disposable } from './lifecycle';
 import type { Logger } from './logger';
 
 export const CONVERSATION_VIEW_TYPE = 'llmCapture.conversation';
+/** Two opens of the same session this close together are a double-click: the panel is kept. */
+const DOUBLE_CLICK_MS = 500;
+/** True while the active editor is the preview conversation panel (the Keep Open button shows). */
+const PREVIEW_CONTEXT = 'llmCapture.conversationPreview';
+
+function previewEnabled(): boolean {
+  return vscode.workspace.getConfiguration('llmCapture').get<boolean>('conversationPreview', true);
+}
 
 export interface ConversationFocus {
   threadId?: string;
@@ -24,6 +34,9 @@ export interface ConversationFocus {
 
 export class ConversationPanels extends Disposable {
   private readonly panels = new PanelRegistry<ConversationPanel>();
+  /** The panel the next session opened is shown in, if it is still open and not kept. */
+  private preview: ConversationPanel | undefined;
+  private lastOpen: { sessionId: string; at: number } | undefined;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly data: CaptureData, private readonly log: Logger) {
     super();
@@ -43,28 +56,61 @@ export class ConversationPanels extends Disposable {
     }));
   }
 
-  /** Shows the session's panel (creating it), scrolled to a thread or turn when given one. */
+  /**
+   * Shows the session's panel, scrolled to a thread or turn when given one: its own panel if it
+   * has one, else the preview panel (showing this session instead), else a new (preview) panel.
+   */
   open(sessionId: string, focus: ConversationFocus = {}): void {
     const id = this.data.resolve(sessionId) ?? sessionId;
+    const now = Date.now();
+    const again = this.lastOpen?.sessionId === id && now - this.lastOpen.at < DOUBLE_CLICK_MS;
+    this.lastOpen = { sessionId: id, at: now };
     const existing = this.panels.get(id);
     if (existing) {
+      if (again && existing === this.preview) this.keep();
       existing.panel.reveal();
       existing.focus(focus);
       return;
     }
+    if (!previewEnabled() && this.preview) this.keep();
+    const preview = this.preview;
+    if (preview) {
+      this.panels.retarget(preview, id);
+      preview.show(id, focus);
+      preview.panel.reveal();
+      return;
+    }
     const title = this.data.summary(id)?.title;
     const panel = vscode.window.createWebviewPanel(CONVERSATION_VIEW_TYPE, panelTitle(title, id), vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
-    this.adopt(panel, id, focus);
+    const p = this.adopt(panel, id, focus);
+    if (previewEnabled()) {
+      this.preview = p;
+      this.updatePreviewContext();
+    }
   }
 
-  private adopt(panel: vscode.WebviewPanel, sessionId: string, focus: ConversationFocus = {}): void {
+  /** The preview panel stays on its session: the next session opens in a panel of its own. */
+  keep(): void {
+    this.preview = undefined;
+    this.updatePreviewContext();
+  }
+
+  private adopt(panel: vscode.WebviewPanel, sessionId: string, focus: ConversationFocus = {}): ConversationPanel {
     panel.webview.options = webviewOptions(this.extensionUri);
     const p = new ConversationPanel(panel, sessionId, this.extensionUri, this.data, this.log, focus);
     panel.onDidDispose(() => {
       this.panels.remove(p);
       p.dispose();
+      if (this.preview === p) this.keep();
     });
+    panel.onDidChangeViewState(() => this.updatePreviewContext());
     this.panels.add(p);
+    return p;
+  }
+
+  private updatePreviewContext(): void {
+    const active = this.preview !== undefined && !this.preview.closed && this.preview.panel.active;
+    void vscode.commands.executeCommand('setContext', PREVIEW_CONTEXT, active);
   }
 
   private onUpdate(update: SessionsUpdate | undefined): void {
@@ -157,6 +203,10 @@ class ConversationPanel extends Disposable {
     this.early = this.loadModel();
   }
 
+  get closed(): boolean {
+    return this.isDisposed;
+  }
+
   /** Closes the webview too (the registry closes a panel whose session merged into one that has a panel). */
   override dispose(): void {
     if (this.isDisposed) return;
@@ -177,13 +227,30 @@ class ConversationPanel extends Disposable {
     if (focus.threadId) this.post({ type: 'showThread', threadId: focus.threadId, ...(focus.turnIndex !== undefined ? { turnIndex: focus.turnIndex } : {}) });
   }
 
+  /**
+   * Shows another session in this page (the preview panel reused): the page gets the new model as
+   * its `session` message, and starts over at its top (decision 67).
+   */
+  show(sessionId: string, focus: ConversationFocus): void {
+    this.sessionId = sessionId;
+    this.missing = false;
+    this.rest = undefined;
+    this.pendingFocus = focus;
+    this.panel.title = panelTitle(this.data.summary(sessionId)?.title, sessionId);
+    this.early = this.loadModel();
+    if (this.ready) this.sendSession();
+  }
+
   /** Sends the session again (after a change), if the webview is listening. */
   refresh(): void {
     if (!this.ready) {
       this.early = undefined;
       return;
     }
+    const sessionId = this.sessionId;
     void this.loadModel().then((model) => {
+      // Another session is shown now: its own message is on its way.
+      if (sessionId !== this.sessionId) return;
       if (!model) {
         this.missing = true;
         return;
@@ -212,7 +279,9 @@ class ConversationPanel extends Disposable {
   private sendSession(): void {
     const early = this.early;
     this.early = undefined;
+    const sessionId = this.sessionId;
     void (early ?? this.loadModel()).then((model) => {
+      if (sessionId !== this.sessionId) return;
       if (!model) {
         this.missing = true;
         this.post({ type: 'sessionMissing', sessionId: this.sessionId });

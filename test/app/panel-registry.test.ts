@@ -17,6 +17,21 @@ class Panel implements SessionPanel {
 const merged = (map: Record<string, string>) => (id: string): string => map[id] ?? id;
 
 describe('panel registry', () => {
+  test('a panel retargeted to another session is found under it only, and replaces a panel there', () => {
+    const r = new PanelRegistry<Panel>();
+    const preview = new Panel('A');
+    const other = new Panel('C');
+    r.add(preview);
+    r.add(other);
+    r.retarget(preview, 'B');
+    assert.equal(preview.sessionId, 'B');
+    assert.equal(r.get('A'), undefined);
+    assert.equal(r.get('B'), preview);
+    r.retarget(preview, 'C');
+    assert.equal(other.disposals, 1, "C's own panel is closed: one panel per session");
+    assert.deepEqual(r.values(), [preview]);
+  });
+
   test('both open: B is closed, A kept and named to reveal, and only A is registered', () => {
     const r = new PanelRegistry<Panel>();
     const a = new Panel('A');

@@ -207,6 +207,25 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     await wb.screenshot('11-malicious-answer-inert');
   });
 
+  test('the next session opens in the same conversation panel, unless that panel was kept open', async () => {
+    const claude = 'please TOOL run echo from claude';
+    const codex = 'please TOOL run echo from codex';
+    await openSession(claude);
+    const tabs = wb.page.locator('.tabs-container .tab');
+    assert.equal(await tabs.count(), 1);
+    await wb.treeRow(codex).click();
+    await wb.webview().locator('.turn .block.user pre', { hasText: codex }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await tabs.count(), 1, 'the codex session is shown in the same panel');
+    assert.equal(await wb.webview().locator('.turn .block.user pre', { hasText: claude }).count(), 0, "none of the claude session's turns are left");
+    await wb.screenshot('11b-preview-panel-reused');
+
+    await wb.runCommand('LLM Capture: Keep Conversation Open');
+    await wb.treeRow(claude).click();
+    await wb.waitUntil(async () => (await tabs.count()) === 2, 30_000, 'a second conversation panel');
+    await wb.webview().locator('.turn .block.user pre', { hasText: claude }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await wb.screenshot('11c-kept-panel-and-new-one');
+  });
+
   test('Stop Capture: a new terminal has no proxy variables and the proxy is closed', async () => {
     await wb.runCommand('LLM Capture: Stop Capture');
     await wb.waitForToast(/LLM Capture stopped/);

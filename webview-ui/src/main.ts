@@ -139,6 +139,15 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
 });
 
 function setModel(next: ConversationViewModel, focusThread?: string, keepPlace = false): void {
+  // Another session in this page (the host reuses its preview panel): start over at the top, with
+  // no search and none of the other session's calls in progress.
+  if (model && model.sessionId !== next.sessionId) {
+    query = '';
+    search.value = '';
+    live.set([]);
+    showLive();
+    window.scrollTo(0, 0);
+  }
   model = next;
   vscode.setState({ sessionId: next.sessionId });
   title.textContent = next.title;

@@ -1,0 +1,124 @@
+// The writer's follower sets idle sessions aside once their files are saved (docs/decisions.md,
+// decision 66): they stay listed, open from their files (or from the store when a file is
+// missing), and a new call on one of them reads its calls back from the store, so it gets every
+// call it had plus the new one.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ExchangeRecord, StoredBody } from '../../src/capture/records';
+import type { EngineEvent } from '../../src/engine/protocol';
+import { SessionFollower } from '../../src/engine/session-follower';
+import { CaptureStore } from '../../src/store';
+
+const SESSIONS = 3;
+const TURNS = 4;
+/** Days before now: every session is idle from the start. */
+const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
+
+function body(value: unknown): StoredBody {
+  const data = Buffer.from(JSON.stringify(value), 'utf8');
+  return { data, wireSize: data.length, encoding: '', decoded: true, truncated: false };
+}
+
+const sessionId = (s: number) => `00000000-0000-4000-8000-${String(s).padStart(12, '0')}`;
+
+/** Turn `turn` of session `s`: a Claude Code request resending the history so far, and its answer. */
+function exchange(id: number, s: number, turn: number, startedAt = T0 + id * 1000): ExchangeRecord {
+  const messages: unknown[] = [];
+  for (let t = 0; t <= turn; t++) {
+    messages.push({ role: 'user', content: `session ${s} prompt ${t}` });
+    if (t < turn) messages.push({ role: 'assistant', content: [{ type: 'text', text: `answer ${s}.${t}` }] });
+  }
+  return {
+    id, connectionId: 1, method: 'POST', url: 'https://api.anthropic.com/v1/messages', httpVersion: '1.1', kind: 'http',
+    requestHeaders: [['content-type', 'application/json'], ['x-claude-code-session-id', sessionId(s)], ['user-agent', 'claude-cli/2.0.0 (external, cli)']],
+    requestBody: body({ model: 'claude-sonnet-4-5', max_tokens: 100, system: 'You are Claude Code.', messages }),
+    startedAt, statusCode: 200, responseHeaders: [['content-type', 'application/json']],
+    responseBody: body({ id: `msg_${id}`, type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: `answer ${s}.${turn}` }], stop_reason: 'end_turn', usage: { input_tokens: 10, output_tokens: 5 } }),
+    responseStartedAt: startedAt + 100, endedAt: startedAt + 500, outcome: 'complete', errors: [],
+  };
+}
+
+async function until<T>(what: string, probe: () => T | undefined, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** What the events say is listed: id → call count. */
+function listed(events: readonly EngineEvent[]): Map<string, number> {
+  const shown = new Map<string, number>();
+  for (const e of events) {
+    if (e.type !== 'sessions') continue;
+    if (e.reset) shown.clear();
+    for (const r of e.retired) shown.delete(r.id);
+    for (const s of e.sessions) shown.set(s.id, s.callCount);
+  }
+  return shown;
+}
+
+/** The answers' texts in a session detail, in order. */
+function answers(detail: unknown): string[] {
+  return [...JSON.stringify(detail).matchAll(/answer \d+\.\d+/g)].map((m) => m[0]).filter((t, i, all) => all.indexOf(t) === i);
+}
+
+describe('idle sessions set aside from the writer\'s memory', () => {
+  let dataDir: string;
+  let store: CaptureStore;
+  const events: EngineEvent[] = [];
+  const follower = new SessionFollower((e) => events.push(e), () => undefined);
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'llmc-evict-'));
+    store = await CaptureStore.open({ dataDir, mode: 'writer', retention: {} });
+    store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: T0 });
+    let id = 0;
+    for (let turn = 0; turn < TURNS; turn++) for (let s = 0; s < SESSIONS; s++) store.exchangeUpdated(exchange(++id, s, turn));
+    await store.flush();
+    follower.use(store, { dataDir, keep: false, persist: true });
+  });
+
+  after(async () => {
+    follower.detach();
+    await follower.settle();
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('sets every idle session aside once saved, and keeps listing it', async () => {
+    await until('the sessions to be set aside', () => follower.sessions?.assembler.coldCount === SESSIONS);
+    assert.deepEqual(follower.sessions!.assembler.sessionIds(), []);
+    assert.deepEqual([...listed(events)].sort(), [0, 1, 2].map((s) => [sessionId(s), TURNS]));
+    assert.equal(follower.sessions!.assembler.sessions().length, SESSIONS);
+  });
+
+  it('opens a set-aside session from its file', async () => {
+    const detail = await follower.detail(sessionId(1));
+    assert.equal(detail?.summary.callCount, TURNS);
+    assert.deepEqual(answers(detail), ['answer 1.0', 'answer 1.1', 'answer 1.2', 'answer 1.3']);
+    assert.equal(follower.sessions!.assembler.isCold(sessionId(1)), true, 'served from the file, not read back');
+  });
+
+  it('a new call on a set-aside session reads its calls back and adds the new one', async () => {
+    store.exchangeUpdated(exchange(100, 0, TURNS, Date.now()));
+    await until('session 0 to list the new call', () => listed(events).get(sessionId(0)) === TURNS + 1);
+    const assembler = follower.sessions!.assembler;
+    assert.equal(assembler.isCold(sessionId(0)), false);
+    assert.deepEqual(answers(await follower.detail(sessionId(0))), ['answer 0.0', 'answer 0.1', 'answer 0.2', 'answer 0.3', 'answer 0.4']);
+    // The others stay set aside and listed.
+    assert.equal(assembler.isCold(sessionId(2)), true);
+    assert.equal(listed(events).get(sessionId(2)), TURNS);
+  });
+
+  it('a set-aside session whose file is gone is read back from the store', async () => {
+    rmSync(join(dataDir, 'derived', 'sessions'), { recursive: true, force: true });
+    const detail = await follower.detail(sessionId(2));
+    assert.deepEqual(answers(detail), ['answer 2.0', 'answer 2.1', 'answer 2.2', 'answer 2.3']);
+  });
+});
