@@ -8,37 +8,13 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ExchangeRecord, StoredBody } from '../../src/capture/records';
 import { EngineClient } from '../../src/engine/engine-client';
 import type { EngineEvent } from '../../src/engine/protocol';
 import { CaptureStore } from '../../src/store';
+import { claudeTurnExchange as exchange, SEED_T0 as T0 } from '../support/claude-exchange';
 
 const CALLS = 5000;
 const SESSIONS = 50;
-const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
-
-function body(value: unknown): StoredBody {
-  const data = Buffer.from(JSON.stringify(value), 'utf8');
-  return { data, wireSize: data.length, encoding: '', decoded: true, truncated: false };
-}
-
-/** Call `turn` of session `s`: a Claude Code request resending the history so far, and its answer. */
-function exchange(id: number, s: number, turn: number): ExchangeRecord {
-  const startedAt = T0 + id * 1000;
-  const messages: unknown[] = [];
-  for (let t = 0; t <= turn; t++) {
-    messages.push({ role: 'user', content: `session ${s} prompt ${t}` });
-    if (t < turn) messages.push({ role: 'assistant', content: [{ type: 'text', text: `answer ${t}` }] });
-  }
-  return {
-    id, connectionId: 1, method: 'POST', url: 'https://api.anthropic.com/v1/messages', httpVersion: '1.1', kind: 'http',
-    requestHeaders: [['content-type', 'application/json'], ['x-claude-code-session-id', `00000000-0000-4000-8000-${String(s).padStart(12, '0')}`], ['user-agent', 'claude-cli/2.0.0 (external, cli)']],
-    requestBody: body({ model: 'claude-sonnet-4-5', max_tokens: 100, system: 'You are Claude Code.', messages }),
-    startedAt, statusCode: 200, responseHeaders: [['content-type', 'application/json']],
-    responseBody: body({ id: `msg_${id}`, type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: `answer ${turn}` }], stop_reason: 'end_turn', usage: { input_tokens: 10, output_tokens: 5 } }),
-    responseStartedAt: startedAt + 100, endedAt: startedAt + 500, outcome: 'complete', errors: [],
-  };
-}
 
 async function seed(dataDir: string, calls: number, sessions: number): Promise<void> {
   const store = await CaptureStore.open({ dataDir, mode: 'writer', retention: {} });

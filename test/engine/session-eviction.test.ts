@@ -7,40 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ExchangeRecord, StoredBody } from '../../src/capture/records';
 import type { EngineEvent } from '../../src/engine/protocol';
 import { SessionFollower } from '../../src/engine/session-follower';
 import { CaptureStore } from '../../src/store';
+// Seeded days before now: every session is idle from the start.
+import { claudeTurnExchange as exchange, seededSessionId as sessionId, SEED_T0 as T0 } from '../support/claude-exchange';
 
 const SESSIONS = 3;
 const TURNS = 4;
-/** Days before now: every session is idle from the start. */
-const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
-
-function body(value: unknown): StoredBody {
-  const data = Buffer.from(JSON.stringify(value), 'utf8');
-  return { data, wireSize: data.length, encoding: '', decoded: true, truncated: false };
-}
-
-const sessionId = (s: number) => `00000000-0000-4000-8000-${String(s).padStart(12, '0')}`;
-
-/** Turn `turn` of session `s`: a Claude Code request resending the history so far, and its answer. */
-function exchange(id: number, s: number, turn: number, startedAt = T0 + id * 1000): ExchangeRecord {
-  const messages: unknown[] = [];
-  for (let t = 0; t <= turn; t++) {
-    messages.push({ role: 'user', content: `session ${s} prompt ${t}` });
-    if (t < turn) messages.push({ role: 'assistant', content: [{ type: 'text', text: `answer ${s}.${t}` }] });
-  }
-  return {
-    id, connectionId: 1, method: 'POST', url: 'https://api.anthropic.com/v1/messages', httpVersion: '1.1', kind: 'http',
-    requestHeaders: [['content-type', 'application/json'], ['x-claude-code-session-id', sessionId(s)], ['user-agent', 'claude-cli/2.0.0 (external, cli)']],
-    requestBody: body({ model: 'claude-sonnet-4-5', max_tokens: 100, system: 'You are Claude Code.', messages }),
-    startedAt, statusCode: 200, responseHeaders: [['content-type', 'application/json']],
-    responseBody: body({ id: `msg_${id}`, type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: `answer ${s}.${turn}` }], stop_reason: 'end_turn', usage: { input_tokens: 10, output_tokens: 5 } }),
-    responseStartedAt: startedAt + 100, endedAt: startedAt + 500, outcome: 'complete', errors: [],
-  };
-}
-
 async function until<T>(what: string, probe: () => T | undefined, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
