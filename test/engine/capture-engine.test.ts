@@ -16,20 +16,11 @@ import { startFakeAnthropic, type FakeApiServer } from '../support/fake-anthropi
 import { fetchVia, TunnelAgent } from '../support/proxied-request';
 import { createTestPki, type TestPki } from '../support/test-pki';
 import { readFileSync } from 'node:fs';
+import { until } from '../support/engine-events';
 
 const HOST = 'api.anthropic.com';
 /** Answers its head and one event, then nothing: a stream the crash must cut, not freeze. */
 const HANG = 'hang.test';
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('the capture engine on its own thread', { timeout: 90_000 }, () => {
   let pki: TestPki;

@@ -11,10 +11,13 @@ import { after, before, describe, it } from 'node:test';
 import { EngineClient } from '../../src/engine/engine-client';
 import type { EngineEvent } from '../../src/engine/protocol';
 import { CaptureStore } from '../../src/store';
+import { listedSessions, until as untilWithin } from '../support/engine-events';
 import { claudeTurnExchange as exchange, SEED_T0 as T0 } from '../support/claude-exchange';
 
 const CALLS = 5000;
 const SESSIONS = 50;
+/** Reading 5,000 calls on a loaded CI machine: waits get two minutes. */
+const until = <T>(what: string, probe: () => T | undefined) => untilWithin(what, probe, 120_000);
 
 async function seed(dataDir: string, calls: number, sessions: number): Promise<void> {
   const store = await CaptureStore.open({ dataDir, mode: 'writer', retention: {} });
@@ -33,31 +36,10 @@ async function open(dataDir: string): Promise<{ engine: EngineClient; events: En
   return { engine, events };
 }
 
-async function until<T>(what: string, probe: () => T | undefined, ms = 120_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const sessionsIn = (events: EngineEvent[]) => {
-  const shown = new Map<string, number>();
-  for (const e of events) {
-    if (e.type !== 'sessions') continue;
-    if (e.reset) shown.clear();
-    for (const r of e.retired) shown.delete(r.id);
-    for (const s of e.sessions) shown.set(s.id, s.callCount);
-  }
-  return shown;
-};
-
 /** Waits until one session shows the call added after the first open, and checks every session is still there. */
 async function untilSessionHasTheNewCall(what: string, events: EngineEvent[]): Promise<void> {
   const shown = await until(what, () => {
-    const now = sessionsIn(events);
+    const now = listedSessions(events);
     return [...now.values()].includes(CALLS / SESSIONS + 1) ? now : undefined;
   });
   assert.equal(shown.size, SESSIONS);
@@ -74,7 +56,7 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
       await until('the end of the reading', () => events.find((e) => e.type === 'progress' && e.done === e.total && e.total === CALLS));
       const progress = events.filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.type === 'progress');
       assert.ok(progress.length >= 2 && progress[0].done < CALLS, 'progress is reported while reading');
-      const shown = sessionsIn(events);
+      const shown = listedSessions(events);
       assert.equal(shown.size, SESSIONS);
       assert.equal([...shown.values()].reduce((a, b) => a + b, 0), CALLS);
     } finally {
@@ -128,7 +110,7 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
     await seed(dataDir, 20, 2);
     const { engine, events } = await open(dataDir);
     try {
-      await until('the sessions of the new database', () => (sessionsIn(events).size === 2 ? true : undefined));
+      await until('the sessions of the new database', () => (listedSessions(events).size === 2 ? true : undefined));
       assert.ok(!events.some((e) => e.type === 'sessions' && e.sessions.length > 2), 'the old index was not shown');
     } finally {
       await engine.dispose();

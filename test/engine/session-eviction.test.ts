@@ -10,33 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import type { EngineEvent } from '../../src/engine/protocol';
 import { SessionFollower } from '../../src/engine/session-follower';
 import { CaptureStore } from '../../src/store';
+import { listedSessions, until } from '../support/engine-events';
 // Seeded days before now: every session is idle from the start.
 import { claudeTurnExchange as exchange, seededSessionId as sessionId, SEED_T0 as T0 } from '../support/claude-exchange';
 
 const SESSIONS = 3;
 const TURNS = 4;
-async function until<T>(what: string, probe: () => T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** What the events say is listed: id → call count. */
-function listed(events: readonly EngineEvent[]): Map<string, number> {
-  const shown = new Map<string, number>();
-  for (const e of events) {
-    if (e.type !== 'sessions') continue;
-    if (e.reset) shown.clear();
-    for (const r of e.retired) shown.delete(r.id);
-    for (const s of e.sessions) shown.set(s.id, s.callCount);
-  }
-  return shown;
-}
-
 /** The answers' texts in a session detail, in order. */
 function answers(detail: unknown): string[] {
   return [...JSON.stringify(detail).matchAll(/answer \d+\.\d+/g)].map((m) => m[0]).filter((t, i, all) => all.indexOf(t) === i);
@@ -68,7 +47,7 @@ describe('idle sessions set aside from the writer\'s memory', () => {
   it('sets every idle session aside once saved, and keeps listing it', async () => {
     await until('the sessions to be set aside', () => follower.sessions?.assembler.coldCount === SESSIONS);
     assert.deepEqual(follower.sessions!.assembler.sessionIds(), []);
-    assert.deepEqual([...listed(events)].sort(), [0, 1, 2].map((s) => [sessionId(s), TURNS]));
+    assert.deepEqual([...listedSessions(events)].sort(), [0, 1, 2].map((s) => [sessionId(s), TURNS]));
     assert.equal(follower.sessions!.assembler.sessions().length, SESSIONS);
   });
 
@@ -81,13 +60,13 @@ describe('idle sessions set aside from the writer\'s memory', () => {
 
   it('a new call on a set-aside session reads its calls back and adds the new one', async () => {
     store.exchangeUpdated(exchange(100, 0, TURNS, Date.now()));
-    await until('session 0 to list the new call', () => listed(events).get(sessionId(0)) === TURNS + 1);
+    await until('session 0 to list the new call', () => listedSessions(events).get(sessionId(0)) === TURNS + 1);
     const assembler = follower.sessions!.assembler;
     assert.equal(assembler.isCold(sessionId(0)), false);
     assert.deepEqual(answers(await follower.detail(sessionId(0))), ['answer 0.0', 'answer 0.1', 'answer 0.2', 'answer 0.3', 'answer 0.4']);
     // The others stay set aside and listed.
     assert.equal(assembler.isCold(sessionId(2)), true);
-    assert.equal(listed(events).get(sessionId(2)), TURNS);
+    assert.equal(listedSessions(events).get(sessionId(2)), TURNS);
   });
 
   it('a set-aside session whose file is gone is read back from the store', async () => {
