@@ -153,8 +153,12 @@ export class Assembler {
 
   /** Sets aside every session whose last call ended before `before`, except those in `keep`; returns their ids. */
   evictIdle(before: number, keep: ReadonlySet<string>): string[] {
-    const idle = [...this.states.values()].filter((s) => s.lastAt < before && !keep.has(s.id)).map((s) => s.id);
-    return idle.filter((id) => this.evict(id));
+    return this.idleIds(before, keep).filter((id) => this.evict(id));
+  }
+
+  /** Sessions in memory whose last call ended before `before`, except those in `keep`. */
+  idleIds(before: number, keep: ReadonlySet<string>): string[] {
+    return [...this.states.values()].filter((s) => s.lastAt < before && !keep.has(s.id)).map((s) => s.id);
   }
 
   /**

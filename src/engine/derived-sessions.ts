@@ -76,13 +76,14 @@ export class DerivedSessions {
     return { sessions: index.sessions, calls: index.calls, lastExchangeId: index.lastExchangeId };
   }
 
-  /** A session's detail as last written, or undefined. */
-  async detail(sessionId: string): Promise<SessionDetail | undefined> {
+  /** A session's detail as last written, or undefined; `cache: false` keeps it out of the cache (a check, not a view). */
+  async detail(sessionId: string, cache = true): Promise<SessionDetail | undefined> {
     const cached = this.cache.get(sessionId);
     if (cached) return cached;
     try {
       const detail = JSON.parse((await gunzipAsync(await fsp.readFile(this.file(sessionId)))).toString('utf8')) as SessionDetail;
       if (detail.id !== sessionId || detail.assemblerVersion !== ASSEMBLER_VERSION) return undefined;
+      if (!cache) return detail;
       this.cache.set(sessionId, detail);
       while (this.cache.size > CACHE) this.cache.delete(this.cache.keys().next().value as string);
       return detail;

@@ -21,6 +21,8 @@ const SLICE = 25;
 const SAVE_EVERY_MS = 5000;
 /** Progress events at most this often. */
 const PROGRESS_EVERY_MS = 250;
+/** A reader looks for sessions it can set aside at most this often (it reads their files to check). */
+const READ_SET_ASIDE_EVERY_MS = 60_000;
 
 export interface FollowOptions {
   /** Where the derived files are (the store's data directory). */
@@ -53,6 +55,9 @@ export class SessionFollower {
   private lastProgress = 0;
   /** The save in progress, if any. */
   private saving: Promise<void> = Promise.resolve();
+  /** A reader's last look for idle sessions whose files are current (and whether one runs). */
+  private lastReadSetAside = 0;
+  private readSetAsideRunning = false;
 
   constructor(private readonly emit: (event: EngineEvent) => void, private readonly log: (level: LogLevel, message: string) => void) {}
 
@@ -178,6 +183,7 @@ export class SessionFollower {
     if (update.pendingChanged.length > 0) this.emit({ type: 'pending', sessionIds: update.pendingChanged });
     this.emit({ type: 'store-changed' });
     this.progress(live, update.more);
+    if (!update.more && !this.persist) this.setAsideWhereFilesAgree(live);
     if (!update.more && this.restored.size > 0) this.finishRestore(live);
     if (!update.more && this.rewrite) {
       this.rewrite = false;
@@ -214,12 +220,35 @@ export class SessionFollower {
   }
 
   /**
-   * Idle sessions whose files are current leave memory (the writer's, once caught up): a day of
-   * sessions costs their summaries, not their content (decision 66).
+   * Idle sessions whose files were just saved leave memory, once caught up: a day of sessions
+   * costs their summaries, not their content (decision 66). A reader saves only when the files
+   * were missing, and then saves every session.
    */
   private evictSaved(live: LiveSessions): void {
-    if (live !== this.live || !this.persist || this.restored.size > 0 || this.live.queued > 0) return;
+    if (live !== this.live || this.restored.size > 0 || this.live.queued > 0) return;
     live.evictIdle(Date.now() - this.evictIdleMs, this.dirty);
+  }
+
+  /**
+   * A reader (following another process's capture) saves nothing: an idle session leaves its
+   * memory only when the writer's file of it holds as many calls as it does. At most once a minute.
+   */
+  private setAsideWhereFilesAgree(live: LiveSessions): void {
+    const derived = this.derived;
+    const now = Date.now();
+    if (!derived || this.readSetAsideRunning || this.restored.size > 0 || now - this.lastReadSetAside < READ_SET_ASIDE_EVERY_MS) return;
+    this.lastReadSetAside = now;
+    const ids = live.assembler.idleIds(now - this.evictIdleMs, live.streaming());
+    if (ids.length === 0) return;
+    this.readSetAsideRunning = true;
+    void (async () => {
+      for (const id of ids) {
+        const stored = await derived.detail(id, false);
+        if (live !== this.live) return;
+        const held = live.assembler.session(id);
+        if (stored && held && held.id === id && stored.summary.callCount === held.summary.callCount) live.assembler.evict(id);
+      }
+    })().catch(() => undefined).finally(() => { this.readSetAsideRunning = false; });
   }
 
   private restoredCalls(live: LiveSessions): number {

@@ -21,7 +21,7 @@ function answers(detail: unknown): string[] {
   return [...JSON.stringify(detail).matchAll(/answer \d+\.\d+/g)].map((m) => m[0]).filter((t, i, all) => all.indexOf(t) === i);
 }
 
-describe('idle sessions set aside from the writer\'s memory', () => {
+describe("idle sessions set aside from the writer's memory", () => {
   let dataDir: string;
   let store: CaptureStore;
   const events: EngineEvent[] = [];
@@ -73,5 +73,56 @@ describe('idle sessions set aside from the writer\'s memory', () => {
     rmSync(join(dataDir, 'derived', 'sessions'), { recursive: true, force: true });
     const detail = await follower.detail(sessionId(2));
     assert.deepEqual(answers(detail), ['answer 2.0', 'answer 2.1', 'answer 2.2', 'answer 2.3']);
+  });
+});
+
+describe("idle sessions set aside from a reader's memory", () => {
+  let dataDir: string;
+  let store: CaptureStore;
+  let reader: CaptureStore;
+  const writer = new SessionFollower(() => undefined, () => undefined);
+  const readerEvents: EngineEvent[] = [];
+  const follower = new SessionFollower((e) => readerEvents.push(e), () => undefined);
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'llmc-evict-reader-'));
+    store = await CaptureStore.open({ dataDir, mode: 'writer', retention: {} });
+    store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: T0 });
+    let id = 0;
+    for (let turn = 0; turn < TURNS; turn++) for (let s = 0; s < SESSIONS; s++) store.exchangeUpdated(exchange(++id, s, turn));
+    await store.flush();
+    writer.use(store, { dataDir, keep: false, persist: true });
+    await until('the writer to save and set aside its sessions', () => writer.sessions?.assembler.coldCount === SESSIONS);
+  });
+
+  after(async () => {
+    follower.detach();
+    writer.detach();
+    await follower.settle();
+    await writer.settle();
+    await reader?.close();
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('sets aside the idle sessions whose saved files hold as many calls, once it has read the calls', async () => {
+    reader = await CaptureStore.open({ dataDir, mode: 'reader' });
+    follower.use(reader, { dataDir, keep: false, persist: false });
+    await until('the stored sessions', () => listedSessions(readerEvents).size === SESSIONS);
+    // The writer saves no more (as if killed): session 1's file misses its next call, dated long ago.
+    writer.detach();
+    await writer.settle();
+    store.exchangeUpdated(exchange(101, 1, TURNS));
+    // A new call: the reader now reads every exchange into sessions.
+    store.exchangeUpdated(exchange(102, 0, TURNS, Date.now()));
+    await store.flush();
+    await until('the new call in the reader', () => listedSessions(readerEvents).get(sessionId(0)) === TURNS + 1);
+    const assembler = follower.sessions!.assembler;
+    await until('session 2 set aside', () => assembler.isCold(sessionId(2)));
+    assert.equal(assembler.isCold(sessionId(0)), false, 'the session with the new call stays: it is not idle');
+    assert.equal(assembler.isCold(sessionId(1)), false, 'the session whose file misses a call stays');
+    assert.equal((await follower.detail(sessionId(1)))?.summary.callCount, TURNS + 1);
+    assert.deepEqual(answers(await follower.detail(sessionId(2))), ['answer 2.0', 'answer 2.1', 'answer 2.2', 'answer 2.3']);
+    assert.equal(listedSessions(readerEvents).get(sessionId(2)), TURNS);
   });
 });
