@@ -31,7 +31,7 @@ export interface FollowOptions {
   keep: boolean;
   /** Write the derived files as sessions change (the writer); a reader writes them only once caught up, if they were missing. */
   persist: boolean;
-  /** Sessions idle this long leave memory once their files are saved (the writer only); default SET_ASIDE_AFTER_MS (35 minutes). */
+  /** Sessions idle this long leave memory once their files are current (decision 66); default SET_ASIDE_AFTER_MS (35 minutes). */
   evictIdleMs?: number;
 }
 

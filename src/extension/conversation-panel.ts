@@ -72,7 +72,8 @@ export class ConversationPanels extends Disposable {
       existing.focus(focus);
       return;
     }
-    if (!previewEnabled() && this.preview) this.keep();
+    const previewing = previewEnabled();
+    if (!previewing && this.preview) this.keep();
     const preview = this.preview;
     if (preview) {
       this.panels.retarget(preview, id);
@@ -83,7 +84,7 @@ export class ConversationPanels extends Disposable {
     const title = this.data.summary(id)?.title;
     const panel = vscode.window.createWebviewPanel(CONVERSATION_VIEW_TYPE, panelTitle(title, id), vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
     const p = this.adopt(panel, id, focus);
-    if (previewEnabled()) {
+    if (previewing) {
       this.preview = p;
       this.updatePreviewContext();
     }

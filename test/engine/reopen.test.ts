@@ -12,7 +12,7 @@ import { EngineClient } from '../../src/engine/engine-client';
 import type { EngineEvent } from '../../src/engine/protocol';
 import { CaptureStore } from '../../src/store';
 import { listedSessions, until as untilWithin } from '../support/engine-events';
-import { claudeTurnExchange as exchange, SEED_T0 as T0 } from '../support/claude-exchange';
+import { claudeTurnExchange as exchange, writeTurns } from '../support/claude-exchange';
 
 const CALLS = 5000;
 const SESSIONS = 50;
@@ -21,9 +21,7 @@ const until = <T>(what: string, probe: () => T | undefined) => untilWithin(what,
 
 async function seed(dataDir: string, calls: number, sessions: number): Promise<void> {
   const store = await CaptureStore.open({ dataDir, mode: 'writer', retention: {} });
-  store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: T0 });
-  const perSession = calls / sessions;
-  for (let i = 0; i < calls; i++) store.exchangeUpdated(exchange(i + 1, i % sessions, Math.floor(i / sessions) % perSession));
+  writeTurns(store, sessions, calls / sessions);
   await store.close();
 }
 

@@ -12,7 +12,7 @@ import { SessionFollower } from '../../src/engine/session-follower';
 import { CaptureStore } from '../../src/store';
 import { listedSessions, until } from '../support/engine-events';
 // Seeded days before now: every session is idle from the start.
-import { claudeTurnExchange as exchange, seededSessionId as sessionId, SEED_T0 as T0 } from '../support/claude-exchange';
+import { claudeTurnExchange as exchange, seededSessionId as sessionId, writeTurns } from '../support/claude-exchange';
 
 const SESSIONS = 3;
 const TURNS = 4;
@@ -30,9 +30,7 @@ describe("idle sessions set aside from the writer's memory", () => {
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'llmc-evict-'));
     store = await CaptureStore.open({ dataDir, mode: 'writer', retention: {} });
-    store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: T0 });
-    let id = 0;
-    for (let turn = 0; turn < TURNS; turn++) for (let s = 0; s < SESSIONS; s++) store.exchangeUpdated(exchange(++id, s, turn));
+    writeTurns(store, SESSIONS, TURNS);
     await store.flush();
     follower.use(store, { dataDir, keep: false, persist: true });
   });
@@ -87,9 +85,7 @@ describe("idle sessions set aside from a reader's memory", () => {
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'llmc-evict-reader-'));
     store = await CaptureStore.open({ dataDir, mode: 'writer', retention: {} });
-    store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: T0 });
-    let id = 0;
-    for (let turn = 0; turn < TURNS; turn++) for (let s = 0; s < SESSIONS; s++) store.exchangeUpdated(exchange(++id, s, turn));
+    writeTurns(store, SESSIONS, TURNS);
     await store.flush();
     writer.use(store, { dataDir, keep: false, persist: true });
     await until('the writer to save and set aside its sessions', () => writer.sessions?.assembler.coldCount === SESSIONS);

@@ -1,6 +1,7 @@
 // Stored exchanges of Claude Code calls, for tests that seed a store directly (no proxy): turn `t`
 // of session `s` re-sends the history so far, answered "answer s.t".
 import type { ExchangeRecord, StoredBody } from '../../src/capture/records';
+import type { CaptureStore } from '../../src/store';
 
 export const SEED_T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 
@@ -27,4 +28,14 @@ export function claudeTurnExchange(id: number, s: number, turn: number, startedA
     responseBody: storedBody({ id: `msg_${id}`, type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: `answer ${s}.${turn}` }], stop_reason: 'end_turn', usage: { input_tokens: 10, output_tokens: 5 } }),
     responseStartedAt: startedAt + 100, endedAt: startedAt + 500, outcome: 'complete', errors: [],
   };
+}
+
+/**
+ * Writes `turns` turns of `sessions` sessions into a store, turn by turn across the sessions (as
+ * agents working at once would), on one connection; exchange ids run 1, 2, 3….
+ */
+export function writeTurns(store: CaptureStore, sessions: number, turns: number): void {
+  store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: SEED_T0 });
+  let id = 0;
+  for (let turn = 0; turn < turns; turn++) for (let s = 0; s < sessions; s++) store.exchangeUpdated(claudeTurnExchange(++id, s, turn));
 }
