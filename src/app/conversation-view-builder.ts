@@ -2,10 +2,11 @@
 // Pure and JSON-serialisable, so that it is tested without a DOM and posted as is. Runs in the
 // engine (src/engine), never in the extension host's main thread or the webview.
 import { stepFor } from '../conversation/steps';
-import type { SessionDetail, Step, Thread, Turn, UsageTotals } from '../conversation/types';
+import { cacheLine, cacheSummaryLine, causeWords, changeLine, diffBody } from '../conversation/insight-text';
+import type { CallInsight, SessionDetail, Step, Thread, Turn, UsageTotals } from '../conversation/types';
 import { parseJson } from '../llm/json-value';
 import type { ContentBlock } from '../llm/llm-call';
-import type { ConversationViewModel, ViewBlock, ViewLiveTurn, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
+import type { ConversationViewModel, ViewBlock, ViewCall, ViewLiveTurn, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
 
 export function buildViewModel(detail: SessionDetail): ConversationViewModel {
   const s = detail.summary;
@@ -14,6 +15,7 @@ export function buildViewModel(detail: SessionDetail): ConversationViewModel {
     title: s.title || '(untitled session)',
     client: detail.client,
     stats: `${s.turnCount} turn${s.turnCount === 1 ? '' : 's'} · ${s.callCount} call${s.callCount === 1 ? '' : 's'} · ${formatUsage(s.usage)} · ${formatCost(s.costUsd)}`,
+    ...(cacheSummaryLine(s.cache) ? { cache: cacheSummaryLine(s.cache) } : {}),
     threads: detail.threads.map(viewThread),
   };
 }
@@ -26,8 +28,43 @@ function viewThread(t: Thread): ViewThread {
     ...(t.systemPrompt !== undefined ? { systemPrompt: t.systemPrompt } : {}),
     tools: t.tools, toolDefinitions: t.toolDefinitions,
     stats: `${t.turns.length} turn${t.turns.length === 1 ? '' : 's'} · ${formatUsage(t.usage)} · ${formatCost(t.costUsd)}`,
-    turns: t.turns.map(viewTurn),
+    turns: t.turns.map((turn) => viewTurn(turn, callsByTurn(t.calls ?? []).get(turn.index) ?? [])),
   };
+}
+
+function callsByTurn(calls: readonly CallInsight[]): Map<number, CallInsight[]> {
+  const byTurn = new Map<number, CallInsight[]>();
+  for (const call of calls) {
+    const list = byTurn.get(call.turnIndex) ?? [];
+    list.push(call);
+    byTurn.set(call.turnIndex, list);
+  }
+  return byTurn;
+}
+
+/** New messages listed per call in the view; the turn itself shows them whole. */
+const VIEW_ADDED_MESSAGES = 8;
+
+export function viewCall(insight: CallInsight): ViewCall {
+  const { changes, cache } = insight;
+  const diffs: ViewCall['diffs'] = [];
+  if (changes.system && !changes.system.billingHeaderOnly) diffs.push({ label: 'System prompt', text: diffBody(changes.system) });
+  for (const t of changes.tools?.changed ?? []) diffs.push({ label: `Tool ${t.name}`, text: diffBody(t.diff) });
+  const view: ViewCall = {
+    callId: insight.callId, changes: changeLine(insight), diffs,
+    added: changes.history.messages.slice(0, VIEW_ADDED_MESSAGES).map((m) => ({ role: m.role, preview: m.preview })),
+  };
+  if (cache) view.cache = cacheLine(cache);
+  if (cache?.missedTokens !== undefined) {
+    view.cacheBreak = { causes: (cache.causes ?? []).map(causeWords).join(', '), explanation: cache.explanation ?? '' };
+  }
+  const rewritten = changes.history.rewritten;
+  if (rewritten) {
+    view.rewritten = rewritten.restarted
+      ? `The history was restarted: none of the previous ${changes.history.previous} entries were re-sent. It began with: ${rewritten.before}`
+      : `The history differs from entry ${rewritten.at} of ${changes.history.previous}. It was: ${rewritten.before}${rewritten.after !== undefined ? ` · now: ${rewritten.after}` : ''}`;
+  }
+  return view;
 }
 
 export function threadLabel(t: Thread): string {
@@ -37,12 +74,14 @@ export function threadLabel(t: Thread): string {
   return `Subagent ${t.id}${model}`;
 }
 
-function viewTurn(turn: Turn): ViewTurn {
+function viewTurn(turn: Turn, insights: readonly CallInsight[]): ViewTurn {
   const latencyMs = Math.max(0, turn.endedAt - turn.startedAt);
+  const calls = insights.map(viewCall);
   return {
     index: turn.index, prompt: turn.prompt, startedAt: turn.startedAt,
     stats: turnStats(turn.usage, turn.costUsd, latencyMs, turn.retries),
     usage: turn.usage, costUsd: turn.costUsd, latencyMs, llmCallIds: turn.llmCallIds,
+    calls, cacheBreaks: calls.filter((c) => c.cacheBreak).length,
     blocks: viewBlocks(turn.steps),
   };
 }

@@ -1,7 +1,7 @@
 // The Sessions view as plain data: sessions → threads (main; subagents nested under the turn whose
 // tool call started them; side requests folded into one node) → turns. Pure: SessionSummary and
 // SessionDetail in, node descriptors out; src/extension only turns them into TreeItems.
-import type { SessionDetail, SessionSummary, Thread, Turn, UsageTotals } from '../conversation';
+import { cacheSummaryLine, causeWords, type SessionDetail, type SessionSummary, type Thread, type Turn, type UsageTotals } from '../conversation';
 
 export type Collapsible = 'none' | 'collapsed' | 'expanded';
 export type NodeKind = 'session' | 'thread' | 'side-group' | 'turn';
@@ -120,6 +120,7 @@ export function sessionNode(s: SessionSummary, o: SessionNodeOptions): TreeNodeD
       `Model: ${s.model ?? 'unknown'}`,
       `${s.turnCount} turn(s), ${s.threadCount} thread(s), ${s.callCount} call(s)`,
       usageTooltip(s.usage, s.costUsd, s.unpricedModels),
+      ...(cacheSummaryLine(s.cache) ? [`Prompt cache: ${cacheSummaryLine(s.cache)}`] : []),
       `Started ${new Date(s.startedAt).toISOString()}, last activity ${new Date(s.endedAt).toISOString()}`,
     ].join('\n'),
     icon: o.streaming ? 'loading~spin' : clientIcon(s.client),
@@ -180,6 +181,7 @@ export function buildSessionTree(detail: SessionDetail, o: SessionNodeOptions): 
         `Models: ${turn.models.join(', ') || 'unknown'}`,
         `${turn.llmCallIds.length} call(s)${turn.retries ? `, ${turn.retries} retried` : ''}`,
         usageTooltip(turn.usage, turn.costUsd, turn.unpricedModels),
+        ...cacheBreaksOf(t, turn),
         new Date(turn.startedAt).toISOString(),
       ].join('\n'),
       icon: turn.steps.some((s) => s.isError) ? 'warning' : 'comment',
@@ -208,4 +210,12 @@ export function buildSessionTree(detail: SessionDetail, o: SessionNodeOptions): 
   const root = sessionNode(detail.summary, { ...o, children: top });
   nodes.set(root.id, root);
   return { nodes, root };
+}
+
+/** A line per cache break among the turn's calls: why, and what it cost. */
+function cacheBreaksOf(t: Thread, turn: Turn): string[] {
+  return (t.calls ?? []).filter((c) => c.turnIndex === turn.index && c.cache?.missedTokens !== undefined).map((c) => {
+    const lost = c.cache!.lostUsd === null || c.cache!.lostUsd === undefined ? '' : `, $${c.cache!.lostUsd.toFixed(4)} lost`;
+    return `Cache break at call ${c.callId}: ${(c.cache!.causes ?? []).map(causeWords).join(', ')}${lost}`;
+  });
 }

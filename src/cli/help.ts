@@ -105,7 +105,9 @@ const COMMANDS: readonly CommandHelp[] = [
     summary: 'one session as a Markdown transcript or JSON',
     usage: 'llm-capture show SESSION [--markdown [--full] | --json] [--data-dir DIR]',
     description: 'Prints one session: its threads (main, subagents, side calls), turns, what the model said and did, tool calls with '
-      + 'their results, tokens and cost. SESSION is a session id or a unique prefix of one. The default is a Markdown transcript in '
+      + 'their results, tokens and cost, and for each model call what its request changed since the previous one (system prompt, '
+      + 'tools, options, history) and what it read from the prompt cache, with the cause of each cache break and what it cost. '
+      + 'SESSION is a session id or a unique prefix of one. The default is a Markdown transcript in '
       + 'which long system prompts, injected context and tool input and output are cut to 4000 characters; --full shows them whole.',
     options: [
       ['--markdown', 'a Markdown transcript (the default)'],
@@ -117,6 +119,7 @@ const COMMANDS: readonly CommandHelp[] = [
     examples: [
       ['a transcript to read', 'llm-capture show 5b0c2c36 | less'],
       ['everything, uncut, into a file', 'llm-capture show 5b0c2c36 --markdown --full > session.md'],
+      ['why each cache break happened', 'llm-capture show 5b0c2c36 --json | jq \'.threads[].calls[] | select(.cache.missedTokens) | .cache.explanation\''],
     ],
   },
   {

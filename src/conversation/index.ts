@@ -1,5 +1,6 @@
 // The conversation assembler's public surface. Pure: LLM calls in, plain data out.
 export { Assembler, assemble, type AddResult } from './assembler';
+export { cacheLine, cacheSummaryLine, causeWords, changeLine, diffBody } from './insight-text';
 export { formatCost, formatUsage, renderMarkdownTranscript, type MarkdownOptions } from './markdown-transcript';
 export { costOf, findPrice, normalizeModelId, PRICE_TABLE, PRICES_AS_OF, type PriceEntry, type TokenPrices } from './pricing';
 export { SCAFFOLDING_PATTERNS, scaffoldingKind, SIDE_REQUEST_PATTERNS, sideRequestKind } from './scaffolding';

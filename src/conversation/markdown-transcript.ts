@@ -2,7 +2,8 @@
 // and did, tool calls with their results, usage and cost. Captured content is untrusted and may
 // contain fences or HTML: code blocks use a fence longer than any backtick run inside them, and
 // whoever renders this as HTML must sanitise it (the webview does).
-import type { SessionDetail, Step, Thread, Turn, UsageTotals } from './types';
+import { cacheLine, cacheSummaryLine, changeLine, diffBody } from './insight-text';
+import type { CallInsight, SessionDetail, Step, Thread, Turn, UsageTotals } from './types';
 
 export interface MarkdownOptions {
   /** Show thinking (folded). Default true. */
@@ -89,11 +90,30 @@ function renderSteps(steps: readonly Step[], options: Resolved): string[] {
   return out;
 }
 
-function renderTurn(turn: Turn, options: Resolved): string {
+/** Each model call of the turn: what its request changed and what it read from the cache (decision 68). */
+function renderCalls(calls: readonly CallInsight[], options: Resolved): string | undefined {
+  if (calls.length === 0) return undefined;
+  const lines = calls.map((c) => {
+    const cache = c.cache ? `\n  - Cache: ${cacheLine(c.cache)}${c.cache.missedTokens !== undefined && c.cache.explanation ? ` ${c.cache.explanation}` : ''}` : '';
+    return `- Call \`${c.callId}\` · ${changeLine(c)}${cache}`;
+  });
+  const diffs: string[] = [];
+  for (const c of calls) {
+    const { system, tools } = c.changes;
+    if (system && !system.billingHeaderOnly) diffs.push(folded(`System prompt changed at call ${c.callId}`, fence(cut(diffBody(system), options.maxToolChars), 'diff')));
+    for (const t of tools?.changed ?? []) diffs.push(folded(`Tool \`${t.name}\` changed at call ${c.callId}`, fence(cut(diffBody(t.diff), options.maxToolChars), 'diff')));
+  }
+  return [folded(`Model calls (${calls.length})`, lines.join('\n')), ...diffs].join('\n\n');
+}
+
+function renderTurn(turn: Turn, calls: readonly CallInsight[], options: Resolved): string {
   const retries = turn.retries > 0 ? ` · ${turn.retries} retr${turn.retries === 1 ? 'y' : 'ies'}` : '';
-  const head = `### Turn ${turn.index + 1} · ${time(turn.startedAt)} · ${formatUsage(turn.usage)} · ${formatCost(turn.costUsd, turn.unpricedModels)}${retries}`;
+  const breaks = calls.filter((c) => c.cache?.missedTokens !== undefined).length;
+  const broke = breaks > 0 ? ` · ${breaks} cache break${breaks === 1 ? '' : 's'}` : '';
+  const head = `### Turn ${turn.index + 1} · ${time(turn.startedAt)} · ${formatUsage(turn.usage)} · ${formatCost(turn.costUsd, turn.unpricedModels)}${retries}${broke}`;
   const prompt = turn.prompt === '' ? '*(no user prompt)*' : `**User**\n\n${quote(turn.prompt)}`;
-  return [head, prompt, ...renderSteps(turn.steps, options)].join('\n\n');
+  const callPart = renderCalls(calls, options);
+  return [head, prompt, ...(callPart ? [callPart] : []), ...renderSteps(turn.steps, options)].join('\n\n');
 }
 
 function threadHeading(thread: Thread): string {
@@ -133,6 +153,7 @@ export function renderMarkdownTranscript(detail: SessionDetail, opts: MarkdownOp
       `- Threads: ${s.threadCount} · Turns: ${s.turnCount} · Model calls: ${s.callCount}`,
       `- Tokens: ${formatUsage(s.usage)}`,
       `- Cost: ${formatCost(s.costUsd, s.unpricedModels)}`,
+      ...(cacheSummaryLine(s.cache) ? [`- Prompt cache: ${cacheSummaryLine(s.cache)}`] : []),
     ].join('\n'),
   ];
   for (const thread of detail.threads) {
@@ -142,7 +163,7 @@ export function renderMarkdownTranscript(detail: SessionDetail, opts: MarkdownOp
     }
     parts.push(threadHeading(thread));
     if (thread.systemPrompt) parts.push(folded('System prompt', fence(cut(thread.systemPrompt, options.maxToolChars))));
-    for (const turn of thread.turns) parts.push(renderTurn(turn, options));
+    for (const turn of thread.turns) parts.push(renderTurn(turn, (thread.calls ?? []).filter((c) => c.turnIndex === turn.index), options));
   }
   return `${parts.join('\n\n')}\n`;
 }

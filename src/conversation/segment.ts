@@ -20,6 +20,8 @@ export interface CallRecord {
   retryOf?: string;
   /** A retry replaced this call's (failed) output. */
   superseded?: boolean;
+  /** Positions of earlier entries that this call's request re-sent in an edited form. */
+  edited?: number[];
 }
 
 export interface SegmentParent {

@@ -229,6 +229,7 @@ export class SessionState {
         // Same request as the previous call, which got nothing back: a retry.
         const retryOf = noNewInput && last && last.inputLength === segment.length && last.outputEnd === last.outputStart ? last.call.id : undefined;
         this.appendOutput(segment, call, segment.length, outcome, retryOf);
+        if (placement.edits.length > 0) segment.calls[segment.calls.length - 1]!.edited = placement.edits.map((e) => e.index);
         return;
       }
       case 'repeat':

@@ -2,6 +2,8 @@
 // threads from the plan, turns and steps, tool pairing, subagent marks, side threads, usage and
 // cost sums, the title. Pure and deterministic: the same state always gives the same view.
 import type { LlmCall, SideKind, ToolDefinition } from '../llm/llm-call';
+import { summarizeCache } from './cache-analysis';
+import { threadCallInsights } from './call-insights';
 import { FlatInput } from './history';
 import { isRealPrompt } from './scaffolding';
 import type { SessionState } from './session-state';
@@ -98,6 +100,7 @@ function conversationThread(plan: ThreadPlan, sessionSum: UsageSum): Thread {
   const thread: Thread = {
     id: plan.id, kind: plan.kind, model: mostCommon(allCalls.map((c) => c.model)), systemPrompt: systemPromptOf(plan, allCalls),
     tools, toolDefinitions: toolDefinitions(allCalls), turns, ...threadTotals(turns, threadSum), segments: plan.segments.filter((s) => !s.parent).length,
+    calls: threadCallInsights(plan, turns),
   };
   if (plan.parentThreadId !== undefined) thread.parentThreadId = plan.parentThreadId;
   if (plan.parentToolCallId !== undefined) thread.parentToolCallId = plan.parentToolCallId;
@@ -134,7 +137,7 @@ function sideThread(kind: SideKind, calls: LlmCall[], sessionSum: UsageSum): Thr
   sessionSum.addSum(threadSum);
   return {
     id: `side:${kind}`, kind: 'side', sideKind: kind, model: mostCommon(calls.map((c) => c.model)), tools: toolNames(calls),
-    toolDefinitions: toolDefinitions(calls), turns, ...threadTotals(turns, threadSum), segments: 0,
+    toolDefinitions: toolDefinitions(calls), turns, ...threadTotals(turns, threadSum), segments: 0, calls: [],
   };
 }
 
@@ -188,6 +191,6 @@ function summarize(state: SessionState, threads: readonly Thread[], sum: UsageSu
   return {
     id: state.id, client: state.client, provider: state.provider, model: main?.model ?? mostCommon(state.sideCalls.map((c) => c.model)),
     title, startedAt: Math.round(state.startedAt), endedAt: Math.round(state.lastAt), threadCount: threads.length, turnCount: main?.turns.length ?? 0,
-    ...sum.fields(), callCount: state.callCount, idSource: state.idSource, assemblerVersion: ASSEMBLER_VERSION,
+    ...sum.fields(), callCount: state.callCount, cache: summarizeCache(threads.flatMap((t) => t.calls.flatMap((c) => (c.cache ? [c.cache] : [])))), idSource: state.idSource, assemblerVersion: ASSEMBLER_VERSION,
   };
 }

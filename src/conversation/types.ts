@@ -76,6 +76,106 @@ export interface Turn {
   models: string[];
 }
 
+/** Lines of a text diff, each prefixed ' ' (context), '-' (removed) or '+' (added), as in a unified diff. */
+export interface DiffHunk {
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  lines: string[];
+}
+
+export interface TextChange {
+  added: number;
+  removed: number;
+  hunks: DiffHunk[];
+  /** The diff was too large to keep whole: hunks past the limit are left out. */
+  truncated?: boolean;
+}
+
+/** A message the call's request added to the history (its first words; `blocks` content blocks). */
+export interface NewMessage {
+  role: StepRole;
+  preview: string;
+  blocks: number;
+}
+
+/**
+ * What a call's request changed against the previous call of its thread (decision 68). Absent
+ * parts did not change. History counts are content blocks (entries), in the thread's order.
+ */
+export interface CallChanges {
+  /** Absent for the first call of a thread. */
+  previousCallId?: string;
+  /** From the previous call's end to this call's start. */
+  gapMs?: number;
+  model?: { before?: string; after?: string };
+  /** `billingHeaderOnly`: only Claude Code's per-request billing line changed, which the cache does not key on. */
+  system?: TextChange & { billingHeaderOnly?: boolean };
+  tools?: { added: string[]; removed: string[]; changed: Array<{ name: string; diff: TextChange }>; reordered: boolean };
+  /** Request options whose value differs (`before` or `after` absent: not sent). */
+  options?: Array<{ name: string; before?: unknown; after?: unknown }>;
+  /** Anthropic breakpoints on tools and system (where the cache prefix begins), as `tools[3]`, `system[1] 1h`. */
+  cacheMarkers?: { before: string[]; after: string[] };
+  history: {
+    /** Entries of the previous call's request and answer that this request re-sent unchanged, from the start. */
+    kept: number;
+    /** Entries of the previous call's request and answer. */
+    previous: number;
+    /** Entries after `kept` that this request added. */
+    added: number;
+    messages: NewMessage[];
+    /** The previous history was not re-sent as it was from entry `at` on: edited, dropped or compacted. */
+    rewritten?: { at: number; before: string; after?: string; restarted: boolean };
+  };
+}
+
+export type CacheBreakCause =
+  | 'first-call' | 'model-switched' | 'tools-changed' | 'system-changed' | 'marker-moved' | 'history-edited'
+  | 'lifetime-passed' | 'unexplained';
+
+/** A call's prompt-cache figures, from the provider's own usage fields (decision 68). */
+export interface CallCache {
+  /** Input tokens in all: uncached + read from the cache + written to it. */
+  promptTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  uncachedTokens: number;
+  /** What the previous call of the thread left in the cache that this call could have read. */
+  expectedReadTokens?: number;
+  /** Tokens this call did not read from the cache that it could have (a cache break when present). */
+  missedTokens?: number;
+  /** Why, most likely first; the first call of a thread has 'first-call'. */
+  causes?: CacheBreakCause[];
+  /** One sentence for the user. */
+  explanation?: string;
+  /** What the missed tokens cost over reading them from the cache; null when the model has no price. */
+  lostUsd?: number | null;
+}
+
+export interface CallInsight {
+  callId: string;
+  /** Index of the turn (in its thread) that holds the call. */
+  turnIndex: number;
+  startedAt: number;
+  model?: string;
+  changes: CallChanges;
+  /** Absent when the call reported no usage. */
+  cache?: CallCache;
+}
+
+/** A session's prompt-cache figures over its conversation calls (side calls excluded). */
+export interface CacheSummary {
+  promptTokens: number;
+  cacheReadTokens: number;
+  /** cacheReadTokens / promptTokens; null with no prompt tokens. */
+  hitRate: number | null;
+  breaks: number;
+  missedTokens: number;
+  /** Null when a break's model has no price. */
+  lostUsd: number | null;
+}
+
 export interface Thread {
   id: string;
   kind: ThreadKind;
@@ -98,6 +198,8 @@ export interface Thread {
   endedAt: number;
   /** Independent histories in this thread: 1, plus one per restart (compaction, /clear). */
   segments: number;
+  /** Each model call of a conversation thread in order, with what changed and its cache figures (none on side threads). */
+  calls: CallInsight[];
 }
 
 export interface SessionSummary {
@@ -116,6 +218,7 @@ export interface SessionSummary {
   costUsd: number | null;
   unpricedModels: string[];
   callCount: number;
+  cache: CacheSummary;
   /** Where the id came from: a wire header/body field, or 'heuristic' for an anonymous session. */
   idSource: string;
   assemblerVersion: number;

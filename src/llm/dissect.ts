@@ -12,6 +12,7 @@ import { dissectOpenAiChatCompletions } from './openai-chat-completions';
 import { dissectOpenAiResponses } from './openai-responses';
 import { dissectOpenAiResponsesWebSocket } from './openai-responses-websocket';
 import { DEFAULT_ROUTES, matchRoute, type Route, type RouteMatch } from './routing';
+import { readRequestOptions } from './request-options';
 import { classifySide } from './side-requests';
 
 const HTTP_DISSECTORS: Record<ApiKind, Dissector> = {
@@ -56,6 +57,7 @@ export function dissectExchange(input: DissectInput, routes: readonly Route[] = 
       call.identity = readIdentity(call, headers, request);
       const side = classifySide(call, headers, request);
       if (side !== undefined) call.side = side;
+      if (request) readRequestOptions(call, request);
     } catch (e) {
       call.errors.push(`Reading the client and identity failed: ${e instanceof Error ? e.message : String(e)}`);
     }

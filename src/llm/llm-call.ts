@@ -58,6 +58,18 @@ export interface Usage {
   reasoningTokens?: number;
 }
 
+/**
+ * An Anthropic `cache_control` breakpoint: the tool, system block or message content block it is
+ * on. `ttl` as sent ('1h'); absent is the default five minutes.
+ */
+export interface CacheMarker {
+  where: 'tools' | 'system' | 'messages';
+  index: number;
+  /** The content block within the message (messages only). */
+  block?: number;
+  ttl?: string;
+}
+
 /** Identity found on the wire; the assembler groups by these. */
 export interface CallIdentity {
   /** The exact session id, when the wire has one. */
@@ -91,6 +103,13 @@ export interface LlmCall {
   tools: ToolDefinition[];
   /** The input as sent in this request (for incremental WebSocket frames: only the new items). */
   input: Message[];
+  /**
+   * The request's other fields as sent (max_tokens, temperature, reasoning, tool_choice, …), by
+   * their wire names; content and ids are not among them. Large values keep only their size.
+   */
+  options?: Record<string, unknown>;
+  /** Anthropic's explicit prompt-cache breakpoints, in prompt order. */
+  cacheMarkers?: CacheMarker[];
   output: ContentBlock[];
   stopReason?: string;
   usage?: Usage;

@@ -17,6 +17,23 @@ export type ViewBlock =
   | { kind: 'scaffolding'; items: Array<{ label: string; text: string }> }
   | { kind: 'marker'; text: string };
 
+/** One model call of a turn: what its request changed since the thread's previous call, and its cache figures (decision 68). */
+export interface ViewCall {
+  callId: string;
+  /** One line: the gap, new messages, what else changed. */
+  changes: string;
+  /** One line of cache figures; absent when the call reported no usage. */
+  cache?: string;
+  /** Set when the call read less from the cache than the previous call left there. */
+  cacheBreak?: { causes: string; explanation: string };
+  /** Folded unified diffs: the system prompt, changed tool schemas. */
+  diffs: Array<{ label: string; text: string }>;
+  /** The messages the request added (their first words). */
+  added: Array<{ role: string; preview: string }>;
+  /** The previous history was not re-sent as it was: where, and what was there. */
+  rewritten?: string;
+}
+
 export interface ViewTurn {
   index: number;
   prompt: string;
@@ -27,6 +44,9 @@ export interface ViewTurn {
   costUsd: number | null;
   latencyMs: number;
   llmCallIds: string[];
+  calls: ViewCall[];
+  /** Cache breaks among the calls (for the turn's marker). */
+  cacheBreaks: number;
   blocks: ViewBlock[];
 }
 
@@ -49,6 +69,8 @@ export interface ConversationViewModel {
   title: string;
   client: string;
   stats: string;
+  /** The session's prompt cache in one line (hit rate, breaks, money lost); absent without usage. */
+  cache?: string;
   threads: ViewThread[];
 }
 

@@ -75,7 +75,10 @@ describe('conversation view model', () => {
     assert.deepEqual(thread.toolDefinitions[1], { name: 'Bash', description: 'Run <b>a</b> command', inputSchema: schema, kind: 'function' });
     assert.equal(thread.turns.length, 2);
     assert.ok(thread.turns.every((t) => !('toolDefinitions' in t)), 'not repeated per turn');
-    assert.equal(JSON.stringify(thread).split('Run <b>a</b> command').length, 2, 'the description is sent once');
+    // Once as a definition; the turn's call shows it again only as what changed (decision 68).
+    const withoutCalls = { ...thread, turns: thread.turns.map(({ calls: _calls, ...turn }) => turn) };
+    assert.equal(JSON.stringify(withoutCalls).split('Run <b>a</b> command').length, 2, 'the description is sent once');
+    assert.match(thread.turns[1]!.calls[0]!.changes, /tools ~Bash/);
   });
 
   test('search filters turns by any of their text', () => {

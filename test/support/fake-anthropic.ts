@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { FakePromptCache } from './fake-prompt-cache';
 import { sseEvent, writeSse } from './sse';
 
 export const ANTHROPIC_TEXT_ANSWER = 'Hello from the fake Anthropic server! (FAKE-TEXT-OK)';
@@ -52,15 +53,17 @@ interface Reply {
 /** The usage of every answer: message_start reports output_tokens 1, message_delta this final count. */
 export const ANTHROPIC_USAGE = { input_tokens: 42, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 17 };
 
-export async function startFakeAnthropic(tls: { key: string; cert: string }): Promise<FakeApiServer> {
+/** `promptCache`: report usage from a simulation of the prompt cache (fake-prompt-cache.ts) instead of ANTHROPIC_USAGE. */
+export async function startFakeAnthropic(tls: { key: string; cert: string }, options: { promptCache?: boolean } = {}): Promise<FakeApiServer> {
   const requests: RecordedApiRequest[] = [];
+  const cache = options.promptCache ? new FakePromptCache() : undefined;
   const server = createServer(tls, (req, res) => {
-    handle(req, res, requests).catch((e: unknown) => res.destroy(e as Error));
+    handle(req, res, requests, cache).catch((e: unknown) => res.destroy(e as Error));
   });
   return listen(server, requests);
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, requests: RecordedApiRequest[]): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, requests: RecordedApiRequest[], cache: FakePromptCache | undefined): Promise<void> {
   const body = await readJsonBody(req);
   const record: RecordedApiRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
   requests.push(record);
@@ -74,17 +77,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, requests: Recor
     return sendJson(res, 404, { type: 'error', error: { type: 'not_found_error', message: `fake: no route ${req.method} ${path}` } }, requestId);
   }
   const reply = scriptReply(body);
+  const usage = cache ? { ...cache.usage(body), output_tokens: ANTHROPIC_USAGE.output_tokens } : ANTHROPIC_USAGE;
   const model = typeof body.model === 'string' ? body.model : 'claude-fake';
   const message = { id: `msg_fake_${hex(12)}`, type: 'message', role: 'assistant', model, stop_sequence: null };
   if (body.stream !== true) {
-    return sendJson(res, 200, { ...message, content: reply.blocks, stop_reason: reply.stopReason, usage: ANTHROPIC_USAGE }, requestId);
+    return sendJson(res, 200, { ...message, content: reply.blocks, stop_reason: reply.stopReason, usage }, requestId);
   }
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'request-id': requestId });
   record.sseEvents = [
-    sseEvent('message_start', { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { ...ANTHROPIC_USAGE, output_tokens: 1, service_tier: 'standard' } } }),
+    sseEvent('message_start', { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1, service_tier: 'standard' } } }),
     sseEvent('ping', { type: 'ping' }),
     ...reply.blocks.flatMap((block, index) => blockEvents(block, index)),
-    sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: reply.stopReason, stop_sequence: null }, usage: ANTHROPIC_USAGE }),
+    sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: reply.stopReason, stop_sequence: null }, usage }),
     sseEvent('message_stop', { type: 'message_stop' }),
   ];
   await writeSse(res, record.sseEvents);

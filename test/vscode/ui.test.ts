@@ -46,7 +46,7 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     const claudeBinary = claude.binary();
     const codexBinary = codex.binary();
     pki = createTestPki();
-    fakeAnthropic = await startFakeAnthropic(pki.serverCert([ANTHROPIC]));
+    fakeAnthropic = await startFakeAnthropic(pki.serverCert([ANTHROPIC]), { promptCache: true });
     fakeOpenAi = await startFakeOpenAi(pki.serverCert([OPENAI, CHATGPT]));
     // `claude` and `codex` on the terminals' PATH, as a user's global install would put them.
     const bin = join(pki.dir, 'bin');
@@ -137,6 +137,18 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     assert.equal((await turn.locator('.block.tool pre.output').first().innerText()).trim(), TOOL_MARKER, 'the real echo output');
     assert.match(await turn.locator('.block.assistant .markdown').last().innerText(), /FAKE-FINAL: the tool returned: fake-tool-ok/);
     await wb.screenshot('05-claude-tool-call-open');
+
+    // The turn's model calls (decision 68): the second re-sent the first's prompt and answer, added the
+    // tool result, and read from the (simulated) prompt cache all that the first wrote there.
+    const calls = turn.locator('.block.calls vscode-collapsible').first();
+    assert.equal(await calls.getAttribute('heading'), 'Model calls (2)');
+    await calls.click();
+    const second = turn.locator('.call').nth(1);
+    await second.waitFor({ state: 'visible' });
+    assert.match(await second.innerText(), /\+1 message/);
+    assert.match(await second.innerText(), /read ([\d,]+) of \1 from the cache/);
+    assert.match(await second.locator('ul.added').innerText(), /tool\s+\(result\) fake-tool-ok/);
+    await wb.screenshot('05b-claude-model-calls');
 
     // The Tools tab has the definitions Claude Code offered; the Raw calls tab the exchange itself.
     await view.locator('vscode-tab-header', { hasText: 'Tools' }).click();

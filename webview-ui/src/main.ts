@@ -12,6 +12,7 @@ import { filterTurns } from '../../src/shared/conversation-search';
 import type { ConversationViewModel, ViewBlock, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
 import { el, highlight, markdown, pre } from './dom';
 import { LiveTurns } from './live-turns';
+import { renderCalls } from './model-calls';
 import { RawCallsTab } from './raw-calls';
 import { ToolDefinitionsTab } from './tool-definitions';
 
@@ -151,7 +152,7 @@ function setModel(next: ConversationViewModel, focusThread?: string, keepPlace =
   model = next;
   vscode.setState({ sessionId: next.sessionId });
   title.textContent = next.title;
-  stats.textContent = `${next.client} · ${next.stats}`;
+  stats.textContent = `${next.client} · ${next.stats}${next.cache ? ` · ${next.cache}` : ''}`;
   threadSelect.replaceChildren(...next.threads.map((t) => el('option', { value: t.id }, `${t.label} (${t.turns.length})`)));
   const wanted = focusThread ?? threadId;
   threadId = next.threads.some((t) => t.id === wanted) ? wanted : next.threads[0]?.id ?? '';
@@ -272,8 +273,11 @@ function renderTurn(turn: ViewTurn): HTMLElement {
     el('span', { class: 'turn-title' }, `Turn ${turn.index + 1}`),
     el('span', { class: 'turn-time' }, new Date(turn.startedAt).toLocaleString()),
     el('span', { class: 'turn-stats' }, turn.stats),
+    turn.cacheBreaks > 0 ? el('vscode-badge', { class: 'cache-break-badge', title: 'A call of this turn read less from the prompt cache than it could have' },
+      `cache break${turn.cacheBreaks > 1 ? ` ×${turn.cacheBreaks}` : ''}`) : undefined,
   );
   const box = el('section', { class: 'turn', id: `turn-${turn.index}` }, head);
+  if (turn.calls.length > 0) box.append(renderCalls(turn.calls, collapsible));
   if (turn.prompt !== '') {
     box.append(el('div', { class: 'block user' },
       el('div', { class: 'block-head' }, el('span', { class: 'role' }, 'User'), copyButton(() => turn.prompt)),
