@@ -1,7 +1,7 @@
 // The Sessions view as plain data: sessions → threads (main; subagents nested under the turn whose
 // tool call started them; side requests folded into one node) → turns. Pure: SessionSummary and
 // SessionDetail in, node descriptors out; src/extension only turns them into TreeItems.
-import { cacheSummaryLine, causeWords, type SessionDetail, type SessionSummary, type Thread, type Turn, type UsageTotals } from '../conversation';
+import type { CacheSummary, SessionDetail, SessionSummary, Thread, Turn, UsageTotals } from '../conversation';
 
 export type Collapsible = 'none' | 'collapsed' | 'expanded';
 export type NodeKind = 'session' | 'thread' | 'side-group' | 'turn';
@@ -120,7 +120,7 @@ export function sessionNode(s: SessionSummary, o: SessionNodeOptions): TreeNodeD
       `Model: ${s.model ?? 'unknown'}`,
       `${s.turnCount} turn(s), ${s.threadCount} thread(s), ${s.callCount} call(s)`,
       usageTooltip(s.usage, s.costUsd, s.unpricedModels),
-      ...(cacheSummaryLine(s.cache) ? [`Prompt cache: ${cacheSummaryLine(s.cache)}`] : []),
+      ...cacheTooltip(s.cache),
       `Started ${new Date(s.startedAt).toISOString()}, last activity ${new Date(s.endedAt).toISOString()}`,
     ].join('\n'),
     icon: o.streaming ? 'loading~spin' : clientIcon(s.client),
@@ -216,6 +216,16 @@ export function buildSessionTree(detail: SessionDetail, o: SessionNodeOptions): 
 function cacheBreaksOf(t: Thread, turn: Turn): string[] {
   return (t.calls ?? []).filter((c) => c.turnIndex === turn.index && c.cache?.missedTokens !== undefined).map((c) => {
     const lost = c.cache!.lostUsd === null || c.cache!.lostUsd === undefined ? '' : `, $${c.cache!.lostUsd.toFixed(4)} lost`;
-    return `Cache break at call ${c.callId}: ${(c.cache!.causes ?? []).map(causeWords).join(', ')}${lost}`;
+    return `Cache break at call ${c.callId}: ${(c.cache!.causes ?? []).map((cause) => cause.replace(/-/g, ' ')).join(', ')}${lost}`;
   });
+}
+
+/**
+ * The session's prompt cache in one line. Formatted here, not with src/conversation's words: this
+ * module runs in the extension host, whose bundle loads no engine code (docs/decisions.md, decision 41).
+ */
+function cacheTooltip(cache: CacheSummary | undefined): string[] {
+  if (!cache || cache.hitRate === null) return [];
+  const breaks = cache.breaks === 0 ? '' : ` · ${cache.breaks} cache break${cache.breaks === 1 ? '' : 's'}, ${cache.lostUsd === null ? 'loss unknown' : `$${cache.lostUsd.toFixed(4)} lost`}`;
+  return [`Prompt cache: ${Math.round(cache.hitRate * 100)}% of input read from the cache${breaks}`];
 }

@@ -32,8 +32,6 @@ export function cacheLine(cache: CallCache): string {
   if (cache.missedTokens !== undefined) {
     const lost = cache.lostUsd === null || cache.lostUsd === undefined ? 'cost unknown' : `${formatUsd(cache.lostUsd)} lost`;
     parts.push(`cache break: ${(cache.causes ?? []).map(causeWords).join(', ')} (${n(cache.missedTokens)} tokens, ${lost})`);
-  } else if (cache.causes?.[0] === 'first-call') {
-    parts.push('first call of the thread');
   }
   return parts.join(' · ');
 }
