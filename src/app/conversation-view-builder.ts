@@ -28,8 +28,13 @@ function viewThread(t: Thread): ViewThread {
     ...(t.systemPrompt !== undefined ? { systemPrompt: t.systemPrompt } : {}),
     tools: t.tools, toolDefinitions: t.toolDefinitions,
     stats: `${t.turns.length} turn${t.turns.length === 1 ? '' : 's'} · ${formatUsage(t.usage)} · ${formatCost(t.costUsd)}`,
-    turns: t.turns.map((turn) => viewTurn(turn, callsByTurn(t.calls ?? []).get(turn.index) ?? [])),
+    turns: viewTurns(t),
   };
+}
+
+function viewTurns(t: Thread): ViewTurn[] {
+  const byTurn = callsByTurn(t.calls ?? []);
+  return t.turns.map((turn) => viewTurn(turn, byTurn.get(turn.index) ?? []));
 }
 
 function callsByTurn(calls: readonly CallInsight[]): Map<number, CallInsight[]> {

@@ -18,7 +18,7 @@ export interface PlacedCall {
 }
 
 const PREVIEW_CHARS = 160;
-const MAX_MESSAGES = 20;
+const MAX_MESSAGES = 8;
 
 export function callChanges(current: PlacedCall, previous: PlacedCall | undefined): CallChanges {
   const { call, record, segment } = current;
@@ -102,7 +102,8 @@ function messagesIn(segment: Segment, from: number, to: number): NewMessage[] {
 }
 
 function preview(item: Item): string {
-  const text = blockText(item.block).replace(/\s+/g, ' ').trim();
+  // Cut before collapsing the spaces: a tool result can be megabytes.
+  const text = blockText(item.block).slice(0, PREVIEW_CHARS + 40).replace(/\s+/g, ' ').trim();
   return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS - 1)}…` : text;
 }
 
@@ -112,7 +113,7 @@ function blockText(block: ContentBlock): string {
     case 'thinking': return `(thinking) ${block.text}`;
     case 'redacted-thinking': return '(redacted thinking)';
     case 'reasoning': return `(reasoning) ${block.summary}`;
-    case 'tool-call': return `${block.name}(${block.arguments})`;
+    case 'tool-call': return `${block.name}(${block.arguments.slice(0, PREVIEW_CHARS)})`;
     case 'tool-result': return `(${block.isError ? 'error' : 'result'}) ${block.output}`;
     case 'image': return `(image${block.mediaType ? ` ${block.mediaType}` : ''})`;
     default: return `(${block.originalType})`;

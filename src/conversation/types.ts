@@ -124,6 +124,7 @@ export interface CallChanges {
     previous: number;
     /** Entries after `kept` that this request added. */
     added: number;
+    /** The first eight of them. */
     messages: NewMessage[];
     /** The previous history was not re-sent as it was from entry `at` on: edited, dropped or compacted. */
     rewritten?: { at: number; before: string; after?: string; restarted: boolean };
