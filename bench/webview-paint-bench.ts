@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     const model = await buildModel(dataDir);
     const json = JSON.stringify(model);
     console.log(`webview paint bench: a ${model.threads[0]?.turns.length ?? 0}-turn session, model ${(json.length / 1e6).toFixed(2)} MB of JSON; ${SAMPLES} loads per build, alternating`);
-    const figures = dists.map(() => ({ handled: [] as number[], painted: [] as number[], turns: 0 }));
+    const figures = dists.map(() => ({ handled: [] as number[], painted: [] as number[], chart: [] as number[], turns: 0 }));
     for (let i = 0; i < SAMPLES + 1; i++) {
       for (let b = 0; b < dists.length; b++) {
         const page = browser.page as unknown as BenchPage & { goto(url: string): Promise<unknown>; waitForFunction(expression: string): Promise<unknown> };
@@ -89,17 +89,23 @@ async function main(): Promise<void> {
             void document.querySelector('.turns .turn')?.getBoundingClientRect();
             r(performance.now() - t0);
           }));
-          return { handled: t1 - t0, painted, turns: document.querySelectorAll('.turns .turn').length };
-        })()`) as { handled: number; painted: number; turns: number };
+          // The context chart (decision 69) is drawn after that frame; a build without it never shows one.
+          const chart = await new Promise((r) => {
+            const check = () => document.querySelector('.context-chart svg') ? r(performance.now() - t0) : performance.now() - t0 > 2000 ? r(-1) : setTimeout(check, 1);
+            check();
+          });
+          return { handled: t1 - t0, painted, chart, turns: document.querySelectorAll('.turns .turn').length };
+        })()`) as { handled: number; painted: number; chart: number; turns: number };
         if (i === 0) continue; // warm-up: the first load of each build compiles its code
         figures[b]!.handled.push(r.handled);
         figures[b]!.painted.push(r.painted);
+        if (r.chart >= 0) figures[b]!.chart.push(r.chart);
         figures[b]!.turns = r.turns;
       }
     }
     for (let b = 0; b < dists.length; b++) {
       const f = figures[b]!;
-      console.log(`  build ${b + 1} (${dists[b]}): message handled ${median(f.handled).toFixed(0)} ms, first frame painted ${median(f.painted).toFixed(0)} ms (median; fastest ${Math.min(...f.painted).toFixed(0)} ms); ${f.turns} turns in the DOM`);
+      console.log(`  build ${b + 1} (${dists[b]}): message handled ${median(f.handled).toFixed(0)} ms, first frame painted ${median(f.painted).toFixed(0)} ms (median; fastest ${Math.min(...f.painted).toFixed(0)} ms); ${f.turns} turns in the DOM${f.chart.length > 0 ? `; context chart drawn ${median(f.chart).toFixed(0)} ms` : ''}`);
     }
   } finally {
     await browser.close();

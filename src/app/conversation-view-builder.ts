@@ -6,7 +6,7 @@ import { cacheLine, cacheSummaryLine, causeWords, changeLine, diffBody } from '.
 import type { CallInsight, SessionDetail, Step, Thread, Turn, UsageTotals } from '../conversation/types';
 import { parseJson } from '../llm/json-value';
 import type { ContentBlock } from '../llm/llm-call';
-import type { ConversationViewModel, ViewBlock, ViewCall, ViewLiveTurn, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
+import type { ConversationViewModel, ViewBlock, ViewCall, ViewLiveTurn, ViewPoint, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
 
 export function buildViewModel(detail: SessionDetail): ConversationViewModel {
   const s = detail.summary;
@@ -29,7 +29,32 @@ function viewThread(t: Thread): ViewThread {
     tools: t.tools, toolDefinitions: t.toolDefinitions,
     stats: `${t.turns.length} turn${t.turns.length === 1 ? '' : 's'} · ${formatUsage(t.usage)} · ${formatCost(t.costUsd)}`,
     turns: viewTurns(t),
+    points: chartPoints(t),
   };
+}
+
+/** The thread's calls as chart points: context split into cached, fresh and output tokens, cost so far, and marks. */
+export function chartPoints(t: Thread): ViewPoint[] {
+  const spawned = new Map<string, string[]>();
+  for (const turn of t.turns) {
+    for (const step of turn.steps) {
+      if (step.type !== 'tool_call' || !step.subagentThreadId || !step.llmCallId) continue;
+      spawned.set(step.llmCallId, [...(spawned.get(step.llmCallId) ?? []), step.subagentThreadId]);
+    }
+  }
+  let cost: number | null = 0;
+  return (t.calls ?? []).map((c) => {
+    cost = cost === null || c.costUsd === null ? null : cost + c.costUsd;
+    const point: ViewPoint = {
+      callId: c.callId, turnIndex: c.turnIndex, cached: c.usage.cacheReadTokens, fresh: c.usage.inputTokens + c.usage.cacheWriteTokens,
+      output: c.usage.outputTokens, costSoFar: cost === null ? null : Math.round(cost * 1e6) / 1e6,
+    };
+    if (c.cache?.missedTokens !== undefined) point.cacheBreak = (c.cache.causes ?? []).map(causeWords).join(', ');
+    if (c.changes.history.rewritten?.restarted) point.restart = true;
+    const subagents = spawned.get(c.callId);
+    if (subagents) point.subagents = subagents;
+    return point;
+  });
 }
 
 function viewTurns(t: Thread): ViewTurn[] {

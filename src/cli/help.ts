@@ -103,7 +103,7 @@ const COMMANDS: readonly CommandHelp[] = [
   {
     name: 'show',
     summary: 'one session as a Markdown transcript or JSON',
-    usage: 'llm-capture show SESSION [--markdown [--full] | --json] [--data-dir DIR]',
+    usage: 'llm-capture show SESSION [--markdown [--full] | --json | --html FILE] [--data-dir DIR]',
     description: 'Prints one session: its threads (main, subagents, side calls), turns, what the model said and did, tool calls with '
       + 'their results, tokens and cost, and for each model call what its request changed since the previous one (system prompt, '
       + 'tools, options, history) and what it read from the prompt cache, with the cause of each cache break and what it cost. '
@@ -113,12 +113,14 @@ const COMMANDS: readonly CommandHelp[] = [
       ['--markdown', 'a Markdown transcript (the default)'],
       ['--full', 'with --markdown: cut nothing (system prompts, injected context, tool calls, side-call answers)'],
       ['--json', 'the whole session as JSON, never cut (the fields are in docs/cli.md); not with --full'],
+      ['--html FILE', 'write the session as one HTML file that opens offline in any browser, drawn as in VS Code (secrets already redacted)'],
       DATA_DIR,
       HELP,
     ],
     examples: [
       ['a transcript to read', 'llm-capture show 5b0c2c36 | less'],
       ['everything, uncut, into a file', 'llm-capture show 5b0c2c36 --markdown --full > session.md'],
+      ['a page to share', 'llm-capture show 5b0c2c36 --html session.html'],
       ['why each cache break happened', 'llm-capture show 5b0c2c36 --json | jq \'.threads[].calls[] | select(.cache.missedTokens) | .cache.explanation\''],
     ],
   },

@@ -5,6 +5,7 @@ import { callCache } from './cache-analysis';
 import { callChanges, type PlacedCall } from './call-changes';
 import type { ThreadPlan } from './thread-plan';
 import type { CallInsight, Turn } from './types';
+import { callCost, callUsage } from './usage';
 
 export function threadCallInsights(plan: ThreadPlan, turns: readonly Turn[]): CallInsight[] {
   const placed: Array<PlacedCall & { seq: number }> = [];
@@ -18,7 +19,9 @@ export function threadCallInsights(plan: ThreadPlan, turns: readonly Turn[]): Ca
     const previous = i > 0 ? placed[i - 1] : undefined;
     const changes = callChanges(current, previous);
     const { call } = current;
-    const insight: CallInsight = { callId: call.id, turnIndex: turnOf.get(call.id) ?? 0, startedAt: Math.round(call.startedAt), changes };
+    const insight: CallInsight = {
+      callId: call.id, turnIndex: turnOf.get(call.id) ?? 0, startedAt: Math.round(call.startedAt), usage: callUsage(call), costUsd: callCost(call) ?? null, changes,
+    };
     if (call.model !== undefined) insight.model = call.model;
     const cache = callCache(call, previous?.call, changes);
     if (cache) insight.cache = cache;

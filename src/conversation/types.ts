@@ -160,6 +160,9 @@ export interface CallInsight {
   turnIndex: number;
   startedAt: number;
   model?: string;
+  /** The call's own tokens and cost (a turn's are the sums of its calls'). */
+  usage: UsageTotals;
+  costUsd: number | null;
   changes: CallChanges;
   /** Absent when the call reported no usage. */
   cache?: CallCache;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { hasCaptureFiles } from '../app/capture-files';
 import { clientName, oneLine, relativeTime } from '../app/session-tree-model';
+import { loadExportAssets, sessionHtml } from '../app/session-html-export';
 import { writePrivateFile } from '../app/private-file';
 import { formatEnvironment } from '../app/shell-format';
 import type { CaptureController } from './capture-controller';
@@ -187,6 +188,7 @@ export class Commands extends Disposable {
     const format = await vscode.window.showQuickPick([
       { label: 'Markdown', description: 'A readable transcript', ext: 'md' },
       { label: 'JSON', description: 'The assembled session (threads, turns, steps, usage)', ext: 'json' },
+      { label: 'HTML', description: 'One page that opens offline in any browser, drawn as the conversation view', ext: 'html' },
     ], { title: 'Export Session as' });
     if (!format) return;
     const target = await vscode.window.showSaveDialog({
@@ -194,10 +196,17 @@ export class Commands extends Disposable {
       defaultUri: vscode.Uri.file(join(defaultFolder(), `session-${resolved.replace(/[^\w.-]+/g, '_').slice(0, 60)}.${format.ext}`)),
     });
     if (!target) return;
-    const content = await this.data.engine.request(format.ext === 'md' ? 'session.markdown' : 'session.json', { sessionId: resolved });
+    const content = format.ext === 'html' ? await this.sessionPage(resolved)
+      : await this.data.engine.request(format.ext === 'md' ? 'session.markdown' : 'session.json', { sessionId: resolved });
     if (content === null) throw new Error(`no session "${id}"`);
     await writePrivateFile(target.fsPath, content);
     void vscode.window.showInformationMessage(`Exported the session to ${target.fsPath}.`);
+  }
+
+  /** The session as one HTML page (decision 70): the engine's view model in the conversation view's own page. */
+  private async sessionPage(sessionId: string): Promise<string | null> {
+    const model = await this.data.engine.request('conversation.model', { sessionId });
+    return model && sessionHtml(model, await loadExportAssets(this.conversations.pageDir));
   }
 
   /** The conversation view; a tree node id (a turn, a thread) also scrolls it there. */

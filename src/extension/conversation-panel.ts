@@ -34,6 +34,11 @@ export interface ConversationFocus {
 
 export class ConversationPanels extends Disposable {
   private readonly panels = new PanelRegistry<ConversationPanel>();
+  /** The conversation page's files (dist/webview), which an HTML export writes into its page. */
+  get pageDir(): string {
+    return vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview').fsPath;
+  }
+
   /** The panel the next session opened is shown in, if it is still open and not kept. */
   private preview: ConversationPanel | undefined;
   private lastOpen: { sessionId: string; at: number } | undefined;

@@ -50,6 +50,25 @@ export interface ViewTurn {
   blocks: ViewBlock[];
 }
 
+/** One call on the thread's context chart (decision 69). */
+export interface ViewPoint {
+  callId: string;
+  turnIndex: number;
+  /** Input tokens read from the prompt cache. */
+  cached: number;
+  /** Input tokens not read from the cache (uncached, or written to it). */
+  fresh: number;
+  output: number;
+  /** The thread's cost up to and including this call; null from the first call without a price. */
+  costSoFar: number | null;
+  /** A cache break's causes, in words. */
+  cacheBreak?: string;
+  /** The client restarted its history here (compaction, /clear). */
+  restart?: boolean;
+  /** Subagent threads this call started. */
+  subagents?: string[];
+}
+
 export interface ViewThread {
   id: string;
   kind: Thread['kind'];
@@ -62,6 +81,8 @@ export interface ViewThread {
   toolDefinitions: ToolDefinition[];
   stats: string;
   turns: ViewTurn[];
+  /** Each model call of the thread, for its context chart; empty for side threads. */
+  points: ViewPoint[];
 }
 
 export interface ConversationViewModel {

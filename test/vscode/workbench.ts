@@ -54,6 +54,8 @@ export interface Page {
   on(event: 'pageerror', listener: (error: Error) => void): void;
   waitForTimeout(ms: number): Promise<void>;
   setDefaultTimeout(ms: number): void;
+  evaluate<T>(fn: () => T): Promise<T>;
+  route(url: string, handler: (route: { request(): { url(): string }; continue(): Promise<void>; abort(): Promise<void> }) => unknown): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -11,6 +11,7 @@ import type { ConversationPanelState, HostToWebview, WebviewToHost } from '../..
 import { filterTurns } from '../../src/shared/conversation-search';
 import type { ConversationViewModel, ViewBlock, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
 import { el, highlight, markdown, pre } from './dom';
+import { ContextChart } from './context-chart';
 import { LiveTurns } from './live-turns';
 import { renderCalls } from './model-calls';
 import { RawCallsTab } from './raw-calls';
@@ -51,6 +52,8 @@ const threadSelect = el('select', { class: 'thread-select', 'aria-label': 'Threa
 const search = el('vscode-textfield', { placeholder: 'Search this thread', class: 'search' }) as HTMLElement & { value: string };
 const matchInfo = el('span', { class: 'match-info' });
 const turnsBox = el('div', { class: 'turns' });
+/** Clicking a call on the chart opens its turn. */
+const chart = new ContextChart((turnIndex) => focusTurn(turnIndex));
 const sentinel = el('div', { class: 'sentinel' });
 /** Calls still streaming, after the last turn (see showLive). */
 const live = new LiveTurns(el('div', { class: 'live-turns' }));
@@ -61,7 +64,7 @@ const toolsTab = new ToolDefinitionsTab(toolsBox, { copyButton, collapsible });
 const rawTab = new RawCallsTab(rawBox, { copyButton, collapsible }, (callId) => vscode.postMessage({ type: 'requestRaw', callId }));
 const tabs = el('vscode-tabs', { panel: true },
   el('vscode-tab-header', { slot: 'header' }, 'Conversation'),
-  el('vscode-tab-panel', {}, turnsBox, live.box, sentinel),
+  el('vscode-tab-panel', {}, chart.box, turnsBox, live.box, sentinel),
   el('vscode-tab-header', { slot: 'header' }, 'System prompt'),
   el('vscode-tab-panel', {}, systemBox),
   el('vscode-tab-header', { slot: 'header' }, 'Tools'),
@@ -190,6 +193,7 @@ function renderThread(keepPlace: boolean): void {
   matchInfo.textContent = query === '' ? '' : `${visible.length} matching turn${visible.length === 1 ? '' : 's'}`;
   if (thread && visible.length === 0) turnsBox.append(el('p', { class: 'empty' }, query === '' ? 'No turns yet.' : 'No turn matches the search.'));
   renderMore(keepPlace ? Math.max(keep, PAGE) : FIRST_PAGE);
+  drawChartSoon();
   drawOtherTabsSoon();
   if (keepPlace) window.scrollTo(0, scroll);
 }
@@ -208,9 +212,21 @@ function updateTurns(thread: ViewThread): void {
     if (node) node.replaceWith(renderTurn(next));
   }
   sentinel.textContent = rendered < visible.length ? `Loading more turns (${rendered} of ${visible.length})…` : '';
+  drawChartSoon();
   drawOtherTabsSoon();
   checkMore();
   showLive();
+}
+
+/** The chart is drawn after the turns' first frame: the first turn is what the user opened the session for. */
+let chartQueued = false;
+function drawChartSoon(): void {
+  if (chartQueued) return;
+  chartQueued = true;
+  requestAnimationFrame(() => setTimeout(() => {
+    chartQueued = false;
+    chart.show(currentThread());
+  }, 0));
 }
 
 function renderMore(count = PAGE): void {
