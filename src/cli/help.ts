@@ -101,6 +101,29 @@ const COMMANDS: readonly CommandHelp[] = [
     examples: [['the sessions', 'llm-capture sessions'], ['the ids of the sessions', 'llm-capture sessions --json | jq -r \'.[].id\'']],
   },
   {
+    name: 'search',
+    summary: 'the turns of every session that mention a word or phrase',
+    usage: 'llm-capture search QUERY [--client NAME] [--model TEXT] [--since DATE] [--until DATE] [--errors] [--limit N] [--json] [--data-dir DIR]',
+    description: 'Finds QUERY (case does not matter) in the prompts, answers, thinking, tool names, arguments and results, injected context '
+      + 'and system prompts of every captured session, newest sessions first, one line per turn: session id, time, client, turn, where '
+      + 'it matched and the words around it. Give the session id to "llm-capture show".',
+    options: [
+      ['--client NAME', 'only sessions of this client (claude-code, codex, opencode, gemini-cli, …)'],
+      ['--model TEXT', 'only sessions whose model contains TEXT (opus, gpt-5)'],
+      ['--since DATE', 'only sessions active on or after DATE (2026-12-03, or 2026-12-03T14:00)'],
+      ['--until DATE', 'only sessions that started on or before DATE'],
+      ['--errors', 'only turns with a failed tool call'],
+      ['--limit N', 'at most N turns (default 50)'],
+      ['--json', 'a JSON array of matches instead (the fields are in docs/cli.md)'],
+      DATA_DIR,
+      HELP,
+    ],
+    examples: [
+      ['where a file was discussed', 'llm-capture search "src/server.ts"'],
+      ['failed tool calls in Codex sessions since yesterday', 'llm-capture search error --client codex --errors --since 2026-12-02'],
+    ],
+  },
+  {
     name: 'show',
     summary: 'one session as a Markdown transcript or JSON',
     usage: 'llm-capture show SESSION [--markdown [--full] | --json | --html FILE] [--data-dir DIR]',

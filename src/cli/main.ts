@@ -8,6 +8,7 @@ import { logCommand } from './log-command';
 import { unsupportedNode } from './node-version';
 import { exitAfterOutput, exitQuietlyWhenReaderCloses } from './output';
 import { proxyCommand } from './proxy-command';
+import { searchCommand } from './search-command';
 import { sessionsCommand, showCommand } from './sessions-commands';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void> | void> = {
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void> | void> = {
   log: logCommand,
   sessions: sessionsCommand,
   show: showCommand,
+  search: searchCommand,
   export: exportCommand,
   import: importCommand,
   demo: demoCommand,

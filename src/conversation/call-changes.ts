@@ -149,10 +149,11 @@ function optionChanges(before: Record<string, unknown>, after: Record<string, un
   const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   const changes: NonNullable<CallChanges['options']> = [];
   for (const name of names) {
-    if (JSON.stringify(before[name]) === JSON.stringify(after[name])) continue;
+    if (JSON.stringify(Object.hasOwn(before, name) ? before[name] : undefined) === JSON.stringify(Object.hasOwn(after, name) ? after[name] : undefined)) continue;
     const change: { name: string; before?: unknown; after?: unknown } = { name };
-    if (name in before) change.before = before[name];
-    if (name in after) change.after = after[name];
+    // Own names only: a request may send an option called `toString` or `constructor`.
+    if (Object.hasOwn(before, name)) change.before = before[name];
+    if (Object.hasOwn(after, name)) change.after = after[name];
     changes.push(change);
   }
   return changes;

@@ -72,7 +72,7 @@ export function changeLine(insight: CallInsight): string {
 
 function short(value: unknown): string {
   if (value === undefined) return '(unset)';
-  const json = JSON.stringify(value);
+  const json = JSON.stringify(value) ?? String(value);
   return json.length > 60 ? `${json.slice(0, 59)}…` : json;
 }
 

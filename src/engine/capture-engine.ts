@@ -15,11 +15,13 @@ import { writePrivateFile } from '../app/private-file';
 import { buildRawCallView } from '../app/raw-call-view';
 import { buildSessionTree } from '../app/session-tree-model';
 import { renderMarkdownTranscript, type SessionDetail } from '../conversation';
+import { parseSearchText } from '../conversation/session-search';
 import { runDemo } from '../demo';
 import { discardSpareProxyThread, prepareProxyThread } from '../proxy';
 import { CaptureStore, reclaimOwnProcessLock, StoreLockedError, type StoreMode } from '../store';
 import type { CaptureInfo, EngineEvent, EngineMethods, HarImportOutcome, LogLevel, RawCallAnswer, StartCaptureParams } from './protocol';
 import { SessionFollower } from './session-follower';
+import { SessionSearchIndex } from './session-search-index';
 
 /**
  * While capture is stopped, a proxy thread is kept booted for the next Start (decision 62). After
@@ -44,6 +46,7 @@ export class CaptureEngine {
   /** The data directory the sessions shown come from (they carry over when it is opened again). */
   private shownDir: string | undefined;
   private readonly follower: SessionFollower;
+  private readonly searchIndex = new SessionSearchIndex();
   private spareTimer: NodeJS.Timeout | undefined;
   /** A capture.start is under way (no spare is booted meanwhile). */
   private starting = false;
@@ -64,6 +67,11 @@ export class CaptureEngine {
         if (!detail) return null;
         const streaming = this.follower.sessions?.streaming().has(detail.id) ?? false;
         return [...buildSessionTree(detail, { now: Date.now(), streaming }).nodes.values()];
+      },
+      'sessions.search': ({ query, filters, limit }) => {
+        // Without filters given apart, the query may carry them as words (client:codex …).
+        const typed = filters ? { query, filters } : parseSearchText(query);
+        return this.searchIndex.search(this.follower.summaries(), typed.query, typed.filters, Math.max(1, Math.min(limit ?? 200, 5000)), (id) => this.session(id));
       },
       'session.markdown': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? renderMarkdownTranscript(d) : null; },
       'session.json': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? `${JSON.stringify(d, null, 2)}\n` : null; },

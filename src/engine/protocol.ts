@@ -6,7 +6,9 @@
 import type { LogEntry } from '../app/activity';
 import type { CaptureSettings } from '../app/capture-settings';
 import type { TreeNodeDescriptor } from '../app/session-tree-model';
+import type { SearchFilters } from '../conversation/session-search';
 import type { SessionSummary } from '../conversation/types';
+import type { SearchAnswer } from './session-search-index';
 import type { ConversationViewModel, ViewLiveTurn } from '../../src/shared/conversation-view-model';
 import type { RawCallView } from '../../src/shared/raw-call';
 
@@ -62,6 +64,8 @@ export interface EngineMethods {
   /** Shows the demo's store (read-only) instead of the user's; undefined: back to the user's. */
   'demo.show': { params: { dir: string | null }; result: null };
   'sessions.tree': { params: { sessionId: string }; result: TreeNodeDescriptor[] | null };
+  /** Turns of every session shown that mention `query` (decision 71), newest sessions first. */
+  'sessions.search': { params: { query: string; filters?: SearchFilters; limit?: number }; result: SearchAnswer };
   'session.markdown': { params: { sessionId: string }; result: string | null };
   'session.json': { params: { sessionId: string }; result: string | null };
   'conversation.model': { params: { sessionId: string }; result: ConversationViewModel | null };

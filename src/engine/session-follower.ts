@@ -124,6 +124,17 @@ export class SessionFollower {
     this.emit({ type: 'store-changed' });
   }
 
+  /** Every session shown: the live assembly's, and stored ones it has not caught up with yet. */
+  summaries(): SessionSummary[] {
+    const byId = new Map<string, SessionSummary>();
+    for (const s of this.restored.values()) byId.set(s.id, s);
+    for (const s of this.live?.assembler.sessions() ?? []) {
+      const stored = byId.get(s.id);
+      if (!stored || s.callCount >= stored.callCount) byId.set(s.id, s);
+    }
+    return [...byId.values()];
+  }
+
   /**
    * A session in full: the live assembly's, or the stored one while the live assembly has not
    * caught up with it yet.

@@ -17,6 +17,7 @@ import type { SessionsView } from './sessions-view';
 import { afterStart, newCapturedTerminal, relaunchTerminals } from './terminals';
 import type { ActivityView } from './activity-view';
 import type { ConversationPanels } from './conversation-panel';
+import type { SearchHit } from '../conversation/session-search';
 
 export const TRANSCRIPT_SCHEME = 'llm-capture-session';
 
@@ -52,6 +53,7 @@ export class Commands extends Disposable {
     command('llmCapture.importHar', () => this.importHar());
     command('llmCapture.exportSession', (arg) => this.exportSession(arg));
     command('llmCapture.openSession', (arg) => this.openSession(arg));
+    command('llmCapture.searchSessions', () => this.searchSessions());
     command('llmCapture.openSessionMarkdown', (arg) => this.openSessionMarkdown(arg));
     command('llmCapture.keepConversationOpen', () => this.conversations.keep());
     command('llmCapture.clearData', () => this.clearData());
@@ -221,6 +223,65 @@ export class Commands extends Disposable {
     });
   }
 
+  /**
+   * Search Sessions: a quick pick that asks the engine as the user types (decision 71); choosing a
+   * match opens its session at that turn, with the thread searched for the text and the match highlighted.
+   */
+  private searchSessions(): Promise<void> {
+    this.data.wantHistory();
+    type Item = vscode.QuickPickItem & { hit?: SearchHit; query?: string };
+    const pick = vscode.window.createQuickPick<Item>();
+    pick.title = 'Search Sessions';
+    pick.placeholder = 'Text in prompts, answers, thinking, tools and system prompts; filters: client:codex model:opus since:2026-12-01 until:… errors:';
+    pick.matchOnDescription = false;
+    let asked = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ask = (text: string) => {
+      const n = ++asked;
+      if (text.trim() === '') {
+        pick.items = [];
+        pick.busy = false;
+        return;
+      }
+      pick.busy = true;
+      this.data.engine.request('sessions.search', { query: text, limit: 200 }).then((answer) => {
+        if (n !== asked) return;
+        pick.busy = false;
+        const query = stripFilters(text);
+        pick.items = answer.hits.length === 0
+          ? [{ label: 'Nothing captured matches', description: `in ${answer.sessionsSearched} session(s)`, alwaysShow: true }]
+          : answer.hits.map((hit) => ({
+            label: hit.snippet, alwaysShow: true, hit, query,
+            description: `${oneLine(hit.title, 60)} · turn ${hit.turnIndex + 1}${hit.threadKind === 'main' ? '' : ` · ${hit.threadId}`}`,
+            detail: `${clientName(hit.client)} · ${hit.model ?? 'unknown model'} · ${relativeTime(hit.startedAt, Date.now())} · in ${hit.field}${hit.matches > 1 ? ` (${hit.matches} places)` : ''}`,
+          }));
+        pick.title = `Search Sessions: ${answer.hits.length}${answer.truncated ? '+' : ''} turn(s) in ${answer.sessionsSearched} session(s)`;
+      }, (e: unknown) => {
+        if (n !== asked) return;
+        pick.busy = false;
+        pick.items = [{ label: `Search failed: ${e instanceof Error ? e.message : String(e)}`, alwaysShow: true }];
+      });
+    };
+    pick.onDidChangeValue((text) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => ask(text), 150);
+    });
+    return new Promise((resolve) => {
+      pick.onDidAccept(() => {
+        const item = pick.selectedItems[0];
+        if (!item?.hit) return;
+        pick.hide();
+        this.conversations.open(item.hit.sessionId, { threadId: item.hit.threadId, turnIndex: item.hit.turnIndex, query: item.query ?? '' });
+      });
+      pick.onDidHide(() => {
+        clearTimeout(timer);
+        pick.dispose();
+        resolve();
+      });
+      pick.show();
+    });
+  }
+
   /** The session's Markdown transcript in a read-only editor. */
   private async openSessionMarkdown(arg: unknown): Promise<void> {
     const id = await this.pickSession(arg, 'Open Session as Markdown');
@@ -257,4 +318,9 @@ function defaultFolder(): string {
 
 function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+}
+
+/** The text sought, without the filter words the engine reads (client:… model:… since:… until:… errors:). */
+function stripFilters(text: string): string {
+  return text.trim().split(/\s+/).filter((w) => !/^(client|model|since|until|errors|is):/i.test(w)).join(' ');
 }

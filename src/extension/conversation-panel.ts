@@ -30,6 +30,8 @@ function previewEnabled(): boolean {
 export interface ConversationFocus {
   threadId?: string;
   turnIndex?: number;
+  /** Text to search the thread for: a match found by Search Sessions, highlighted. */
+  query?: string;
 }
 
 export class ConversationPanels extends Disposable {
@@ -230,7 +232,12 @@ class ConversationPanel extends Disposable {
       this.post({ type: 'sessionUpdated', model: this.rest });
       this.rest = undefined;
     }
-    if (focus.threadId) this.post({ type: 'showThread', threadId: focus.threadId, ...(focus.turnIndex !== undefined ? { turnIndex: focus.turnIndex } : {}) });
+    if (focus.threadId) {
+      this.post({
+        type: 'showThread', threadId: focus.threadId, ...(focus.turnIndex !== undefined ? { turnIndex: focus.turnIndex } : {}),
+        ...(focus.query !== undefined ? { query: focus.query } : {}),
+      });
+    }
   }
 
   /**

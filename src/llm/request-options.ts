@@ -24,13 +24,14 @@ const OPTION_MAX_CHARS = 2000;
 
 export function readRequestOptions(call: LlmCall, request: JsonRecord): void {
   const skip = NOT_OPTIONS[call.api];
-  const options: Record<string, unknown> = {};
+  const kept: Array<[string, unknown]> = [];
   for (const [name, value] of Object.entries(request)) {
     if (skip.has(name) || value === undefined) continue;
     const json = JSON.stringify(value) ?? 'null';
-    options[name] = json.length <= OPTION_MAX_CHARS ? value : `(${json.length} characters of JSON, not kept)`;
+    kept.push([name, json.length <= OPTION_MAX_CHARS ? value : `(${json.length} characters of JSON, not kept)`]);
   }
-  if (Object.keys(options).length > 0) call.options = options;
+  // fromEntries makes own properties of every name, `__proto__` included (an assignment would set the prototype).
+  if (kept.length > 0) call.options = Object.fromEntries(kept);
   if (call.api === 'anthropic-messages') {
     const markers = anthropicCacheMarkers(request);
     if (markers.length > 0) call.cacheMarkers = markers;

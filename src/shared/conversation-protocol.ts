@@ -20,10 +20,11 @@ export type WebviewToHost =
   | { type: 'requestRaw'; callId: string };
 
 export type HostToWebview =
-  | { type: 'session'; model: ConversationViewModel; focus?: { threadId?: string; turnIndex?: number } }
+  | { type: 'session'; model: ConversationViewModel; focus?: { threadId?: string; turnIndex?: number; query?: string } }
   | { type: 'sessionUpdated'; model: ConversationViewModel }
   | { type: 'sessionMissing'; sessionId: string }
-  | { type: 'showThread'; threadId: string; turnIndex?: number }
+  /** `query`: search the thread for it (a search across sessions opened this turn; its match is highlighted). */
+  | { type: 'showThread'; threadId: string; turnIndex?: number; query?: string }
   /**
    * The session's calls still streaming, each as far as it has arrived (sent again as more does);
    * `turns: []` once none is (a completed call then comes in `sessionUpdated`).

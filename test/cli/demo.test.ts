@@ -116,6 +116,19 @@ describe('llm-capture demo', { timeout: 120_000 }, () => {
     assert.ok(summary.costUsd !== null && summary.costUsd > 0);
   });
 
+  test('search finds a tool result across both sessions, with the filters, as lines and as JSON (decision 71)', async () => {
+    const lines = (await cli(['search', 'todo: retry', '--data-dir', dir])).stdout.trim().split('\n');
+    assert.ok(lines.length >= 2, lines.join('\n'));
+    assert.ok(lines.every((l) => /^[0-9a-f]{8} {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}claude-code.* {2}turn \d+ {2}(result|text|arguments|prompt): .*TODO: retry/i.test(l)), lines.join('\n'));
+    const hits = JSON.parse((await cli(['search', 'todo: retry', '--json', '--limit', '1', '--data-dir', dir])).stdout) as Array<{ sessionId: string; field: string }>;
+    assert.equal(hits.length, 1);
+    assert.equal((await cli(['search', 'todo: retry', '--client', 'codex', '--data-dir', dir])).stdout, 'nothing captured mentions "todo: retry"\n');
+    assert.equal((await cli(['search', CODEX_COMMAND, '--client', 'codex', '--json', '--data-dir', dir])).stdout.includes('"client": "codex"'), true);
+    const bad = await runCli(['search', 'x', '--since', 'yesterday', '--data-dir', dir]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--since takes a date such as 2026-12-03/);
+  });
+
   test('log lists the exchanges: Messages streams and the Responses WebSocket, labelled', async () => {
     const log = JSON.parse((await cli(['log', '--json', '--data-dir', dir])).stdout) as { url: string; kind: string; label?: string; status?: number }[];
     const messages = log.filter((x) => x.url === 'https://api.anthropic.com/v1/messages?beta=true');

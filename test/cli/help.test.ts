@@ -17,6 +17,7 @@ const OPTIONS: Record<string, string[]> = {
   env: ['--port', '--data-dir'],
   log: ['--json', '--limit', '--data-dir'],
   sessions: ['--json', '--data-dir'],
+  search: ['--client', '--model', '--since', '--until', '--errors', '--limit', '--json', '--data-dir'],
   show: ['--json', '--markdown', '--full', '--html', '--data-dir'],
   export: ['--har', '--data-dir'],
   import: ['--data-dir'],

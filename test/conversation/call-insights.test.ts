@@ -130,3 +130,21 @@ describe('what changed between calls, and the prompt cache', () => {
     assert.equal(insights[2]!.cache?.missedTokens, 1400 - 1400 % 128);
   });
 });
+
+describe('options with hostile names', () => {
+  test('options named toString, constructor or __proto__ are compared as what they are', () => {
+    const clock = new Clock();
+    const conv = new FullHistoryConversation({ sessionId: 'proto', system: 'S', clock, model: MODEL });
+    conv.say('one');
+    const a = conv.request([text('a')], { usage: usage(10, 20, 0, 3000) });
+    conv.say('two');
+    const b = conv.request([text('b')], { usage: usage(10, 20, 3000, 10) });
+    a.options = Object.fromEntries([['toString', 1], ['__proto__', { x: 1 }]]);
+    b.options = Object.fromEntries([['constructor', 'c']]);
+    const detail = assemble([a, b]).session('proto')!;
+    assert.deepEqual(mainCalls(detail)[1]!.changes.options, [
+      { name: '__proto__', before: { x: 1 } }, { name: 'constructor', after: 'c' }, { name: 'toString', before: 1 },
+    ]);
+    assert.match(renderMarkdownTranscript(detail), /toString 1 → \(unset\)/);
+  });
+});

@@ -176,6 +176,23 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     await wb.screenshot('07-claude-raw-call');
   });
 
+  test('Search Sessions finds the tool result and opens its turn with the match highlighted', async () => {
+    const input = await wb.openCommand('LLM Capture: Search Sessions…');
+    await input.press('Enter');
+    const box = wb.page.locator('.quick-input-widget .quick-input-box input');
+    await wb.page.locator('.quick-input-widget .quick-input-title', { hasText: 'Search Sessions' }).first().waitFor({ state: 'visible' });
+    await box.fill('fake-tool-ok client:claude-code');
+    const row = wb.page.locator('.quick-input-list .monaco-list-row').filter({ hasText: /fake-tool-ok/ }).first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await wb.page.locator('.quick-input-widget .quick-input-title').first().innerText(), /Search Sessions: \d+ turn\(s\) in 1 session\(s\)/);
+    await wb.screenshot('05d-search-sessions');
+    await box.press('Enter');
+    const mark = wb.webview().locator('.turn mark:visible').first();
+    await mark.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal((await mark.innerText()).toLowerCase(), 'fake-tool-ok');
+    await wb.screenshot('05e-search-result-opened');
+  });
+
   test('the real codex exec runs a tool turn over its WebSocket; the session opens with it', async () => {
     const prompt = 'please TOOL run echo from codex';
     const text = await runInTerminal('codex', `codex exec --skip-git-repo-check '${prompt}'`);

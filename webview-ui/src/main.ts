@@ -116,6 +116,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
     case 'session':
       performance.mark('llm-capture:session');
       setModel(m.model, m.focus?.threadId);
+      if (m.focus?.query !== undefined) searchFor(m.focus.query);
       if (m.focus?.turnIndex !== undefined) focusTurn(m.focus.turnIndex);
       performance.mark('llm-capture:drawn');
       // Once this frame is painted, the host may send what the first message left out.
@@ -129,6 +130,10 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       vscode.setState({ sessionId: m.sessionId });
       break;
     case 'showThread':
+      if (m.query !== undefined) {
+        query = m.query.trim();
+        search.value = query;
+      }
       showThread(m.threadId);
       if (m.turnIndex !== undefined) focusTurn(m.turnIndex);
       break;
@@ -161,6 +166,13 @@ function setModel(next: ConversationViewModel, focusThread?: string, keepPlace =
   threadId = next.threads.some((t) => t.id === wanted) ? wanted : next.threads[0]?.id ?? '';
   threadSelect.value = threadId;
   renderThread(keepPlace);
+}
+
+/** Searches the thread on screen for `text`, as typing it in the search box would. */
+function searchFor(text: string): void {
+  query = text.trim();
+  search.value = query;
+  renderThread(false);
 }
 
 function currentThread(): ViewThread | undefined {
@@ -253,6 +265,8 @@ function showLive(): void {
 function focusTurn(index: number): void {
   const pos = visible.findIndex((t) => t.index === index);
   if (pos < 0) return;
+  // A turn asked for (a tree row, a chart bar, a search result) is shown in the Conversation tab.
+  (tabs as HTMLElement & { selectedIndex: number }).selectedIndex = 0;
   if (pos >= rendered) renderMore(pos - rendered + 1);
   const node = document.getElementById(`turn-${index}`);
   node?.scrollIntoView({ block: 'start' });
