@@ -8,7 +8,7 @@ import { renderMarkdownTranscript } from '../../src/conversation/markdown-transc
 import type { CallInsight, SessionDetail } from '../../src/conversation/types';
 import { dissectExchange } from '../../src/llm';
 import type { LlmCall } from '../../src/llm/llm-call';
-import { loadGreyproxy } from '../llm/fixture-loader';
+import { loadClientWs, loadGreyproxy } from '../llm/fixture-loader';
 import {
   ChainedSocket, Clock, developer, FullHistoryConversation, text, toolMessage, toolResult, toolUse, usage, user,
 } from '../support/llm-call-builder';
@@ -108,6 +108,21 @@ describe('what changed between calls, and the prompt cache', () => {
     a.cacheMarkers = b.cacheMarkers = [{ where: 'system', index: 0, ttl: '1h' }];
     const [, second] = mainCalls(assemble([a, b]).session('ttl')!);
     assert.deepEqual(second!.cache?.causes, ['unexplained'], 'the lifetime was an hour: the pause is not the cause');
+  });
+
+  test('the real Codex over its WebSocket (codex/04): the frame chained by previous_response_id adds only its tool output', () => {
+    const calls = dissectExchange(loadClientWs('codex/04-ws-custom-provider-tool', 1));
+    assert.equal(calls[2]!.input.length, 1, 'the wire carried one new item');
+    assert.deepEqual(calls[2]!.options?.reasoning, { effort: 'medium' });
+    const assembler = assemble(calls);
+    const [first, chained] = mainCalls(assembler.session(assembler.sessions()[0]!.id)!);
+    assert.equal(first!.changes.previousCallId, undefined);
+    assert.equal(chained!.changes.previousCallId, first!.callId);
+    assert.equal(chained!.changes.history.kept, chained!.changes.history.previous, 'the whole previous request and answer, kept by the chain');
+    assert.equal(chained!.changes.history.added, 1);
+    assert.match(chained!.changes.history.messages[0]!.preview, /^\(result\) .*fake-tool-ok$/);
+    assert.equal(chained!.changes.system, undefined, 'the chain re-sends no instructions, and nothing changed');
+    assert.equal(chained!.changes.options, undefined);
   });
 
   test('Codex chaining previous_response_id: each frame\'s new input only, and no break while the cache keeps up', () => {
