@@ -91,7 +91,9 @@ async function main(): Promise<void> {
           }));
           // The context chart (decision 69) is drawn after that frame; a build without it never shows one.
           const chart = await new Promise((r) => {
-            const check = () => document.querySelector('.context-chart svg') ? r(performance.now() - t0) : performance.now() - t0 > 2000 ? r(-1) : setTimeout(check, 1);
+            // Stamped by the page once the chart is in it (the tabs drawn after the first frame may run before this check).
+            const stamped = () => performance.getEntriesByName('llm-capture:chart').filter((e) => e.startTime >= t0).pop();
+            const check = () => document.querySelector('.context-chart svg') && stamped() ? r(stamped().startTime - t0) : performance.now() - t0 > 2000 ? r(-1) : setTimeout(check, 1);
             check();
           });
           return { handled: t1 - t0, painted, chart, turns: document.querySelectorAll('.turns .turn').length };

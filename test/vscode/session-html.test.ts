@@ -54,8 +54,8 @@ describe('a session exported as HTML, in chromium', () => {
     await page.locator('.turn').first().waitFor({ state: 'visible' });
     assert.equal(await page.locator('h1.title').innerText(), 'Count TODO comments in src');
     assert.ok(await page.locator('.turn').count() >= 2);
-    await page.locator('.context-chart svg .bar').first().waitFor({ state: 'attached' });
-    assert.ok(await page.locator('.context-chart svg .bar').count() >= 2, 'a bar per model call of the main thread');
+    await page.locator('.context-chart svg path.cached').first().waitFor({ state: 'attached' });
+    assert.match(await page.locator('.chart-caption').innerText(), /Context per call · 4 calls/, 'the main thread\'s four model calls');
     await page.locator('.turn .block.calls vscode-collapsible').first().click();
     await page.locator('.turn .call').first().waitFor({ state: 'visible' });
     await page.screenshot({ path: join(OUT_DIR, 'html-export-demo.png') });

@@ -24,12 +24,18 @@ export class ContextChart {
   readonly box = el('div', { class: 'context-chart' });
   private threadId = '';
   private signature = '';
+  private points: readonly ViewPoint[] = [];
+  private readonly readout = el('div', { class: 'chart-readout' });
+  private readonly cursor = svg('rect', { class: 'cursor', x: 0, width: 1, y: 0, height: HEIGHT, visibility: 'hidden' });
 
   constructor(private readonly onSelect: (turnIndex: number) => void) {
+    // One listener for the whole chart: the call under the pointer is found from its x.
     this.box.addEventListener('click', (event) => {
-      const bar = (event.target as Element).closest('[data-turn]');
-      if (bar) this.onSelect(Number(bar.getAttribute('data-turn')));
+      const p = this.pointAt(event);
+      if (p) this.onSelect(p.turnIndex);
     });
+    this.box.addEventListener('mousemove', (event) => this.hover(this.pointAt(event)));
+    this.box.addEventListener('mouseleave', () => this.hover(undefined));
   }
 
   show(thread: ViewThread | undefined): void {
@@ -39,11 +45,35 @@ export class ContextChart {
     if (thread?.id === this.threadId && signature === this.signature) return;
     this.threadId = thread?.id ?? '';
     this.signature = signature;
+    this.points = points;
     if (points.length === 0) {
       this.box.replaceChildren();
       return;
     }
-    this.box.replaceChildren(this.caption(points), this.chart(points));
+    this.readout.textContent = 'Point at a bar for its figures; click it to open its turn.';
+    this.box.replaceChildren(this.caption(points), this.chart(points), this.readout);
+  }
+
+  private pointAt(event: MouseEvent): ViewPoint | undefined {
+    const chart = this.box.querySelector('svg');
+    if (!chart || !(event.target instanceof Element) || !chart.contains(event.target)) return undefined;
+    const rect = chart.getBoundingClientRect();
+    const i = Math.floor(((event.clientX - rect.left) / rect.width) * this.points.length);
+    return this.points[Math.max(0, Math.min(this.points.length - 1, i))];
+  }
+
+  private hover(p: ViewPoint | undefined): void {
+    if (!p) {
+      this.cursor.setAttribute('visibility', 'hidden');
+      return;
+    }
+    this.cursor.setAttribute('x', String(this.points.indexOf(p)));
+    this.cursor.setAttribute('visibility', 'visible');
+    this.readout.textContent = [
+      `Call ${p.callId} · turn ${p.turnIndex + 1}`, `${tokens(p.cached)} cached · ${tokens(p.fresh)} new · ${tokens(p.output)} output`,
+      `cost so far ${usd(p.costSoFar)}`, p.cacheBreak ? `cache break: ${p.cacheBreak}` : '', p.restart ? 'history restarted' : '',
+      p.subagents ? `started ${p.subagents.join(', ')}` : '',
+    ].filter(Boolean).join(' · ');
   }
 
   private caption(points: readonly ViewPoint[]): HTMLElement {
@@ -58,42 +88,39 @@ export class ContextChart {
       points.some((p) => p.subagents) ? key('subagent', 'subagent started') : undefined);
   }
 
+  /**
+   * One path per series, whatever the number of calls: a 1,000-call thread is a handful of elements,
+   * not thousands, so it is built in a few milliseconds.
+   */
   private chart(points: readonly ViewPoint[]): SVGSVGElement {
     const n = points.length;
     const max = Math.max(1, ...points.map((p) => p.cached + p.fresh + p.output));
     const maxCost = Math.max(0, ...points.map((p) => p.costSoFar ?? 0));
     const y = (v: number) => TOP + (HEIGHT - TOP) * (1 - v / max);
-    const bars = svg('g', {});
-    const marks = svg('g', {});
     const gap = n > 200 ? 0 : 0.15;
+    const series: Record<'cached' | 'fresh' | 'output' | 'break' | 'subagent', string[]> = { cached: [], fresh: [], output: [], break: [], subagent: [] };
+    const restarts: string[] = [];
     points.forEach((p, i) => {
-      const group = svg('g', { 'data-turn': p.turnIndex, class: 'bar' });
       let base = 0;
       for (const [cls, value] of [['cached', p.cached], ['fresh', p.fresh], ['output', p.output]] as const) {
         if (value <= 0) continue;
-        group.append(svg('rect', { class: cls, x: i + gap / 2, width: 1 - gap, y: y(base + value), height: y(base) - y(base + value) }));
+        series[cls].push(`M${i + gap / 2} ${y(base + value)}h${1 - gap}V${y(base)}h${gap - 1}z`);
         base += value;
       }
-      // The whole column answers the pointer, however short its bar.
-      group.append(svg('rect', { class: 'hit', x: i, width: 1, y: 0, height: HEIGHT }));
-      const title = svg('title', {});
-      title.textContent = [
-        `Call ${p.callId} · turn ${p.turnIndex + 1}`, `${tokens(p.cached)} cached · ${tokens(p.fresh)} new · ${tokens(p.output)} output`,
-        `cost so far ${usd(p.costSoFar)}`, p.cacheBreak ? `cache break: ${p.cacheBreak}` : '', p.restart ? 'history restarted' : '',
-        p.subagents ? `started ${p.subagents.join(', ')}` : '',
-      ].filter(Boolean).join('\n');
-      group.append(title);
-      bars.append(group);
-      if (p.cacheBreak) marks.append(svg('rect', { class: 'break', x: i, width: 1, y: 0, height: TOP / 2 - 1 }));
-      if (p.restart) marks.append(svg('line', { class: 'restart', x1: i, x2: i, y1: 0, y2: HEIGHT, 'vector-effect': 'non-scaling-stroke' }));
-      if (p.subagents) marks.append(svg('rect', { class: 'subagent', x: i, width: 1, y: TOP / 2, height: TOP / 2 - 1 }));
+      if (p.cacheBreak) series.break.push(`M${i} 0h1v${TOP / 2 - 1}h-1z`);
+      if (p.subagents) series.subagent.push(`M${i} ${TOP / 2}h1v${TOP / 2 - 1}h-1z`);
+      if (p.restart) restarts.push(`M${i} 0V${HEIGHT}`);
     });
+    const paths = (Object.keys(series) as Array<keyof typeof series>).filter((k) => series[k].length > 0)
+      .map((k) => svg('path', { class: k, d: series[k].join('') }));
+    const restart = restarts.length > 0 ? svg('path', { class: 'restart', d: restarts.join(''), 'vector-effect': 'non-scaling-stroke' }) : undefined;
     const cost = maxCost > 0
       ? svg('polyline', {
         class: 'cost', fill: 'none', 'vector-effect': 'non-scaling-stroke',
         points: points.map((p, i) => `${i + 0.5},${TOP + (HEIGHT - TOP) * (1 - (p.costSoFar ?? 0) / maxCost)}`).join(' '),
       })
       : undefined;
-    return svg('svg', { viewBox: `0 0 ${n} ${HEIGHT}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': 'Context per model call' }, bars, cost, marks);
+    return svg('svg', { viewBox: `0 0 ${n} ${HEIGHT}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': 'Context per model call' },
+      ...paths, restart, cost, this.cursor);
   }
 }

@@ -238,6 +238,7 @@ function drawChartSoon(): void {
   requestAnimationFrame(() => setTimeout(() => {
     chartQueued = false;
     chart.show(currentThread());
+    performance.mark('llm-capture:chart');
   }, 0));
 }
 
