@@ -3,9 +3,17 @@
 // from the segments, so it needs no call's input kept in memory.
 import { callCache } from './cache-analysis';
 import { callChanges, type PlacedCall } from './call-changes';
+import type { CallRecord } from './segment';
 import type { ThreadPlan } from './thread-plan';
 import type { CallInsight, Turn } from './types';
 import { callCost, callUsage } from './usage';
+
+/**
+ * A call's insight against the call before it, made once: a session's view is rebuilt whenever a call
+ * joins it, and every earlier call still has the same call before it (a merge or a late call that
+ * changes which call comes before makes it again).
+ */
+const made = new WeakMap<CallRecord, { previous: CallRecord | undefined; insight: Omit<CallInsight, 'turnIndex'> }>();
 
 export function threadCallInsights(plan: ThreadPlan, turns: readonly Turn[]): CallInsight[] {
   const placed: Array<PlacedCall & { seq: number }> = [];
@@ -17,14 +25,18 @@ export function threadCallInsights(plan: ThreadPlan, turns: readonly Turn[]): Ca
   for (const turn of turns) for (const id of turn.llmCallIds) turnOf.set(id, turn.index);
   return placed.map((current, i) => {
     const previous = i > 0 ? placed[i - 1] : undefined;
+    const turnIndex = turnOf.get(current.call.id) ?? 0;
+    const known = made.get(current.record);
+    if (known && known.previous === previous?.record) return { ...known.insight, turnIndex };
     const changes = callChanges(current, previous);
     const { call } = current;
-    const insight: CallInsight = {
-      callId: call.id, turnIndex: turnOf.get(call.id) ?? 0, startedAt: Math.round(call.startedAt), usage: callUsage(call), costUsd: callCost(call) ?? null, changes,
+    const insight: Omit<CallInsight, 'turnIndex'> = {
+      callId: call.id, startedAt: Math.round(call.startedAt), usage: callUsage(call), costUsd: callCost(call) ?? null, changes,
     };
     if (call.model !== undefined) insight.model = call.model;
     const cache = callCache(call, previous?.call, changes);
     if (cache) insight.cache = cache;
-    return insight;
+    made.set(current.record, { previous: previous?.record, insight });
+    return { ...insight, turnIndex };
   });
 }
