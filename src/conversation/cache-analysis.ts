@@ -8,6 +8,7 @@ import type { CacheBreakCause, CacheSummary, CallCache, CallChanges, UsageTotals
 import { callUsage } from './usage';
 
 const MINUTE = 60_000;
+const n = (x: number): string => x.toLocaleString('en-US');
 /**
  * Anthropic writes a prefix for five minutes, or an hour with `ttl: "1h"`, refreshed on each read
  * (https://docs.claude.com/en/docs/build-with-claude/prompt-caching). OpenAI keeps cached prefixes
@@ -55,7 +56,7 @@ export function callCache(call: LlmCall, previous: LlmCall | undefined, changes:
   };
   if (!previous) {
     cache.causes = ['first-call'];
-    cache.explanation = `First call of this thread: nothing was cached for it yet${u.cacheWriteTokens > 0 ? ` (it wrote ${u.cacheWriteTokens} tokens to the cache)` : ''}.`;
+    cache.explanation = `First call of this thread: nothing was cached for it yet${u.cacheWriteTokens > 0 ? ` (it wrote ${n(u.cacheWriteTokens)} tokens to the cache)` : ''}.`;
     return cache;
   }
   if (!previous.usage) return cache;
@@ -66,7 +67,7 @@ export function callCache(call: LlmCall, previous: LlmCall | undefined, changes:
   cache.missedTokens = missed;
   const causes = causesOf(call, changes);
   cache.causes = causes.map((c) => c.cause);
-  cache.explanation = `Read ${u.cacheReadTokens} of the ${expected} tokens the previous call left in the cache. ${causes.map((c) => c.text).join(' ')}`;
+  cache.explanation = `Read ${n(u.cacheReadTokens)} of the ${n(expected)} tokens the previous call left in the cache. ${causes.map((c) => c.text).join(' ')}`;
   cache.lostUsd = lostUsd(call, u, missed);
   return cache;
 }

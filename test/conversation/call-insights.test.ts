@@ -40,7 +40,7 @@ describe('what changed between calls, and the prompt cache', () => {
     assert.deepEqual(last!.cache?.causes, ['lifetime-passed']);
     assert.equal(last!.cache?.missedTokens, 12933);
     assert.ok(last!.cache!.lostUsd! > 0, 'priced: Opus 4.6 cache writes over cache reads');
-    assert.match(last!.cache!.explanation!, /Read 0 of the 12933 tokens .* 1 h 2 min passed since the previous call, longer than the cache's lifetime \(5 minutes\)/);
+    assert.match(last!.cache!.explanation!, /Read 0 of the 12,933 tokens .* 1 h 2 min passed since the previous call, longer than the cache's lifetime \(5 minutes\)/);
     assert.deepEqual(last!.changes.history.messages.map((m) => [m.role, m.preview]), [['user', "What's the relation with monadical ?"]]);
 
     const cache = detail.summary.cache;

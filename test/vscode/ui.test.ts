@@ -177,6 +177,23 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     await wb.screenshot('07-claude-raw-call');
   });
 
+  test('claude resumed with an appended system prompt: its turn is marked as a cache break, and the diff shows the line', async () => {
+    const text = await runInTerminal('claude-resumed', "claude -c -p 'say hi again' --append-system-prompt 'Always answer in French.'");
+    assert.match(text, /FAKE-TEXT-OK/);
+    await openSession('please TOOL run echo from claude');
+    const view = wb.webview();
+    const turn = view.locator('.turn', { hasText: 'say hi again' }).first();
+    await turn.waitFor({ state: 'visible', timeout: 30_000 });
+    await turn.locator('.cache-break-badge').first().waitFor({ state: 'visible' });
+    const calls = turn.locator('.block.calls vscode-collapsible').first();
+    assert.match(String(await calls.getAttribute('description')), /^cache break: .*system prompt changed/);
+    await calls.click();
+    assert.match(await turn.locator('.cache-break-text').first().innerText(), /Read 0 of the [\d,]+ tokens the previous call left in the cache\..*The system prompt changed/);
+    await turn.locator('.call vscode-collapsible[heading="System prompt changed"]').first().click();
+    assert.match(await turn.locator('pre.diff .diff-add').allInnerTexts().then((l) => l.join('\n')), /\+Always answer in French\./);
+    await wb.screenshot('05c2-claude-resumed-cache-break-diff');
+  });
+
   test('Search Sessions finds the tool result and opens its turn with the match highlighted', async () => {
     const input = await wb.openCommand('LLM Capture: Search Sessions…');
     await input.press('Enter');
