@@ -4,13 +4,15 @@
 // - engine: SessionSearchIndex as the engine runs it (the corpora made from the sessions' details
 //   on the first query, then kept): the first query, then each query as a user types them (median,
 //   p99), with filters, and the text the corpora hold;
-// - CLI: `llm-capture search`'s path (every stored call dissected and assembled, then searched), once.
+// - CLI: `llm-capture search` (dist/cli.js, so build first) on the store alone, then with the derived
+//   files VS Code's engine keeps beside it.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LiveSessions } from '../src/app/live-sessions';
-import { assembleSessions } from '../src/app/session-index';
-import { searchCorpus, searchPattern, sessionCorpus } from '../src/conversation/session-search';
+import { sessionCorpus } from '../src/conversation/session-search';
+import { DerivedSessions } from '../src/engine/derived-sessions';
 import { SessionSearchIndex } from '../src/engine/session-search-index';
 import { CaptureStore } from '../src/store';
 import { seededRandom, TextGenerator } from '../test/store/fixtures/synthetic-session';
@@ -62,12 +64,17 @@ async function main(): Promise<void> {
     for (const s of sessions) corpusChars += sessionCorpus((await detail(s.id))!).chars;
     console.log(`text the corpora hold: ${(corpusChars / 1e6).toFixed(1)} M characters (kept up to 32 M)`);
 
-    t = performance.now();
-    const assembler = assembleSessions(store);
-    const pattern = searchPattern(words[1]!)!;
-    let cliHits = 0;
-    for (const s of assembler.sessions()) cliHits += searchCorpus(sessionCorpus(assembler.session(s.id)!), pattern).length;
-    console.log(`CLI path (dissect and assemble every call, then search): ${(performance.now() - t).toFixed(0)} ms, ${cliHits} hits`);
+    // The CLI as a user runs it (dist/cli.js), first on the store alone, then with the files VS Code's engine saves.
+    const cli = (label: string) => {
+      const started = performance.now();
+      const out = execFileSync(process.execPath, [join(__dirname, '..', 'dist', 'cli.js'), 'search', words[1]!, '--limit', '50', '--data-dir', dir], { encoding: 'utf8' });
+      console.log(`llm-capture search, ${label}: ${(performance.now() - started).toFixed(0)} ms (process start included), ${out.trim().split('\n').length} lines`);
+    };
+    cli('the store alone (every call dissected and assembled)');
+    const newest = store.listExchanges({ limit: 1 }).items[0]!;
+    const details = await Promise.all(sessions.map((s) => detail(s.id)));
+    await new DerivedSessions(dir).save({ lastExchangeId: newest.id, lastStartedAt: newest.startedAt }, live.calls, sessions, details.flatMap((d) => (d ? [d] : [])));
+    cli("with the sessions VS Code's engine saved");
     await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

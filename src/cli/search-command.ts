@@ -1,7 +1,11 @@
 // `llm-capture search QUERY`: the turns of every captured session that mention QUERY (decision 71).
-// Its --json output is part of the contract in docs/cli.md.
+// Its --json output is part of the contract in docs/cli.md. It reads the sessions VS Code's engine saved
+// beside the store when they are current, and assembles the store itself otherwise.
 import { assembleSessions } from '../app/session-index';
 import { searchCorpus, searchPattern, sessionCorpus, sessionMatches, type SearchFilters, type SearchHit } from '../conversation/session-search';
+import type { SessionDetail, SessionSummary } from '../conversation/types';
+import { DerivedSessions } from '../engine/derived-sessions';
+import type { CaptureStore } from '../store';
 import { parse, UsageError } from './args';
 import { resolveDataDir, withStore } from './store-access';
 
@@ -21,11 +25,12 @@ export async function searchCommand(args: string[]): Promise<void> {
     ...(values.until !== undefined ? { until: dateArg('--until', values.until) } : {}),
     ...(values.errors ? { errors: true } : {}),
   };
-  const hits = await withStore(resolveDataDir(values['data-dir']), 'reader', (store) => {
-    const assembler = assembleSessions(store);
+  const dataDir = resolveDataDir(values['data-dir']);
+  const hits = await withStore(dataDir, 'reader', async (store) => {
+    const sessions = await storedSessions(dataDir, store) ?? assembled(store);
     const found: SearchHit[] = [];
-    for (const summary of assembler.sessions().filter((s) => sessionMatches(s, filters)).sort((a, b) => b.endedAt - a.endedAt)) {
-      const detail = assembler.session(summary.id);
+    for (const summary of sessions.summaries.filter((s) => sessionMatches(s, filters)).sort((a, b) => b.endedAt - a.endedAt)) {
+      const detail = await sessions.detail(summary.id);
       if (detail) found.push(...searchCorpus(sessionCorpus(detail), pattern, filters));
       if (found.length >= limit) break;
     }
@@ -37,6 +42,34 @@ export async function searchCommand(args: string[]): Promise<void> {
   }
   if (hits.length === 0) process.stdout.write(`nothing captured mentions "${positionals[0]}"\n`);
   for (const h of hits) process.stdout.write(`${hitLine(h)}\n`);
+}
+
+interface Sessions {
+  summaries: SessionSummary[];
+  detail(id: string): Promise<SessionDetail | undefined> | SessionDetail | undefined;
+}
+
+/**
+ * The sessions as VS Code's engine last saved them beside the store (decision 43), when that index
+ * holds every exchange stored and each session's file is there: no call is dissected then.
+ */
+async function storedSessions(dataDir: string, store: CaptureStore): Promise<Sessions | undefined> {
+  const derived = new DerivedSessions(dataDir).prefetch();
+  const loaded = await derived.load((id) => store.getExchangeSummary(id)?.startedAt);
+  if (!loaded || store.listExchanges({ limit: 1 }).items[0]?.id !== loaded.lastExchangeId) return undefined;
+  const details = new Map<string, SessionDetail>();
+  for (const s of loaded.sessions) {
+    const d = await derived.detail(s.id, false);
+    if (!d) return undefined;
+    details.set(s.id, d);
+  }
+  return { summaries: loaded.sessions, detail: (id) => details.get(id) };
+}
+
+/** Every stored call dissected and assembled, as `sessions` and `show` do. */
+function assembled(store: CaptureStore): Sessions {
+  const assembler = assembleSessions(store);
+  return { summaries: assembler.sessions(), detail: (id) => assembler.session(id) };
 }
 
 /** A date (2026-12-03) or a time (2026-12-03T14:00) as ms since the epoch; a local date is the start of that day. */

@@ -12,6 +12,9 @@ import type { SessionDetail, SessionSummary, Step, Thread } from '../../src/conv
 import {
   BASH_COMMAND, CODEX_ANSWER, CODEX_COMMAND, CODEX_PROMPT, DEMO_ANTHROPIC_KEY, DEMO_MARKER, DEMO_OPENAI_KEY, PROMPT_SUBAGENT, PROMPT_TODOS, SUBAGENT_PROMPT,
 } from '../../src/demo';
+import { LiveSessions } from '../../src/app/live-sessions';
+import { DerivedSessions } from '../../src/engine/derived-sessions';
+import { CaptureStore } from '../../src/store';
 import { runCli, type CliResult } from './cli-process';
 
 const KEYS = [DEMO_ANTHROPIC_KEY, DEMO_OPENAI_KEY];
@@ -124,6 +127,23 @@ describe('llm-capture demo', { timeout: 120_000 }, () => {
     assert.equal(hits.length, 1);
     assert.equal((await cli(['search', 'todo: retry', '--client', 'codex', '--data-dir', dir])).stdout, 'nothing captured mentions "todo: retry"\n');
     assert.equal((await cli(['search', CODEX_COMMAND, '--client', 'codex', '--json', '--data-dir', dir])).stdout.includes('"client": "codex"'), true);
+    // With the sessions VS Code's engine saves beside the store (derived/), the same answer, read from them.
+    const before = (await cli(['search', 'todo', '--json', '--data-dir', dir])).stdout;
+    const store = await CaptureStore.open({ dataDir: dir, mode: 'reader' });
+    try {
+      const live = new LiveSessions(store);
+      while (live.update().more) { /* read every exchange */ }
+      const newest = store.listExchanges({ limit: 1 }).items[0]!;
+      const sessions = live.assembler.sessions();
+      // Marked, to tell what was read from them.
+      const saved = sessions.map((s) => { const d = live.assembler.session(s.id)!; return { ...d, summary: { ...d.summary, title: `${d.summary.title} (saved)` } }; });
+      await new DerivedSessions(dir).save({ lastExchangeId: newest.id, lastStartedAt: newest.startedAt }, live.calls, sessions, saved);
+    } finally {
+      await store.close();
+    }
+    const fromSaved = JSON.parse((await cli(['search', 'todo', '--json', '--data-dir', dir])).stdout) as Array<{ title: string }>;
+    assert.ok(fromSaved.length > 0 && fromSaved.every((h) => h.title.endsWith(' (saved)')), 'read from the saved sessions');
+    assert.deepEqual(fromSaved.map((h) => ({ ...h, title: h.title.replace(/ \(saved\)$/, '') })), JSON.parse(before));
     const bad = await runCli(['search', 'x', '--since', 'yesterday', '--data-dir', dir]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--since takes a date such as 2026-12-03/);
