@@ -2,6 +2,7 @@
 // Pure and JSON-serialisable, so that it is tested without a DOM and posted as is. Runs in the
 // engine (src/engine), never in the extension host's main thread or the webview.
 import { stepFor } from '../conversation/steps';
+import { callsByTurn } from '../conversation/call-insights';
 import { cacheLine, cacheSummaryLine, causeWords, changeLine, diffBody } from '../conversation/insight-text';
 import type { CallInsight, SessionDetail, Step, Thread, Turn, UsageTotals } from '../conversation/types';
 import { parseJson } from '../llm/json-value';
@@ -43,7 +44,7 @@ export function chartPoints(t: Thread): ViewPoint[] {
     }
   }
   let cost: number | null = 0;
-  return (t.calls ?? []).map((c) => {
+  return t.calls.map((c) => {
     cost = cost === null || c.costUsd === null ? null : cost + c.costUsd;
     const point: ViewPoint = {
       callId: c.callId, turnIndex: c.turnIndex, cached: c.usage.cacheReadTokens, fresh: c.usage.inputTokens + c.usage.cacheWriteTokens,
@@ -58,18 +59,8 @@ export function chartPoints(t: Thread): ViewPoint[] {
 }
 
 function viewTurns(t: Thread): ViewTurn[] {
-  const byTurn = callsByTurn(t.calls ?? []);
+  const byTurn = callsByTurn(t.calls);
   return t.turns.map((turn) => viewTurn(turn, byTurn.get(turn.index) ?? []));
-}
-
-function callsByTurn(calls: readonly CallInsight[]): Map<number, CallInsight[]> {
-  const byTurn = new Map<number, CallInsight[]>();
-  for (const call of calls) {
-    const list = byTurn.get(call.turnIndex) ?? [];
-    list.push(call);
-    byTurn.set(call.turnIndex, list);
-  }
-  return byTurn;
 }
 
 /** New messages listed per call in the view; the turn itself shows them whole. */

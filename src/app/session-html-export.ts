@@ -1,4 +1,4 @@
-// A session as one self-contained HTML file (decision 70): the conversation view's own page (its
+// A session as one self-contained HTML file (docs/decisions.md, decision 70): the conversation view's own page (its
 // bundled script and styles), the session's view model inside it as data, the codicon font as a
 // data: URL, and VS Code's Light+ / Dark+ colours for the theme variables a webview would get from
 // the editor. Captured content stays inert as in the webview: the same rendering code (text nodes
@@ -6,7 +6,7 @@
 // nothing from anywhere. What the store holds is already redacted; raw calls are left out.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import type { ConversationViewModel } from '../shared/conversation-view-model';
+import type { ConversationViewModel } from '../../src/shared/conversation-view-model';
 import { makeNonce } from './conversation-html';
 
 export interface ExportAssets {

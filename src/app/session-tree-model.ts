@@ -150,6 +150,7 @@ export function buildSessionTree(detail: SessionDetail, o: SessionNodeOptions): 
     }
   }
 
+  const breaksAt = cacheBreakLines(detail.threads);
   const threadId = (t: Thread) => `${sessionNodeId(sid)}/t:${t.id}`;
   const addThread = (t: Thread, depth: number): string => {
     const id = threadId(t);
@@ -181,7 +182,7 @@ export function buildSessionTree(detail: SessionDetail, o: SessionNodeOptions): 
         `Models: ${turn.models.join(', ') || 'unknown'}`,
         `${turn.llmCallIds.length} call(s)${turn.retries ? `, ${turn.retries} retried` : ''}`,
         usageTooltip(turn.usage, turn.costUsd, turn.unpricedModels),
-        ...cacheBreaksOf(t, turn),
+        ...(breaksAt.get(`${t.id}#${turn.index}`) ?? []),
         new Date(turn.startedAt).toISOString(),
       ].join('\n'),
       icon: turn.steps.some((s) => s.isError) ? 'warning' : 'comment',
@@ -212,12 +213,18 @@ export function buildSessionTree(detail: SessionDetail, o: SessionNodeOptions): 
   return { nodes, root };
 }
 
-/** A line per cache break among the turn's calls: why, and what it cost. */
-function cacheBreaksOf(t: Thread, turn: Turn): string[] {
-  return (t.calls ?? []).filter((c) => c.turnIndex === turn.index && c.cache?.missedTokens !== undefined).map((c) => {
-    const lost = c.cache!.lostUsd === null || c.cache!.lostUsd === undefined ? '' : `, $${c.cache!.lostUsd.toFixed(4)} lost`;
-    return `Cache break at call ${c.callId}: ${(c.cache!.causes ?? []).map((cause) => cause.replace(/-/g, ' ')).join(', ')}${lost}`;
-  });
+/** A line per cache break, why and what it cost, by `threadId#turnIndex` (one pass over the calls). */
+function cacheBreakLines(threads: readonly Thread[]): Map<string, string[]> {
+  const lines = new Map<string, string[]>();
+  for (const t of threads) {
+    for (const c of t.calls) {
+      if (c.cache?.missedTokens === undefined) continue;
+      const lost = c.cache.lostUsd === null || c.cache.lostUsd === undefined ? '' : `, $${c.cache.lostUsd.toFixed(4)} lost`;
+      const key = `${t.id}#${c.turnIndex}`;
+      lines.set(key, [...(lines.get(key) ?? []), `Cache break at call ${c.callId}: ${(c.cache.causes ?? []).map((cause) => cause.replace(/-/g, ' ')).join(', ')}${lost}`]);
+    }
+  }
+  return lines;
 }
 
 /**

@@ -2,7 +2,7 @@
 // the page's first frame draws only its first turns, and a 500-turn model (~0.75 MB of JSON) takes
 // VS Code's webview messaging far longer to deliver than its first 60 turns do. The rest follows as
 // an update once the page says that frame is drawn (docs/decisions.md, decision 65).
-import type { ConversationViewModel } from '../shared/conversation-view-model';
+import type { ConversationViewModel } from '../../src/shared/conversation-view-model';
 
 /** Turns of each thread in the head: more than the page draws before the rest can arrive. */
 export const HEAD_TURNS = 60;

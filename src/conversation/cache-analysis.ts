@@ -3,12 +3,12 @@
 // each provider's own usage fields (usage.ts brings them to one convention); causes come from what
 // the request changed (call-changes.ts) and from the time since the previous call.
 import type { LlmCall } from '../llm/llm-call';
+import { formatCount as n, formatGap } from './insight-text';
 import { costOf } from './pricing';
 import type { CacheBreakCause, CacheSummary, CallCache, CallChanges, UsageTotals } from './types';
 import { callUsage } from './usage';
 
 const MINUTE = 60_000;
-const n = (x: number): string => x.toLocaleString('en-US');
 /**
  * Anthropic writes a prefix for five minutes, or an hour with `ttl: "1h"`, refreshed on each read
  * (https://docs.claude.com/en/docs/build-with-claude/prompt-caching). OpenAI keeps cached prefixes
@@ -49,7 +49,7 @@ function leftInCache(previous: LlmCall): number {
 }
 
 export function callCache(call: LlmCall, previous: LlmCall | undefined, changes: CallChanges): CallCache | undefined {
-  if (!call.usage || call.side !== undefined) return undefined;
+  if (!call.usage) return undefined;
   const u = callUsage(call);
   const cache: CallCache = {
     promptTokens: promptOf(u), cacheReadTokens: u.cacheReadTokens, cacheWriteTokens: u.cacheWriteTokens, uncachedTokens: u.inputTokens,
@@ -112,13 +112,6 @@ function lostUsd(call: LlmCall, u: UsageTotals, missed: number): number | null {
   });
   if (actual === undefined || ideal === undefined) return null;
   return Math.round((actual - ideal) * 1e6) / 1e6;
-}
-
-export function formatGap(ms: number): string {
-  if (ms < MINUTE) return `${Math.max(0, Math.round(ms / 1000))} s`;
-  if (ms < 60 * MINUTE) return `${Math.round(ms / MINUTE)} min`;
-  const minutes = Math.round(ms / MINUTE);
-  return `${Math.floor(minutes / 60)} h${minutes % 60 > 0 ? ` ${minutes % 60} min` : ''}`;
 }
 
 export function summarizeCache(caches: Iterable<CallCache>): CacheSummary {

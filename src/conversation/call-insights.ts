@@ -15,6 +15,13 @@ import { callCost, callUsage } from './usage';
  */
 const made = new WeakMap<CallRecord, { previous: CallRecord | undefined; insight: Omit<CallInsight, 'turnIndex'> }>();
 
+/** A thread's calls grouped by the turn that holds them (views show them per turn). */
+export function callsByTurn(calls: readonly CallInsight[]): Map<number, CallInsight[]> {
+  const byTurn = new Map<number, CallInsight[]>();
+  for (const call of calls) byTurn.set(call.turnIndex, [...(byTurn.get(call.turnIndex) ?? []), call]);
+  return byTurn;
+}
+
 export function threadCallInsights(plan: ThreadPlan, turns: readonly Turn[]): CallInsight[] {
   const placed: Array<PlacedCall & { seq: number }> = [];
   for (const segment of plan.segments) {

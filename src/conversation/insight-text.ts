@@ -1,6 +1,5 @@
 // Calls' changes and cache figures in words, one line each: shared by `show --markdown`, the
 // conversation view and the Sessions tree's tooltip, so they all say the same thing.
-import { formatGap } from './cache-analysis';
 import type { CacheBreakCause, CacheSummary, CallCache, CallChanges, CallInsight, TextChange } from './types';
 
 const CAUSE_WORDS: Record<CacheBreakCause, string> = {
@@ -18,7 +17,17 @@ export function causeWords(cause: CacheBreakCause): string {
   return CAUSE_WORDS[cause];
 }
 
-const n = (x: number): string => x.toLocaleString('en-US');
+export const formatCount = (x: number): string => x.toLocaleString('en-US');
+const n = formatCount;
+const MINUTE = 60_000;
+
+export function formatGap(ms: number): string {
+  if (ms < MINUTE) return `${Math.max(0, Math.round(ms / 1000))} s`;
+  if (ms < 60 * MINUTE) return `${Math.round(ms / MINUTE)} min`;
+  const minutes = Math.round(ms / MINUTE);
+  return `${Math.floor(minutes / 60)} h${minutes % 60 > 0 ? ` ${minutes % 60} min` : ''}`;
+}
+
 
 export function formatUsd(usd: number): string {
   return `$${usd < 0.01 && usd > 0 ? usd.toFixed(4) : usd.toFixed(2)}`;

@@ -2,6 +2,7 @@
 // and did, tool calls with their results, usage and cost. Captured content is untrusted and may
 // contain fences or HTML: code blocks use a fence longer than any backtick run inside them, and
 // whoever renders this as HTML must sanitise it (the webview does).
+import { callsByTurn } from './call-insights';
 import { cacheLine, cacheSummaryLine, changeLine, diffBody } from './insight-text';
 import type { CallInsight, SessionDetail, Step, Thread, Turn, UsageTotals } from './types';
 
@@ -163,7 +164,8 @@ export function renderMarkdownTranscript(detail: SessionDetail, opts: MarkdownOp
     }
     parts.push(threadHeading(thread));
     if (thread.systemPrompt) parts.push(folded('System prompt', fence(cut(thread.systemPrompt, options.maxToolChars))));
-    for (const turn of thread.turns) parts.push(renderTurn(turn, (thread.calls ?? []).filter((c) => c.turnIndex === turn.index), options));
+    const calls = callsByTurn(thread.calls);
+    for (const turn of thread.turns) parts.push(renderTurn(turn, calls.get(turn.index) ?? [], options));
   }
   return `${parts.join('\n\n')}\n`;
 }

@@ -6,6 +6,8 @@ import { searchCorpus, searchPattern, sessionCorpus, sessionMatches, type Search
 import type { SessionDetail, SessionSummary } from '../conversation/types';
 
 export interface SearchAnswer {
+  /** The text sought: the query without the filter words it may have carried. */
+  query: string;
   hits: SearchHit[];
   /** Sessions whose turns were searched (those the filters let through). */
   sessionsSearched: number;
@@ -27,22 +29,16 @@ export class SessionSearchIndex {
     detail: (id: string) => Promise<SessionDetail | undefined>,
   ): Promise<SearchAnswer> {
     const pattern = searchPattern(query);
-    if (!pattern) return { hits: [], sessionsSearched: 0, truncated: false };
-    const wanted = sessions.filter((s) => s.turnCount > 0 || s.threadCount > 0).filter((s) => sessionMatches(s, filters)).sort((a, b) => b.endedAt - a.endedAt);
+    if (!pattern) return { query, hits: [], sessionsSearched: 0, truncated: false };
+    const wanted = sessions.filter((s) => sessionMatches(s, filters)).sort((a, b) => b.endedAt - a.endedAt);
     const hits: SearchHit[] = [];
     for (const summary of wanted) {
       const corpus = await this.corpus(summary, detail);
       if (!corpus) continue;
       hits.push(...searchCorpus(corpus, pattern, filters));
-      if (hits.length > limit) return { hits: hits.slice(0, limit), sessionsSearched: wanted.length, truncated: true };
+      if (hits.length > limit) return { query, hits: hits.slice(0, limit), sessionsSearched: wanted.length, truncated: true };
     }
-    return { hits, sessionsSearched: wanted.length, truncated: false };
-  }
-
-  /** Drops what is kept (another store is shown). */
-  clear(): void {
-    this.corpora.clear();
-    this.chars = 0;
+    return { query, hits, sessionsSearched: wanted.length, truncated: false };
   }
 
   private async corpus(summary: SessionSummary, detail: (id: string) => Promise<SessionDetail | undefined>): Promise<SessionCorpus | undefined> {

@@ -233,7 +233,6 @@ export class Commands extends Disposable {
     const pick = vscode.window.createQuickPick<Item>();
     pick.title = 'Search Sessions';
     pick.placeholder = 'Text in prompts, answers, thinking, tools and system prompts; filters: client:codex model:opus since:2026-12-01 until:… errors:';
-    pick.matchOnDescription = false;
     let asked = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ask = (text: string) => {
@@ -247,7 +246,7 @@ export class Commands extends Disposable {
       this.data.engine.request('sessions.search', { query: text, limit: 200 }).then((answer) => {
         if (n !== asked) return;
         pick.busy = false;
-        const query = stripFilters(text);
+        const { query } = answer;
         pick.items = answer.hits.length === 0
           ? [{ label: 'Nothing captured matches', description: `in ${answer.sessionsSearched} session(s)`, alwaysShow: true }]
           : answer.hits.map((hit) => ({
@@ -318,9 +317,4 @@ function defaultFolder(): string {
 
 function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-}
-
-/** The text sought, without the filter words the engine reads (client:… model:… since:… until:… errors:). */
-function stripFilters(text: string): string {
-  return text.trim().split(/\s+/).filter((w) => !/^(client|model|since|until|errors|is):/i.test(w)).join(' ');
 }

@@ -11,10 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import type { CallInsight, SessionDetail } from '../../src/conversation';
 import { startFakeAnthropic, type FakeApiServer } from '../support/fake-anthropic';
 import { createTestPki, type TestPki } from '../support/test-pki';
+import { runCli } from '../cli/cli-process';
 import { AGENT_TIMEOUT_MS, agentEnv, agentGate, describeRun, makeScratch, runAgent, startCaptureService } from './harness';
 
 const ANTHROPIC = 'api.anthropic.com';
-const REPO = join(__dirname, '..', '..');
 const APPENDED = 'Always answer in French.';
 const gate = agentGate('claude');
 
@@ -71,7 +71,7 @@ describe('what changed and why the cache missed, with the real Claude Code', { t
       await run(['-p', 'and once more', '--resume', sessionId, '--append-system-prompt', APPENDED, '--mcp-config', mcpConfig]);
       await capture.stop();
 
-      const detail = (await captureCli(['show', sessionId, '--json', '--data-dir', capture.dataDir])) as SessionDetail;
+      const detail = JSON.parse(await captureCli(['show', sessionId, '--json', '--data-dir', capture.dataDir])) as SessionDetail;
       const calls = detail.threads.find((t) => t.kind === 'main')!.calls;
       assert.equal(calls.length, 3, JSON.stringify(calls, null, 2));
       const [first, resumed, withMcp] = calls as [CallInsight, CallInsight, CallInsight];
@@ -90,7 +90,7 @@ describe('what changed and why the cache missed, with the real Claude Code', { t
       assert.equal(withMcp.cache?.causes?.[0], 'tools-changed', JSON.stringify(withMcp.cache));
       assert.equal(detail.summary.cache.breaks, 2);
 
-      const markdown = (await captureCli(['show', sessionId, '--markdown', '--data-dir', capture.dataDir], false)) as string;
+      const markdown = await captureCli(['show', sessionId, '--markdown', '--data-dir', capture.dataDir]);
       assert.match(markdown, /cache break: [^(]*system prompt changed/);
       assert.match(markdown, /tools \+mcp__docs__lookup/);
       assert.match(markdown, /- Prompt cache: cache hit \d+% of [\d,]+ input tokens · 2 breaks/);
@@ -101,15 +101,9 @@ describe('what changed and why the cache missed, with the real Claude Code', { t
   });
 });
 
-/** Runs `llm-capture ARGS` from the source, as a user would; JSON parsed unless `json` is false. */
-async function captureCli(args: string[], json = true): Promise<unknown> {
-  const scratch = makeScratch('cli');
-  try {
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: scratch.home, LANG: 'C.UTF-8' };
-    const run = await runAgent(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts'), ...args], { env, cwd: REPO });
-    assert.equal(run.code, 0, `llm-capture ${args.join(' ')}: ${describeRun(run)}`);
-    return json ? JSON.parse(run.stdout) as unknown : run.stdout;
-  } finally {
-    scratch.cleanup();
-  }
+/** `llm-capture ARGS` as a user runs it; its stdout. */
+async function captureCli(args: string[]): Promise<string> {
+  const run = await runCli(args);
+  assert.equal(run.code, 0, `llm-capture ${args.join(' ')}: ${run.stderr}`);
+  return run.stdout;
 }

@@ -25,7 +25,9 @@ describe('search across sessions', () => {
     const system = searchSession(detail, "Anthropic's official CLI");
     assert.ok(system.some((h) => h.field === 'system prompt' && h.turnIndex === 0));
     assert.deepEqual(searchSession(detail, '   '), [], 'only spaces match nothing');
-    assert.deepEqual(searchSession(detail, 'no such words anywhere (.*)'), [], 'the query is literal text, not a pattern');
+    // As a pattern, `with.monadical` would match "with monadical"; as the literal text it is, nothing does.
+    assert.equal(searchSession(detail, 'with monadical').length, 1);
+    assert.deepEqual(searchSession(detail, 'with.monadical'), [], 'the query is literal text, not a pattern');
   });
 
   test('filters: client, model, time, errors; and as words in one box', () => {

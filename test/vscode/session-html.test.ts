@@ -14,7 +14,7 @@ import { DEMO_ANTHROPIC_KEY } from '../../src/demo/claude-script';
 import { DEMO_OPENAI_KEY } from '../../src/demo/codex-script';
 import { MALICIOUS_ANSWER } from '../support/fake-anthropic';
 import { Clock, FullHistoryConversation, text, usage } from '../support/llm-call-builder';
-import { describeRun, runAgent } from '../agents/harness';
+import { runCli } from '../cli/cli-process';
 import { OUT_DIR, REPO_ROOT, vscodeGate } from './harness';
 import { launchBrowser, type Browser, type Page } from './workbench';
 
@@ -91,10 +91,9 @@ async function offline(browser: Browser): Promise<Page> {
   return page;
 }
 
-/** `llm-capture ARGS` from the source, as a user runs it; its stdout. */
+/** `llm-capture ARGS` as a user runs it; its stdout. */
 async function cli(args: string[]): Promise<string> {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), LANG: 'C.UTF-8' };
-  const run = await runAgent(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts'), ...args], { env, cwd: REPO_ROOT });
-  assert.equal(run.code, 0, `llm-capture ${args.join(' ')}: ${describeRun(run)}`);
+  const run = await runCli(args);
+  assert.equal(run.code, 0, `llm-capture ${args.join(' ')}: ${run.stderr}`);
   return run.stdout;
 }

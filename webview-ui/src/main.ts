@@ -130,10 +130,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       vscode.setState({ sessionId: m.sessionId });
       break;
     case 'showThread':
-      if (m.query !== undefined) {
-        query = m.query.trim();
-        search.value = query;
-      }
+      if (m.query !== undefined) setQuery(m.query);
       showThread(m.threadId);
       if (m.turnIndex !== undefined) focusTurn(m.turnIndex);
       break;
@@ -168,10 +165,14 @@ function setModel(next: ConversationViewModel, focusThread?: string, keepPlace =
   renderThread(keepPlace);
 }
 
-/** Searches the thread on screen for `text`, as typing it in the search box would. */
-function searchFor(text: string): void {
+/** The thread's search, as typing `text` in the search box sets it; the next render applies it. */
+function setQuery(text: string): void {
   query = text.trim();
   search.value = query;
+}
+
+function searchFor(text: string): void {
+  setQuery(text);
   renderThread(false);
 }
 
