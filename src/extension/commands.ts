@@ -233,6 +233,9 @@ export class Commands extends Disposable {
     const pick = vscode.window.createQuickPick<Item>();
     pick.title = 'Search Sessions';
     pick.placeholder = 'Text in prompts, answers, thinking, tools and system prompts; filters: client:codex model:opus since:2026-12-01 until:… errors:';
+    // A search is typed over several seconds: a webview taking focus back meanwhile (code-server's do,
+    // once the palette that ran this command closes) must not close it. Escape still does.
+    pick.ignoreFocusOut = true;
     let asked = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ask = (text: string) => {
