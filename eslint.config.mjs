@@ -31,6 +31,12 @@ export default tseslint.config(
     files: ['src/conversation/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [VSCODE, ...NO_IO], patterns: [{ group: ['../*', '!../llm', '!../llm/*'], message: 'src/conversation is pure: it reads LLM calls, nothing else.' }] }] },
   },
+  // The OpenTelemetry export reads the assembler's output (types) and talks to a collector: it
+  // knows nothing of the proxy, the store or the engine (docs/decisions.md, decision 72).
+  {
+    files: ['src/telemetry/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [VSCODE], patterns: [{ group: ['../*', '!../conversation', '../conversation/*', '!../conversation/types', '!../llm', '../llm/*', '!../llm/llm-call'], allowTypeImports: false, message: 'src/telemetry reads the assembler\'s types only.' }] }] },
+  },
   // The host's main thread keeps only VS Code wiring: it reaches the capture through the engine's
   // protocol, and may read types (never values) of the layers the engine runs (docs/decisions.md, decision 41).
   {

@@ -18,6 +18,19 @@ export interface CaptureSettings {
   autoStart: boolean;
   /** `HOST:PORT=ADDR:PORT` entries from the `mapHosts` object (validated when the capture starts). */
   mapHosts: string[];
+  /** The OpenTelemetry export (`llmCapture.otlp.*`, docs/otlp.md). */
+  otlp: OtlpSettingsInput;
+}
+
+export interface OtlpSettingsInput {
+  enabled: boolean;
+  /** Empty: OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318. */
+  endpoint: string;
+  /** Empty: OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf. */
+  protocol: '' | 'http/protobuf' | 'http/json';
+  headers: Record<string, string>;
+  content: boolean;
+  agentIdleSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<CaptureSettings> = {
@@ -32,6 +45,7 @@ export const DEFAULT_SETTINGS: Readonly<CaptureSettings> = {
   redactFields: [],
   autoStart: false,
   mapHosts: [],
+  otlp: { enabled: false, endpoint: '', protocol: '', headers: {}, content: false, agentIdleSeconds: 300 },
 };
 
 /** Reads settings through a getter (VS Code's `WorkspaceConfiguration.get`), falling back to defaults on bad values. */
@@ -60,6 +74,23 @@ export function readSettings(get: (key: string) => unknown): CaptureSettings {
     redactFields: list('redactFields'),
     autoStart: get('autoStart') === true,
     mapHosts: mapEntries(get('mapHosts')),
+    otlp: readOtlp(get),
+  };
+}
+
+function readOtlp(get: (key: string) => unknown): OtlpSettingsInput {
+  const protocol = get('otlp.protocol');
+  const endpoint = get('otlp.endpoint');
+  const idle = get('otlp.agentIdleSeconds');
+  const headers = get('otlp.headers');
+  return {
+    enabled: get('otlp.enabled') === true,
+    endpoint: typeof endpoint === 'string' ? endpoint.trim() : '',
+    protocol: protocol === 'http/protobuf' || protocol === 'http/json' ? protocol : '',
+    headers: typeof headers === 'object' && headers !== null && !Array.isArray(headers)
+      ? Object.fromEntries(Object.entries(headers as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string')) : {},
+    content: get('otlp.content') === true,
+    agentIdleSeconds: typeof idle === 'number' && Number.isFinite(idle) && idle > 0 ? idle : DEFAULT_SETTINGS.otlp.agentIdleSeconds,
   };
 }
 

@@ -4,12 +4,24 @@ import { exportHar, HarImportError, importHarInto, prepareHarImport, type Prepar
 import { writePrivateFile } from '../app/private-file';
 import type { SkippedEntry } from '../har';
 import { parse, UsageError } from './args';
+import { exportOtlp } from './otlp-export-command';
+import { OTLP_FLAGS, otlpConfigFrom } from './otlp-options';
+import { dateArg } from './search-command';
 import { openStore, resolveDataDir, withStore } from './store-access';
 
 export async function exportCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { har: { type: 'string' }, 'data-dir': { type: 'string' } });
+  const { values, positionals } = parse(args, {
+    har: { type: 'string' }, 'data-dir': { type: 'string' }, session: { type: 'string', multiple: true }, since: { type: 'string' }, ...OTLP_FLAGS,
+  });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  if (!values.har) throw new UsageError('export needs --har FILE');
+  const otlp = otlpConfigFrom(values);
+  if (otlp && values.har !== undefined) throw new UsageError('export writes --har FILE or sends --otlp, one at a time');
+  if (otlp) {
+    return exportOtlp({ dataDir: resolveDataDir(values['data-dir']), config: otlp, sessions: values.session ?? [],
+      since: values.since !== undefined ? dateArg('--since', values.since) : undefined });
+  }
+  if (values.session || values.since !== undefined) throw new UsageError('--session and --since go with --otlp');
+  if (!values.har) throw new UsageError('export needs --har FILE or --otlp');
   const har = await withStore(resolveDataDir(values['data-dir']), 'reader', (store) => exportHar(store));
   // Prompts, answers and tool output: readable by the owner only, like the store.
   await writePrivateFile(values.har, `${JSON.stringify(har, null, 2)}\n`);

@@ -7,7 +7,10 @@ import { parseMapping, type HostMapping } from '../proxy';
 import { parse, parsePort, splitList, UsageError } from './args';
 import { defaultDataDir } from './data-dir';
 import { formatEnvironment } from './env-command';
+import { startLiveOtlpExport } from '../app/otlp-export';
 import { removeNote, writeNote } from '../app/serving-note';
+import { SessionFollower } from '../engine/session-follower';
+import { OTLP_FLAGS, otlpConfigFrom } from './otlp-options';
 
 export async function proxyCommand(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
@@ -25,7 +28,9 @@ export async function proxyCommand(args: string[]): Promise<void> {
     'redact-field': { type: 'string', multiple: true },
     quiet: { type: 'boolean' },
     verbose: { type: 'boolean' },
+    ...OTLP_FLAGS,
   });
+  const otlp = otlpConfigFrom(values);
   if (values.quiet && values.verbose) throw new UsageError('--quiet and --verbose cannot be combined');
   const maxBodyMb = values['max-body-mb'] === undefined ? undefined : Number(values['max-body-mb']);
   if (maxBodyMb !== undefined && !(maxBodyMb > 0)) throw new UsageError(`--max-body-mb must be a positive number, not "${values['max-body-mb']}"`);
@@ -90,13 +95,25 @@ export async function proxyCommand(args: string[]): Promise<void> {
     process.stdout.write('\n');
     feed.start();
   }
+  // The export follows every session of the store (their earlier calls too), and keeps the derived
+  // files current as VS Code's engine does, so a restart resumes without reading every call again.
+  const log = (level: 'info' | 'warn' | 'error', message: string) => {
+    if (level !== 'info' || !quiet) process.stderr.write(`[${level}] OpenTelemetry: ${message}\n`);
+  };
+  const follower = otlp ? new SessionFollower(() => undefined, (level, m) => { if (level !== 'debug') log(level, m); }) : undefined;
+  follower?.use(service.store, { dataDir, keep: false, persist: true });
+  const exporter = follower && otlp ? await startLiveOtlpExport(follower, otlp, dataDir, log) : undefined;
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       if (!quiet) process.stderr.write(`[info] ${signal}: stopping\n`);
       removeNote(dataDir, process.pid);
       feed?.stop(true);
-      service.stop().then(resolve, (e: Error) => {
+      void (async () => {
+        await exporter?.stop();
+        follower?.detach();
+        await follower?.settle();
+      })().then(() => service.stop()).then(resolve, (e: Error) => {
         process.stderr.write(`[error] stopping: ${e.message}\n`);
         resolve();
       });

@@ -73,7 +73,7 @@ function assembled(store: CaptureStore): Sessions {
 }
 
 /** A date (2026-12-03) or a time (2026-12-03T14:00) as ms since the epoch; a local date is the start of that day. */
-function dateArg(name: string, value: string): number {
+export function dateArg(name: string, value: string): number {
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw new UsageError(`${name} takes a date such as 2026-12-03 or 2026-12-03T14:00, not "${value}"`);
   return ms;

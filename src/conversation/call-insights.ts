@@ -3,6 +3,7 @@
 // from the segments, so it needs no call's input kept in memory.
 import { callCache } from './cache-analysis';
 import { callChanges, type PlacedCall } from './call-changes';
+import { callOutcome } from './call-outcome';
 import type { CallRecord } from './segment';
 import type { ThreadPlan } from './thread-plan';
 import type { CallInsight, Turn } from './types';
@@ -38,7 +39,7 @@ export function threadCallInsights(plan: ThreadPlan, turns: readonly Turn[]): Ca
     const changes = callChanges(current, previous);
     const { call } = current;
     const insight: Omit<CallInsight, 'turnIndex'> = {
-      callId: call.id, startedAt: Math.round(call.startedAt), usage: callUsage(call), costUsd: callCost(call) ?? null, changes,
+      callId: call.id, startedAt: Math.round(call.startedAt), usage: callUsage(call), costUsd: callCost(call) ?? null, changes, outcome: callOutcome(call),
     };
     if (call.model !== undefined) insight.model = call.model;
     const cache = callCache(call, previous?.call, changes);

@@ -3,6 +3,7 @@
 // cost sums, the title. Pure and deterministic: the same state always gives the same view.
 import type { LlmCall, SideKind, ToolDefinition } from '../llm/llm-call';
 import { summarizeCache } from './cache-analysis';
+import { callOutcome } from './call-outcome';
 import { threadCallInsights } from './call-insights';
 import { FlatInput } from './history';
 import { isRealPrompt } from './scaffolding';
@@ -132,7 +133,7 @@ function sideThread(kind: SideKind, calls: LlmCall[], sessionSum: UsageSum): Thr
     const sum = new UsageSum();
     const turn = finishTurn({ index, prompt: sidePrompt(call), steps, records: [], at: call.startedAt }, [call], 0, sum);
     threadSum.addSum(sum);
-    return turn;
+    return { ...turn, outcome: callOutcome(call) };
   });
   sessionSum.addSum(threadSum);
   return {

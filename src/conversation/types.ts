@@ -74,6 +74,8 @@ export interface Turn {
   /** Calls that re-sent a request already seen (kept once in the steps, counted in usage). */
   retries: number;
   models: string[];
+  /** On a side thread's turn (one call each): how that call ran. */
+  outcome?: CallOutcome;
 }
 
 /** Lines of a text diff, each prefixed ' ' (context), '-' (removed) or '+' (added), as in a unified diff. */
@@ -154,6 +156,25 @@ export interface CallCache {
   lostUsd?: number | null;
 }
 
+/** How a call ran and ended (decision 72); absent fields were not seen on the wire. */
+export interface CallOutcome {
+  endedAt?: number;
+  /** From the request's start to the first chunk of the answer. */
+  timeToFirstChunkMs?: number;
+  /** The provider's finish reason as sent (`end_turn`, `tool_use`, `stop`, `completed`, …). */
+  stopReason?: string;
+  status?: number;
+  /** The first problem the dissector recorded (an error event, an HTTP error, a cut-off stream). */
+  error?: string;
+  /** Cut off before its terminal event. */
+  unfinished?: boolean;
+  responseId?: string;
+  /** Answered as a stream (SSE or WebSocket). */
+  stream?: boolean;
+  /** The request options the GenAI conventions name, when sent. */
+  params?: { maxTokens?: number; temperature?: number; topP?: number; topK?: number };
+}
+
 export interface CallInsight {
   callId: string;
   /** Index of the turn (in its thread) that holds the call. */
@@ -166,6 +187,7 @@ export interface CallInsight {
   changes: CallChanges;
   /** Absent when the call reported no usage. */
   cache?: CallCache;
+  outcome: CallOutcome;
 }
 
 /** A session's prompt-cache figures over its conversation calls (side calls excluded). */

@@ -9,6 +9,7 @@ import { activity } from '../app/activity';
 import { hasCaptureFiles, clearCaptureFiles } from '../app/capture-files';
 import { CaptureService } from '../app/capture-service';
 import { serviceOptions } from '../app/capture-settings';
+import { otlpConfigFromSettings, startLiveOtlpExport } from '../app/otlp-export';
 import { buildLiveTurn, buildViewModel } from '../app/conversation-view-builder';
 import { exportHar, HarImportError, importHarInto, prepareHarImport, writeHarImport } from '../app/har-transfer';
 import { writePrivateFile } from '../app/private-file';
@@ -22,6 +23,7 @@ import { CaptureStore, reclaimOwnProcessLock, StoreLockedError, type StoreMode }
 import type { CaptureInfo, EngineEvent, EngineMethods, HarImportOutcome, LogLevel, RawCallAnswer, StartCaptureParams } from './protocol';
 import { SessionFollower } from './session-follower';
 import { SessionSearchIndex } from './session-search-index';
+import type { LiveOtlpExport } from '../telemetry/live-export';
 
 /**
  * While capture is stopped, a proxy thread is kept booted for the next Start (decision 62). After
@@ -34,6 +36,8 @@ type Handlers = { [M in keyof EngineMethods]: (params: EngineMethods[M]['params'
 
 export class CaptureEngine {
   private service: CaptureService | undefined;
+  /** The OpenTelemetry export of the capture's sessions, when the settings turn it on. */
+  private otlp: Promise<LiveOtlpExport | undefined> | undefined;
   /** While capture is stopped: a read-only store, for browsing what was captured. */
   private reader: CaptureStore | undefined;
   private readerOpening: Promise<void> | undefined;
@@ -146,6 +150,10 @@ export class CaptureEngine {
     this.userDir = p.dataDir;
     this.follower.use(service.store, { dataDir: p.dataDir, keep: this.shownDir === p.dataDir, persist: true });
     this.shownDir = p.dataDir;
+    if (settings.otlp.enabled) {
+      this.otlp = startLiveOtlpExport(this.follower, () => otlpConfigFromSettings(settings.otlp), p.dataDir, (level, m) => this.log(level, `OpenTelemetry: ${m}`));
+      this.otlp.catch((e: Error) => this.log('error', `OpenTelemetry export could not start: ${e.message}`));
+    }
     return this.info(service);
   }
 
@@ -159,6 +167,9 @@ export class CaptureEngine {
     const service = this.service;
     if (!service) return;
     this.service = undefined;
+    const otlp = this.otlp;
+    this.otlp = undefined;
+    await (await otlp?.catch(() => undefined))?.stop();
     this.follower.detach();
     await service.stop();
     // The sessions stay shown as they were: nothing for the spare to compete with, so at once.

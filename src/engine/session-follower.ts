@@ -55,6 +55,10 @@ export class SessionFollower {
   private lastProgress = 0;
   /** The save in progress, if any. */
   private saving: Promise<void> = Promise.resolve();
+  /** The last pass left exchanges unread (a store being read in slices). */
+  private behind = true;
+  /** The sessions shown from the derived index hold every exchange stored, and nothing came since. */
+  private restoredWhole = false;
   /** A reader's last look for idle sessions whose files are current (and whether one runs). */
   private lastReadSetAside = 0;
   private readSetAsideRunning = false;
@@ -80,6 +84,8 @@ export class SessionFollower {
     this.store = store;
     this.persist = options.persist;
     this.evictIdleMs = options.evictIdleMs ?? SET_ASIDE_AFTER_MS;
+    this.behind = true;
+    this.restoredWhole = false;
     const prefetched = this.prefetched;
     this.prefetched = undefined;
     this.derived = prefetched?.dataDir === options.dataDir ? prefetched : new DerivedSessions(options.dataDir);
@@ -94,7 +100,9 @@ export class SessionFollower {
     // read (re-dissected: seconds for thousands of calls) only once the store changes, since only
     // new calls need the live assembly (docs/decisions.md, decision 49).
     void this.restore(store).then((current) => {
-      if (!current) this.schedule(0);
+      if (!current) return this.schedule(0);
+      this.behind = false;
+      this.restoredWhole = true;
     }, () => this.schedule(0));
   }
 
@@ -125,6 +133,16 @@ export class SessionFollower {
   }
 
   /** Every session shown: the live assembly's, and stored ones it has not caught up with yet. */
+  /** Every exchange stored has been read and no session is still shown from the derived index alone. */
+  caughtUp(): boolean {
+    return this.live !== undefined && this.store !== undefined && !this.behind && (this.restored.size === 0 || this.restoredWhole);
+  }
+
+  /** Sessions with a model call in progress. */
+  streaming(): ReadonlySet<string> {
+    return this.live?.streaming() ?? new Set();
+  }
+
   summaries(): SessionSummary[] {
     const byId = new Map<string, SessionSummary>();
     for (const s of this.restored.values()) byId.set(s.id, s);
@@ -189,6 +207,8 @@ export class SessionFollower {
       return;
     }
     for (const id of update.changed) this.dirty.add(id);
+    this.behind = update.more;
+    this.restoredWhole = false;
     if (update.changed.length > 0 || update.retired.length > 0 || update.streamingChanged) this.emitSessions(live, update);
     // After the sessions: a call that completed is in its session before its preview goes.
     if (update.pendingChanged.length > 0) this.emit({ type: 'pending', sessionIds: update.pendingChanged });

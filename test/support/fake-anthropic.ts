@@ -14,6 +14,8 @@ import { sseEvent, writeSse } from './sse';
 export const ANTHROPIC_TEXT_ANSWER = 'Hello from the fake Anthropic server! (FAKE-TEXT-OK)';
 export const TOOL_COMMAND = 'echo fake-tool-ok';
 export const TOOL_MARKER = 'fake-tool-ok';
+/** What the fake's subagent call asks the subagent: it runs the Bash tool. */
+export const SUBAGENT_PROMPT = 'please TOOL run echo for the parent';
 /**
  * The answer to a prompt containing MALICIOUS: markup and a link that would run script if a view
  * rendered captured text as HTML. Each payload sets `window.__llmCapturePwned`, which a test reads.
@@ -108,6 +110,12 @@ function scriptReply(body: Record<string, unknown>): Reply {
   // Claude Code prefixes the prompt with <system-reminder> blocks; only the user's own text counts.
   const said = (word: string) => content.some((b) => b.type === 'text' && typeof b.text === 'string' && !b.text.startsWith('<system-reminder>') && b.text.includes(word));
   if (said('MALICIOUS')) return { blocks: [{ type: 'text', text: MALICIOUS_ANSWER }], stopReason: 'end_turn' };
+  // SUBAGENT: Claude Code's subagent tool (Agent, formerly Task) with a prompt that makes the subagent run the Bash tool.
+  const spawner = Array.isArray(body.tools) ? body.tools.filter(isRecord).map((t) => t.name).find((n) => n === 'Agent' || n === 'Task') : undefined;
+  if (said('SUBAGENT') && typeof spawner === 'string') {
+    const call: Block = { type: 'tool_use', id: `toolu_${hex(12)}`, name: spawner, input: { description: 'Run the marker', prompt: SUBAGENT_PROMPT, subagent_type: 'general-purpose' } };
+    return { blocks: [{ type: 'text', text: 'I will ask a subagent.' }, call], stopReason: 'tool_use' };
+  }
   const asksForTool = said('TOOL');
   // Claude Code names its shell tool Bash, OpenCode bash; both take {command, description}.
   const bash = Array.isArray(body.tools) ? body.tools.filter(isRecord).map((t) => t.name).find((n) => n === 'Bash' || n === 'bash') : undefined;
