@@ -2,7 +2,7 @@
 // A connection is a CONNECT tunnel (for a proxy) or a plain TCP connection (direct), then TLS
 // with the proxy's CA (or the fake's) and a server name; HTTP/1.1 only, so every proxy speaks
 // the same protocol to us. Both paths go through the same Agent so only the proxy differs.
-import { Agent, request, type ClientRequestArgs } from 'node:http';
+import { Agent, request, type ClientRequestArgs, type OutgoingHttpHeaders } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -108,10 +108,18 @@ export interface Exchange {
   bytes: number;
 }
 
-/** A GET through the agent; onData sees every body chunk with the time it arrived. */
-export function get(agent: TunnelAgent, route: Route, path: string, onData?: (chunk: Buffer, at: bigint) => void, timeoutMs = 60_000): Promise<Exchange> {
+/** What a request other than a bare GET sends (bench/otlp-bench.ts POSTs Messages API calls). */
+export interface Outgoing {
+  method: string;
+  headers?: OutgoingHttpHeaders;
+  body?: string | Buffer;
+}
+
+/** A GET (or `outgoing`) through the agent; onData sees every body chunk with the time it arrived. */
+export function get(agent: TunnelAgent, route: Route, path: string, onData?: (chunk: Buffer, at: bigint) => void, timeoutMs = 60_000, outgoing: Outgoing = { method: 'GET' }): Promise<Exchange> {
   return new Promise((resolve, reject) => {
-    const req = request({ agent, host: route.servername, port: route.connectPort, path, method: 'GET', headers: { host: route.servername, accept: '*/*' } });
+    const headers = { host: route.servername, accept: '*/*', ...outgoing.headers };
+    const req = request({ agent, host: route.servername, port: route.connectPort, path, method: outgoing.method, headers });
     const timer = setTimeout(() => req.destroy(new Error(`GET ${path} timed out after ${timeoutMs} ms`)), timeoutMs);
     let firstByte = 0n;
     let bytes = 0;
@@ -130,7 +138,7 @@ export function get(agent: TunnelAgent, route: Route, path: string, onData?: (ch
       });
     });
     const sent = hr();
-    req.end();
+    req.end(outgoing.body);
   });
 }
 

@@ -62,7 +62,7 @@ export function lane(name: string, routeFor: RouteFor, pid?: number): Lane {
  * CPU time of every thread of a process, in ns, from /proc/<pid>/task/<tid>/schedstat (Linux;
  * nanosecond precision, unlike the 10 ms ticks of /proc/<pid>/stat). undefined elsewhere.
  */
-function cpuNs(pid: number | undefined): number | undefined {
+export function cpuNs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     let total = 0;

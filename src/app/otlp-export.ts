@@ -25,7 +25,10 @@ export async function startLiveOtlpExport(source: SessionSource, config: OtlpCon
     log('error', `OpenTelemetry export is off: ${e.message}`);
     return undefined;
   }
-  const { OtlpSender } = await import('../telemetry/otlp-sender');
+  // require, not import(): the bundle evaluates the OpenTelemetry packages only now, and the worker
+  // threads that tests run from source have tsx's CommonJS hook only, where import() finds no .ts.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { OtlpSender } = require('../telemetry/otlp-sender') as typeof import('../telemetry/otlp-sender');
   const exporter = new LiveOtlpExport(source, new OtlpSender(resolved, { version }), resolved, dataDir, log);
   exporter.start();
   return exporter;

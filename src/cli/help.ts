@@ -1,6 +1,7 @@
 // Every word of the CLI's help, in one place: the top-level overview (`llm-capture --help`), each
 // command's page (`llm-capture <command> --help`) and the version line.
 import { version } from '../../package.json';
+import { OTLP_HELP } from './otlp-options';
 
 interface CommandHelp {
   name: string;
@@ -59,10 +60,12 @@ const COMMANDS: readonly CommandHelp[] = [
       ['--redact-field NAME', 'also redact this JSON, form or query field, at any depth; repeatable'],
       ['--quiet', 'print nothing per call; only the start-up block, warnings and errors'],
       ['--verbose', 'also print a line for every other captured exchange (token counts, telemetry, other requests to intercepted hosts) and debug messages'],
+      ...OTLP_HELP,
       HELP,
     ],
     examples: [
       ['start it, and in another shell send that shell\'s agents through it', 'llm-capture proxy\n  eval "$(llm-capture env)"'],
+      ['also send the sessions to an OpenTelemetry collector as they happen (docs/otlp.md)', 'llm-capture proxy --otlp-endpoint http://localhost:4318'],
       ['capture only one host, on a fixed port', 'llm-capture proxy --port 8080 --intercept api.anthropic.com'],
     ],
   },
@@ -149,12 +152,24 @@ const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'export',
-    summary: 'write everything captured to a HAR 1.2 file',
-    usage: 'llm-capture export --har FILE [--data-dir DIR]',
-    description: 'Writes every captured exchange as HAR 1.2: bodies decoded (base64 for binary ones), WebSocket messages as '
-      + '_webSocketMessages. Secrets were redacted when they were captured; the file is written readable by you only (0600).',
-    options: [['--har FILE', 'the file to write (required)'], DATA_DIR, HELP],
-    examples: [['export to a file for a HAR viewer', 'llm-capture export --har capture.har']],
+    summary: 'write everything captured to a HAR 1.2 file, or send the sessions to an OpenTelemetry collector',
+    usage: 'llm-capture export --har FILE [--data-dir DIR]\n       llm-capture export --otlp [--otlp-endpoint URL] [--session ID]… [--since DATE] [--otlp-content] [--data-dir DIR]',
+    description: 'With --har: writes every captured exchange as HAR 1.2: bodies decoded (base64 for binary ones), WebSocket messages as '
+      + '_webSocketMessages. Secrets were redacted when they were captured; the file is written readable by you only (0600). '
+      + 'With --otlp: sends the stored sessions (all, or those named) to an OpenTelemetry collector over OTLP/HTTP as GenAI spans '
+      + 'and metrics, whole, with the ids the live export (proxy --otlp) gives them; see docs/otlp.md.',
+    options: [
+      ['--har FILE', 'the file to write'],
+      ['--session ID', 'with --otlp: only this session (an id or a unique prefix); may repeat'],
+      ['--since DATE', 'with --otlp: only sessions active on or after DATE (2026-12-03, or 2026-12-03T14:00)'],
+      ...OTLP_HELP,
+      DATA_DIR,
+      HELP,
+    ],
+    examples: [
+      ['export to a file for a HAR viewer', 'llm-capture export --har capture.har'],
+      ['send yesterday\'s sessions to a local collector', 'llm-capture export --otlp-endpoint http://localhost:4318 --since 2026-12-02'],
+    ],
   },
   {
     name: 'import',

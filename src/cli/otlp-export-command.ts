@@ -31,7 +31,10 @@ export async function exportOtlp(request: OtlpExportRequest): Promise<void> {
     return;
   }
   const { config } = request;
-  const { OtlpSender } = await import('../telemetry/otlp-sender');
+  // require, not import(): the bundle evaluates the OpenTelemetry packages only now, and the worker
+  // threads that tests run from source have tsx's CommonJS hook only, where import() finds no .ts.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { OtlpSender } = require('../telemetry/otlp-sender') as typeof import('../telemetry/otlp-sender');
   const sender = new OtlpSender(config, { version });
   let sent = 0;
   try {

@@ -114,13 +114,13 @@ function fitMessages(messages: Message[], limit: ContentLimit | undefined): stri
   const max = limit?.maxChars ?? Infinity;
   const whole = JSON.stringify(messages);
   if (whole.length <= max) return whole;
-  // Drop the oldest messages until the rest fit, with room for the note that says so.
-  const sizes = messages.map((m) => JSON.stringify(m).length + 1);
-  let total = whole.length;
+  // Drop the oldest messages until the rest and the note that says so fit.
+  const note = (n: number): Message => ({ role: 'system', parts: [{ type: 'text', content: `[${n} earlier messages left out: over the attribute size limit]` }] });
+  let length = whole.length;
   let dropped = 0;
-  while (dropped < messages.length && total > max - 120) total -= sizes[dropped++]!;
-  const note: Message = { role: 'system', parts: [{ type: 'text', content: `[${dropped} earlier messages left out: over the attribute size limit]` }] };
-  return JSON.stringify([note, ...messages.slice(dropped)]);
+  while (dropped < messages.length && length + JSON.stringify(note(dropped)).length + 1 > max) length -= JSON.stringify(messages[dropped++]).length + 1;
+  const text = JSON.stringify([note(dropped), ...messages.slice(dropped)]);
+  return text.length <= max ? text : JSON.stringify([note(messages.length)]);
 }
 
 function fit(value: unknown, limit: ContentLimit | undefined): string {

@@ -10,16 +10,17 @@ import { runCli } from './cli-process';
 const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Every command and the options its parser accepts (read from src/cli/*-command.ts), --help aside. */
+const OTLP = ['--otlp', '--otlp-endpoint', '--otlp-protocol', '--otlp-header', '--otlp-content', '--otlp-agent-idle'];
 const OPTIONS: Record<string, string[]> = {
   demo: ['--data-dir'],
   proxy: ['--port', '--data-dir', '--intercept', '--upstream-ca', '--upstream-proxy', '--map', '--only-mapped', '--require-auth',
-    '--auth-token', '--max-body-mb', '--redact-header', '--redact-field', '--quiet', '--verbose'],
+    '--auth-token', '--max-body-mb', '--redact-header', '--redact-field', '--quiet', '--verbose', ...OTLP],
   env: ['--port', '--data-dir'],
   log: ['--json', '--limit', '--data-dir'],
   sessions: ['--json', '--data-dir'],
   search: ['--client', '--model', '--since', '--until', '--errors', '--limit', '--json', '--data-dir'],
   show: ['--json', '--markdown', '--full', '--html', '--data-dir'],
-  export: ['--har', '--data-dir'],
+  export: ['--har', '--session', '--since', ...OTLP, '--data-dir'],
   import: ['--data-dir'],
 };
 
