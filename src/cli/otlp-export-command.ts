@@ -4,12 +4,11 @@
 import { version } from '../../package.json';
 import { assembleSessions } from '../app/session-index';
 import type { SessionDetail } from '../conversation/types';
-import { sessionSpans, type SpanRecord } from '../telemetry/genai-spans';
+import { sessionSpans } from '../telemetry/genai-spans';
+import { spanBatches } from '../telemetry/span-batches';
 import type { OtlpConfig } from '../telemetry/otlp-config';
 import { UsageError } from './args';
 import { withStore } from './store-access';
-
-const SPANS_PER_REQUEST = 512;
 
 export interface OtlpExportRequest {
   dataDir: string;
@@ -40,8 +39,7 @@ export async function exportOtlp(request: OtlpExportRequest): Promise<void> {
   try {
     for (const detail of details) {
       const spans = sessionSpans(detail, { content: config.content, legacyNames: !config.latestOnly, idleMs: config.agentIdleMs, contentLimit: { maxChars: config.attributeLimit } });
-      for (let i = 0; i < spans.length; i += SPANS_PER_REQUEST) {
-        const batch: SpanRecord[] = spans.slice(i, i + SPANS_PER_REQUEST);
+      for (const batch of spanBatches(spans.sort((a, b) => a.readyAt - b.readyAt))) {
         try {
           await sender.send(batch);
         } catch (e) {

@@ -6,6 +6,7 @@
 import type { SessionDetail, SessionSummary } from '../conversation/types';
 import { ExportCursor } from './export-cursor';
 import { sessionSpans, type SpanRecord } from './genai-spans';
+import { spanBatches } from './span-batches';
 import type { OtlpConfig } from './otlp-config';
 import type { OtlpSender } from './otlp-sender';
 
@@ -23,7 +24,6 @@ const SETTLE_MS = 5000;
 const TICK_MS = 2000;
 /** Catching up after an outage goes this far per request round, oldest first. */
 const CATCH_UP_MS = 15 * 60_000;
-const MAX_SPANS_PER_REQUEST = 512;
 const RETRY_MAX_MS = 60_000;
 /** The cursor file is written after every accepted request, and at least this often while idle. */
 const PERSIST_IDLE_EVERY_MS = 60_000;
@@ -104,7 +104,7 @@ export class LiveOtlpExport {
     while (this.sentUpTo < horizon) {
       const upTo = Math.min(horizon, this.sentUpTo + CATCH_UP_MS);
       const spans = await this.spansIn(this.sentUpTo, upTo);
-      for (const batch of batches(spans)) {
+      for (const batch of spanBatches(spans)) {
         await this.sender.send(batch);
         this.sender.record(batch);
         this.sent += batch.length;
@@ -174,21 +174,5 @@ export class LiveOtlpExport {
     this.log('info', `OTLP export to ${this.config.tracesUrl} works again: sent ${this.heldSpans} spans held since ${new Date(this.failingSince).toISOString()}`);
     this.failures = 0;
     this.failingSince = undefined;
-  }
-}
-
-/** Requests of at most MAX_SPANS_PER_REQUEST, cut only where `readyAt` changes, so the cursor can stop between them. */
-function* batches(spans: readonly SpanRecord[]): Generator<SpanRecord[]> {
-  let start = 0;
-  while (start < spans.length) {
-    let end = Math.min(spans.length, start + MAX_SPANS_PER_REQUEST);
-    while (end < spans.length && end > start + 1 && spans[end]!.readyAt === spans[end - 1]!.readyAt) end--;
-    if (end < spans.length && spans[end]!.readyAt === spans[end - 1]!.readyAt) {
-      // One instant holds more spans than a request: send them all together.
-      end = start + 1;
-      while (end < spans.length && spans[end]!.readyAt === spans[start]!.readyAt) end++;
-    }
-    yield spans.slice(start, end);
-    start = end;
   }
 }
