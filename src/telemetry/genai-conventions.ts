@@ -4,8 +4,6 @@
 // the entry point (it may change in any minor version); test/telemetry/genai-conventions.test.ts
 // checks each copy against the package (docs/decisions.md, decision 72).
 
-export const SEMCONV_VERSION = '1.45.0';
-
 export const GEN_AI = {
   operationName: 'gen_ai.operation.name',
   providerName: 'gen_ai.provider.name',

@@ -43,8 +43,6 @@ export class LiveOtlpExport {
   private failingSince: number | undefined;
   private heldSpans = 0;
   private readonly cache = new Map<string, { key: string; detail: SessionDetail }>();
-  /** Spans accepted since the start, for the status line and tests. */
-  sent = 0;
 
   constructor(private readonly source: SessionSource, private readonly sender: OtlpSender, private readonly config: OtlpConfig,
     dataDir: string, private readonly log: ExportLog, now = Date.now()) {
@@ -107,7 +105,6 @@ export class LiveOtlpExport {
       for (const batch of spanBatches(spans)) {
         await this.sender.send(batch);
         this.sender.record(batch);
-        this.sent += batch.length;
         this.heldSpans += this.failingSince !== undefined ? batch.length : 0;
         this.sentUpTo = batch[batch.length - 1]!.readyAt;
         this.persist(true);

@@ -3,6 +3,7 @@
 // the official exporters read themselves (endpoint, headers, timeout, compression, certificates).
 // Export is never turned on by those variables alone: a user's shell may hold them for an app of
 // their own, and sending their agents' prompts there unasked would be a leak.
+import { latestConventionsOnly } from './genai-conventions';
 import { IDLE_MS } from './genai-spans';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
@@ -61,7 +62,7 @@ export function resolveOtlpConfig(settings: OtlpSettings, env: NodeJS.ProcessEnv
   return {
     tracesUrl, metricsUrl, protocol, headers: settings.headers ?? {}, content: settings.content ?? false, timeoutMs: settings.timeoutMs,
     agentIdleMs, attributeLimit: Number.isFinite(limit) && limit > 0 ? limit : DEFAULT_ATTRIBUTE_LIMIT,
-    latestOnly: (env.OTEL_SEMCONV_STABILITY_OPT_IN ?? '').split(',').map((s) => s.trim()).includes('gen_ai_latest_experimental'),
+    latestOnly: latestConventionsOnly(env),
     key: tracesUrl,
   };
 }

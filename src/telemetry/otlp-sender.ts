@@ -3,7 +3,7 @@
 // their own ids and times, so they are handed to the exporter as ReadableSpans rather than
 // made through a tracer. One resource per client: backends list the agents as services.
 import { hostname, userInfo } from 'node:os';
-import { SpanKind, SpanStatusCode, type Attributes, type HrTime } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Attributes, type Histogram } from '@opentelemetry/api';
 import { ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
@@ -12,11 +12,11 @@ import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter
 import { detectResources, envDetector, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import { ERROR_TYPE, GEN_AI, METRIC, SEMCONV_VERSION } from './genai-conventions';
+import { ERROR_TYPE, GEN_AI, METRIC } from './genai-conventions';
 import type { SpanRecord } from './genai-spans';
 import type { OtlpConfig } from './otlp-config';
 
-const SCOPE = { name: 'llm-capture', version: SEMCONV_VERSION, schemaUrl: `https://opentelemetry.io/schemas/${SEMCONV_VERSION}` };
+const SCOPE_NAME = 'llm-capture';
 /** The conventions' bucket boundaries for the two histograms. */
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
@@ -25,9 +25,9 @@ export class OtlpSendError extends Error {}
 
 interface ClientMeters {
   provider: MeterProvider;
-  tokens: ReturnType<ReturnType<MeterProvider['getMeter']>['createHistogram']>;
-  duration: ReturnType<ReturnType<MeterProvider['getMeter']>['createHistogram']>;
-  firstChunk: ReturnType<ReturnType<MeterProvider['getMeter']>['createHistogram']>;
+  tokens: Histogram;
+  duration: Histogram;
+  firstChunk: Histogram;
 }
 
 export class OtlpSender {
@@ -66,7 +66,7 @@ export class OtlpSender {
       };
       if (span.call.model) attributes[GEN_AI.requestModel] = span.call.model;
       const { usage } = span.call;
-      meters.tokens.record(usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens, { ...attributes, [GEN_AI.tokenType]: 'input' }, );
+      meters.tokens.record(usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens, { ...attributes, [GEN_AI.tokenType]: 'input' });
       meters.tokens.record(usage.outputTokens, { ...attributes, [GEN_AI.tokenType]: 'output' });
       if (span.call.durationMs !== undefined) {
         meters.duration.record(span.call.durationMs / 1000, span.call.errorType ? { ...attributes, [ERROR_TYPE]: span.call.errorType } : attributes);
@@ -106,7 +106,7 @@ export class OtlpSender {
         resource: this.resourceFor(client),
         readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: this.options.metricIntervalMs ?? 30_000 })],
       });
-      const meter = provider.getMeter(SCOPE.name, SCOPE.version, { schemaUrl: SCOPE.schemaUrl });
+      const meter = provider.getMeter(SCOPE_NAME, this.options.version);
       meters = {
         provider,
         tokens: meter.createHistogram(METRIC.tokenUsage, { unit: '{token}', description: 'Number of input and output tokens used.', advice: { explicitBucketBoundaries: TOKEN_BUCKETS } }),
@@ -119,8 +119,8 @@ export class OtlpSender {
   }
 
   private readable(span: SpanRecord): ReadableSpan {
-    const start = hr(span.startMs);
-    const end = hr(Math.max(span.startMs, span.endMs));
+    const start = millisToHrTime(span.startMs);
+    const end = millisToHrTime(Math.max(span.startMs, span.endMs));
     const context = { traceId: span.traceId, spanId: span.spanId, traceFlags: 1 };
     const attributes: Attributes = {};
     for (const [key, value] of Object.entries(span.attributes)) {
@@ -140,16 +140,12 @@ export class OtlpSender {
       events: [],
       ended: true,
       resource: this.resourceFor(span.client),
-      instrumentationScope: SCOPE,
+      instrumentationScope: { name: SCOPE_NAME, version: this.options.version },
       droppedAttributesCount: 0,
       droppedEventsCount: 0,
       droppedLinksCount: 0,
     };
   }
-}
-
-function hr(ms: number): HrTime {
-  return millisToHrTime(ms);
 }
 
 function safeUser(): string {
