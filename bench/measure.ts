@@ -59,14 +59,15 @@ export function lane(name: string, routeFor: RouteFor, pid?: number): Lane {
 }
 
 /**
- * CPU time of every thread of a process, in ns, from /proc/<pid>/task/<tid>/schedstat (Linux;
- * nanosecond precision, unlike the 10 ms ticks of /proc/<pid>/stat). undefined elsewhere.
+ * CPU time of every thread of a process (`mainOnly`: of its main thread), in ns, from
+ * /proc/<pid>/task/<tid>/schedstat (Linux; nanosecond precision, unlike the 10 ms ticks of
+ * /proc/<pid>/stat). undefined elsewhere.
  */
-export function cpuNs(pid: number | undefined): number | undefined {
+export function cpuNs(pid: number | undefined, mainOnly = false): number | undefined {
   if (pid === undefined) return undefined;
   try {
     let total = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    for (const tid of mainOnly ? [String(pid)] : readdirSync(`/proc/${pid}/task`)) {
       try {
         total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
       } catch {

@@ -6,7 +6,7 @@
 // appends them to a segment file, and produces plain data (ids, hashes, locations) that goes into
 // a journal operation; `insertBodies` applies that data, and runs the same way live and on replay.
 // Reading is body-reader.ts.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { chunkBoundaries, type ChunkingParameters, DEFAULT_CHUNKING } from './content-chunking';
 import type { ChunkLocation } from './segment-format';
@@ -89,8 +89,9 @@ export function decodeManifest(buf: Uint8Array): number[] {
   return ids;
 }
 
+/** One call, no Hash object: a body is cut into ~60 chunks per 240 KB, and the object cost a fifth of hashing a 4 KiB chunk. */
 export function sha256(data: Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
+  return hash('sha256', data, 'buffer');
 }
 
 /**

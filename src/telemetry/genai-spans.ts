@@ -209,10 +209,14 @@ function toolSpans(thread: Thread, burstOfCall: Map<string, Burst>, toolSpanIds:
   base: Record<string, AttributeValue>, common: { traceId: string; client: string }, options: SpanOptions, wanted: (readyAt: number) => boolean, idleMs: number): SpanRecord[] {
   const callById = new Map(thread.calls.map((c) => [c.callId, c]));
   const results = new Map<string, Step>();
-  for (const step of allSteps(thread)) if (step.type === 'tool_result' && step.callId) results.set(step.callId, step);
+  for (const step of allSteps(thread)) if (step.type === 'tool_result' && step.callId && !results.has(step.callId)) results.set(step.callId, step);
   const spans: SpanRecord[] = [];
+  // A tool call re-sent in a later request in another form (a client that re-serialises its input) is
+  // a second step with the same id: the span is the first one's, so that its id stays one span.
+  const seen = new Set<string>();
   for (const step of allSteps(thread)) {
-    if (step.type !== 'tool_call' || !step.callId) continue;
+    if (step.type !== 'tool_call' || !step.callId || seen.has(step.callId)) continue;
+    seen.add(step.callId);
     const asking = step.llmCallId !== undefined ? callById.get(step.llmCallId) : undefined;
     const burst = asking ? burstOfCall.get(asking.callId) : undefined;
     if (!asking || !burst) continue;

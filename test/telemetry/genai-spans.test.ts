@@ -127,6 +127,16 @@ describe('GenAI spans of a session', () => {
     assert.deepEqual([read!.endMs, read!.readyAt], [901_000, 961_000], 'closed with its invocation');
   });
 
+  it('makes one span of a tool call that a later request re-sent in another form', () => {
+    const detail = toolSession();
+    const steps = detail.threads[0]!.turns[0]!.steps;
+    // What the assembly makes of history whose tool_use input differs from the answer: another step, the same id.
+    steps.push({ type: 'tool_call', role: 'assistant', name: 'Bash', callId: 'tu1', arguments: '{"command": "ls"}', llmCallId: 'c3' });
+    const tools = byOp(sessionSpans(detail, { content: true, legacyNames: false, idleMs: 60_000 }), 'execute_tool');
+    assert.equal(tools.length, 1);
+    assert.deepEqual([tools[0]!.startMs, tools[0]!.endMs, tools[0]!.attributes[GEN_AI.toolCallArguments]], [2000, 2100, '{"command":"ls"}']);
+  });
+
   it('nests a subagent under the tool call that started it, and a side call under the main invocation', () => {
     const detail = toolSession();
     detail.threads[0]!.turns[0]!.steps[1]!.subagentThreadId = 'agent:tu1';
