@@ -2,8 +2,9 @@
 // and how it is stopped. Each proxy is started fresh for its column, with an empty state
 // directory, so its "new host" handshakes really are its first for those names.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createTestPki } from '../test/support/test-pki';
 import type { Route } from './client';
 import type { RouteFor } from './measure';
 import type { ChildConfig } from './proxy-child';
@@ -14,6 +15,27 @@ export interface Fake {
   port: number;
   ca: Buffer;
   caPath: string;
+}
+
+/**
+ * The fake upstream (fake-upstream.ts) in a process of its own, so its pacing timers share no loop
+ * with the client, serving a certificate for `names` from a fresh test CA. `stop` also removes the CA.
+ */
+export async function launchFakeUpstream(names: string[]): Promise<{ fake: Fake; stop(): Promise<void> }> {
+  const pki = createTestPki();
+  const leaf = pki.serverCert(names);
+  const keyPath = join(pki.dir, 'fake.key');
+  const certPath = join(pki.dir, 'fake.pem');
+  writeFileSync(keyPath, leaf.key, { mode: 0o600 });
+  writeFileSync(certPath, leaf.cert);
+  const { child, ready } = await startChild(process.execPath, nodeArgs('fake-upstream.ts', [keyPath, certPath]), { readyFrom: jsonLine });
+  return {
+    fake: { port: (ready as { port: number }).port, ca: Buffer.from(pki.caCert), caPath: pki.caCertPath },
+    async stop() {
+      await child.stop();
+      rmSync(pki.dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface Running {

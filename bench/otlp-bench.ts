@@ -12,16 +12,16 @@
 // proxy's worker thread. So "× capture" is the cost of turning export on, assembly included, and
 // the down columns against otlp-up are the cost of the outage alone. Nothing is asserted.
 // Run: npx tsx bench/otlp-bench.ts [--calls=N] [--rounds=R]
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeCollector, type FakeCollector } from '../test/support/fake-otlp-collector';
-import { createTestPki } from '../test/support/test-pki';
 import type { Fake } from './capture-ingest/launch';
+import { launchFakeUpstream } from './candidates';
 import { get, ms, TunnelAgent, type Route } from './client';
 import { cpuNs } from './measure';
-import { jsonLine, killAll, nodeArgs, ROOT, startChild, stopProcess } from './processes';
+import { killAll, ROOT, startChild, stopProcess } from './processes';
 import { summarize } from './report';
 
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -233,15 +233,8 @@ function printTable(columns: Column[], runs: Run[], loadStart: number, outageS: 
 async function main(): Promise<void> {
   if (!Number.isInteger(CALLS) || CALLS < 2 || CALLS % 2 !== 0 || !Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('usage: --calls=N (even, ≥ 2) --rounds=R (≥ 1)');
   const loadStart = loadavg()[0];
-  const pki = createTestPki();
-  const leaf = pki.serverCert([HOST]);
-  const keyPath = join(pki.dir, 'fake.key');
-  const certPath = join(pki.dir, 'fake.pem');
-  writeFileSync(keyPath, leaf.key, { mode: 0o600 });
-  writeFileSync(certPath, leaf.cert);
-  // The fake in its own process, as in bench/run.ts: its pacing timers share no loop with the client.
-  const { child: fakeChild, ready } = await startChild(process.execPath, nodeArgs('fake-upstream.ts', [keyPath, certPath]), { readyFrom: jsonLine });
-  const fake: Fake = { port: (ready as { port: number }).port, ca: Buffer.from(pki.caCert), caPath: pki.caCertPath };
+  const upstream = await launchFakeUpstream([HOST]);
+  const { fake } = upstream;
   const columns: Column[] = [];
   const runs: Run[] = [];
   try {
@@ -283,8 +276,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(columns.map((c) => c.stop().catch(() => undefined)));
     for (const c of columns) await c.collector?.close();
-    await fakeChild.stop();
-    rmSync(pki.dir, { recursive: true, force: true });
+    await upstream.stop();
   }
 }
 

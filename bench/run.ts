@@ -1,13 +1,12 @@
 // The benchmark: our proxy against a direct connection, mitmproxy and mockttp, measured side by
 // side in one run on loopback. Prints a table and writes bench/results/latest.json.
 // Usage: npm run bench [-- --quick] [-- --only=direct,ours]   (see bench/README.md)
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createTestPki } from '../test/support/test-pki';
-import { CANDIDATES, NEW_HOST_COUNT, type Fake, type Running } from './candidates';
+import { CANDIDATES, launchFakeUpstream, NEW_HOST_COUNT, type Running } from './candidates';
 import { lane, measureAll, type Lane, type Settings } from './measure';
-import { BENCH_DIR, jsonLine, killAll, nodeArgs, startChild } from './processes';
+import { BENCH_DIR, killAll } from './processes';
 import { table, verdicts, verdictText, type Column } from './report';
 
 const args = process.argv.slice(2);
@@ -59,14 +58,8 @@ async function main(): Promise<number> {
   // (added ms, % of direct) hold up better because the columns are interleaved.
   if (machine.loadAverageAtStart > 0.7) log(`warning: load average ${machine.loadAverageAtStart.toFixed(2)} at start: other work is running, absolute figures will be noisy`);
 
-  const pki = createTestPki();
-  const leaf = pki.serverCert(['api.anthropic.com', '*.bench.test', 'localhost', '127.0.0.1']);
-  const keyPath = join(pki.dir, 'fake.key');
-  const certPath = join(pki.dir, 'fake.pem');
-  writeFileSync(keyPath, leaf.key, { mode: 0o600 });
-  writeFileSync(certPath, leaf.cert);
-  const { child: fakeChild, ready } = await startChild(process.execPath, nodeArgs('fake-upstream.ts', [keyPath, certPath]), { readyFrom: jsonLine });
-  const fake: Fake = { port: (ready as { port: number }).port, ca: Buffer.from(pki.caCert), caPath: pki.caCertPath };
+  const upstream = await launchFakeUpstream(['api.anthropic.com', '*.bench.test', 'localhost', '127.0.0.1']);
+  const { fake } = upstream;
   log(`fake upstream on 127.0.0.1:${fake.port}\n`);
 
   // Every column runs at once (an idle proxy costs nothing) and is measured round-robin.
@@ -99,8 +92,7 @@ async function main(): Promise<number> {
     await measureAll(lanes, settings, deadline, log);
   } finally {
     await Promise.all(running.map((r) => r.stop()));
-    await fakeChild.stop();
-    rmSync(pki.dir, { recursive: true, force: true });
+    await upstream.stop();
   }
 
   machine.loadAverageAtEnd = loadavg()[0];
