@@ -146,8 +146,15 @@ describe('llm-capture proxy --otlp-endpoint', { timeout: 180_000 }, () => {
     assert.equal(ms(agentSpan!.endTimeUnixNano), main.calls[1]!.outcome.endedAt);
     assert.equal(agentSpan!.resource['service.name'], 'claude-code');
     assert.ok(agentSpan!.resource['host.name'] && agentSpan!.resource['user.name']);
-    const metrics = collector.metrics().map((m) => m.name);
-    assert.ok(metrics.includes('gen_ai.client.token.usage') && metrics.includes('gen_ai.client.operation.duration'), metrics.join(', '));
+    // The metrics (cumulative: the last export holds every call) count the same tokens as the spans.
+    const last = (name: string) => collector.metrics().filter((m) => m.name === name).at(-1);
+    const tokens = last('gen_ai.client.token.usage');
+    assert.ok(tokens && last('gen_ai.client.operation.duration') && last('gen_ai.client.operation.time_to_first_chunk'), collector.metrics().map((m) => m.name).join(', '));
+    const sumOf = (type: string) => tokens.dataPoints.filter((p) => p.attributes['gen_ai.token.type'] === type).reduce((n, p) => n + (p.sum ?? 0), 0);
+    const spanSum = (key: string) => chats.reduce((n, s) => n + (s.attributes[key] as number), 0);
+    assert.equal(sumOf('input'), spanSum('gen_ai.usage.input_tokens'));
+    assert.equal(sumOf('output'), spanSum('gen_ai.usage.output_tokens'));
+    assert.equal(last('gen_ai.client.operation.duration')!.dataPoints.reduce((n, p) => n + (p.count ?? 0), 0), chats.length);
     assert.ok(!JSON.stringify(collector.received.map((r) => r.body)).includes(KEY));
 
     // After the fact, as JSON, the same spans: the same ids, parents and attributes.
