@@ -139,9 +139,14 @@ export function serviceOptions(
   };
 }
 
-/** Settings whose change needs a restart of a running capture. */
+/** Settings whose change needs a restart of a running capture (the export is reconfigured in place: `otlpChanged`). */
 export function needsRestart(a: CaptureSettings, b: CaptureSettings): boolean {
-  const { autoStart: _a, ...x } = a;
-  const { autoStart: _b, ...y } = b;
+  const { autoStart: _a, otlp: _oa, ...x } = a;
+  const { autoStart: _b, otlp: _ob, ...y } = b;
   return JSON.stringify(x) !== JSON.stringify(y);
+}
+
+/** The OpenTelemetry export's settings changed: the engine restarts the export alone, never the proxy. */
+export function otlpChanged(a: CaptureSettings, b: CaptureSettings): boolean {
+  return JSON.stringify(a.otlp) !== JSON.stringify(b.otlp);
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { activity } from '../app/activity';
 import { hasCaptureFiles, clearCaptureFiles } from '../app/capture-files';
 import { CaptureService } from '../app/capture-service';
-import { serviceOptions } from '../app/capture-settings';
+import { serviceOptions, type OtlpSettingsInput } from '../app/capture-settings';
 import { otlpConfigFromSettings, startLiveOtlpExport } from '../app/otlp-export';
 import { buildLiveTurn, buildViewModel } from '../app/conversation-view-builder';
 import { exportHar, HarImportError, importHarInto, prepareHarImport, writeHarImport } from '../app/har-transfer';
@@ -61,6 +61,7 @@ export class CaptureEngine {
     this.handlers = {
       'capture.start': (p) => this.start(p),
       'capture.stop': async () => { await this.stop(); return null; },
+      'capture.otlp': async ({ otlp }) => { await this.reconfigureOtlp(otlp); return null; },
       'history.want': async ({ dataDir }) => { await this.wantHistory(dataDir); return null; },
       'history.pause': async () => { await this.pauseHistory(); return null; },
       'data.clear': (p) => this.clear(p.dataDir),
@@ -150,11 +151,28 @@ export class CaptureEngine {
     this.userDir = p.dataDir;
     this.follower.use(service.store, { dataDir: p.dataDir, keep: this.shownDir === p.dataDir, persist: true });
     this.shownDir = p.dataDir;
-    if (settings.otlp.enabled) {
-      this.otlp = startLiveOtlpExport(this.follower, () => otlpConfigFromSettings(settings.otlp), p.dataDir, (level, m) => this.log(level, `OpenTelemetry: ${m}`));
-      this.otlp.catch((e: Error) => this.log('error', `OpenTelemetry export could not start: ${e.message}`));
-    }
+    this.startOtlp(settings.otlp, p.dataDir);
     return this.info(service);
+  }
+
+  private startOtlp(otlp: OtlpSettingsInput, dataDir: string): void {
+    if (!otlp.enabled) return;
+    this.otlp = startLiveOtlpExport(this.follower, () => otlpConfigFromSettings(otlp), dataDir, (level, m) => this.log(level, `OpenTelemetry: ${m}`));
+    this.otlp.catch((e: Error) => this.log('error', `OpenTelemetry export could not start: ${e.message}`));
+  }
+
+  private async stopOtlp(): Promise<void> {
+    const otlp = this.otlp;
+    this.otlp = undefined;
+    await (await otlp?.catch(() => undefined))?.stop();
+  }
+
+  /** New export settings while capturing: the export restarts from its cursor; the proxy and its connections are untouched. */
+  private async reconfigureOtlp(otlp: OtlpSettingsInput): Promise<void> {
+    if (!this.service || this.userDir === undefined) return;
+    await this.stopOtlp();
+    if (!otlp.enabled) this.log('info', 'OpenTelemetry: export stopped');
+    this.startOtlp(otlp, this.userDir);
   }
 
   private info(service: CaptureService): CaptureInfo {
@@ -167,9 +185,7 @@ export class CaptureEngine {
     const service = this.service;
     if (!service) return;
     this.service = undefined;
-    const otlp = this.otlp;
-    this.otlp = undefined;
-    await (await otlp?.catch(() => undefined))?.stop();
+    await this.stopOtlp();
     this.follower.detach();
     await service.stop();
     // The sessions stay shown as they were: nothing for the spare to compete with, so at once.

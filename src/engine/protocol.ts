@@ -4,7 +4,7 @@
 // version) once it has loaded; the client sends nothing before that. Every request gets exactly
 // one response, with a result or an error message; events flow from the engine unasked.
 import type { LogEntry } from '../app/activity';
-import type { CaptureSettings } from '../app/capture-settings';
+import type { CaptureSettings, OtlpSettingsInput } from '../app/capture-settings';
 import type { TreeNodeDescriptor } from '../app/session-tree-model';
 import type { SearchFilters } from '../conversation/session-search';
 import type { SessionSummary } from '../conversation/types';
@@ -54,6 +54,8 @@ export type RawCallAnswer = { view: RawCallView } | { error: string };
 export interface EngineMethods {
   'capture.start': { params: StartCaptureParams; result: CaptureInfo };
   'capture.stop': { params: Record<string, never>; result: null };
+  /** The OpenTelemetry export's settings changed while capturing: restart the export alone (decision 72). */
+  'capture.otlp': { params: { otlp: OtlpSettingsInput }; result: null };
   /** A view wants what was captured: while capture is stopped, follow `dataDir` read-only. */
   'history.want': { params: { dataDir: string }; result: null };
   /** Stop following stored captures (before their files are deleted). */

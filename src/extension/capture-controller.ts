@@ -88,6 +88,13 @@ export class CaptureController extends Disposable {
     return this._settings;
   }
 
+  /** Applies new OpenTelemetry export settings to the capture this window serves, without restarting it. */
+  async applyOtlp(settings: CaptureSettings): Promise<void> {
+    if (this._role !== 'serving' || !this._settings) return;
+    this._settings = { ...this._settings, otlp: settings.otlp };
+    await this.engine.request('capture.otlp', { otlp: settings.otlp });
+  }
+
   get dataDir(): string {
     return this.context.globalStorageUri.fsPath;
   }

@@ -3,7 +3,7 @@
 // loaded on its own thread when capture starts or stored sessions are first read.
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { needsRestart } from '../app/capture-settings';
+import { needsRestart, otlpChanged } from '../app/capture-settings';
 import { EngineClient } from '../engine/engine-client';
 import { ActivityView } from './activity-view';
 import { CaptureController, currentSettings, SETTINGS_SECTION } from './capture-controller';
@@ -43,7 +43,9 @@ export function activate(context: vscode.ExtensionContext): LlmCaptureApi {
     running.onDidChangeState((state) => void vscode.commands.executeCommand('setContext', 'llmCapture.running', state === 'running')),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SETTINGS_SECTION) || running.state !== 'running' || !running.settings) return;
-      if (!needsRestart(running.settings, currentSettings())) return;
+      const next = currentSettings();
+      if (otlpChanged(running.settings, next)) running.applyOtlp(next).catch((err: Error) => log.error(`OpenTelemetry settings: ${err.message}`));
+      if (!needsRestart(running.settings, next)) return;
       void vscode.window.showInformationMessage('LLM Capture settings changed. Restart capture to apply them?', 'Restart').then(async (choice) => {
         if (choice !== 'Restart') return;
         await running.stop();

@@ -1,7 +1,7 @@
 // Settings → capture-service options, and the shell formatting of the terminal variables.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DEFAULT_SETTINGS, needsRestart, readSettings, serviceOptions } from '../../src/app/capture-settings';
+import { DEFAULT_SETTINGS, needsRestart, otlpChanged, readSettings, serviceOptions } from '../../src/app/capture-settings';
 import { formatEnvironment } from '../../src/app/shell-format';
 
 describe('capture settings', () => {
@@ -36,6 +36,16 @@ describe('capture settings', () => {
   test('only capture-relevant changes need a restart', () => {
     assert.equal(needsRestart(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS, autoStart: true }), false);
     assert.equal(needsRestart(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS, port: 1234 }), true);
+    // The export is reconfigured in place: the proxy, and the agents' connections through it, stay.
+    const exporting = { ...DEFAULT_SETTINGS, otlp: { ...DEFAULT_SETTINGS.otlp, enabled: true, endpoint: 'http://127.0.0.1:4318' } };
+    assert.equal(needsRestart(DEFAULT_SETTINGS, exporting), false);
+    assert.equal(otlpChanged(DEFAULT_SETTINGS, exporting), true);
+    assert.equal(otlpChanged(exporting, { ...exporting }), false);
+  });
+
+  test('llmCapture.otlp.*: bad values fall back to the defaults', () => {
+    const values: Record<string, unknown> = { 'otlp.enabled': true, 'otlp.endpoint': ' http://c:4318 ', 'otlp.protocol': 'grpc', 'otlp.headers': { a: '1', b: 2 }, 'otlp.content': 'yes', 'otlp.agentIdleSeconds': -3 };
+    assert.deepEqual(readSettings((key) => values[key]).otlp, { enabled: true, endpoint: 'http://c:4318', protocol: '', headers: { a: '1' }, content: false, agentIdleSeconds: 300 });
   });
 
   test('formatEnvironment quotes values for a POSIX shell', () => {

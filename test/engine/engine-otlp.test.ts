@@ -72,6 +72,30 @@ describe('the engine exports to OpenTelemetry when the settings say so', { timeo
     assert.ok(cursor.cursors[`${collector.url}/v1/traces`]!.sentUpTo > 0);
   });
 
+  it('turns the export on and off while capturing, without restarting the proxy', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'llmc-engine-otlp-live-'));
+    dirs.push(dataDir);
+    const capture = await engine.request('capture.start', { dataDir, settings: settings({ enabled: false }), token: 't' });
+    const other = await startFakeCollector();
+    try {
+      await engine.request('capture.otlp', { otlp: { ...settings({}).otlp, endpoint: other.url } });
+      const session = '0b9f3c1e-1111-4222-8333-77778888aaaa';
+      const res = await fetchVia(new TunnelAgent({ proxyUrl: capture.url, ca: readFileSync(capture.ca.certPath, 'utf8') }, { keepAlive: false }), HOST, 443, {
+        method: 'POST', path: '/v1/messages', headers: { 'content-type': 'application/json', 'user-agent': 'claude-cli/2.0.0 (external, cli)', 'x-claude-code-session-id': session },
+        body: [JSON.stringify({ model: 'claude-sonnet-4-5', stream: true, max_tokens: 100, messages: [{ role: 'user', content: 'after the switch' }] })],
+      });
+      assert.equal(res.statusCode, 200);
+      await other.waitFor(() => other.spans().some((s) => s.name === 'chat claude-sonnet-4-5' && s.attributes['gen_ai.conversation.id'] === session), 30_000);
+      await engine.request('capture.otlp', { otlp: { ...settings({}).otlp, enabled: false } });
+      await until('the stop line', () => logs.find((l) => l === 'info: OpenTelemetry: export stopped'));
+      const again = await engine.request('capture.start', { dataDir, settings: settings({ enabled: false }), token: 't' });
+      assert.equal(again.port, capture.port, 'the same capture, never restarted');
+    } finally {
+      await engine.request('capture.stop', {});
+      await other.close();
+    }
+  });
+
   it('says a bad endpoint in one line and captures all the same', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'llmc-engine-otlp-bad-'));
     dirs.push(dataDir);
