@@ -13,7 +13,7 @@ import type { ConversationViewModel, ViewLiveTurn } from '../../src/shared/conve
 import type { RawCallView } from '../../src/shared/raw-call';
 
 /** Bumped whenever a message changes shape; a worker of another version is refused at the handshake. */
-export const ENGINE_PROTOCOL = 1;
+export const ENGINE_PROTOCOL = 2;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
