@@ -20,6 +20,7 @@ export function callOutcome(call: LlmCall): CallOutcome {
   if (call.errors.length > 0) outcome.error = call.errors[0];
   if (call.unfinished) outcome.unfinished = true;
   if (call.identity.responseId !== undefined) outcome.responseId = call.identity.responseId;
+  if (call.responseModel !== undefined) outcome.responseModel = call.responseModel;
   outcome.stream = call.transport !== 'http';
   const params = requestParams(call.options);
   if (params) outcome.params = params;

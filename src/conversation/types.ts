@@ -169,6 +169,8 @@ export interface CallOutcome {
   /** Cut off before its terminal event. */
   unfinished?: boolean;
   responseId?: string;
+  /** The model the answer names, when it does. */
+  responseModel?: string;
   /** Answered as a stream (SSE or WebSocket). */
   stream?: boolean;
   /** The request options the GenAI conventions name, when sent. */

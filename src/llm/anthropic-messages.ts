@@ -57,6 +57,7 @@ function readJsonResponse(call: LlmCall, input: DissectInput, countTokens: boole
     return;
   }
   call.model ??= asString(body.model);
+  call.responseModel ??= asString(body.model);
   const content = asArray(body.content);
   if (content) call.output = content.map(anthropicBlock);
   else call.errors.push('The response has no `content` array.');

@@ -54,6 +54,7 @@ const HANDLERS: Partial<Record<string, Handler>> = {
   message_start: (s, d) => {
     const message = asRecord(d.message) ?? {};
     s.call.model ??= asString(message.model);
+    s.call.responseModel ??= asString(message.model);
     mergeUsage(s.call, message.usage);
   },
   content_block_start: (s, d) => {

@@ -73,6 +73,7 @@ function readChunks(call: LlmCall, chunks: Chunk[]): void {
     const blocked = asString(asRecord(data.promptFeedback)?.blockReason);
     if (blocked) call.errors.push(`The prompt was blocked: ${blocked}.`);
     call.model ??= asString(data.modelVersion);
+    call.responseModel ??= asString(data.modelVersion);
     const usage = readUsage(data.usageMetadata);
     if (usage) call.usage = usage;
     const candidate = recordsOf(data.candidates)[0];

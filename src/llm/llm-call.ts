@@ -97,6 +97,8 @@ export interface LlmCall {
   transport: Transport;
   url: string;
   model?: string;
+  /** The model the answer names (`message.model`, `response.model`, `modelVersion`): may be more exact than the request's. */
+  responseModel?: string;
   identity: CallIdentity;
   side?: SideKind;
   system?: string;

@@ -97,6 +97,7 @@ function readStream(call: LlmCall, input: DissectInput): void {
     const chunk = event.data ?? {};
     if (chunk.error !== undefined) call.errors.push(`The stream reported an error: ${errorDetail(chunk) ?? JSON.stringify(chunk.error)}`);
     call.model ??= asString(chunk.model);
+    call.responseModel ??= asString(chunk.model);
     for (const choice of recordsOf(chunk.choices)) {
       // Only the first choice is the conversation; `n > 1` is noted, not decoded.
       if ((asNumber(choice.index) ?? 0) !== 0) noteUnknown(call, 'events', `choice:${String(choice.index)}`);
@@ -118,6 +119,7 @@ function readJsonResponse(call: LlmCall, input: DissectInput): void {
   const { body } = response;
   if (body.error !== undefined) call.errors.push(`The response is an error: ${errorDetail(body) ?? JSON.stringify(body.error)}`);
   call.model ??= asString(body.model);
+  call.responseModel ??= asString(body.model);
   const choice = recordsOf(body.choices)[0];
   if (choice) {
     const message = asRecord(choice.message) ?? {};

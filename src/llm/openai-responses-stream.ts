@@ -87,6 +87,7 @@ export class ResponsesStream {
     const id = asId(response.id);
     if (id !== undefined) this.call.identity.responseId = id;
     this.call.model ??= asString(response.model);
+    this.call.responseModel ??= asString(response.model);
   }
 
   addItem(d: JsonRecord): void {

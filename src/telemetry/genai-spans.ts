@@ -176,6 +176,7 @@ function callAttributes(detail: SessionDetail, model: string | undefined, usage:
   if (model) attributes[GEN_AI.requestModel] = model;
   if (outcome.stopReason) attributes[GEN_AI.responseFinishReasons] = [outcome.stopReason];
   if (outcome.responseId) attributes[GEN_AI.responseId] = outcome.responseId;
+  if (outcome.responseModel) attributes[GEN_AI.responseModel] = outcome.responseModel;
   if (outcome.timeToFirstChunkMs !== undefined) attributes[GEN_AI.responseTimeToFirstChunk] = outcome.timeToFirstChunkMs / 1000;
   if (outcome.stream !== undefined) attributes[GEN_AI.requestStream] = outcome.stream;
   const params = outcome.params ?? {};

@@ -65,6 +65,8 @@ export class OtlpSender {
         [GEN_AI.providerName]: span.attributes[GEN_AI.providerName] as string,
       };
       if (span.call.model) attributes[GEN_AI.requestModel] = span.call.model;
+      const responseModel = span.attributes[GEN_AI.responseModel];
+      if (typeof responseModel === 'string') attributes[GEN_AI.responseModel] = responseModel;
       const { usage } = span.call;
       meters.tokens.record(usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens, { ...attributes, [GEN_AI.tokenType]: 'input' });
       meters.tokens.record(usage.outputTokens, { ...attributes, [GEN_AI.tokenType]: 'output' });

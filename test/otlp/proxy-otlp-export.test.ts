@@ -130,6 +130,8 @@ describe('llm-capture proxy --otlp-endpoint', { timeout: 180_000 }, () => {
       assert.equal(ms(span.endTimeUnixNano), c.outcome.endedAt);
       assert.equal(span.attributes['gen_ai.provider.name'], 'anthropic');
       assert.equal(span.attributes['gen_ai.request.model'], c.model);
+      assert.ok(c.outcome.responseModel, 'the answer names its model');
+      assert.equal(span.attributes['gen_ai.response.model'], c.outcome.responseModel);
       assert.equal(span.attributes['gen_ai.request.max_tokens'], 1024);
       assert.equal(span.attributes['gen_ai.request.temperature'], 1);
       assert.equal(span.attributes['gen_ai.request.stream'], true);
