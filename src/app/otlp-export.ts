@@ -16,7 +16,7 @@ export function otlpConfigFromSettings(s: OtlpSettingsInput): OtlpConfig {
  * Starts the export. The OpenTelemetry packages load here, when export is on, not when the
  * engine boots (a quarter of its bundle).
  */
-export async function startLiveOtlpExport(source: SessionSource, config: OtlpConfig | (() => OtlpConfig), dataDir: string, log: ExportLog): Promise<LiveOtlpExport | undefined> {
+export function startLiveOtlpExport(source: SessionSource, config: OtlpConfig | (() => OtlpConfig), dataDir: string, log: ExportLog): LiveOtlpExport | undefined {
   let resolved: OtlpConfig;
   try {
     resolved = typeof config === 'function' ? config() : config;

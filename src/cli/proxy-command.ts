@@ -102,7 +102,7 @@ export async function proxyCommand(args: string[]): Promise<void> {
   };
   const follower = otlp ? new SessionFollower(() => undefined, (level, m) => { if (level !== 'debug') log(level, m); }) : undefined;
   follower?.use(service.store, { dataDir, keep: false, persist: true });
-  const exporter = follower && otlp ? await startLiveOtlpExport(follower, otlp, dataDir, log) : undefined;
+  const exporter = follower && otlp ? startLiveOtlpExport(follower, otlp, dataDir, log) : undefined;
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

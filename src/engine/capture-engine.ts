@@ -37,7 +37,7 @@ type Handlers = { [M in keyof EngineMethods]: (params: EngineMethods[M]['params'
 export class CaptureEngine {
   private service: CaptureService | undefined;
   /** The OpenTelemetry export of the capture's sessions, when the settings turn it on. */
-  private otlp: Promise<LiveOtlpExport | undefined> | undefined;
+  private otlp: LiveOtlpExport | undefined;
   /** While capture is stopped: a read-only store, for browsing what was captured. */
   private reader: CaptureStore | undefined;
   private readerOpening: Promise<void> | undefined;
@@ -157,14 +157,17 @@ export class CaptureEngine {
 
   private startOtlp(otlp: OtlpSettingsInput, dataDir: string): void {
     if (!otlp.enabled) return;
-    this.otlp = startLiveOtlpExport(this.follower, () => otlpConfigFromSettings(otlp), dataDir, (level, m) => this.log(level, `OpenTelemetry: ${m}`));
-    this.otlp.catch((e: Error) => this.log('error', `OpenTelemetry export could not start: ${e.message}`));
+    try {
+      this.otlp = startLiveOtlpExport(this.follower, () => otlpConfigFromSettings(otlp), dataDir, (level, m) => this.log(level, `OpenTelemetry: ${m}`));
+    } catch (e) {
+      this.log('error', `OpenTelemetry export could not start: ${(e as Error).message}`);
+    }
   }
 
   private async stopOtlp(): Promise<void> {
     const otlp = this.otlp;
     this.otlp = undefined;
-    await (await otlp?.catch(() => undefined))?.stop();
+    await otlp?.stop();
   }
 
   /** New export settings while capturing: the export restarts from its cursor; the proxy and its connections are untouched. */
