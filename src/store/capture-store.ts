@@ -13,7 +13,7 @@
 import type { CaptureSink, ConnectionRecord, ExchangeRecord, SseEventRecord, StoredBody, WsMessageRecord } from '../capture/records';
 import type { BodyIntegrityError } from './body-reader';
 import { CaptureIdMap, type BodyMemo, type ExchangeEntry } from './capture-ids';
-import { BodyBatch, type ChunkRelocation } from './chunked-bodies';
+import { BodyBatch, CODEC_RAW_DEFERRED, type ChunkRelocation } from './chunked-bodies';
 import { CompressionPacer } from './compression-pacer';
 import type { BodyRef, ExchangeRow, Operation, SsePack, WsRow } from './operations';
 import * as q from './queries';
@@ -56,6 +56,8 @@ export interface StoreStats {
   /** Sum of the sizes of the distinct bodies (their raw size). */
   bodyBytes: number;
   chunkRawBytes: number;
+  /** Raw bytes stored while capture was behind, still to be compressed (and large bodies cut). */
+  deferredBytes: number;
   /** Compressed chunk data plus manifests: what the bodies really take. */
   storedBodyBytes: number;
   /** Database file size (in memory, and the snapshot), and the part of it in use. */
@@ -278,6 +280,7 @@ export class CaptureStore implements CaptureSink {
       chunks: count('chunks'),
       bodyBytes: sum('SELECT COALESCE(SUM(size), 0) FROM bodies'),
       chunkRawBytes: sum('SELECT COALESCE(SUM(raw_size), 0) FROM chunks'),
+      deferredBytes: sum(`SELECT COALESCE(SUM(raw_size), 0) FROM chunks WHERE codec = ${CODEC_RAW_DEFERRED}`),
       storedBodyBytes: sum('SELECT COALESCE(SUM(stored_size), 0) FROM chunks') + sum('SELECT COALESCE(SUM(LENGTH(manifest)), 0) FROM bodies'),
       databaseBytes: Number(this.engine.db.value('PRAGMA page_count')) * pageSize,
       databaseUsedBytes: databaseUsedBytes(this.engine.db),
@@ -382,8 +385,8 @@ export class CaptureStore implements CaptureSink {
   }
 
   private bodyBatch(): BodyBatch {
-    return new BodyBatch(this.engine.db, { nextBodyId: () => this.engine.counters.body++, nextChunkId: () => this.engine.counters.chunk++ },
-      (stored) => this.engine.appendChunk(stored), this.engine.segments.damaged, undefined, this.pacer.deferring);
+    this.engine.openBatch();
+    return new BodyBatch(this.engine.db, this.engine.ids, (stored) => this.engine.appendChunk(stored), this.engine.segments.damaged, undefined, this.pacer.deferring);
   }
 
   /**

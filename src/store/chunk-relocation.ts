@@ -2,7 +2,7 @@
 // the journal, so readers and replays agree): chunks still kept in the database (schema 4 and
 // earlier) move out, and the live chunks of a segment that is mostly dead are copied so that the
 // segment can be deleted. The old place stays valid until a durable snapshot no longer needs it.
-import { CODEC_RAW, CODEC_RAW_DEFERRED, compress, type ChunkRelocation } from './chunked-bodies';
+import { BodyBatch, CODEC_RAW, CODEC_RAW_DEFERRED, compress, decodeManifest, isUncutBody, type ChunkRelocation, type IdSource, type RecutBody } from './chunked-bodies';
 import type { Operation } from './operations';
 import type { ChunkLocation } from './segment-format';
 import { SEGMENT_HEADER_SIZE } from './segment-format';
@@ -16,6 +16,7 @@ export interface RelocationHost {
   readonly segments: SegmentStore;
   readonly lastLsn: number;
   commit(op: Operation): number;
+  openBatch(): void;
 }
 
 export type Relocation = ChunkRelocation;
@@ -103,13 +104,18 @@ export interface DeferredCursor {
 /**
  * Compresses chunks that were stored raw while capture was behind (CODEC_RAW_DEFERRED), up to
  * `maxRawBytes` of them, as one 'relocate' operation: compressed bytes go to the current segment;
- * a chunk that does not compress keeps its place and becomes plain raw. The raw copies left behind
- * are dead space that compaction reclaims. Returns how many chunks it looked at (0: none left).
+ * a chunk that does not compress keeps its place and becomes plain raw. A body stored uncut is cut
+ * into chunks as capture would have cut it, deduplicated against the store, and its uncut chunk
+ * goes. The raw copies left behind are dead space that compaction reclaims. Returns how many
+ * chunks it looked at (0: none left).
  */
-export function compressDeferredChunks(host: RelocationHost, cursor: DeferredCursor, maxRawBytes: number): number {
-  const rows = host.db.all(`SELECT id, segment, seg_offset, stored_size FROM chunks WHERE id > ? AND codec = ${CODEC_RAW_DEFERRED}
+export function compressDeferredChunks(host: RelocationHost, ids: IdSource, cursor: DeferredCursor, maxRawBytes: number): number {
+  host.openBatch();
+  const rows = host.db.all(`SELECT id, sha256, raw_size, segment, seg_offset, stored_size FROM chunks WHERE id > ? AND codec = ${CODEC_RAW_DEFERRED}
     AND segment IS NOT NULL ORDER BY id LIMIT 2000`, [cursor.afterId]);
   const chunks: Relocation[] = [];
+  const recut: RecutBody[] = [];
+  const batch = new BodyBatch(host.db, ids, (stored) => host.segments.append(stored), host.segments.damaged);
   let handled = 0;
   let seen = 0;
   for (const r of rows) {
@@ -126,9 +132,23 @@ export function compressDeferredChunks(host: RelocationHost, cursor: DeferredCur
       throw err;
     }
     handled += raw.length;
+    const uncutOf = isUncutBody(CODEC_RAW_DEFERRED, Number(r.raw_size)) ? uncutBodyId(host, Number(r.id), r.sha256 as Uint8Array) : undefined;
+    if (uncutOf !== undefined) {
+      recut.push(batch.recut(uncutOf, Number(r.id), raw));
+      continue;
+    }
     const { codec, data } = compress(raw);
     chunks.push(codec === CODEC_RAW ? { id: Number(r.id), ...location, codec } : { id: Number(r.id), ...host.segments.append(data), codec });
   }
-  if (chunks.length > 0) host.commit({ type: 'relocate', chunks });
+  chunks.push(...batch.relocations);
+  if (chunks.length > 0 || recut.length > 0) host.commit({ type: 'relocate', chunks, recut });
   return seen;
+}
+
+/** The body an uncut chunk holds whole: the one with the chunk's hash whose manifest is that chunk alone. */
+function uncutBodyId(host: RelocationHost, chunkId: number, hash: Uint8Array): number | undefined {
+  const body = host.db.get('SELECT id, manifest FROM bodies WHERE sha256 = ?', [hash]);
+  if (!body) return undefined;
+  const manifest = decodeManifest(body.manifest as Uint8Array);
+  return manifest.length === 1 && manifest[0] === chunkId ? Number(body.id) : undefined;
 }

@@ -20,6 +20,18 @@ export const CODEC_DEFLATE_RAW = 1;
  */
 export const CODEC_RAW_DEFERRED = 2;
 
+/**
+ * While capture is behind, a body larger than any cut chunk (and up to this size) is stored as one
+ * deferred chunk, uncut: cutting and hashing ~60 chunks per 240 KB was a third of capture's work
+ * on a flood. The compression passes cut it later (docs/decisions.md, decision 73).
+ */
+export const UNCUT_MAX_BYTES = 16 * 1024 * 1024;
+
+/** A chunk holding a whole body stored uncut: deferred, and larger than cutting ever makes a chunk. */
+export function isUncutBody(codec: number, rawSize: number, chunking: ChunkingParameters = DEFAULT_CHUNKING): boolean {
+  return codec === CODEC_RAW_DEFERRED && rawSize > chunking.maxSize;
+}
+
 /** A chunk new in an operation: where the writer put its stored bytes. */
 export interface NewChunk extends Partial<ChunkLocation> {
   id: number;
@@ -50,6 +62,14 @@ export type ChunkAppender = (stored: Buffer) => ChunkLocation;
 
 /** A chunk's new place (compaction, migration, or its bytes written again after damage, with their codec). */
 export type ChunkRelocation = ChunkLocation & { id: number; codec?: number };
+
+/** A body stored uncut, cut later: its new manifest, the chunks that are new, and the uncut chunk it drops. */
+export interface RecutBody {
+  id: number;
+  manifest: Buffer;
+  chunks: NewChunk[];
+  replaces: number;
+}
 
 /** Chunk ids as zigzag-encoded varint deltas: new chunks get consecutive ids, so most take one byte. */
 export function encodeManifest(ids: number[]): Buffer {
@@ -168,7 +188,7 @@ export class BodyBatch {
 
   /**
    * `damaged`: ids of chunks whose bytes are known to be unreadable (cut short by a crash, or failing their crc).
-   * `deferCompression`: new chunks are stored raw, to be compressed later (capture is behind).
+   * `deferCompression`: capture is behind: new chunks are stored raw, and large bodies uncut, to be compressed and cut later.
    */
   constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly appendChunk: ChunkAppender,
     private readonly damaged: Set<number> = new Set(), private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING,
@@ -183,6 +203,29 @@ export class BodyBatch {
       if (this.damaged.size > 0 && !this.batchBodies.has(key)) this.repair(Number(known), data);
       return Number(known);
     }
+    // Uncut, the body and its one chunk share a hash; no cut chunk can have it, being smaller.
+    const { ids, chunks } = this.deferCompression && data.length > this.chunking.maxSize && data.length <= UNCUT_MAX_BYTES
+      ? this.uncut(data, hash) : this.cut(data);
+    const id = this.ids.nextBodyId();
+    this.bodies.push({ id, sha256: hash, size: data.length, manifest: encodeManifest(ids), chunks });
+    this.batchBodies.set(key, id);
+    return id;
+  }
+
+  /** Cuts a body stored uncut (`isUncutBody`), found by its hash, into chunks as `add` would have. */
+  recut(bodyId: number, uncutChunkId: number, data: Buffer): RecutBody {
+    const { ids, chunks } = this.cut(data);
+    return { id: bodyId, manifest: encodeManifest(ids), chunks, replaces: uncutChunkId };
+  }
+
+  private uncut(data: Buffer, hash: Buffer): { ids: number[]; chunks: NewChunk[] } {
+    const id = this.ids.nextChunkId();
+    this.batchChunks.set(hash.toString('hex'), id);
+    return { ids: [id], chunks: [{ id, sha256: hash, codec: CODEC_RAW_DEFERRED, rawSize: data.length, ...this.appendChunk(data) }] };
+  }
+
+  /** Content-defined chunks: known ones by id, new ones compressed (or left raw while behind) and appended. */
+  private cut(data: Buffer): { ids: number[]; chunks: NewChunk[] } {
     const ids: number[] = [];
     const chunks: NewChunk[] = [];
     let start = 0;
@@ -202,10 +245,7 @@ export class BodyBatch {
       }
       ids.push(Number(id));
     }
-    const id = this.ids.nextBodyId();
-    this.bodies.push({ id, sha256: hash, size: data.length, manifest: encodeManifest(ids), chunks });
-    this.batchBodies.set(key, id);
-    return id;
+    return { ids, chunks };
   }
 
   /** An existing body whose chunks include damaged ones: the content came again, so their bytes are written anew. */
@@ -233,17 +273,32 @@ export class BodyBatch {
 /** Applies prepared bodies: new chunks, the body rows, and one reference per distinct chunk. */
 export function insertBodies(db: SqlDatabase, bodies: NewBody[]): void {
   for (const body of bodies) {
-    // A chunk new in this body starts with its reference from this body: one statement a chunk, not two.
-    const fresh = new Set<number>();
-    for (const c of body.chunks) {
-      db.run('INSERT INTO chunks (id, sha256, codec, raw_size, refs, segment, seg_offset, stored_size, data) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)',
-        [c.id, c.sha256, c.codec, c.rawSize, c.segment ?? null, c.offset ?? null, c.storedSize ?? c.data?.length ?? 0, c.data ?? null]);
-      fresh.add(c.id);
-    }
     db.run('INSERT INTO bodies (id, sha256, size, manifest) VALUES (?, ?, ?, ?)', [body.id, body.sha256, body.size, body.manifest]);
-    for (const chunkId of new Set(decodeManifest(body.manifest))) {
-      if (!fresh.has(chunkId)) db.run('UPDATE chunks SET refs = refs + 1 WHERE id = ?', [chunkId]);
-    }
+    addReferences(db, body.chunks, body.manifest);
+  }
+}
+
+/** Applies recut bodies: the new chunks and references, the new manifest, and the uncut chunk released. */
+export function applyRecuts(db: SqlDatabase, bodies: RecutBody[]): void {
+  for (const body of bodies) {
+    addReferences(db, body.chunks, body.manifest);
+    db.run('UPDATE bodies SET manifest = ? WHERE id = ?', [body.manifest, body.id]);
+    db.run('UPDATE chunks SET refs = refs - 1 WHERE id = ?', [body.replaces]);
+    db.run('DELETE FROM chunks WHERE id = ? AND refs <= 0', [body.replaces]);
+  }
+}
+
+/** Inserts a body's new chunks and counts one reference per distinct chunk of its manifest. */
+function addReferences(db: SqlDatabase, chunks: NewChunk[], manifest: Buffer): void {
+  // A chunk new in this body starts with its reference from this body: one statement a chunk, not two.
+  const fresh = new Set<number>();
+  for (const c of chunks) {
+    db.run('INSERT INTO chunks (id, sha256, codec, raw_size, refs, segment, seg_offset, stored_size, data) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)',
+      [c.id, c.sha256, c.codec, c.rawSize, c.segment ?? null, c.offset ?? null, c.storedSize ?? c.data?.length ?? 0, c.data ?? null]);
+    fresh.add(c.id);
+  }
+  for (const chunkId of new Set(decodeManifest(manifest))) {
+    if (!fresh.has(chunkId)) db.run('UPDATE chunks SET refs = refs + 1 WHERE id = ?', [chunkId]);
   }
 }
 

@@ -8,8 +8,10 @@
  * Capture this far behind the traffic (the age of the event being recorded) stores chunks raw,
  * well before the 500 ms at which the proxy records exchanges without bodies (src/proxy/proxy-worker.ts):
  * at 250 ms a flood of 100 KB bodies got there all the same (459 of 608 whole, against 608 at 100 ms).
+ * At 100 ms the first lag of a flood still reached 230 ms now and then; agents' traffic alone stays
+ * near 10 ms, so 50 ms costs them nothing.
  */
-const DEFER_AFTER_LAG_MS = 100;
+const DEFER_AFTER_LAG_MS = 50;
 /** How long raw storing lasts after the last lagging event: a flood comes in waves. */
 const DEFER_FOR_MS = 2000;
 /** A pass compresses this much, then yields: at ~70–100 MB/s, 20–30 ms on the writer's thread (up to ~20 MB/s in all). */

@@ -5,7 +5,7 @@
 // Encoding: u8 version | u32 JSON length | JSON | binary section. Buffers inside the operation
 // are replaced in the JSON by {"$b":[offset,length]} into the binary section.
 import type { ConnectionRecord, SseEventRecord, WsMessageRecord, ExchangeRecord, StoredBody } from '../capture/records';
-import { insertBodies, relocateChunks, releaseBody, type ChunkRelocation, type NewBody } from './chunked-bodies';
+import { applyRecuts, insertBodies, relocateChunks, releaseBody, type ChunkRelocation, type NewBody, type RecutBody } from './chunked-bodies';
 import type { SqlDatabase } from './sqlite';
 
 /** A body as an exchange row keeps it: the reference plus what was known about it on the wire. */
@@ -39,7 +39,11 @@ export type Operation =
   | { type: 'sse'; exchangeId: number; events: SseEventRecord[]; bodies?: NewBody[]; pack?: SsePack; relocations?: ChunkRelocation[] }
   | { type: 'ws'; row: WsRow; bodies: NewBody[]; relocations?: ChunkRelocation[] }
   | { type: 'delete'; exchangeIds: number[]; connectionIds: number[] }
-  | { type: 'relocate'; chunks: ChunkRelocation[] };
+  /**
+   * Chunks moved or compressed, and bodies stored uncut while capture was behind, cut now. `recut`
+   * is optional, so a version that does not know it leaves those bodies uncut, which still reads.
+   */
+  | { type: 'relocate'; chunks: ChunkRelocation[]; recut?: RecutBody[] };
 
 const FORMAT_VERSION = 1;
 
@@ -187,13 +191,17 @@ export function applyOperation(db: SqlDatabase, op: Operation): void {
     case 'sse': return applySse(db, op.exchangeId, op.events, op.bodies, op.pack);
     case 'ws': return applyWs(db, op.row, op.bodies);
     case 'delete': return applyDelete(db, op.exchangeIds, op.connectionIds);
-    case 'relocate': return relocateChunks(db, op.chunks);
+    case 'relocate':
+      relocateChunks(db, op.chunks);
+      return applyRecuts(db, op.recut ?? []);
   }
 }
 
 /** The highest ids an operation uses, so id counters move past them after a replay. */
 export function idsUsed(op: Operation): { connection?: number; exchange?: number; body?: number; chunk?: number } {
-  const bodies = op.type === 'exchange' || op.type === 'ws' ? op.bodies : op.type === 'sse' ? op.bodies ?? [] : [];
+  // A recut body already has its id: counting it moves no counter.
+  const bodies: (NewBody | RecutBody)[] = op.type === 'exchange' || op.type === 'ws' ? op.bodies
+    : op.type === 'sse' ? op.bodies ?? [] : op.type === 'relocate' ? op.recut ?? [] : [];
   const body = bodies.length ? Math.max(...bodies.map((b) => b.id)) : undefined;
   const chunkIds = bodies.flatMap((b) => b.chunks.map((c) => c.id));
   const chunk = chunkIds.length ? Math.max(...chunkIds) : undefined;
@@ -202,6 +210,7 @@ export function idsUsed(op: Operation): { connection?: number; exchange?: number
     case 'exchange': return { exchange: op.row.id, connection: op.row.connectionId, body, chunk };
     case 'ws': return { exchange: op.row.exchangeId, body, chunk };
     case 'sse': return { exchange: op.exchangeId, body, chunk };
-    case 'delete': case 'relocate': return {};
+    case 'relocate': return { body, chunk };
+    case 'delete': return {};
   }
 }

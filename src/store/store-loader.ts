@@ -3,11 +3,12 @@
 // tail); a reader never touches the files and retries when it catches the writer mid-rotation.
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCheckedDatabase, readFileIfExists, readSnapshotSum, setAside, timestampSuffix, type SnapshotSum } from './database-file';
+import { openCheckedDatabase, readFileIfExists, readSnapshotSum, removeStaleTemps, setAside, timestampSuffix, type SnapshotSum } from './database-file';
 import { HEADER_SIZE, JournalFollower, readJournalFile, type JournalRecord } from './journal';
 import { applyOperation, decodeOperation, idsUsed, type Operation } from './operations';
 import { getMeta, migrate, SCHEMA_VERSION, SchemaTooNewError, setMeta } from './schema';
 import { SqlDatabase } from './sqlite';
+import type { LockOwner } from './writer-lock';
 
 export interface StorePaths {
   dir: string;
@@ -117,7 +118,14 @@ export interface WriterLoad {
   warnings: string[];
 }
 
-export async function loadForWriter(paths: StorePaths, wasmPath: string | undefined, info: (m: string) => void): Promise<WriterLoad> {
+/** Loads for the writer, after removing what a crash left half-written; `tookOver`: whose lock it took, said in the log. */
+export async function loadForWriter(paths: StorePaths, wasmPath: string | undefined, info: (m: string) => void,
+  tookOver?: LockOwner | 'unreadable'): Promise<WriterLoad> {
+  if (tookOver) {
+    info(tookOver === 'unreadable' ? 'took over an unreadable writer lock'
+      : `took over the writer lock of process ${tookOver.pid} on ${tookOver.hostname}, which is no longer running`);
+  }
+  await removeStaleTemps(paths.dir, ['capture.sqlite', 'capture.sqlite.sum', 'capture.journal']);
   const warnings: string[] = [];
   const [bytes, sum] = await Promise.all([readFileIfExists(paths.snapshot), readSnapshotSum(paths.snapshot)]);
   let db: SqlDatabase | undefined;

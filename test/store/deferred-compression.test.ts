@@ -1,7 +1,8 @@
 // While capture runs behind the traffic, new chunks are stored raw; once it keeps up, they are
 // compressed in small passes, and bodies read the same before, during and after, for the writer,
 // a reader following it, and a writer that opens chunks a previous one left raw
-// (docs/decisions.md, decision 47).
+// (docs/decisions.md, decision 47). Large bodies stored while behind go in uncut and are cut by the
+// same passes, deduplicating as if cut at once (decision 73).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CaptureStore } from '../../src/store';
@@ -17,6 +18,11 @@ function jsonText(seed: number, bytes: number): Buffer {
     length += part.length;
   }
   return Buffer.from(`[${parts.join('')}{}]`);
+}
+
+/** A JSON history of `turns` messages: a later one resends an earlier one's and adds to it. */
+function history(turns: number): Buffer {
+  return Buffer.from(JSON.stringify(Array.from({ length: turns }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i}: ${'lorem ipsum dolor '.repeat(20)}` }))));
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
@@ -64,6 +70,62 @@ describe('compression deferred while capture is behind', { timeout: 60_000 }, ()
       await store.flush();
       await reader.refresh();
       check(reader, 'reader, compressed');
+      await reader.close();
+      await store.close();
+      const again = await CaptureStore.open(options);
+      assert.deepEqual(again.warnings, []);
+      check(again, 'reopened');
+      await again.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  test('large bodies stored uncut while behind are cut once capture keeps up, and resent histories deduplicate', async () => {
+    const tmp = tempDir();
+    try {
+      const options = { dataDir: tmp.dir, mode: 'writer' as const, retention: {} };
+      const store = await CaptureStore.open(options);
+      const reader = await CaptureStore.open({ dataDir: tmp.dir, mode: 'reader', pollIntervalMs: 100 });
+      store.connectionUpdated(connection(1));
+      // Each request resends the history and adds two turns, as an agent does; one repeats exactly.
+      const requests = [500, 502, 504, 504, 506].map(history);
+      const records = requests.map((data, i) => exchange(i + 1, 1, { requestBody: body(data), responseBody: body(`answer ${i}`) }));
+      store.noteCaptureLag(5_000);
+      for (const rec of records) store.exchangeUpdated(rec);
+      const distinct = new Set(requests.map((r) => r.toString())).size;
+      const uncut = store.stats();
+      // One chunk per distinct large body while behind (and one per small answer).
+      assert.equal(uncut.chunks, distinct + records.length, 'large bodies stored uncut');
+      const resentBytes = [...new Set(requests.map((r) => r.toString()))].reduce((n, r) => n + r.length, 0);
+      assert.ok(uncut.chunkRawBytes >= resentBytes, 'nothing deduplicated while uncut');
+      const ids = records.map((r) => store.storedExchangeId(r.id)!);
+      const check = (s: CaptureStore, where: string) => records.forEach((rec, i) => {
+        const stored = s.getExchange(ids[i]);
+        assert.ok(stored?.requestBody?.data.equals(rec.requestBody!.data), `${where}: request of exchange ${rec.id}`);
+        assert.ok(stored?.responseBody?.data.equals(rec.responseBody!.data), `${where}: response of exchange ${rec.id}`);
+      });
+      check(store, 'writer, uncut');
+      await store.flush();
+      await reader.refresh();
+      check(reader, 'reader, uncut');
+
+      // Once capture keeps up, the passes cut them: the shared history is kept once.
+      const largest = requests[requests.length - 1].length;
+      await until('the bodies are cut and deduplicated', () => store.stats().chunkRawBytes < largest * 1.5);
+      const cut = store.stats();
+      assert.ok(cut.chunks > uncut.chunks, `${cut.chunks} chunks after cutting, ${uncut.chunks} before`);
+      assert.ok(cut.storedBodyBytes < largest / 2, `${cut.storedBodyBytes} bytes stored for a ${largest}-byte history`);
+      check(store, 'writer, cut');
+      await store.flush();
+      await reader.refresh();
+      check(reader, 'reader, cut');
+      assert.equal(reader.stats().chunks, cut.chunks, 'the reader applied the same cuts');
+
+      // Content stored after the cut reuses the cut chunks.
+      const next = exchange(9, 1, { requestBody: body(history(508)) });
+      store.exchangeUpdated(next);
+      assert.ok(store.stats().chunkRawBytes < largest * 1.6, 'a later request deduplicates against cut bodies');
       await reader.close();
       await store.close();
       const again = await CaptureStore.open(options);
