@@ -5,9 +5,19 @@
 // stopped at the limit while inflating, never inflated whole first.
 import type { Transform } from 'node:stream';
 import type { StoredBody } from './records';
-import { createDecompressor, isSupportedEncoding, OUTPUT_LIMIT_EVENT } from './decompress-streams';
+import { consumedBytes, createDecompressor, isSupportedEncoding, OUTPUT_LIMIT_EVENT, type OutputLimitReason } from './decompress-streams';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Past BOMB_FLOOR_BYTES decoded, a body that has decoded to more than BOMB_RATIO times the wire
+ * bytes read so far is taken for a compression bomb and cut there. Agents' JSON and SSE deflate
+ * 5–30 times, a bomb of zeros ~1,000 times (zstd and brotli far more); decoding each bomb to the
+ * 64 MiB limit, then copying it for redaction and SSE parsing, cost 150–300 MB of memory that the
+ * process kept (docs/decisions.md, decision 74).
+ */
+export const BOMB_RATIO = 200;
+export const BOMB_FLOOR_BYTES = 1024 * 1024;
 
 /**
  * The codings of a Content-Encoding header value, in the order they were applied
@@ -130,10 +140,12 @@ export class BodyDecoder {
   private buildPipeline(): void {
     // Undo the codings in the reverse of the order they were applied.
     const order = [...this.encodings].reverse();
-    this.stages = order.map((coding) => createDecompressor(coding, { maxOutputBytes: this.maxBytes }));
+    this.stages = order.map((coding, i) => createDecompressor(coding, {
+      maxOutputBytes: this.maxBytes, bomb: i === 0 ? { ratio: BOMB_RATIO, floorBytes: BOMB_FLOOR_BYTES } : undefined,
+    }));
     this.stages.forEach((stage, i) => {
       stage.on('error', (e: Error) => this.fail(`${this.describe(i)} failed: ${e.message}`));
-      stage.on(OUTPUT_LIMIT_EVENT, () => this.stopAtLimit());
+      stage.on(OUTPUT_LIMIT_EVENT, (reason: OutputLimitReason) => (reason === 'ratio' ? this.stopAsBomb() : this.stopAtLimit()));
       // pipe() keeps back-pressure between stages, so an inner stage cannot run ahead unbounded.
       if (i + 1 < this.stages.length) stage.pipe(this.stages[i + 1]);
     });
@@ -149,15 +161,30 @@ export class BodyDecoder {
     const kept = this.decoded.add(chunk);
     if (kept.length > 0) this.onData?.(kept);
     if (this.decoded.overflowed) this.stopAtLimit();
+    else if (this.stages.length > 0 && this.decoded.size > BOMB_FLOOR_BYTES) {
+      // Against what the first stage has consumed, not what was written to it: a bomb arrives whole
+      // long before it is inflated.
+      const consumed = consumedBytes(this.stages[0]) ?? this.wireSize;
+      if (this.decoded.size > BOMB_RATIO * consumed) this.stopAsBomb();
+    }
   }
 
   private stopAtLimit(): void {
-    if (this.settled) return;
-    this.truncated = true;
-    this.error = this.encodings.length === 0
+    this.stop(this.encodings.length === 0
       ? `body is larger than the ${this.maxBytes}-byte capture limit; kept the first ${this.maxBytes} bytes`
       : `decoded body is larger than the ${this.maxBytes}-byte capture limit (possible compression bomb); ` +
-        `decoding stopped there and the first ${this.maxBytes} decoded bytes were kept`;
+        `decoding stopped there and the first ${this.maxBytes} decoded bytes were kept`);
+  }
+
+  private stopAsBomb(): void {
+    this.stop(`decoded body grew past ${BOMB_RATIO} times the compressed bytes it came from (possible compression bomb); ` +
+      `decoding stopped there and the first ${this.decoded.size} decoded bytes were kept`);
+  }
+
+  private stop(error: string): void {
+    if (this.settled) return;
+    this.truncated = true;
+    this.error = error;
     this.settle();
   }
 

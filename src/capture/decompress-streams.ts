@@ -6,10 +6,12 @@ import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw }
 import { Decompress } from 'fzstd';
 
 /**
- * Emitted by a decompressor that stopped itself because its output passed the limit. It then
- * ends quietly (no error), having pushed exactly the bytes up to the limit.
+ * Emitted by a decompressor that stopped itself because its output passed the limit (argument
+ * 'limit') or grew too far past its input (argument 'ratio', a compression bomb). It then ends
+ * quietly (no error), having pushed the bytes up to there.
  */
 export const OUTPUT_LIMIT_EVENT = 'output-limit';
+export type OutputLimitReason = 'limit' | 'ratio';
 
 /** Thrown from fzstd's block callback to break out of its decoding loop. */
 const STOP = Symbol('stop');
@@ -20,6 +22,14 @@ export interface DecompressorOptions {
    * decodes synchronously); the zlib stages are asynchronous and are stopped by their consumer.
    */
   maxOutputBytes: number;
+  /** Past `floorBytes` of output, more than `ratio` times the input consumed stops the stage (zstd only, as above). */
+  bomb?: { ratio: number; floorBytes: number };
+}
+
+/** Input bytes a stage has consumed (zlib counts them as it goes; the others as they are given). */
+export function consumedBytes(stage: Transform): number | undefined {
+  const n = (stage as Transform & { bytesWritten?: unknown }).bytesWritten;
+  return typeof n === 'number' ? n : undefined;
 }
 
 /** Content-codings we can undo, by their normalized name. */
@@ -37,7 +47,7 @@ export function createDecompressor(coding: string, options: DecompressorOptions)
     case 'br':
       return createBrotliDecompress();
     case 'zstd':
-      return new ZstdDecompress(options.maxOutputBytes);
+      return new ZstdDecompress(options.maxOutputBytes, options.bomb);
     default:
       throw new Error(`unsupported content-encoding "${coding}"`);
   }
@@ -79,6 +89,11 @@ class InflateAuto extends Transform {
     callback(error);
   }
 
+  /** What the inner inflater consumed, as zlib streams count it. */
+  get bytesWritten(): number {
+    return this.inner ? consumedBytes(this.inner) ?? 0 : 0;
+  }
+
   private start(first: Buffer): void {
     const zlibHeader = (first[0] & 0x0f) === 8 && first[0] >> 4 <= 7 && ((first[0] << 8) | first[1]) % 31 === 0;
     const inner = zlibHeader ? createInflate() : createInflateRaw();
@@ -104,8 +119,10 @@ class ZstdDecompress extends Transform {
   private headerBytes: Buffer[] = [];
   private readonly maxWindow: number;
   private stopped = false;
+  /** Input given to fzstd, which decodes each push whole before returning. */
+  bytesWritten = 0;
 
-  constructor(private readonly maxOutputBytes: number) {
+  constructor(private readonly maxOutputBytes: number, private readonly bomb?: { ratio: number; floorBytes: number }) {
     super();
     // Reference decoders refuse windows beyond a limit too (zstd's default is 128 MiB); fzstd
     // would allocate whatever window the frame header asks for, before producing any output.
@@ -123,6 +140,7 @@ class ZstdDecompress extends Transform {
         this.checkHeader(head);
         chunk = head;
       }
+      this.bytesWritten += chunk.length;
       this.decoder.push(chunk);
       callback();
     } catch (error) {
@@ -137,6 +155,7 @@ class ZstdDecompress extends Transform {
       if (!this.headerChecked) {
         const head = Buffer.concat(this.headerBytes);
         this.checkHeader(head);
+        this.bytesWritten += head.length;
         if (head.length > 0) this.decoder.push(head);
       }
       this.decoder.push(new Uint8Array(0), true);
@@ -153,9 +172,11 @@ class ZstdDecompress extends Transform {
     // Copy: fzstd may reuse the memory behind a block for its window.
     if (room > 0) this.push(Buffer.from(data.subarray(0, Math.min(room, data.length))));
     this.produced += data.length;
-    if (this.produced > this.maxOutputBytes) {
+    const reason: OutputLimitReason | undefined = this.produced > this.maxOutputBytes ? 'limit'
+      : this.bomb && this.produced > this.bomb.floorBytes && this.produced > this.bomb.ratio * this.bytesWritten ? 'ratio' : undefined;
+    if (reason) {
       this.stopped = true;
-      this.emit(OUTPUT_LIMIT_EVENT);
+      this.emit(OUTPUT_LIMIT_EVENT, reason);
       throw STOP;
     }
   }

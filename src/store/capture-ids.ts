@@ -23,6 +23,9 @@ export interface ExchangeEntry {
   lastRow?: string;
   request?: BodyMemo;
   response?: BodyMemo;
+  /** Characters of SSE data in rows since the events were last packed, and how many the pack holds. */
+  sseRowChars?: number;
+  ssePackedChars?: number;
 }
 
 interface ConnectionEntry {

@@ -85,6 +85,10 @@ const relocations = (batch: BodyBatch): { relocations?: ChunkRelocation[] } => (
 
 /** While an exchange is in progress, a changing body is stored at most this often. */
 const BODY_UPDATE_INTERVAL_MS = 1000;
+/** An SSE event with more data than this is packed at once, with its exchange's rows, instead of becoming a row. */
+const SSE_ROW_MAX_CHARS = 64 * 1024;
+/** Rows of one exchange holding this much data (and as much as its pack) are packed before the exchange ends. */
+const SSE_ROWS_PACK_CHARS = 1024 * 1024;
 /** The first retention pass after a writer starts waits this long (docs/decisions.md, decision 53). */
 const FIRST_RETENTION_DELAY_MS = 2000;
 
@@ -188,7 +192,23 @@ export class CaptureStore implements CaptureSink {
     if (!this.writable() || events.length === 0) return;
     try {
       // Rows; events that come after the exchange ended (a HAR import sends them then) are packed by the next retention pass.
-      this.commit({ type: 'sse', exchangeId: this.ids.exchange(exchangeId).dbId, events });
+      const entry = this.ids.exchange(exchangeId);
+      const chars = events.reduce((n, e) => n + e.data.length, 0);
+      entry.sseRowChars = (entry.sseRowChars ?? 0) + chars;
+      // Large data never becomes a row: sql.js copies a bound string into wasm memory character by
+      // character, and that memory never shrinks (a 4 MB line took 160 ms and kept ~25 MB). The
+      // events are packed now with the rows before them; packing again only once the rows hold as
+      // much as the pack keeps the repacking linear (docs/decisions.md, decision 74).
+      if (events.some((e) => e.data.length > SSE_ROW_MAX_CHARS) || entry.sseRowChars > Math.max(SSE_ROWS_PACK_CHARS, entry.ssePackedChars ?? 0)) {
+        const batch = this.bodyBatch();
+        const all = eventsToPack(this.engine.db, this.engine.segments.packed, entry.dbId, events);
+        const pack = { bodyId: batch.add(encodeSseEvents(all)), events: all.length };
+        this.commit({ type: 'sse', exchangeId: entry.dbId, events: [], bodies: batch.bodies, pack, ...relocations(batch) });
+        entry.ssePackedChars = all.reduce((n, e) => n + e.data.length, 0);
+        entry.sseRowChars = 0;
+        return;
+      }
+      this.commit({ type: 'sse', exchangeId: entry.dbId, events });
     } catch (err) {
       this.writeFailed('sse events', err);
     }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { BodyDecoder, DEFAULT_MAX_BODY_BYTES, parseContentEncoding } from '../../src/capture/content-decoding';
+import { BodyDecoder, BOMB_FLOOR_BYTES, parseContentEncoding } from '../../src/capture/content-decoding';
 import { split } from './capture-harness';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'capture');
@@ -110,20 +110,21 @@ test('garbage under a coding, truncated zstd and an unknown coding are errors, w
   assert.ok(unknown.body.data.equals(garbage));
 });
 
-test('a gzip bomb (about 10 KB inflating past the limit) is stopped at the limit while inflating', async () => {
+test('a compressed body decoding past the capture limit is stopped at the limit while inflating', async () => {
   const limit = 4 * 1024 * 1024;
-  const wire = gzipSync(Buffer.alloc(10 * 1024 * 1024), { level: 9 });
-  assert.ok(wire.length < 12 * 1024, `bomb is ${wire.length} bytes`);
+  const plain = jsonText(10 * 1024 * 1024);
+  const wire = gzipSync(plain);
   const r = await decode(wire, 'gzip', 1024, limit);
   assert.equal(r.body.truncated, true);
   assert.equal(r.body.decoded, true);
   assert.equal(r.body.data.length, limit);
+  assert.ok(r.body.data.equals(plain.subarray(0, limit)));
   assert.equal(r.streamed.length, limit, 'no byte past the limit was handed on');
   assert.match(r.body.error ?? '', /larger than the 4194304-byte capture limit \(possible compression bomb\)/);
   assert.equal(r.body.wireSize, wire.length);
 });
 
-test('a zstd bomb (3 KB to 100 MiB) stops at the default 64 MiB limit, without inflating the rest', async () => {
+test('a zstd bomb (3 KB to 100 MiB) stops once it has decoded to 200 times its wire bytes, past 1 MiB', async () => {
   const wire = readFileSync(join(FIXTURES, 'zeros-100MiB.zst'));
   const before = process.memoryUsage().arrayBuffers;
   let peak = 0;
@@ -131,9 +132,45 @@ test('a zstd bomb (3 KB to 100 MiB) stops at the default 64 MiB limit, without i
   for (const chunk of split(wire, 256)) decoder.write(chunk);
   const r = await decoder.end();
   assert.equal(r.body.truncated, true);
-  assert.equal(r.body.data.length, DEFAULT_MAX_BODY_BYTES);
+  // fzstd hands out blocks of up to 128 KiB: it stops within one of the floor.
+  assert.ok(r.body.data.length > BOMB_FLOOR_BYTES && r.body.data.length <= BOMB_FLOOR_BYTES + 128 * 1024, `kept ${r.body.data.length} bytes`);
+  assert.ok(r.body.data.every((b) => b === 0));
+  assert.match(r.body.error ?? '', /^decoded body grew past 200 times the compressed bytes it came from \(possible compression bomb\); decoding stopped there and the first \d+ decoded bytes were kept$/);
+  assert.ok(peak < BOMB_FLOOR_BYTES + 32 * 1024 * 1024, `peak extra memory ${peak}`);
+});
+
+/** JSON-like text with varied words, about `bytes` long: gzip shrinks it a few times, far from the bomb ratio. */
+function jsonText(bytes: number): Buffer {
+  const words = Array.from({ length: 4000 }, (_, i) => `w${(i * 7919) % 100_003}`);
+  const parts: string[] = [];
+  for (let i = 0, n = 0; n < bytes; i++) {
+    const part = `{"role":"user","content":"${words[(i * 31) % words.length]} ${words[(i * 17) % words.length]} ${i}"},`;
+    parts.push(part);
+    n += part.length;
+  }
+  return Buffer.from(`[${parts.join('')}{}]`);
+}
+
+test('a gzip bomb that arrives whole before it is inflated stops near the bomb floor, not at 200 times its size', async () => {
+  const wire = gzipSync(Buffer.alloc(192 * 1024 * 1024), { level: 9 });
+  const decoder = new BodyDecoder({ contentEncoding: 'gzip' });
+  decoder.write(wire);
+  const r = await decoder.end();
+  assert.equal(r.body.truncated, true);
+  // 200 × 191 KB would be 38 MB: the ratio is taken against what zlib has consumed.
+  assert.ok(r.body.data.length > BOMB_FLOOR_BYTES && r.body.data.length < 2 * BOMB_FLOOR_BYTES, `kept ${r.body.data.length} bytes`);
   assert.match(r.body.error ?? '', /possible compression bomb/);
-  assert.ok(peak < DEFAULT_MAX_BODY_BYTES + 32 * 1024 * 1024, `peak extra memory ${peak}`);
+  assert.equal(r.body.wireSize, wire.length);
+});
+
+test('a large body that compresses as text does is decoded whole, past the bomb floor', async () => {
+  const plain = jsonText(12 * 1024 * 1024);
+  const wire = gzipSync(plain);
+  assert.ok(plain.length / wire.length < 50, `ratio ${plain.length / wire.length}`);
+  const r = await decode(wire, 'gzip', 64 * 1024);
+  assert.equal(r.body.error, undefined);
+  assert.equal(r.body.truncated, false);
+  assert.ok(r.body.data.equals(plain));
 });
 
 test('an identity body past the limit is cut there, marked truncated', async () => {

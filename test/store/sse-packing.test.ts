@@ -87,4 +87,48 @@ describe('packed SSE events', { timeout: 60_000 }, () => {
       tmp.cleanup();
     }
   });
+
+  test('a large event is packed at once with the rows before it, never a row; many medium ones are packed as they add up', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      const reader = await CaptureStore.open({ dataDir: tmp.dir, mode: 'reader' });
+      store.connectionUpdated(connection(1));
+      const head = exchange(1, 1, { kind: 'sse', statusCode: 200 });
+      store.exchangeUpdated(head);
+      const id = store.storedExchangeId(1)!;
+      const sent: SseEventRecord[] = [];
+      const send = (batch: SseEventRecord[]) => {
+        sent.push(...batch);
+        store.sseEvents(1, batch);
+      };
+      send(events.slice(0, 5));
+      assert.equal(rows(store), 5);
+      // One 4 MB line: it and the five rows before it go to a packed body in one operation.
+      send([{ seq: 5, time: T0 + 200, event: 'message_start', data: `{"text":"${'y'.repeat(4 * 1024 * 1024)}"}` }]);
+      assert.equal(rows(store), 0);
+      send([{ seq: 6, time: T0 + 201, data: 'small after' }]);
+      assert.equal(rows(store), 1);
+      assert.deepEqual(store.listSseEvents(id, { limit: 1000 }).items, sent);
+      // 40 KB events, each a row, until the rows hold as much as the pack (4 MB): then they are packed too.
+      for (let seq = 7; seq < 7 + 120; seq++) send([{ seq, time: T0 + 300 + seq, data: `"${String(seq).repeat(40_000 / String(seq).length)}"` }]);
+      assert.ok(Number(rows(store)) < 120, `${rows(store)} rows left`);
+      assert.deepEqual(store.listSseEvents(id, { limit: 1000 }).items, sent);
+      await store.flush();
+      await reader.refresh();
+      assert.deepEqual(reader.listSseEvents(id, { limit: 1000 }).items, sent);
+
+      store.exchangeUpdated({ ...head, endedAt: T0 + 900, outcome: 'complete' });
+      assert.equal(rows(store), 0);
+      assert.equal(store.stats().sseEvents, sent.length);
+      assert.deepEqual(store.listSseEvents(id, { limit: 1000 }).items, sent);
+      await store.flush();
+      await reader.refresh();
+      assert.deepEqual(reader.listSseEvents(id, { limit: 1000 }).items, sent);
+      await reader.close();
+      await store.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
