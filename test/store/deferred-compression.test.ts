@@ -25,6 +25,26 @@ function history(turns: number): Buffer {
   return Buffer.from(JSON.stringify(Array.from({ length: turns }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i}: ${'lorem ipsum dolor '.repeat(20)}` }))));
 }
 
+type Check = (store: CaptureStore, where: string) => void;
+
+/** The writer, then a reader following its journal, read every body back. */
+async function checkBoth(store: CaptureStore, reader: CaptureStore, check: Check, state: string): Promise<void> {
+  check(store, `writer, ${state}`);
+  await store.flush();
+  await reader.refresh();
+  check(reader, `reader, ${state}`);
+}
+
+/** Closes both, and a writer opening the files again reads every body back with no warning. */
+async function checkReopened(store: CaptureStore, reader: CaptureStore, options: Parameters<typeof CaptureStore.open>[0], check: Check): Promise<void> {
+  await reader.close();
+  await store.close();
+  const again = await CaptureStore.open(options);
+  assert.deepEqual(again.warnings, []);
+  check(again, 'reopened');
+  await again.close();
+}
+
 async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -59,23 +79,12 @@ describe('compression deferred while capture is behind', { timeout: 60_000 }, ()
       };
       // Stored as they came (manifests add a little).
       assert.ok(store.stats().storedBodyBytes >= raw, `${store.stats().storedBodyBytes} stored for ${raw} raw`);
-      check(store, 'writer, raw');
-      await store.flush();
-      await reader.refresh();
-      check(reader, 'reader, raw');
+      await checkBoth(store, reader, check, 'raw');
 
       // Capture keeps up again: passes compress the text (the random bytes do not compress, and stay raw).
       await until('the text is compressed', () => store.stats().storedBodyBytes < raw / 2);
-      check(store, 'writer, compressed');
-      await store.flush();
-      await reader.refresh();
-      check(reader, 'reader, compressed');
-      await reader.close();
-      await store.close();
-      const again = await CaptureStore.open(options);
-      assert.deepEqual(again.warnings, []);
-      check(again, 'reopened');
-      await again.close();
+      await checkBoth(store, reader, check, 'compressed');
+      await checkReopened(store, reader, options, check);
     } finally {
       tmp.cleanup();
     }
@@ -105,10 +114,7 @@ describe('compression deferred while capture is behind', { timeout: 60_000 }, ()
         assert.ok(stored?.requestBody?.data.equals(rec.requestBody!.data), `${where}: request of exchange ${rec.id}`);
         assert.ok(stored?.responseBody?.data.equals(rec.responseBody!.data), `${where}: response of exchange ${rec.id}`);
       });
-      check(store, 'writer, uncut');
-      await store.flush();
-      await reader.refresh();
-      check(reader, 'reader, uncut');
+      await checkBoth(store, reader, check, 'uncut');
 
       // Once capture keeps up, the passes cut them: the shared history is kept once.
       const largest = requests[requests.length - 1].length;
@@ -116,22 +122,14 @@ describe('compression deferred while capture is behind', { timeout: 60_000 }, ()
       const cut = store.stats();
       assert.ok(cut.chunks > uncut.chunks, `${cut.chunks} chunks after cutting, ${uncut.chunks} before`);
       assert.ok(cut.storedBodyBytes < largest / 2, `${cut.storedBodyBytes} bytes stored for a ${largest}-byte history`);
-      check(store, 'writer, cut');
-      await store.flush();
-      await reader.refresh();
-      check(reader, 'reader, cut');
+      await checkBoth(store, reader, check, 'cut');
       assert.equal(reader.stats().chunks, cut.chunks, 'the reader applied the same cuts');
 
       // Content stored after the cut reuses the cut chunks.
       const next = exchange(9, 1, { requestBody: body(history(508)) });
       store.exchangeUpdated(next);
       assert.ok(store.stats().chunkRawBytes < largest * 1.6, 'a later request deduplicates against cut bodies');
-      await reader.close();
-      await store.close();
-      const again = await CaptureStore.open(options);
-      assert.deepEqual(again.warnings, []);
-      check(again, 'reopened');
-      await again.close();
+      await checkReopened(store, reader, options, check);
     } finally {
       tmp.cleanup();
     }
