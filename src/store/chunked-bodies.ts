@@ -251,7 +251,14 @@ export class BodyBatch {
   /** An existing body whose chunks include damaged ones: the content came again, so their bytes are written anew. */
   private repair(bodyId: number, data: Buffer): void {
     const manifest = this.db.value('SELECT manifest FROM bodies WHERE id = ?', [bodyId]);
-    if (!(manifest instanceof Uint8Array) || !decodeManifest(manifest).some((id) => this.damaged.has(id))) return;
+    const ids = manifest instanceof Uint8Array ? decodeManifest(manifest) : [];
+    if (!ids.some((id) => this.damaged.has(id))) return;
+    if (ids.length === 1 && data.length > this.chunking.maxSize) {
+      // An uncut body (no cut chunk is that large): written again uncut, for the passes to cut.
+      this.relocations.push({ id: ids[0], codec: CODEC_RAW_DEFERRED, ...this.appendChunk(data) });
+      this.damaged.delete(ids[0]);
+      return;
+    }
     let start = 0;
     for (const end of chunkBoundaries(data, this.chunking)) {
       const raw = data.subarray(start, end);

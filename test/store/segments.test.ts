@@ -106,6 +106,37 @@ describe('segment files', { timeout: 60_000 }, () => {
     }
   });
 
+  test('a body stored uncut (capture behind) and cut short by a crash is written again uncut when it comes again, then cut', async () => {
+    const tmp = tempDir();
+    try {
+      const bodies = [1, 2, 3].map((i) => randomBytesSeeded(30 + i, 60_000));
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      store.connectionUpdated(connection(1));
+      store.noteCaptureLag(5_000);
+      bodies.forEach((data, i) => store.exchangeUpdated(exchange(i + 1, 1, { requestBody: body(data), endedAt: T0 + i })));
+      const stored = ids(store, [1, 2, 3]);
+      assert.equal(store.stats().chunks, 3, 'one uncut chunk per body');
+      await store.close();
+      const [file] = segmentFiles(tmp.dir);
+      truncateSync(join(tmp.dir, file), statSync(join(tmp.dir, file)).size - 20_000);
+
+      const again = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      assert.equal(again.getExchange(stored[2])!.requestBody!.data.length, 0);
+      again.exchangeUpdated(exchange(4, 1, { requestBody: body(bodies[2]), endedAt: T0 + 10 }));
+      assert.ok(again.getExchange(stored[2])!.requestBody!.data.equals(bodies[2]), 'repaired');
+      await again.close();
+      // The next writer's passes cut every body, the repaired one too.
+      const third = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      for (let i = 0; i < 200 && third.stats().deferredBytes > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(third.stats().deferredBytes, 0);
+      assert.ok(third.stats().chunks > 3, `${third.stats().chunks} chunks after cutting`);
+      stored.forEach((id, i) => assert.ok(third.getExchange(id)!.requestBody!.data.equals(bodies[i]), `body ${i} after cutting`));
+      await third.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   test('a chunk whose bytes fail their crc32: that body is unreadable with a clear error, the others still read', async () => {
     const tmp = tempDir();
     try {
