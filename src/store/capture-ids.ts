@@ -3,6 +3,7 @@
 // id, which never repeats in a data directory, and remembers which capture id maps to which
 // while the capture is live. An id seen again with another start time is a new record.
 import type { BodyRef } from './operations';
+import type { SseEventRecord } from '../capture/records';
 
 export interface BodyMemo {
   /** The Buffer last stored for this slot: the same object again means the same bytes, no hashing. */
@@ -26,6 +27,12 @@ export interface ExchangeEntry {
   /** Characters of SSE data in rows since the events were last packed, and how many the pack holds. */
   sseRowChars?: number;
   ssePackedChars?: number;
+  /**
+   * The events written as rows since the last pack, in order, while the exchange runs: packing
+   * takes them from here instead of reading thousands of rows back. A new entry has a new
+   * database id, so no row of it predates the list.
+   */
+  sseRows?: SseEventRecord[];
 }
 
 interface ConnectionEntry {
@@ -80,6 +87,7 @@ export class CaptureIdMap {
     entry.endedSeenAt ??= Date.now();
     entry.request = undefined;
     entry.response = undefined;
+    entry.sseRows = undefined;
   }
 
   /** Store ids of exchanges still being captured: retention leaves them alone. */

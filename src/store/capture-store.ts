@@ -176,7 +176,7 @@ export class CaptureStore implements CaptureSink {
       if (responseBody) row.responseBody = this.bodyRef(entry, 'response', responseBody, final, batch, memos);
       const json = JSON.stringify(row);
       // The end of an exchange packs its SSE events into one body, in the same operation.
-      const pack = final && entry.endedSeenAt === undefined ? this.packSse(entry.dbId, batch) : undefined;
+      const pack = final && entry.endedSeenAt === undefined ? this.packSse(entry.dbId, batch, entry.sseRows) : undefined;
       if (json !== entry.lastRow || batch.bodies.length > 0 || batch.relocations.length > 0 || pack) {
         this.commit({ type: 'exchange', row, bodies: batch.bodies, pack, ...relocations(batch) });
         entry.lastRow = json;
@@ -199,16 +199,19 @@ export class CaptureStore implements CaptureSink {
       // character, and that memory never shrinks (a 4 MB line took 160 ms and kept ~25 MB). The
       // events are packed now with the rows before them; packing again only once the rows hold as
       // much as the pack keeps the repacking linear (docs/decisions.md, decision 74).
+      const live = entry.endedSeenAt === undefined;
       if (events.some((e) => e.data.length > SSE_ROW_MAX_CHARS) || entry.sseRowChars > Math.max(SSE_ROWS_PACK_CHARS, entry.ssePackedChars ?? 0)) {
         const batch = this.bodyBatch();
-        const all = eventsToPack(this.engine.db, this.engine.segments.packed, entry.dbId, events);
+        const all = eventsToPack(this.engine.db, this.engine.segments.packed, entry.dbId, events, live ? entry.sseRows ?? [] : undefined);
         const pack = { bodyId: batch.add(encodeSseEvents(all)), events: all.length };
         this.commit({ type: 'sse', exchangeId: entry.dbId, events: [], bodies: batch.bodies, pack, ...relocations(batch) });
         entry.ssePackedChars = all.reduce((n, e) => n + e.data.length, 0);
         entry.sseRowChars = 0;
+        if (live) entry.sseRows = [];
         return;
       }
       this.commit({ type: 'sse', exchangeId: entry.dbId, events });
+      if (live) (entry.sseRows ??= []).push(...events);
     } catch (err) {
       this.writeFailed('sse events', err);
     }
@@ -428,11 +431,14 @@ export class CaptureStore implements CaptureSink {
     }
   }
 
-  /** Packs an exchange's SSE events (rows, with any packed before) into one body of `batch`; undefined when it has no rows. */
-  private packSse(exchangeId: number, batch: BodyBatch): SsePack | undefined {
+  /**
+   * Packs an exchange's SSE events (rows, with any packed before) into one body of `batch`; undefined
+   * when it has no rows. `rows`: its rows as this writer wrote them, when it knows them all.
+   */
+  private packSse(exchangeId: number, batch: BodyBatch, rows?: SseEventRecord[]): SsePack | undefined {
     const db = this.engine.db;
-    if (db.value('SELECT 1 FROM sse_events WHERE exchange_id = ? LIMIT 1', [exchangeId]) === undefined) return undefined;
-    const events = eventsToPack(db, this.engine.segments.packed, exchangeId);
+    if (rows ? rows.length === 0 : db.value('SELECT 1 FROM sse_events WHERE exchange_id = ? LIMIT 1', [exchangeId]) === undefined) return undefined;
+    const events = eventsToPack(db, this.engine.segments.packed, exchangeId, [], rows);
     return { bodyId: batch.add(encodeSseEvents(events)), events: events.length };
   }
 

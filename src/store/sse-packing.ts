@@ -67,8 +67,14 @@ export class PackedEventsCache {
   }
 }
 
-/** Everything stored for an exchange (packed and rows), to pack anew with `extra` (writer side). */
-export function eventsToPack(db: SqlDatabase, packed: PackedEventsCache, exchangeId: number, extra: readonly SseEventRecord[] = []): SseEventRecord[] {
-  const rows = db.all('SELECT seq, time, event, event_id, data, retry FROM sse_events WHERE exchange_id = ? ORDER BY seq', [exchangeId]).map(sseEventFromRow);
+/**
+ * Everything stored for an exchange (packed and rows), to pack anew with `extra` (writer side).
+ * `knownRows`: its rows as the writer wrote them, in order, when it knows them all: reading
+ * thousands of rows back through sql.js was a seventh of capture's work on streamed answers.
+ */
+export function eventsToPack(db: SqlDatabase, packed: PackedEventsCache, exchangeId: number, extra: readonly SseEventRecord[] = [],
+  knownRows?: readonly SseEventRecord[]): SseEventRecord[] {
+  const rows = knownRows ?? db.all('SELECT seq, time, event, event_id, data, retry FROM sse_events WHERE exchange_id = ? ORDER BY seq', [exchangeId]).map(sseEventFromRow);
+  // Later rows of the same seq win, as INSERT OR REPLACE made them.
   return mergeEvents(mergeEvents(packed.events(db, exchangeId), rows), extra);
 }

@@ -108,6 +108,9 @@ describe('packed SSE events', { timeout: 60_000 }, () => {
       send([{ seq: 5, time: T0 + 200, event: 'message_start', data: `{"text":"${'y'.repeat(4 * 1024 * 1024)}"}` }]);
       assert.equal(rows(store), 0);
       send([{ seq: 6, time: T0 + 201, data: 'small after' }]);
+      // A row written again with the same seq replaces it, in rows and in the pack made at the end.
+      store.sseEvents(1, [{ seq: 6, time: T0 + 202, data: 'small after, again' }]);
+      sent[sent.length - 1] = { seq: 6, time: T0 + 202, data: 'small after, again' };
       assert.equal(rows(store), 1);
       assert.deepEqual(store.listSseEvents(id, { limit: 1000 }).items, sent);
       // 40 KB events, each a row, until the rows hold as much as the pack (4 MB): then they are packed too.
