@@ -11,7 +11,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
  * Past BOMB_FLOOR_BYTES decoded, a body that has decoded to more than BOMB_RATIO times the wire
- * bytes read so far is taken for a compression bomb and cut there. Agents' JSON and SSE deflate
+ * bytes its decoder has consumed is taken for a compression bomb and cut there. Agents' JSON and SSE deflate
  * 5–30 times, a bomb of zeros ~1,000 times (zstd and brotli far more); decoding each bomb to the
  * 64 MiB limit, then copying it for redaction and SSE parsing, cost 150–300 MB of memory that the
  * process kept (docs/decisions.md, decision 74).
