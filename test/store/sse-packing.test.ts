@@ -88,6 +88,28 @@ describe('packed SSE events', { timeout: 60_000 }, () => {
     }
   });
 
+  test('a seq repeated inside one burst of rows keeps its later event, in rows and after a reopen', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      store.connectionUpdated(connection(1));
+      store.exchangeUpdated(exchange(1, 1, { kind: 'sse', statusCode: 200 }));
+      const id = store.storedExchangeId(1)!;
+      const burst: SseEventRecord[] = Array.from({ length: 70 }, (_, i) => ({ seq: i, time: T0 + i, data: `{"i":${i}}` }));
+      burst[40] = { seq: 3, time: T0 + 40, data: 'seq 3 again' };
+      store.sseEvents(1, burst);
+      const expected = burst.filter((_, i) => i !== 3 && i !== 40).concat([burst[40]]).sort((a, b) => a.seq - b.seq);
+      assert.equal(rows(store), 69);
+      assert.deepEqual(store.listSseEvents(id, { limit: 1000 }).items, expected);
+      await store.close();
+      const again = await CaptureStore.open({ dataDir: tmp.dir, mode: 'reader' });
+      assert.deepEqual(again.listSseEvents(id, { limit: 1000 }).items, expected);
+      await again.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   test('a large event is packed at once with the rows before it, never a row; many medium ones are packed as they add up', async () => {
     const tmp = tempDir();
     try {
