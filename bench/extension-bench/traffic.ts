@@ -40,7 +40,8 @@ export interface PushResult { exchanges: number; requestBytes: number; responseB
  * history (~700 KB) and whose answers stream ~300 KB of SSE, 4 requests at a time, until `total`
  * bytes were sent or `budgetMs` passed.
  */
-export async function pushTraffic(proxyUrl: string, caPem: string, pool: string, port: number, total: number, budgetMs: number): Promise<PushResult> {
+/** `mbPerSecond`: at most this many MB a second (requests and answers); unpaced when absent. */
+export async function pushTraffic(proxyUrl: string, caPem: string, pool: string, port: number, total: number, budgetMs: number, mbPerSecond?: number): Promise<PushResult> {
   const agent = new TunnelAgent({ proxyUrl, ca: caPem }, { keepAlive: true, maxSockets: 4 });
   // About 1 MB an exchange (680 KB request + 300 KB response on average); the loop stops on bytes.
   const sessions = 10;
@@ -54,6 +55,10 @@ export async function pushTraffic(proxyUrl: string, caPem: string, pool: string,
       const i = next++;
       const body = historyRequestBody(pool, i, sessions, perSession, MODEL);
       dispatched += Buffer.byteLength(body) + 300 * 1024;
+      if (mbPerSecond) {
+        const due = (dispatched / MB / mbPerSecond) * 1000 - (performance.now() - t0);
+        if (due > 0) await new Promise((r) => setTimeout(r, due));
+      }
       try {
         const res = await fetchVia(agent, FAKE_HOST, port, {
           method: 'POST', path: '/v1/messages?beta=true',
