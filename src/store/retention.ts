@@ -2,6 +2,8 @@
 // This module chooses; the deletion itself is a journaled 'delete' operation (ctx.remove), so
 // readers and replays delete exactly the same rows, and chunk garbage collection happens in
 // applyOperation.
+import { CODEC_RAW_DEFERRED } from './chunked-bodies';
+import { DEFAULT_CHUNKING } from './content-chunking';
 import type { SqlDatabase } from './sqlite';
 
 export interface RetentionSettings {
@@ -29,6 +31,18 @@ export function databaseUsedBytes(db: SqlDatabase): number {
 /** What the store takes: database pages in use plus the chunk bytes kept in segment files. */
 export function usedBytes(db: SqlDatabase): number {
   return databaseUsedBytes(db) + Number(db.value('SELECT COALESCE(SUM(stored_size), 0) FROM chunks WHERE segment IS NOT NULL'));
+}
+
+/**
+ * What retention's size limit measures: `usedBytes`, less the bodies stored uncut while capture was
+ * behind (up to `maxBytes` of them). Cut, a resent history mostly deduplicates away, so counting it
+ * whole would delete older exchanges for bytes that are about to go; the cap keeps the disk within
+ * twice the limit through a long flood (docs/decisions.md, decision 73).
+ */
+export function retainedBytes(db: SqlDatabase, maxBytes: number): number {
+  const uncut = Number(db.value(`SELECT COALESCE(SUM(stored_size), 0) FROM chunks WHERE codec = ${CODEC_RAW_DEFERRED}
+    AND raw_size > ${DEFAULT_CHUNKING.maxSize} AND segment IS NOT NULL`));
+  return usedBytes(db) - Math.min(uncut, maxBytes);
 }
 
 /** Exchanges older than the cutoff (imported ones: imported before it), oldest first, skipping those still being captured. */
@@ -83,12 +97,12 @@ export function runRetention(db: SqlDatabase, settings: RetentionSettings, now: 
     while (remove(expiredByAge(db, cutoff, ctx.liveExchanges), [])) { /* batches of 500 */ }
     while (remove([], orphanConnections(db, cutoff, ctx.liveConnections))) { /* batches of 1000 */ }
   }
-  if (maxBytes !== undefined && maxBytes > 0 && usedBytes(db) > maxBytes) {
+  if (maxBytes !== undefined && maxBytes > 0 && retainedBytes(db, maxBytes) > maxBytes) {
     // Down to 90%, so that the next few writes do not trigger another pass at once. The batch
     // is sized from the average exchange, since how much a deletion frees is only known after
     // it (chunks shared with newer exchanges stay).
     const target = maxBytes * 0.9;
-    for (let used = usedBytes(db); used > target; used = usedBytes(db)) {
+    for (let used = retainedBytes(db, maxBytes); used > target; used = retainedBytes(db, maxBytes)) {
       const exchanges = Number(db.value('SELECT COUNT(*) FROM exchanges'));
       const batch = Math.max(10, Math.min(2000, Math.ceil(((used - target) / Math.max(used, 1)) * exchanges)));
       const { ids, newestStart } = oldestExchanges(db, batch, ctx.liveExchanges);

@@ -146,4 +146,31 @@ describe('retention', { timeout: 60_000 }, () => {
       tmp.cleanup();
     }
   });
+
+  test('by size: bodies stored uncut while capture was behind do not push older exchanges out before they are cut', async () => {
+    const tmp = tempDir();
+    try {
+      const maxBytes = 1024 * 1024;
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: { maxBytes } });
+      store.connectionUpdated(connection(1));
+      // An agent resends a growing 67 KB history: cut, the 15 requests take about one history; uncut, 1 MB.
+      const history = randomBytesSeeded(7, 50_000).toString('base64');
+      const records = Array.from({ length: 15 }, (_, i) => exchange(i + 1, 1, { endedAt: T0 + i, requestBody: body(`${history}${' turn'.repeat(i)}`) }));
+      store.exchangeUpdated(records[0]);
+      store.noteCaptureLag(5_000);
+      for (const rec of records.slice(1)) store.exchangeUpdated(rec);
+      assert.ok(store.stats().usedBytes > maxBytes, `${store.stats().usedBytes} bytes used while uncut`);
+      const r = store.applyRetention();
+      assert.equal(r.exchangesDeleted, 0, 'nothing deleted for bytes that cutting takes away');
+      // Once capture keeps up, the passes cut them; the store fits without deleting anything.
+      for (let i = 0; i < 200 && store.stats().deferredBytes > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(store.stats().deferredBytes, 0);
+      assert.ok(store.stats().usedBytes < maxBytes, `${store.stats().usedBytes} bytes used once cut`);
+      assert.equal(store.applyRetention().exchangesDeleted, 0);
+      assert.ok(store.getExchange(store.storedExchangeId(1)!)!.requestBody!.data.equals(records[0].requestBody!.data));
+      await store.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
