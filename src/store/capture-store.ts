@@ -409,7 +409,7 @@ export class CaptureStore implements CaptureSink {
 
   private bodyBatch(): BodyBatch {
     this.engine.openBatch();
-    return new BodyBatch(this.engine.db, this.engine.ids, (stored) => this.engine.appendChunk(stored), this.engine.segments.damaged, undefined, this.pacer.deferring);
+    return new BodyBatch(this.engine.db, this.engine.ids, (stored) => this.engine.appendChunk(stored), this.engine.segments.damaged, undefined, this.pacer.deferring, this.pacer.farBehind);
   }
 
   /**

@@ -188,11 +188,12 @@ export class BodyBatch {
 
   /**
    * `damaged`: ids of chunks whose bytes are known to be unreadable (cut short by a crash, or failing their crc).
-   * `deferCompression`: capture is behind: new chunks are stored raw, and large bodies uncut, to be compressed and cut later.
+   * `deferCompression`: capture is behind: new chunks are stored raw, to be compressed later.
+   * `storeUncut`: further behind: large bodies are stored uncut too, to be cut later.
    */
   constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly appendChunk: ChunkAppender,
     private readonly damaged: Set<number> = new Set(), private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING,
-    private readonly deferCompression = false) {}
+    private readonly deferCompression = false, private readonly storeUncut = false) {}
 
   /** Returns the id of the body holding exactly `data`, preparing a new one if needed. */
   add(data: Buffer): number {
@@ -204,7 +205,7 @@ export class BodyBatch {
       return Number(known);
     }
     // Uncut, the body and its one chunk share a hash; no cut chunk can have it, being smaller.
-    const { ids, chunks } = this.deferCompression && data.length > this.chunking.maxSize && data.length <= UNCUT_MAX_BYTES
+    const { ids, chunks } = this.storeUncut && data.length > this.chunking.maxSize && data.length <= UNCUT_MAX_BYTES
       ? this.uncut(data, hash) : this.cut(data);
     const id = this.ids.nextBodyId();
     this.bodies.push({ id, sha256: hash, size: data.length, manifest: encodeManifest(ids), chunks });

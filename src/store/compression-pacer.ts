@@ -12,6 +12,13 @@
  * near 10 ms, so 50 ms costs them nothing.
  */
 const DEFER_AFTER_LAG_MS = 50;
+/**
+ * Further behind, large bodies are also stored uncut (decision 73), to be cut by the passes. That
+ * writes them twice and puts off their deduplication, so it waits until bodies are at risk: at
+ * 50 ms, and still at 150 ms, a steady 8 MB/s in VS Code stored nearly every body uncut, and the
+ * store passed its size limit before the passes could cut them.
+ */
+const UNCUT_AFTER_LAG_MS = 300;
 /** How long raw storing lasts after the last lagging event: a flood comes in waves. */
 const DEFER_FOR_MS = 2000;
 /** A pass compresses this much, then yields: at ~70–100 MB/s, 20–30 ms on the writer's thread (up to ~20 MB/s in all). */
@@ -25,6 +32,7 @@ export interface PacedWriter {
 
 export class CompressionPacer {
   private deferUntil = 0;
+  private uncutUntil = 0;
   private timer?: NodeJS.Timeout;
   private closed = false;
 
@@ -35,10 +43,16 @@ export class CompressionPacer {
     return Date.now() < this.deferUntil;
   }
 
+  /** True while large bodies should be stored uncut too. */
+  get farBehind(): boolean {
+    return Date.now() < this.uncutUntil;
+  }
+
   /** The age of the event capture is recording now. */
   noteLag(ms: number): void {
     if (ms <= DEFER_AFTER_LAG_MS) return;
     this.deferUntil = Date.now() + DEFER_FOR_MS;
+    if (ms > UNCUT_AFTER_LAG_MS) this.uncutUntil = this.deferUntil;
     this.schedule();
   }
 
