@@ -8,14 +8,12 @@
  * Capture this far behind the traffic (the age of the event being recorded) stores chunks raw,
  * well before the 500 ms at which the proxy records exchanges without bodies (src/proxy/proxy-worker.ts):
  * at 250 ms a flood of 100 KB bodies got there all the same (459 of 608 whole, against 608 at 100 ms).
- * At 100 ms the first lag of a flood still reached 230 ms now and then; agents' traffic alone stays
- * near 10 ms, so 50 ms costs them nothing.
  */
-const DEFER_AFTER_LAG_MS = 50;
+const DEFER_AFTER_LAG_MS = 100;
 /**
  * Further behind, large bodies are also stored uncut (decision 73), to be cut by the passes. That
- * writes them twice and puts off their deduplication, so it waits until bodies are at risk: at
- * 50 ms, and still at 150 ms, a steady 8 MB/s in VS Code stored nearly every body uncut, and the
+ * writes them twice and puts off their deduplication, so it waits until bodies are at risk: past
+ * 50 ms, and still past 150 ms, a steady 8 MB/s in VS Code stored nearly every body uncut, and the
  * store passed its size limit before the passes could cut them.
  */
 const UNCUT_AFTER_LAG_MS = 300;
