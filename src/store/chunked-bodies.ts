@@ -21,8 +21,8 @@ export const CODEC_DEFLATE_RAW = 1;
 export const CODEC_RAW_DEFERRED = 2;
 
 /**
- * While capture is behind, a body larger than any cut chunk (and up to this size) is stored as one
- * deferred chunk, uncut: cutting and hashing ~60 chunks per 240 KB was a third of capture's work
+ * While capture is far behind, a body larger than any cut chunk (and up to this size) is stored as
+ * one deferred chunk, uncut: cutting and hashing ~60 chunks per 240 KB was a third of capture's work
  * on a flood. The compression passes cut it later (docs/decisions.md, decision 73).
  */
 export const UNCUT_MAX_BYTES = 16 * 1024 * 1024;
