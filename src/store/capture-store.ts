@@ -196,7 +196,7 @@ export class CaptureStore implements CaptureSink {
       const chars = events.reduce((n, e) => n + e.data.length, 0);
       entry.sseRowChars = (entry.sseRowChars ?? 0) + chars;
       // Large data never becomes a row: sql.js copies a bound string into wasm memory character by
-      // character, and that memory never shrinks (a 4 MB line took 160 ms and kept ~25 MB). The
+      // character (a 4 MB line took ~160 ms), and that memory never shrinks. The
       // events are packed now with the rows before them; packing again only once the rows hold as
       // much as the pack keeps the repacking linear (docs/decisions.md, decision 74).
       const live = entry.endedSeenAt === undefined;
