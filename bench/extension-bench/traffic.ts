@@ -38,9 +38,8 @@ export interface PushResult { exchanges: number; requestBytes: number; responseB
 /**
  * `total` bytes of Claude-like traffic through the proxy: 10 sessions whose requests resend a growing
  * history (~700 KB) and whose answers stream ~300 KB of SSE, 4 requests at a time, until `total`
- * bytes were sent or `budgetMs` passed.
+ * bytes were sent or `budgetMs` passed; at most `mbPerSecond` MB a second (requests and answers) when given.
  */
-/** `mbPerSecond`: at most this many MB a second (requests and answers); unpaced when absent. */
 export async function pushTraffic(proxyUrl: string, caPem: string, pool: string, port: number, total: number, budgetMs: number, mbPerSecond?: number): Promise<PushResult> {
   const agent = new TunnelAgent({ proxyUrl, ca: caPem }, { keepAlive: true, maxSockets: 4 });
   // About 1 MB an exchange (680 KB request + 300 KB response on average); the loop stops on bytes.

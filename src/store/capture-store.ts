@@ -202,10 +202,11 @@ export class CaptureStore implements CaptureSink {
       const live = entry.endedSeenAt === undefined;
       if (events.some((e) => e.data.length > SSE_ROW_MAX_CHARS) || entry.sseRowChars > Math.max(SSE_ROWS_PACK_CHARS, entry.ssePackedChars ?? 0)) {
         const batch = this.bodyBatch();
-        const all = eventsToPack(this.engine.db, this.engine.segments.packed, entry.dbId, events, live ? entry.sseRows ?? [] : undefined);
-        const pack = { bodyId: batch.add(encodeSseEvents(all)), events: all.length };
+        const pack = this.packSse(entry.dbId, batch, live ? entry.sseRows ?? [] : undefined, events);
         this.commit({ type: 'sse', exchangeId: entry.dbId, events: [], bodies: batch.bodies, pack, ...relocations(batch) });
-        entry.ssePackedChars = all.reduce((n, e) => n + e.data.length, 0);
+        // The new pack holds the old one, the rows and these events. Near enough for the rule above: a seq
+        // written twice counts twice, and packs made at the end or by retention are not counted.
+        entry.ssePackedChars = (entry.ssePackedChars ?? 0) + entry.sseRowChars;
         entry.sseRowChars = 0;
         if (live) entry.sseRows = [];
         return;
@@ -432,13 +433,15 @@ export class CaptureStore implements CaptureSink {
   }
 
   /**
-   * Packs an exchange's SSE events (rows, with any packed before) into one body of `batch`; undefined
-   * when it has no rows. `rows`: its rows as this writer wrote them, when it knows them all.
+   * Packs an exchange's SSE events (rows, with any packed before, then `extra`) into one body of
+   * `batch`; undefined when there is nothing new to pack. `rows`: its rows as this writer wrote
+   * them, when it knows them all.
    */
-  private packSse(exchangeId: number, batch: BodyBatch, rows?: SseEventRecord[]): SsePack | undefined {
+  private packSse(exchangeId: number, batch: BodyBatch, rows?: SseEventRecord[], extra: SseEventRecord[] = []): SsePack | undefined {
     const db = this.engine.db;
-    if (rows ? rows.length === 0 : db.value('SELECT 1 FROM sse_events WHERE exchange_id = ? LIMIT 1', [exchangeId]) === undefined) return undefined;
-    const events = eventsToPack(db, this.engine.segments.packed, exchangeId, [], rows);
+    const noRows = rows ? rows.length === 0 : db.value('SELECT 1 FROM sse_events WHERE exchange_id = ? LIMIT 1', [exchangeId]) === undefined;
+    if (noRows && extra.length === 0) return undefined;
+    const events = eventsToPack(db, this.engine.segments.packed, exchangeId, extra, rows);
     return { bodyId: batch.add(encodeSseEvents(events)), events: events.length };
   }
 

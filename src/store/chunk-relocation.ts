@@ -2,7 +2,7 @@
 // the journal, so readers and replays agree): chunks still kept in the database (schema 4 and
 // earlier) move out, and the live chunks of a segment that is mostly dead are copied so that the
 // segment can be deleted. The old place stays valid until a durable snapshot no longer needs it.
-import { BodyBatch, CODEC_RAW, CODEC_RAW_DEFERRED, compress, decodeManifest, isUncutBody, type ChunkRelocation, type IdSource, type RecutBody } from './chunked-bodies';
+import { BodyBatch, CODEC_RAW, CODEC_RAW_DEFERRED, compress, decodeManifest, UNCUT_CHUNK, type ChunkRelocation, type IdSource, type RecutBody } from './chunked-bodies';
 import type { Operation } from './operations';
 import type { ChunkLocation } from './segment-format';
 import { SEGMENT_HEADER_SIZE } from './segment-format';
@@ -111,7 +111,7 @@ export interface DeferredCursor {
  */
 export function compressDeferredChunks(host: RelocationHost, ids: IdSource, cursor: DeferredCursor, maxRawBytes: number): number {
   host.openBatch();
-  const rows = host.db.all(`SELECT id, sha256, raw_size, segment, seg_offset, stored_size FROM chunks WHERE id > ? AND codec = ${CODEC_RAW_DEFERRED}
+  const rows = host.db.all(`SELECT id, sha256, (${UNCUT_CHUNK}) AS uncut, segment, seg_offset, stored_size FROM chunks WHERE id > ? AND codec = ${CODEC_RAW_DEFERRED}
     AND segment IS NOT NULL ORDER BY id LIMIT 2000`, [cursor.afterId]);
   const chunks: Relocation[] = [];
   const recut: RecutBody[] = [];
@@ -132,7 +132,7 @@ export function compressDeferredChunks(host: RelocationHost, ids: IdSource, curs
       throw err;
     }
     handled += raw.length;
-    const uncutOf = isUncutBody(CODEC_RAW_DEFERRED, Number(r.raw_size)) ? uncutBodyId(host, Number(r.id), r.sha256 as Uint8Array) : undefined;
+    const uncutOf = r.uncut ? uncutBodyId(host, Number(r.id), r.sha256 as Uint8Array) : undefined;
     if (uncutOf !== undefined) {
       recut.push(batch.recut(uncutOf, Number(r.id), raw));
       continue;

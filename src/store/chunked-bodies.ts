@@ -27,10 +27,8 @@ export const CODEC_RAW_DEFERRED = 2;
  */
 export const UNCUT_MAX_BYTES = 16 * 1024 * 1024;
 
-/** A chunk holding a whole body stored uncut: deferred, and larger than cutting ever makes a chunk. */
-export function isUncutBody(codec: number, rawSize: number, chunking: ChunkingParameters = DEFAULT_CHUNKING): boolean {
-  return codec === CODEC_RAW_DEFERRED && rawSize > chunking.maxSize;
-}
+/** SQL condition on `chunks` for a chunk holding a whole body stored uncut: deferred, and larger than cutting ever makes a chunk. */
+export const UNCUT_CHUNK = `codec = ${CODEC_RAW_DEFERRED} AND raw_size > ${DEFAULT_CHUNKING.maxSize}`;
 
 /** A chunk new in an operation: where the writer put its stored bytes. */
 export interface NewChunk extends Partial<ChunkLocation> {
@@ -213,7 +211,7 @@ export class BodyBatch {
     return id;
   }
 
-  /** Cuts a body stored uncut (`isUncutBody`), found by its hash, into chunks as `add` would have. */
+  /** Cuts a body stored uncut (`UNCUT_CHUNK`), found by its hash, into chunks as `add` would have. */
   recut(bodyId: number, uncutChunkId: number, data: Buffer): RecutBody {
     const { ids, chunks } = this.cut(data);
     return { id: bodyId, manifest: encodeManifest(ids), chunks, replaces: uncutChunkId };

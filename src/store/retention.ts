@@ -2,8 +2,7 @@
 // This module chooses; the deletion itself is a journaled 'delete' operation (ctx.remove), so
 // readers and replays delete exactly the same rows, and chunk garbage collection happens in
 // applyOperation.
-import { CODEC_RAW_DEFERRED } from './chunked-bodies';
-import { DEFAULT_CHUNKING } from './content-chunking';
+import { UNCUT_CHUNK } from './chunked-bodies';
 import type { SqlDatabase } from './sqlite';
 
 export interface RetentionSettings {
@@ -40,8 +39,7 @@ export function usedBytes(db: SqlDatabase): number {
  * twice the limit through a long flood (docs/decisions.md, decision 73).
  */
 export function retainedBytes(db: SqlDatabase, maxBytes: number): number {
-  const uncut = Number(db.value(`SELECT COALESCE(SUM(stored_size), 0) FROM chunks WHERE codec = ${CODEC_RAW_DEFERRED}
-    AND raw_size > ${DEFAULT_CHUNKING.maxSize} AND segment IS NOT NULL`));
+  const uncut = Number(db.value(`SELECT COALESCE(SUM(stored_size), 0) FROM chunks WHERE ${UNCUT_CHUNK} AND segment IS NOT NULL`));
   return usedBytes(db) - Math.min(uncut, maxBytes);
 }
 
