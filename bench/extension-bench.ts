@@ -16,7 +16,7 @@
 //      on the further starts, in a fresh window with the CA present).
 //   4. Extension host RSS, CPU and event-loop delay before, during and after 1 GB of LLM-like
 //      traffic through its proxy, and the store's size.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestPki, type TestPki } from '../test/support/test-pki';
@@ -45,6 +45,16 @@ const CALLS = Math.max(TURNS, arg('calls', TURNS));
 const GIB = arg('gb', 1);
 /** MB a second the traffic is paced to (--rate); unpaced by default, a flood that capture cannot follow on 2 cores. */
 const RATE = argValue('rate') !== undefined ? arg('rate', 0) : undefined;
+/** --profile-main: a CPU profile of the extension host's main thread during the traffic, in bench/results/profiles/extension-main/. */
+const PROFILE_MAIN = process.argv.includes('--profile-main');
+/**
+ * --no-port-scan: VS Code's search for ports to forward off. In a remote window (code-server is one) VS Code's extension host
+ * looks for ports to forward every 2 s or more by spawning `ls -l /proc/[0-9]*\/fd/[0-9]*` from its main thread and reading
+ * /proc; under traffic that scan is most of the main thread's stalls (--profile-main shows it). Desktop VS Code does not run it.
+ */
+const NO_PORT_SCAN = process.argv.includes('--no-port-scan');
+/** code-server registers a tunnel provider, so `remote.autoForwardPorts: false` alone leaves the scan on; the source "output" turns it off. */
+const NO_PORT_SCAN_SETTINGS = { 'remote.autoForwardPorts': false, 'remote.autoForwardPortsSource': 'output' };
 /** The traffic phase stops pushing after this long, whatever it reached (the figures say how much). */
 const PUSH_BUDGET_MS = 210_000;
 /** Idle spells over which the loop delay is measured for a baseline. */
@@ -86,7 +96,7 @@ function recordLoop(what: string, d: LoopDelay | undefined, prefix = ''): void {
   record(`${prefix}loop delay ${what}: max ms`, d?.max, fmt(d?.max, 1));
   if (d) {
     const over = d.perSecondMax.filter((m) => m > 50).length;
-    console.log(`    (${(d.sinceMs / 1000).toFixed(1)} s, ${d.samples} samples, mean ${d.mean.toFixed(2)} ms, main thread busy ${(100 * d.utilization).toFixed(0)}%, ${over} of ${d.perSecondMax.length} seconds had a stall > 50 ms)`);
+    console.log(`    (${(d.sinceMs / 1000).toFixed(1)} s, ${d.samples} samples, mean ${d.mean.toFixed(2)} ms, main thread busy ${(100 * d.utilization).toFixed(0)}%, its heap ${d.heapUsedMb?.toFixed(0) ?? '?'} MB, ${over} of ${d.perSecondMax.length} seconds had a stall > 50 ms)`);
   }
 }
 
@@ -106,6 +116,12 @@ function printTable(builds: Build[]): void {
     const ratio = cols.length > 1 && a !== undefined && b !== undefined && a !== 0 ? `${(b / a).toFixed(2)}×` : '';
     console.log(`  ${label.padEnd(lw)}  ${cols.map((c, i) => (row.get(c)?.text ?? '-').padStart(cw[i]!)).join('  ')}  ${ratio}`);
   }
+}
+
+function profileDir(): string {
+  const dir = join(REPO_ROOT, 'bench', 'results', 'profiles', 'extension-main');
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 // ---- one build ---------------------------------------------------------------------------------------------
@@ -316,10 +332,15 @@ async function traffic(o: OpenedWorkbench, server: RunningServer, proxyUrl: stri
   const cpuBefore = cpuMs(pid);
   const mainBefore = mainThreadCpuMs(pid);
   const schedBefore = mainThreadSched(pid);
+  if (PROFILE_MAIN) await probe.startProfile();
   await probe.reset();
   const pushedFrom = Date.now();
   const pushed = await pushTraffic(proxyUrl, caPem, s.pool, 443, GIB * 1024 * MB, PUSH_BUDGET_MS, RATE);
   const delay = await probe.read();
+  if (PROFILE_MAIN) {
+    const file = join(profileDir(), `${current.replace(/[^\w.-]+/g, '_')}-${Date.now()}.cpuprofile`);
+    await probe.stopProfile(file).then(() => console.log(`    main thread CPU profile: ${file}`), (e: Error) => note(`no main-thread profile: ${e.message}`));
+  }
   clearInterval(sampler);
   const after = procStatus(pid);
   const cpuPush = cpuMs(pid) - cpuBefore;
@@ -384,11 +405,13 @@ async function bodiesKept(dataDir: string, since: number): Promise<{ exchanges: 
 /** The first start of a build: activation, cold open, reopen (a second server on the same data), Start Capture twice, traffic. Returns where its CA was copied. */
 async function mainStart(build: Build, s: Shared): Promise<{ activation?: number; caDir?: string }> {
   const sandbox = sandboxFor(build, {
+    ...(NO_PORT_SCAN ? NO_PORT_SCAN_SETTINGS : {}),
     'llmCapture.upstreamCaFiles': [s.pki.caCertPath],
     'llmCapture.mapHosts': { [`${FAKE_HOST}:443`]: `127.0.0.1:${s.sinkPort}` },
   });
   const dataDir = globalStorage(sandbox, build);
   cpSync(s.seedDirs.get(build.label) ?? s.seedDir, dataDir, { recursive: true });
+  if (PROFILE_MAIN) sandbox.env.LLM_CAPTURE_BENCH_STARTUP_PROFILE = join(profileDir(), `startup-${current.replace(/[^\w.-]+/g, '_')}-${Date.now()}.cpuprofile`);
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   const out: { activation?: number; caDir?: string } = {};
@@ -457,7 +480,7 @@ async function mainStart(build: Build, s: Shared): Promise<{ activation?: number
 
 /** A further start in a fresh sandbox, nothing captured but the CA present: activation, then Start Capture. */
 async function freshStart(build: Build, caDir: string | undefined, i: number): Promise<{ activation?: number; start?: number; delayMax?: number }> {
-  const sandbox = sandboxFor(build);
+  const sandbox = sandboxFor(build, NO_PORT_SCAN ? NO_PORT_SCAN_SETTINGS : {});
   if (caDir) copyCa(caDir, globalStorage(sandbox, build));
   const server = await startCodeServerIn(sandbox);
   try {

@@ -205,6 +205,8 @@ export interface LoopDelay {
   mean: number;
   utilization: number;
   perSecondMax: number[];
+  /** The main thread's V8 heap in use when read (absent from an older probe). */
+  heapUsedMb?: number;
 }
 
 export class Probe {
@@ -239,6 +241,16 @@ export class Probe {
       req.on('error', reject);
       req.end();
     });
+  }
+
+  /** Starts a CPU profile of the extension host's main thread. */
+  async startProfile(): Promise<void> {
+    await this.get('/profile/start');
+  }
+
+  /** Stops it and writes it to `file` (.cpuprofile). */
+  async stopProfile(file: string): Promise<void> {
+    await this.get(`/profile/stop?file=${encodeURIComponent(file)}`);
   }
 
   async reset(): Promise<void> {

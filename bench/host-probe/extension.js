@@ -11,6 +11,10 @@
 // that no UI action is needed in the middle of a measurement. A request costs the thread well
 // under a millisecond and the bench makes one per phase boundary.
 //
+// With LLM_CAPTURE_BENCH_STARTUP_PROFILE=<file>, it profiles the first 20 s and writes it there.
+// /profile/start and /profile/stop?file=PATH take a CPU profile of the main thread (node:inspector,
+// sampling every 1 ms) and write it as a .cpuprofile, with a sampled allocation profile beside it (.heapprofile), for `extension-bench.ts --profile-main`.
+//
 // Figures are in ms. monitorEventLoopDelay records the interval between the firings of a
 // `resolution` ms timer, so an idle loop records ~resolution; the probe subtracts the resolution,
 // so 0 means "the timer fired on time" and 40 means a 40 ms stall.
@@ -55,6 +59,8 @@ function activate(context) {
     // Event-loop utilization: the share of wall time the thread was busy (not idle in epoll).
     utilization: performance.eventLoopUtilization(elu).utilization,
     perSecondMax: perSecondMax.slice(),
+    // The main thread's own heap (every extension's and VS Code's), whose size its major collections scale with.
+    heapUsedMb: require('node:v8').getHeapStatistics().used_heap_size / 1048576,
   });
   const reset = () => {
     total.reset();
@@ -71,6 +77,13 @@ function activate(context) {
   }));
   context.subscriptions.push({ dispose: () => { clearInterval(tick); total.disable(); second.disable(); } });
 
+  // The main thread's first 20 s (every extension's activation), when the bench asks for it.
+  const startupProfile = process.env.LLM_CAPTURE_BENCH_STARTUP_PROFILE;
+  if (startupProfile) {
+    profile(new URL('http://probe/profile/start'), { writeHead: () => ({ end: () => undefined }) });
+    setTimeout(() => profile(new URL(`http://probe/profile/stop?file=${encodeURIComponent(startupProfile)}`), { writeHead: () => ({ end: () => undefined }) }), 20_000);
+  }
+
   const dir = process.env.LLM_CAPTURE_BENCH_PROBE;
   if (!dir) return;
   const server = createServer((req, res) => {
@@ -79,6 +92,9 @@ function activate(context) {
     if (url.pathname === '/read') {
       body = read();
       if (url.searchParams.get('reset') === '1') reset();
+    } else if (url.pathname === '/profile/start' || url.pathname === '/profile/stop') {
+      profile(url, res);
+      return;
     } else if (url.pathname === '/reset') {
       reset();
       body = { reset: true };
@@ -94,6 +110,39 @@ function activate(context) {
     renameSync(`${file}.tmp`, file);
   });
   context.subscriptions.push({ dispose: () => server.close() });
+}
+
+let session;
+function profile(url, res) {
+  const answer = (err, body) => {
+    if (err) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(err.message || err) }));
+    else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+  if (url.pathname === '/profile/start') {
+    const inspector = require('node:inspector');
+    session = new inspector.Session();
+    session.connect();
+    // And what the thread allocates (a sample every 32 KiB), to tell whose garbage its collector spends time on.
+    session.post('Profiler.enable', () =>
+      session.post('Profiler.setSamplingInterval', { interval: 1000 }, () =>
+        session.post('Profiler.start', (err) => {
+          if (err) return answer(err);
+          session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, (e2) => answer(e2, { started: true }));
+        })));
+    return;
+  }
+  if (!session) return answer(new Error('no profile started'));
+  const file = url.searchParams.get('file');
+  session.post('Profiler.stop', (err, result) => {
+    if (err) return answer(err);
+    writeFileSync(file, JSON.stringify(result.profile));
+    session.post('HeapProfiler.stopSampling', (e2, heap) => {
+      if (!e2) writeFileSync(file.replace(/\.cpuprofile$/, '.heapprofile'), JSON.stringify(heap.profile));
+      session.disconnect();
+      session = undefined;
+      answer(undefined, { file });
+    });
+  });
 }
 
 function deactivate() {}

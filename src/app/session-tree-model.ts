@@ -83,7 +83,11 @@ export function relativeTime(at: number, now: number): string {
 
 /** The first line of a text, shortened to `max` characters. */
 export function oneLine(text: string, max = 80): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  // A title can be a whole first prompt: a prefix whose line is already too long gives the same
+  // shortened line as the whole text, without going through all of it.
+  const prefix = text.length > 4 * max ? text.slice(0, 4 * max) : text;
+  const head = prefix.replace(/\s+/g, ' ').trim();
+  const line = head.length > max || prefix === text ? head : text.replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 

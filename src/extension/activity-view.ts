@@ -52,6 +52,16 @@ export class ActivityView extends Disposable implements vscode.TreeDataProvider<
     const item = new vscode.TreeItem(`${e.method ?? 'CONNECT'} ${shortUrl(e.url)}`);
     item.id = e.key;
     item.description = [e.status ?? '', e.kind, e.label ?? '', relativeTime(at, Date.now())].filter((x) => x !== '').join(' · ');
+    item.iconPath = e.error
+      ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
+      : new vscode.ThemeIcon(e.kind === 'tunnel' ? 'lock' : e.kind === 'websocket' ? 'plug' : e.kind === 'sse' ? 'radio-tower' : 'arrow-swap');
+    return item;
+  }
+
+  /** The tooltip on hover only, as the Sessions view does: the page is sent again every second while it changes. */
+  resolveTreeItem(item: vscode.TreeItem, node: ActivityNode): vscode.TreeItem {
+    if (node.type !== 'entry') return item;
+    const e = node.entry;
     item.tooltip = [
       `${e.method ?? 'CONNECT'} ${e.url}`,
       `${e.time}${e.label ? ` · terminal ${e.label}` : ''}`,
@@ -60,9 +70,6 @@ export class ActivityView extends Disposable implements vscode.TreeDataProvider<
       e.durationMs !== undefined ? `Duration: ${Math.round(e.durationMs)} ms` : 'In progress',
       e.error ? `Error: ${e.error}` : '',
     ].filter((x) => x !== '').join('\n');
-    item.iconPath = e.error
-      ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
-      : new vscode.ThemeIcon(e.kind === 'tunnel' ? 'lock' : e.kind === 'websocket' ? 'plug' : e.kind === 'sse' ? 'radio-tower' : 'arrow-swap');
     return item;
   }
 

@@ -15,7 +15,8 @@ import type { Logger } from './logger';
 export interface SessionsUpdate {
   changed: string[];
   retired: string[];
-  streamingChanged: boolean;
+  /** Sessions that started or stopped streaming (only their tree rows change for it). */
+  streamingToggled: string[];
 }
 
 export class CaptureData extends Disposable {
@@ -148,10 +149,11 @@ export class CaptureData extends Disposable {
     }
     for (const s of event.sessions) this.summaries.set(s.id, s);
     const streaming = new Set(event.streaming);
-    const streamingChanged = streaming.size !== this.streamingIds.size || [...streaming].some((id) => !this.streamingIds.has(id));
+    const streamingToggled = [...streaming].filter((id) => !this.streamingIds.has(id));
+    for (const id of this.streamingIds) if (!streaming.has(id)) streamingToggled.push(id);
     this.streamingIds = streaming;
     this.calls = event.calls;
     if (event.reset) return this.sessionsChanged.fire(undefined);
-    this.sessionsChanged.fire({ changed: event.sessions.map((s) => s.id), retired: event.retired.map((r) => r.id), streamingChanged });
+    this.sessionsChanged.fire({ changed: event.sessions.map((s) => s.id), retired: event.retired.map((r) => r.id), streamingToggled });
   }
 }

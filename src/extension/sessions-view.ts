@@ -3,7 +3,8 @@
 // when it is first expanded and again only when that session changes. Changes fire per session
 // node, and the whole tree only when sessions appear, merge or reorder.
 import * as vscode from 'vscode';
-import { sessionNode, sessionNodeId, type TreeNodeDescriptor } from '../app/session-tree-model';
+import { relativeTime, sessionNode, sessionNodeId, type TreeNodeDescriptor } from '../app/session-tree-model';
+import type { SessionSummary } from '../conversation/types';
 import type { CaptureData, SessionsUpdate } from './capture-data';
 import { Disposable, toDisposable } from './lifecycle';
 
@@ -21,6 +22,8 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
   /** Node id → descriptor, for every node handed out. */
   private readonly nodes = new Map<string, TreeNodeDescriptor>();
   private order: string[] = [];
+  /** What each session's row was built from (sessionRow). */
+  private readonly rows = new Map<string, { summary: SessionSummary; streaming: boolean; when: string }>();
 
   constructor(private readonly data: CaptureData) {
     super();
@@ -70,11 +73,19 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
     const item = new vscode.TreeItem(n.label, COLLAPSIBLE[n.collapsible]);
     item.id = n.id;
     item.description = n.description;
-    item.tooltip = n.tooltip;
     item.iconPath = new vscode.ThemeIcon(n.icon);
     item.contextValue = n.kind;
     // A click opens the conversation view at the node (the twistie still only expands or collapses).
     if (n.kind === 'turn' || n.kind === 'session' || n.kind === 'thread') item.command = { command: 'llmCapture.openSession', title: 'Open Session', arguments: [n.id] };
+    return item;
+  }
+
+  /**
+   * The tooltip, on hover only: every refresh sends the rows' items to the window, and a day's
+   * sessions' tooltips would go with each one (VS Code asks for it when the item has none).
+   */
+  resolveTreeItem(item: vscode.TreeItem, id: string): vscode.TreeItem {
+    item.tooltip = this.nodes.get(id)?.tooltip;
     return item;
   }
 
@@ -83,10 +94,7 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
       const now = Date.now();
       const summaries = this.data.sessions();
       this.order = summaries.map((s) => s.id);
-      for (const s of summaries) {
-        const node = sessionNode(s, { now, streaming: this.data.isStreaming(s.id) });
-        this.nodes.set(node.id, node);
-      }
+      for (const s of summaries) this.sessionRow(s, now);
       return summaries.map((s) => sessionNodeId(s.id));
     }
     const n = this.nodes.get(id);
@@ -103,6 +111,8 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
     const built = this.data.engine.request('sessions.tree', { sessionId }).then((nodes) => {
       if (this.trees.get(sessionId) !== built) return [];
       for (const node of nodes ?? []) this.nodes.set(node.id, node);
+      // Its row now is the engine's; the next listing builds it again from the summary shown.
+      this.rows.delete(sessionId);
       return (nodes ?? []).map((node) => node.id);
     }, () => []);
     this.trees.set(sessionId, built);
@@ -118,21 +128,39 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
     if (!update) {
       this.trees.clear();
       this.nodes.clear();
+      this.rows.clear();
       return this.changed.fire(undefined);
     }
     for (const id of [...update.changed, ...update.retired]) this.forget(id);
+    for (const id of update.retired) this.rows.delete(id);
     const next = this.data.sessions().map((s) => s.id);
     const sameOrder = next.length === this.order.length && next.every((id, i) => id === this.order[i]);
     if (!sameOrder || update.retired.length > 0) return this.changed.fire(undefined);
-    const touched = new Set(update.changed);
-    if (update.streamingChanged) for (const id of next) touched.add(id);
+    // A session that started or stopped streaming redraws its own row, not every row: a day holds hundreds.
+    const touched = new Set([...update.changed, ...update.streamingToggled]);
     const now = Date.now();
     for (const id of touched) {
       const summary = this.data.summary(id);
       if (!summary) continue;
-      this.nodes.set(sessionNodeId(id), sessionNode(summary, { now, streaming: this.data.isStreaming(id) }));
+      this.sessionRow(summary, now);
       this.changed.fire(sessionNodeId(id));
     }
+  }
+
+  /**
+   * A session's row, built again only when what it shows changed: the whole list is asked for
+   * again whenever the order changes (a call ends in a session that was not on top), and a day
+   * holds hundreds of sessions. It keeps the children the engine's subtree gave it.
+   */
+  private sessionRow(summary: SessionSummary, now: number): void {
+    const id = sessionNodeId(summary.id);
+    const streaming = this.data.isStreaming(summary.id);
+    const when = relativeTime(summary.endedAt, now);
+    const shown = this.rows.get(summary.id);
+    const current = this.nodes.get(id);
+    if (current && shown?.summary === summary && shown.streaming === streaming && shown.when === when) return;
+    this.rows.set(summary.id, { summary, streaming, when });
+    this.nodes.set(id, sessionNode(summary, { now, streaming, ...(current ? { children: current.children } : {}) }));
   }
 }
 

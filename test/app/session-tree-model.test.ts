@@ -84,4 +84,19 @@ describe('session tree model', () => {
     assert.equal(oneLine('a\n  b', 80), 'a b');
     assert.equal(oneLine('x'.repeat(10), 5), 'xxxx…');
   });
+
+  test('a long title gives the line its whole text would, whitespace and all', () => {
+    const whole = (text: string, max: number) => {
+      const line = text.replace(/\s+/g, ' ').trim();
+      return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+    };
+    const texts = [
+      `  ${'word '.repeat(5000)}`,
+      `${' '.repeat(400)}short after a long run of spaces`,
+      `${'a\n\t '.repeat(100)}${'b'.repeat(50)}`,
+      `${'x'.repeat(319)} ${'y'.repeat(10)}`,
+      `${'x'.repeat(79)}${' '.repeat(300)}`,
+    ];
+    for (const text of texts) for (const max of [5, 80]) assert.equal(oneLine(text, max), whole(text, max), JSON.stringify(text.slice(0, 40)));
+  });
 });

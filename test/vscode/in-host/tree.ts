@@ -66,12 +66,19 @@ export function treeTests(): Array<[string, () => Promise<void>]> {
         assert.match(String(session.item.description), /claude-sonnet-4-5/, 'the session row names the model');
         assert.equal(session.item.command?.command, 'llmCapture.openSession', 'a click opens the conversation');
         assert.equal(session.item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+        // The tooltip is resolved on hover, not sent with every refresh of the rows.
+        assert.equal(session.item.tooltip, undefined, 'the row is sent without its tooltip');
+        const resolved = await tree.resolveTreeItem?.(session.item, session.id, new vscode.CancellationTokenSource().token);
+        assert.match(String(resolved?.tooltip), / session \S+.*\nModel: claude-sonnet-4-5/s, 'hovering the row shows the session, its model and figures');
         // Session → (thread →) turn: the turn row is the prompt.
         const children = (await tree.getChildren(session.id)) ?? [];
         const items = await Promise.all(children.map(async (c) => ({ id: c, item: await tree.getTreeItem(c) })));
         const nested = await Promise.all(items.map(async (c) => (await tree.getChildren(c.id)) ?? []));
         const rows = [...items.map((c) => label(c.item)), ...(await Promise.all(nested.flat().map(async (c) => label(await tree.getTreeItem(c)))))];
         assert.ok(rows.some((r) => r.includes(PROMPT)), `a turn row shows the prompt: ${JSON.stringify(rows)}`);
+        // The list asked for again (sessions reorder whenever a call ends): an expanded session keeps its rows.
+        await tree.getChildren();
+        assert.deepEqual((await tree.getChildren(session.id)) ?? [], children, 'the session keeps its children after the list is asked for again');
       } finally {
         await vscode.commands.executeCommand('llmCapture.stop');
         await config.update('mapHosts', undefined, vscode.ConfigurationTarget.Global);
