@@ -1,12 +1,15 @@
 // The Sessions view: a thin TreeDataProvider over the pure model in src/app/session-tree-model.ts.
 // Session nodes come from the summaries the host holds; a session's subtree is asked of the engine
 // when it is first expanded and again only when that session changes. Changes fire per session
-// node, and the whole tree only when sessions appear, merge or reorder.
+// node, and the whole tree when sessions appear or merge, and at most once a second when they reorder.
 import * as vscode from 'vscode';
 import { relativeTime, sessionNode, sessionNodeId, type TreeNodeDescriptor } from '../app/session-tree-model';
 import type { SessionSummary } from '../conversation/types';
 import type { CaptureData, SessionsUpdate } from './capture-data';
 import { Disposable, toDisposable } from './lifecycle';
+
+/** Sessions that only changed places are moved at most this often. */
+const RELIST_MS = 1000;
 
 const COLLAPSIBLE: Record<TreeNodeDescriptor['collapsible'], vscode.TreeItemCollapsibleState> = {
   none: vscode.TreeItemCollapsibleState.None,
@@ -22,6 +25,7 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
   /** Node id → descriptor, for every node handed out. */
   private readonly nodes = new Map<string, TreeNodeDescriptor>();
   private order: string[] = [];
+  private relistTimer: NodeJS.Timeout | undefined;
   /** What each session's row was built from (sessionRow). */
   private readonly rows = new Map<string, { summary: SessionSummary; streaming: boolean; when: string }>();
 
@@ -57,9 +61,12 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
     const clock = setInterval(() => {
       if (!view.visible || this.nodes.size === 0) return;
       this.trees.clear();
-      this.changed.fire(undefined);
+      this.relist();
     }, 60_000);
-    this.register(toDisposable(() => clearInterval(clock)));
+    this.register(toDisposable(() => {
+      clearInterval(clock);
+      clearTimeout(this.relistTimer);
+    }));
   }
 
   /** The node for an id handed out by this view (commands receive ids). */
@@ -129,13 +136,17 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
       this.trees.clear();
       this.nodes.clear();
       this.rows.clear();
-      return this.changed.fire(undefined);
+      return this.relist();
     }
     for (const id of [...update.changed, ...update.retired]) this.forget(id);
     for (const id of update.retired) this.rows.delete(id);
     const next = this.data.sessions().map((s) => s.id);
-    const sameOrder = next.length === this.order.length && next.every((id, i) => id === this.order[i]);
-    if (!sameOrder || update.retired.length > 0) return this.changed.fire(undefined);
+    const listed = new Set(this.order);
+    if (next.length !== this.order.length || update.retired.length > 0 || next.some((id) => !listed.has(id))) return this.relist();
+    // The same sessions in another order (a call ended in one that was not on top): the rows are
+    // updated where they are, and moved at most once a second. Each move lists every session
+    // again, and with several agents running the order changes with nearly every call.
+    if (next.some((id, i) => id !== this.order[i])) this.relistTimer ??= setTimeout(() => this.relist(), RELIST_MS);
     // A session that started or stopped streaming redraws its own row, not every row: a day holds hundreds.
     const touched = new Set([...update.changed, ...update.streamingToggled]);
     const now = Date.now();
@@ -145,6 +156,13 @@ export class SessionsView extends Disposable implements vscode.TreeDataProvider<
       this.sessionRow(summary, now);
       this.changed.fire(sessionNodeId(id));
     }
+  }
+
+  /** The whole list asked for again (VS Code calls getChildren() for the root). */
+  private relist(): void {
+    clearTimeout(this.relistTimer);
+    this.relistTimer = undefined;
+    this.changed.fire(undefined);
   }
 
   /**
