@@ -79,10 +79,7 @@ function activate(context) {
 
   // The main thread's first 20 s (every extension's activation), when the bench asks for it.
   const startupProfile = process.env.LLM_CAPTURE_BENCH_STARTUP_PROFILE;
-  if (startupProfile) {
-    profile(new URL('http://probe/profile/start'), { writeHead: () => ({ end: () => undefined }) });
-    setTimeout(() => profile(new URL(`http://probe/profile/stop?file=${encodeURIComponent(startupProfile)}`), { writeHead: () => ({ end: () => undefined }) }), 20_000);
-  }
+  if (startupProfile) startProfile((err) => !err && setTimeout(() => stopProfile(startupProfile, () => undefined), 20_000));
 
   const dir = process.env.LLM_CAPTURE_BENCH_PROBE;
   if (!dir) return;
@@ -93,7 +90,9 @@ function activate(context) {
       body = read();
       if (url.searchParams.get('reset') === '1') reset();
     } else if (url.pathname === '/profile/start' || url.pathname === '/profile/stop') {
-      profile(url, res);
+      const answer = (err) => res.writeHead(err ? 500 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(err ? { error: String(err.message || err) } : { ok: true }));
+      if (url.pathname === '/profile/start') startProfile(answer);
+      else stopProfile(url.searchParams.get('file'), answer);
       return;
     } else if (url.pathname === '/reset') {
       reset();
@@ -113,34 +112,37 @@ function activate(context) {
 }
 
 let session;
-function profile(url, res) {
-  const answer = (err, body) => {
-    if (err) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(err.message || err) }));
-    else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
+/** Starts a CPU profile (a sample a millisecond) and a sampled allocation profile of this thread; done(err). */
+function startProfile(done) {
+  if (session) return done(new Error('a profile is already running'));
+  const inspector = require('node:inspector');
+  session = new inspector.Session();
+  session.connect();
+  // What the thread allocates too (a sample every 32 KiB): whose garbage its collector spends time on.
+  session.post('Profiler.enable', () =>
+    session.post('Profiler.setSamplingInterval', { interval: 1000 }, () =>
+      session.post('Profiler.start', (err) => {
+        if (err) return done(err);
+        session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, done);
+      })));
+}
+
+/** Stops both and writes FILE.cpuprofile (the path given) and FILE.heapprofile beside it; done(err). */
+function stopProfile(file, done) {
+  if (!session) return done(new Error('no profile started'));
+  const s = session;
+  const finish = (err) => {
+    s.disconnect();
+    if (session === s) session = undefined;
+    done(err);
   };
-  if (url.pathname === '/profile/start') {
-    const inspector = require('node:inspector');
-    session = new inspector.Session();
-    session.connect();
-    // And what the thread allocates (a sample every 32 KiB), to tell whose garbage its collector spends time on.
-    session.post('Profiler.enable', () =>
-      session.post('Profiler.setSamplingInterval', { interval: 1000 }, () =>
-        session.post('Profiler.start', (err) => {
-          if (err) return answer(err);
-          session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true }, (e2) => answer(e2, { started: true }));
-        })));
-    return;
-  }
-  if (!session) return answer(new Error('no profile started'));
-  const file = url.searchParams.get('file');
-  session.post('Profiler.stop', (err, result) => {
-    if (err) return answer(err);
+  s.post('Profiler.stop', (err, result) => {
+    if (err) return finish(err);
     writeFileSync(file, JSON.stringify(result.profile));
-    session.post('HeapProfiler.stopSampling', (e2, heap) => {
+    s.post('HeapProfiler.stopSampling', (e2, heap) => {
       if (!e2) writeFileSync(file.replace(/\.cpuprofile$/, '.heapprofile'), JSON.stringify(heap.profile));
-      session.disconnect();
-      session = undefined;
-      answer(undefined, { file });
+      finish(e2);
     });
   });
 }

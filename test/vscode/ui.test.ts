@@ -334,6 +334,11 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     await spawningTurn.locator('.monaco-tl-twistie').click();
     await wb.treeRow(/^subagent: Search this repository/).waitFor({ state: 'visible' });
     await wb.screenshot('13-demo-tree-and-conversation');
+    // A row's tooltip is built when the pointer rests on it (docs/decisions.md, decision 75).
+    await claudeRow.hover();
+    await wb.page.locator('.monaco-hover, .workbench-hover', { hasText: 'Model: claude-sonnet-4-5' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await wb.screenshot('13b-demo-session-tooltip');
+    await wb.page.mouse.move(0, 0);
 
     await agentCall.locator('button.link-button').click();
     await view.locator('.turn .block.user pre', { hasText: SUBAGENT_PROMPT.slice(0, 40) }).first().waitFor({ state: 'visible' });

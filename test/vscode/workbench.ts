@@ -14,6 +14,7 @@ export interface Locator {
   locator(selector: string, options?: { hasText?: string | RegExp }): Locator;
   filter(options: { hasText: string | RegExp }): Locator;
   click(options?: { timeout?: number }): Promise<void>;
+  hover(options?: { timeout?: number }): Promise<void>;
   fill(value: string): Promise<void>;
   press(key: string): Promise<void>;
   waitFor(options?: { state?: 'attached' | 'detached' | 'visible' | 'hidden'; timeout?: number }): Promise<void>;
@@ -48,6 +49,7 @@ export interface Page {
   frameLocator(selector: string): FrameLocator;
   frames(): Frame[];
   keyboard: { press(key: string): Promise<void>; type(text: string, options?: { delay?: number }): Promise<void> };
+  mouse: { move(x: number, y: number): Promise<void> };
   screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>;
   exposeFunction(name: string, fn: (...args: never[]) => unknown): Promise<void>;
   on(event: 'console', listener: (message: ConsoleMessage) => void): void;
