@@ -118,10 +118,11 @@ function printTable(builds: Build[]): void {
   }
 }
 
-function profileDir(): string {
+/** Where --profile-main writes a profile of this build: bench/results/profiles/extension-main/<kind><build>-<time>.cpuprofile. */
+function profileFile(kind: string): string {
   const dir = join(REPO_ROOT, 'bench', 'results', 'profiles', 'extension-main');
   mkdirSync(dir, { recursive: true });
-  return dir;
+  return join(dir, `${kind}${current.replace(/[^\w.-]+/g, '_')}-${Date.now()}.cpuprofile`);
 }
 
 // ---- one build ---------------------------------------------------------------------------------------------
@@ -338,7 +339,7 @@ async function traffic(o: OpenedWorkbench, server: RunningServer, proxyUrl: stri
   const pushed = await pushTraffic(proxyUrl, caPem, s.pool, 443, GIB * 1024 * MB, PUSH_BUDGET_MS, RATE);
   const delay = await probe.read();
   if (PROFILE_MAIN) {
-    const file = join(profileDir(), `${current.replace(/[^\w.-]+/g, '_')}-${Date.now()}.cpuprofile`);
+    const file = profileFile('');
     await probe.stopProfile(file).then(() => console.log(`    main thread CPU profile: ${file}`), (e: Error) => note(`no main-thread profile: ${e.message}`));
   }
   clearInterval(sampler);
@@ -411,7 +412,7 @@ async function mainStart(build: Build, s: Shared): Promise<{ activation?: number
   });
   const dataDir = globalStorage(sandbox, build);
   cpSync(s.seedDirs.get(build.label) ?? s.seedDir, dataDir, { recursive: true });
-  if (PROFILE_MAIN) sandbox.env.LLM_CAPTURE_BENCH_STARTUP_PROFILE = join(profileDir(), `startup-${current.replace(/[^\w.-]+/g, '_')}-${Date.now()}.cpuprofile`);
+  if (PROFILE_MAIN) sandbox.env.LLM_CAPTURE_BENCH_STARTUP_PROFILE = profileFile('startup-');
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   const out: { activation?: number; caDir?: string } = {};

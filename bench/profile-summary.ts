@@ -82,13 +82,18 @@ function walkHeap(node: HeapNode, stack: ProfileNode[]): void {
 }
 for (const file of files.filter((f) => f.endsWith('.heapprofile'))) walkHeap((JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode }).head, []);
 
-for (const file of files.filter((f) => !f.endsWith('.heapprofile'))) {
+const cpuFiles = files.filter((f) => !f.endsWith('.heapprofile'));
+for (const file of cpuFiles) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   let clock = 0;
   let task: Task | undefined;
+  const endTask = (): void => {
+    if (task && longTaskUs > 0 && task.us >= longTaskUs) tasks.push(task);
+    task = undefined;
+  };
   for (let i = 0; i < profile.samples.length; i++) {
     const dt = profile.timeDeltas[i] ?? 0;
     clock += dt;
@@ -96,13 +101,12 @@ for (const file of files.filter((f) => !f.endsWith('.heapprofile'))) {
     const node = byId.get(profile.samples[i]);
     if (!node) continue;
     total += dt;
+    const stack: ProfileNode[] = [];
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) stack.push(byId.get(id) as ProfileNode);
     if (node.callFrame.functionName === '(idle)') {
       idle += dt;
-      if (task && task.us >= longTaskUs && longTaskUs > 0) tasks.push(task);
-      task = undefined;
+      endTask();
     } else {
-      const stack: ProfileNode[] = [];
-      for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) stack.push(byId.get(id) as ProfileNode);
       const who = owner(stack);
       owners.set(who, (owners.get(who) ?? 0) + dt);
       task ??= { startUs: clock, us: 0, owners: new Map() };
@@ -112,12 +116,13 @@ for (const file of files.filter((f) => !f.endsWith('.heapprofile'))) {
     self.set(label(node), (self.get(label(node)) ?? 0) + dt);
     // Count each function once per sample, however deep its recursion.
     const seen = new Set<string>();
-    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
-      const l = label(byId.get(id) as ProfileNode);
+    for (const n of stack) {
+      const l = label(n);
       if (!seen.has(l)) inclusive.set(l, (inclusive.get(l) ?? 0) + dt);
       seen.add(l);
     }
   }
+  endTask();
 }
 
 const busy = total - idle;
@@ -127,14 +132,7 @@ function show(title: string, table: Map<string, number>): void {
   const rows = [...table].filter(([k]) => !k.startsWith('(idle)') && !k.startsWith('(root)')).sort((a, b) => b[1] - a[1]).slice(0, top);
   for (const [k, v] of rows) console.log(`${ms(v)}  ${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`);
 }
-if (allocated > 0) {
-  const kb = (b: number): string => (b / 1024).toFixed(0).padStart(9);
-  for (const [title, table] of [['Allocated (sampled) by owner', allocatedBy], ['Allocated (sampled) by function', allocatedIn]] as const) {
-    console.log(`\n${title} (KiB, % of ${(allocated / 1024 / 1024).toFixed(0)} MiB)`);
-    for (const [k, v] of [...table].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${kb(v)}  ${((100 * v) / allocated).toFixed(1).padStart(5)}%  ${k}`);
-  }
-}
-console.log(`${files.length} profile(s): ${ms(total).trim()} ms sampled, ${ms(busy).trim()} ms busy, ${ms(idle).trim()} ms idle`);
+console.log(`${cpuFiles.length} CPU profile(s): ${ms(total).trim()} ms sampled, ${ms(busy).trim()} ms busy, ${ms(idle).trim()} ms idle`);
 show('Self time', self);
 show('Inclusive time', inclusive);
 if (longTaskUs > 0) {
@@ -143,5 +141,12 @@ if (longTaskUs > 0) {
   for (const t of tasks) {
     const parts = [...t.owners].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ');
     console.log(`  at ${(t.startUs / 1e6).toFixed(2)} s: ${(t.us / 1000).toFixed(1)} ms (${parts})`);
+  }
+}
+if (allocated > 0) {
+  const kb = (b: number): string => (b / 1024).toFixed(0).padStart(9);
+  for (const [title, table] of [['Allocated (sampled) by owner', allocatedBy], ['Allocated (sampled) by function', allocatedIn]] as const) {
+    console.log(`\n${title} (KiB, % of ${(allocated / 1024 / 1024).toFixed(0)} MiB)`);
+    for (const [k, v] of [...table].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${kb(v)}  ${((100 * v) / allocated).toFixed(1).padStart(5)}%  ${k}`);
   }
 }
