@@ -49,7 +49,7 @@ export default tseslint.config(
           { group: ['../conversation', '../conversation/*'], allowTypeImports: true, message: 'src/extension may read the assembler\'s types, not run it: ask the engine.' },
           { group: ['../engine/*', '!../engine/engine-client', '!../engine/protocol'], message: 'src/extension talks to the engine through its client and protocol only.' },
           { group: ['../proxy/*', '!../proxy/shell-environment', '!../proxy/host-map'], message: 'src/extension does not run the proxy: the engine does.' },
-          { group: ['../app/capture-service', '../app/live-sessions', '../app/session-index', '../app/raw-call-view', '../app/har-transfer', '../app/activity', '../app/conversation-view-builder', '../app/store-reading', '../app/call-feed'], allowTypeImports: true, message: 'That part of src/app runs in the engine.' },
+          { group: ['../app/capture-service', '../app/live-sessions', '../app/session-index', '../app/raw-call-view', '../app/har-transfer', '../app/activity', '../app/conversation-view-builder', '../app/view-model-diff', '../app/store-reading', '../app/call-feed'], allowTypeImports: true, message: 'That part of src/app runs in the engine.' },
         ],
       }],
     },

@@ -14,7 +14,9 @@
 //      does) and started again on the same data directory, the same figures measured again ("reopen: …").
 //   3. Start Capture → "LLM Capture is listening on" toast, without and with an existing CA (and,
 //      on the further starts, in a fresh window with the CA present).
-//   4. Extension host RSS, CPU and event-loop delay before, during and after 1 GB of LLM-like
+//   4. A live conversation on screen (--live-calls, 0 to skip): one session grows call by call with its
+//      panel open; how soon the page shows each call, what it was sent, the main thread's CPU and delay.
+//   5. Extension host RSS, CPU and event-loop delay before, during and after 1 GB of LLM-like
 //      traffic through its proxy, and the store's size.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -32,6 +34,7 @@ import { activationMs, arm, armProgress, armSwitch, dumpFrames, progressState, m
 import { assembleSession, BIG_TITLE, FAKE_HOST, seedStore } from './extension-bench/seed';
 import { SCHEMA_VERSION, type CaptureStore } from '../src/store';
 import { pushTraffic, startSink } from './extension-bench/traffic';
+import { liveConversation } from './extension-bench/live-panel';
 
 const argValue = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
 const arg = (name: string, fallback: number) => Number(argValue(name) ?? fallback);
@@ -55,6 +58,9 @@ const PROFILE_MAIN = process.argv.includes('--profile-main');
 const NO_PORT_SCAN = process.argv.includes('--no-port-scan');
 /** code-server registers a tunnel provider, so `remote.autoForwardPorts: false` alone leaves the scan on; the source "output" turns it off. */
 const NO_PORT_SCAN_SETTINGS = { 'remote.autoForwardPorts': false, 'remote.autoForwardPortsSource': 'output' };
+/** Calls of the live conversation (--live-calls; 0 skips the phase), one every --live-interval ms. */
+const LIVE_CALLS = arg('live-calls', 200);
+const LIVE_INTERVAL_MS = arg('live-interval', 500);
 /** The traffic phase stops pushing after this long, whatever it reached (the figures say how much). */
 const PUSH_BUDGET_MS = 210_000;
 /** Idle spells over which the loop delay is measured for a baseline. */
@@ -309,6 +315,35 @@ async function startCapture(o: OpenedWorkbench, sandbox: Sandbox, label: string)
   return /listening on (http:\/\/[^\s;]+)/.exec(text)![1]!;
 }
 
+/** One conversation growing call by call with its panel open (bench/extension-bench/live-panel.ts). */
+async function livePhase(o: OpenedWorkbench, server: RunningServer, proxyUrl: string, dataDir: string, s: Shared, probe: Probe): Promise<void> {
+  console.log(`\n[3b] a live conversation on screen: ${LIVE_CALLS} calls, one every ${LIVE_INTERVAL_MS} ms at most, each re-sending the history`);
+  const pid = extensionHostPid(server.pid);
+  if (pid === undefined) throw new Error('no process with --type=extensionHost under the server');
+  const caPem = readFileSync(join(dataDir, 'ca.pem'), 'utf8');
+  let cpuFrom = 0;
+  const r = await liveConversation(o, proxyUrl, caPem, s.pool, 443, LIVE_CALLS, LIVE_INTERVAL_MS, async () => {
+    await probe.reset();
+    cpuFrom = mainThreadCpuMs(pid);
+  });
+  const delay = await probe.read();
+  const cpu = mainThreadCpuMs(pid) - cpuFrom;
+  const later = r.calls - 1;
+  const sorted = [...r.latencies].sort((a, b) => a - b);
+  const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  record('live: call ends → the page counts its turn, p50 (ms)', pct(0.5), ms(pct(0.5)));
+  record('live: call ends → the page counts its turn, p95 (ms)', pct(0.95), ms(pct(0.95)));
+  record('live: call ends → the page counts its turn, max (ms)', sorted[sorted.length - 1], ms(sorted[sorted.length - 1]));
+  record('live: sent to the page per call (KB)', r.messages.bytes / later / 1024, fmt(r.messages.bytes / later / 1024, 1));
+  record('live: main thread CPU per call (ms)', cpu / later, fmt(cpu / later, 2));
+  recordLoop('during the live conversation', delay, 'live: ');
+  console.log(`    ${later} calls in ${(r.ms / 1000).toFixed(1)} s after the page opened; the page counted ${r.shown} turns, ${r.latencies.length} stamped; `
+    + `${r.messages.count} messages, ${(r.messages.bytes / 1024 / 1024).toFixed(1)} MB (${Object.entries(r.messages.types).map(([t, v]) => `${t} ${v.count} × ${(v.bytes / v.count / 1024).toFixed(1)} KB`).join(', ')}); `
+    + `the last whole model sent ${r.modelBytes !== undefined ? `${(r.modelBytes / 1024).toFixed(0)} KB` : 'not sent'}`);
+  if (r.shown < r.calls) note(`the live page counted ${r.shown} of ${r.calls} turns within 60 s of the last call`);
+  await o.wb.runCommand('View: Close All Editors');
+}
+
 async function traffic(o: OpenedWorkbench, server: RunningServer, proxyUrl: string, dataDir: string, s: Shared, probe: Probe): Promise<void> {
   const { page } = o;
   console.log(`\n[4] extension host across ${GIB} GiB of traffic`);
@@ -466,6 +501,7 @@ async function mainStart(build: Build, s: Shared): Promise<{ activation?: number
     out.caDir = mkdtempSync(join(tmpdir(), 'llm-capture-bench-ca-'));
     copyCa(dataDir, out.caDir);
 
+    if (LIVE_CALLS > 1) await livePhase(o, server, proxyUrl, dataDir, s, probe).catch((e: Error) => note(`live conversation phase failed: ${e.message}`));
     await traffic(o, server, proxyUrl, dataDir, s, probe).catch((e: Error) => note(`traffic phase failed: ${e.message}`));
   } catch (e) {
     note(`the run of ${build.label} stopped: ${(e as Error).message}`);

@@ -10,7 +10,7 @@ import { anthropicSse, FAKE_HOST, MODEL } from './seed';
 
 const MB = 1024 * 1024;
 
-/** HTTPS for api.anthropic.com on 127.0.0.1: discards the request, answers ~`responseBytes` of SSE. */
+/** HTTPS for api.anthropic.com on 127.0.0.1: discards the request, answers ~`responseBytes` of SSE (or the text the `x-bench-answer` header names). */
 export async function startSink(pki: TestPki, pool: string, responseBytes: number): Promise<{ port: number; close(): Promise<void> }> {
   let n = 0;
   const server: HttpsServer = createServer(pki.serverCert([FAKE_HOST, 'localhost']), (req: IncomingMessage, res: ServerResponse) => {
@@ -18,7 +18,10 @@ export async function startSink(pki: TestPki, pool: string, responseBytes: numbe
     req.on('end', () => {
       const i = n++;
       const offset = (i * 7919 * 37) % (pool.length - responseBytes);
-      const body = anthropicSse(pool.slice(offset, offset + Math.floor(responseBytes * 0.27)), { input: 150_000, output: 4000 }, MODEL, `msg_sink_${i}`);
+      // A client that must know the answer (to send it back in its history) names it: "offset:length" of the pool.
+      const named = /^(\d+):(\d+)$/.exec(String(req.headers['x-bench-answer'] ?? ''));
+      const text = named ? pool.slice(Number(named[1]), Number(named[1]) + Number(named[2])) : pool.slice(offset, offset + Math.floor(responseBytes * 0.27));
+      const body = anthropicSse(text, { input: 150_000, output: 4000 }, MODEL, `msg_sink_${i}`);
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': `req_sink_${i}` });
       res.end(body);
     });

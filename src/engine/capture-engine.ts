@@ -14,6 +14,7 @@ import { buildLiveTurn, buildViewModel } from '../app/conversation-view-builder'
 import { exportHar, HarImportError, importHarInto, prepareHarImport, writeHarImport } from '../app/har-transfer';
 import { writePrivateFile } from '../app/private-file';
 import { buildRawCallView } from '../app/raw-call-view';
+import { ViewRevisions } from '../app/view-model-diff';
 import { buildSessionTree } from '../app/session-tree-model';
 import { renderMarkdownTranscript, type SessionDetail } from '../conversation';
 import { parseSearchText } from '../conversation/session-search';
@@ -51,6 +52,8 @@ export class CaptureEngine {
   private shownDir: string | undefined;
   private readonly follower: SessionFollower;
   private readonly searchIndex = new SessionSearchIndex();
+  /** The model each open page was last given, to send it only what changed (decision 76). */
+  private readonly views = new ViewRevisions();
   private spareTimer: NodeJS.Timeout | undefined;
   /** A capture.start is under way (no spare is booted meanwhile). */
   private starting = false;
@@ -81,6 +84,8 @@ export class CaptureEngine {
       'session.markdown': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? renderMarkdownTranscript(d) : null; },
       'session.json': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? `${JSON.stringify(d, null, 2)}\n` : null; },
       'conversation.model': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? buildViewModel(d) : null; },
+      'conversation.view': async ({ sessionId, since }) => { const d = await this.session(sessionId); return d ? this.views.answer(buildViewModel(d), since) : null; },
+      'conversation.forget': ({ sessionId }) => { this.views.forget(sessionId); return null; },
       'conversation.live': async ({ sessionId }) => {
         const live = this.follower.sessions;
         const pending = (live?.pending(live.assembler.currentId(sessionId)) ?? []).filter((c) => c.side === undefined);

@@ -9,11 +9,12 @@ import type { TreeNodeDescriptor } from '../app/session-tree-model';
 import type { SearchFilters } from '../conversation/session-search';
 import type { SessionSummary } from '../conversation/types';
 import type { SearchAnswer } from './session-search-index';
+import type { ViewAnswer } from '../app/view-model-diff';
 import type { ConversationViewModel, ViewLiveTurn } from '../../src/shared/conversation-view-model';
 import type { RawCallView } from '../../src/shared/raw-call';
 
 /** Bumped whenever a message changes shape; a worker of another version is refused at the handshake. */
-export const ENGINE_PROTOCOL = 2;
+export const ENGINE_PROTOCOL = 3;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -71,6 +72,13 @@ export interface EngineMethods {
   'session.markdown': { params: { sessionId: string }; result: string | null };
   'session.json': { params: { sessionId: string }; result: string | null };
   'conversation.model': { params: { sessionId: string }; result: ConversationViewModel | null };
+  /**
+   * The session's view model for a page: a patch against revision `since` when the engine still holds
+   * that one, else whole (docs/decisions.md, decision 76); null when the session is not loaded.
+   */
+  'conversation.view': { params: { sessionId: string; since?: number }; result: ViewAnswer | null };
+  /** A page no longer shows the session: the engine stops holding the model it last gave it. */
+  'conversation.forget': { params: { sessionId: string }; result: null };
   'conversation.live': { params: { sessionId: string }; result: ViewLiveTurn[] };
   'conversation.raw': { params: { sessionId: string; callId: string }; result: RawCallAnswer };
   'activity.page': { params: { limit: number }; result: LogEntry[] | null };

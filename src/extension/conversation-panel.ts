@@ -10,12 +10,15 @@ import { conversationHtml } from '../app/conversation-html';
 import {
   parseWebviewMessage, type ConversationPanelState, type HostToWebview, type WebviewToHost,
 } from '../../src/shared/conversation-protocol';
-import type { ConversationViewModel } from '../../src/shared/conversation-view-model';
 import { PanelRegistry } from '../app/panel-registry';
+import type { ViewAnswer } from '../app/view-model-diff';
 import { viewModelHead } from '../app/view-model-head';
 import type { CaptureData, SessionsUpdate } from './capture-data';
 import { Disposable } from './lifecycle';
 import type { Logger } from './logger';
+
+/** The engine's answer with the whole model (asked for without a revision). */
+type WholeModel = Extract<ViewAnswer, { model: unknown }>;
 
 export const CONVERSATION_VIEW_TYPE = 'llmCapture.conversation';
 /** Two opens of the same session this close together are a double-click: the panel is kept. */
@@ -184,9 +187,16 @@ class ConversationPanel extends Disposable {
   /** The session was not loaded when last asked for (history still loading, or gone). */
   missing = false;
   /** The model asked for while the page boots, posted when it says `ready` (unless the session changed meanwhile). */
-  private early: Promise<ConversationViewModel | undefined> | undefined;
+  private early: Promise<ViewAnswer | undefined> | undefined;
   /** The whole model, when only its head was posted: sent once the page says its first frame is drawn. */
-  private rest: ConversationViewModel | undefined;
+  private rest: WholeModel | undefined;
+  /** The engine's revision of the whole model the page has; undefined while it has only a head, or nothing (decision 76). */
+  private revision: number | undefined;
+  /** Counts `session` messages: an update asked for before the last one is stale. */
+  private generation = 0;
+  /** One update is asked of the engine at a time; changes meanwhile ask for one more after it. */
+  private refreshing = false;
+  private refreshAgain = false;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -218,8 +228,15 @@ class ConversationPanel extends Disposable {
   /** Closes the webview too (the registry closes a panel whose session merged into one that has a panel). */
   override dispose(): void {
     if (this.isDisposed) return;
+    this.forget(this.sessionId);
     super.dispose();
     this.panel.dispose();
+  }
+
+  /** The engine need not hold the model this page had of `sessionId` any more. */
+  private forget(sessionId: string): void {
+    if (!this.data.engine.started) return;
+    this.data.engine.request('conversation.forget', { sessionId }).catch(() => undefined);
   }
 
   focus(focus: ConversationFocus): void {
@@ -228,10 +245,7 @@ class ConversationPanel extends Disposable {
       return;
     }
     // The turn may be past the head the page has so far: the rest goes first.
-    if (this.rest && focus.threadId) {
-      this.post({ type: 'sessionUpdated', model: this.rest });
-      this.rest = undefined;
-    }
+    if (this.rest && focus.threadId) this.postRest();
     if (focus.threadId) {
       this.post({
         type: 'showThread', threadId: focus.threadId, ...(focus.turnIndex !== undefined ? { turnIndex: focus.turnIndex } : {}),
@@ -245,57 +259,96 @@ class ConversationPanel extends Disposable {
    * its `session` message, and starts over at its top (decision 67).
    */
   show(sessionId: string, focus: ConversationFocus): void {
+    if (sessionId !== this.sessionId) this.forget(this.sessionId);
     this.sessionId = sessionId;
     this.missing = false;
     this.rest = undefined;
+    this.revision = undefined;
     this.pendingFocus = focus;
     this.panel.title = panelTitle(this.data.summary(sessionId)?.title, sessionId);
     this.early = this.loadModel();
     if (this.ready) this.sendSession();
   }
 
-  /** Sends the session again (after a change), if the webview is listening. */
+  /**
+   * Sends the session's change (after a call), if the webview is listening: what changed since the
+   * model the page has, or the whole model when the page has none whole yet (decision 76).
+   */
   refresh(): void {
     if (!this.ready) {
       this.early = undefined;
       return;
     }
-    const sessionId = this.sessionId;
-    void this.loadModel().then((model) => {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = true;
+    const { sessionId, generation, revision: since } = this;
+    void this.loadModel(since).then((answer) => {
       // Another session is shown now: its own message is on its way.
-      if (sessionId !== this.sessionId) return;
-      if (!model) {
+      if (sessionId !== this.sessionId || this.isDisposed) return;
+      // A `session` message went meanwhile, or (for a patch) the page's model is not the one it was made against.
+      if (generation !== this.generation || (answer && 'patch' in answer && since !== this.revision)) {
+        this.refreshAgain = true;
+        return;
+      }
+      if (!answer) {
         this.missing = true;
         return;
       }
       const wasMissing = this.missing;
       this.missing = false;
       this.rest = undefined;
-      this.post(wasMissing ? { type: 'session', model } : { type: 'sessionUpdated', model });
+      this.revision = answer.revision;
+      if ('patch' in answer) this.post({ type: 'sessionPatch', base: answer.base, revision: answer.revision, patch: answer.patch });
+      else if (wasMissing) this.post({ type: 'session', model: answer.model, revision: answer.revision });
+      else this.post({ type: 'sessionUpdated', model: answer.model, revision: answer.revision });
+    }).finally(() => {
+      this.refreshing = false;
+      if (!this.refreshAgain || this.isDisposed) return;
+      this.refreshAgain = false;
+      this.refresh();
     });
   }
 
-  /** The session's view model from the engine; undefined when it is not loaded (yet, or any more). */
-  private async loadModel(): Promise<ConversationViewModel | undefined> {
+  /**
+   * The session's view model from the engine, as a patch against revision `since` when the engine
+   * still holds it; undefined when the session is not loaded (yet, or any more).
+   */
+  private async loadModel(since?: number): Promise<ViewAnswer | undefined> {
     const sessionId = this.sessionId;
     try {
-      const model = await this.data.engine.request('conversation.model', { sessionId });
-      if (!model || this.isDisposed || sessionId !== this.sessionId) return undefined;
-      this.panel.title = panelTitle(model.title, model.sessionId);
-      return model;
+      const answer = await this.data.engine.request('conversation.view', { sessionId, ...(since !== undefined ? { since } : {}) });
+      if (!answer || this.isDisposed || sessionId !== this.sessionId) return undefined;
+      const header = 'patch' in answer ? answer.patch : answer.model;
+      this.panel.title = panelTitle(header.title, header.sessionId);
+      return answer;
     } catch (e) {
       this.log.warn(`conversation ${sessionId}: ${(e as Error).message}`);
       return undefined;
     }
   }
 
+  /** The whole model, after its head: the page has it whole from here. */
+  private postRest(): void {
+    const rest = this.rest!;
+    this.rest = undefined;
+    this.revision = rest.revision;
+    this.post({ type: 'sessionUpdated', model: rest.model, revision: rest.revision });
+  }
+
   private sendSession(): void {
     const early = this.early;
     this.early = undefined;
     const sessionId = this.sessionId;
-    void (early ?? this.loadModel()).then((model) => {
+    void (early ?? this.loadModel()).then((answer) => {
       if (sessionId !== this.sessionId) return;
-      if (!model) {
+      this.generation++;
+      this.revision = undefined;
+      this.rest = undefined;
+      // Asked for without a revision, the answer is whole.
+      if (!answer || !('model' in answer)) {
         this.missing = true;
         this.post({ type: 'sessionMissing', sessionId: this.sessionId });
         return;
@@ -304,9 +357,10 @@ class ConversationPanel extends Disposable {
       const focus = this.pendingFocus;
       this.pendingFocus = {};
       // A turn to scroll to may be past the head: then the whole model goes at once.
-      const head = focus.turnIndex === undefined ? viewModelHead(model) : undefined;
-      this.rest = head && model;
-      this.post({ type: 'session', model: head ?? model, ...(focus.threadId ? { focus } : {}) });
+      const head = focus.turnIndex === undefined ? viewModelHead(answer.model) : undefined;
+      if (head) this.rest = answer;
+      else this.revision = answer.revision;
+      this.post({ type: 'session', model: head ?? answer.model, ...(head ? {} : { revision: answer.revision }), ...(focus.threadId ? { focus } : {}) });
       // A new page has no live turns yet.
       this.lastLive = '[]';
       this.sendLive();
@@ -333,8 +387,12 @@ class ConversationPanel extends Disposable {
         this.sendSession();
         break;
       case 'drawn':
-        if (this.rest) this.post({ type: 'sessionUpdated', model: this.rest });
-        this.rest = undefined;
+        if (this.rest) this.postRest();
+        break;
+      case 'stale':
+        this.log.warn(`conversation ${this.sessionId}: the page could not apply an update; sending the whole session`);
+        this.revision = undefined;
+        this.refresh();
         break;
       case 'openThread':
         this.post({ type: 'showThread', threadId: m.threadId });

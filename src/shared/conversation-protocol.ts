@@ -3,8 +3,11 @@
 // nothing before that (messages posted earlier would be lost), then `session`, then updates. A long
 // session's `session` may hold only the first turns of each thread (what the first frame draws):
 // the webview says `drawn` once that frame is painted, and the host sends the rest as `sessionUpdated`.
+// Once the page has a whole model (a `revision`), a change comes as `sessionPatch` against it; a page
+// that cannot apply one says `stale` and gets the whole model again (docs/decisions.md, decision 76).
 import type { ConversationViewModel, ViewLiveTurn } from './conversation-view-model';
 import type { RawCallView } from './raw-call';
+import type { ConversationViewPatch } from './view-model-patch';
 
 /** The state VS Code keeps for a panel (restored by the serializer after a reload). */
 export interface ConversationPanelState {
@@ -15,13 +18,18 @@ export type WebviewToHost =
   | { type: 'ready' }
   /** The first frame of a `session` is drawn. */
   | { type: 'drawn' }
+  /** A `sessionPatch` did not fit the model the page has: send the whole model. */
+  | { type: 'stale' }
   | { type: 'openThread'; threadId: string }
   | { type: 'copy'; text: string }
   | { type: 'requestRaw'; callId: string };
 
 export type HostToWebview =
-  | { type: 'session'; model: ConversationViewModel; focus?: { threadId?: string; turnIndex?: number; query?: string } }
-  | { type: 'sessionUpdated'; model: ConversationViewModel }
+  /** `revision` absent: `model` is the session's head only (the rest follows as `sessionUpdated`). */
+  | { type: 'session'; model: ConversationViewModel; revision?: number; focus?: { threadId?: string; turnIndex?: number; query?: string } }
+  | { type: 'sessionUpdated'; model: ConversationViewModel; revision: number }
+  /** What changed since revision `base`, the model the page has; it makes revision `revision`. */
+  | { type: 'sessionPatch'; base: number; revision: number; patch: ConversationViewPatch }
   | { type: 'sessionMissing'; sessionId: string }
   /** `query`: search the thread for it (a search across sessions opened this turn; its match is highlighted). */
   | { type: 'showThread'; threadId: string; turnIndex?: number; query?: string }
@@ -33,7 +41,7 @@ export type HostToWebview =
   /** The answer to `requestRaw`: the call's raw exchange, or why there is none. */
   | { type: 'raw'; callId: string; view?: RawCallView; error?: string };
 
-const WEBVIEW_TYPES = new Set(['ready', 'drawn', 'openThread', 'copy', 'requestRaw']);
+const WEBVIEW_TYPES = new Set(['ready', 'drawn', 'stale', 'openThread', 'copy', 'requestRaw']);
 
 /** Validates a message from the webview (it is untrusted input as far as the host is concerned). */
 export function parseWebviewMessage(value: unknown): WebviewToHost | undefined {
@@ -43,6 +51,7 @@ export function parseWebviewMessage(value: unknown): WebviewToHost | undefined {
   switch (m.type) {
     case 'ready': return { type: 'ready' };
     case 'drawn': return { type: 'drawn' };
+    case 'stale': return { type: 'stale' };
     case 'openThread': return typeof m.threadId === 'string' ? { type: 'openThread', threadId: m.threadId } : undefined;
     case 'copy': return typeof m.text === 'string' ? { type: 'copy', text: m.text } : undefined;
     case 'requestRaw': return typeof m.callId === 'string' ? { type: 'requestRaw', callId: m.callId } : undefined;

@@ -17,6 +17,8 @@ import { fetchVia, TunnelAgent } from '../support/proxied-request';
 import { createTestPki, type TestPki } from '../support/test-pki';
 import { readFileSync } from 'node:fs';
 import { until } from '../support/engine-events';
+import { applyViewPatch } from '../../src/shared/view-model-patch';
+import type { ConversationViewModel } from '../../src/shared/conversation-view-model';
 
 const HOST = 'api.anthropic.com';
 /** Answers its head and one event, then nothing: a stream the crash must cut, not freeze. */
@@ -121,6 +123,24 @@ describe('the capture engine on its own thread', { timeout: 90_000 }, () => {
     assert.match(markdown ?? '', /Say hello/);
     const log = await engine.request('activity.page', { limit: 10 });
     assert.ok(log?.some((entry) => entry.url.endsWith('/v1/messages')));
+  });
+
+  it('a page\'s update is a patch against the model it has, until the page is closed (docs/decisions.md, decision 76)', async () => {
+    const sessionId = [...sessions.keys()][0]!;
+    const first = await engine.request('conversation.view', { sessionId });
+    assert.ok(first && 'model' in first, 'asked without a revision: the whole model');
+    const turns = (m: ConversationViewModel) => m.threads.reduce((n, t) => n + t.turns.length, 0);
+    assert.equal((await ask('Say hello again')).statusCode, 200);
+    await until('the second turn', async () => {
+      const m = await engine.request('conversation.model', { sessionId });
+      return m && turns(m) > turns(first.model) ? true : undefined;
+    });
+    const next = await engine.request('conversation.view', { sessionId, since: first.revision });
+    assert.ok(next && 'patch' in next && next.base === first.revision, 'a patch against the revision given');
+    assert.deepEqual(applyViewPatch(first.model, next.patch), await engine.request('conversation.model', { sessionId }));
+    await engine.request('conversation.forget', { sessionId });
+    const after = await engine.request('conversation.view', { sessionId, since: next.revision });
+    assert.ok(after && 'model' in after, 'forgotten: whole again');
   });
 
   it('an unknown method is an error answer, not the end of the thread', async () => {

@@ -177,13 +177,20 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     await wb.screenshot('07-claude-raw-call');
   });
 
-  test('claude resumed with an appended system prompt: its turn is marked as a cache break, and the diff shows the line', async () => {
+  test('claude resumed while its conversation is open: the new turn arrives as a patch, marked as a cache break, and the diff shows the line', async () => {
+    // The conversation the test before opened is still on screen; the resumed call reaches that page as
+    // what changed, not as the whole session again (docs/decisions.md, decision 76).
+    const view = wb.webview();
+    // The test before left the Raw calls tab shown.
+    await view.locator('vscode-tab-header', { hasText: 'Conversation' }).click();
+    await view.locator('.turn', { hasText: 'please TOOL run echo from claude' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    const patchesBefore = await patchesApplied();
     const text = await runInTerminal('claude-resumed', "claude -c -p 'say hi again' --append-system-prompt 'Always answer in French.'");
     assert.match(text, /FAKE-TEXT-OK/);
-    await openSession('please TOOL run echo from claude');
-    const view = wb.webview();
     const turn = view.locator('.turn', { hasText: 'say hi again' }).first();
     await turn.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.ok(await patchesApplied() > patchesBefore, 'the open page applied the new turn as a patch');
+    await wb.screenshot('05c1-claude-resumed-live');
     await turn.locator('.cache-break-badge').first().waitFor({ state: 'visible' });
     const calls = turn.locator('.block.calls vscode-collapsible').first();
     assert.match(String(await calls.getAttribute('description')), /^cache break: .*system prompt changed/);
@@ -379,6 +386,13 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
 
   function escape(text: string): string {
     return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+
+  /** How many updates the conversation pages applied as patches (each page marks one on its performance timeline). */
+  async function patchesApplied(): Promise<number> {
+    let n = 0;
+    for (const f of wb.page.frames()) n += await f.evaluate(() => performance.getEntriesByName('llm-capture:patch').length).catch(() => 0);
+    return n;
   }
 
   /** Clicks the session whose title has the prompt in the sidebar, and waits for its conversation. */

@@ -10,6 +10,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { ConversationPanelState, HostToWebview, WebviewToHost } from '../../src/shared/conversation-protocol';
 import { filterTurns } from '../../src/shared/conversation-search';
 import type { ConversationViewModel, ViewBlock, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
+import { applyViewPatch } from '../../src/shared/view-model-patch';
 import { el, highlight, markdown, pre } from './dom';
 import { ContextChart } from './context-chart';
 import { LiveTurns } from './live-turns';
@@ -40,6 +41,8 @@ const PAGE = 30;
 const FIRST_PAGE = 10;
 
 let model: ConversationViewModel | undefined;
+/** The host's revision of `model`; undefined while it is only the session's head (decision 76). */
+let revision: number | undefined;
 let threadId = '';
 let query = '';
 let rendered = 0;
@@ -115,6 +118,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   switch (m.type) {
     case 'session':
       performance.mark('llm-capture:session');
+      revision = m.revision;
       setModel(m.model, m.focus?.threadId);
       if (m.focus?.query !== undefined) searchFor(m.focus.query);
       if (m.focus?.turnIndex !== undefined) focusTurn(m.focus.turnIndex);
@@ -123,8 +127,22 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       requestAnimationFrame(() => setTimeout(() => vscode.postMessage({ type: 'drawn' }), 0));
       break;
     case 'sessionUpdated':
+      revision = m.revision;
       setModel(m.model, undefined, true);
       break;
+    case 'sessionPatch': {
+      const next = model && revision === m.base ? applyViewPatch(model, m.patch) : undefined;
+      if (!next) {
+        // Not the model the patch was made against: the host sends the whole one.
+        revision = undefined;
+        vscode.postMessage({ type: 'stale' });
+        break;
+      }
+      revision = m.revision;
+      setModel(next, undefined, true);
+      performance.mark('llm-capture:patch');
+      break;
+    }
     case 'sessionMissing':
       turnsBox.replaceChildren(el('p', { class: 'empty' }, `Session ${m.sessionId} is not loaded in this window. Start capture, or show the Sessions view to load earlier captures.`));
       vscode.setState({ sessionId: m.sessionId });
@@ -220,7 +238,8 @@ function updateTurns(thread: ViewThread): void {
   visible = [...thread.turns];
   for (let i = 0; i < rendered; i++) {
     const next = visible[i]!;
-    if (JSON.stringify(before[i]) === JSON.stringify(next)) continue;
+    // A patch keeps unchanged turns as the same objects (decision 76).
+    if (before[i] === next || JSON.stringify(before[i]) === JSON.stringify(next)) continue;
     const node = document.getElementById(`turn-${next.index}`);
     if (node) node.replaceWith(renderTurn(next));
   }

@@ -1,0 +1,92 @@
+// What a conversation page gets after a change: a patch against the model it has when the engine
+// still holds that model, else the whole model (docs/decisions.md, decision 76). Runs in the engine:
+// the editor's thread then passes on a few KB per call instead of the whole session.
+import { randomInt } from 'node:crypto';
+import type { ConversationViewModel, ViewThread } from '../../src/shared/conversation-view-model';
+import type { ConversationViewPatch, ViewThreadPatch } from '../../src/shared/view-model-patch';
+
+/** The patch that turns `before` into `after` (both of one session): each thread's unchanged turns and points kept, the rest sent. */
+export function diffViewModel(before: ConversationViewModel, after: ConversationViewModel): ConversationViewPatch {
+  const threads = new Map(before.threads.map((t) => [t.id, t]));
+  const { threads: _threads, ...header } = after;
+  return { ...header, threads: after.threads.map((t) => threadPatch(threads.get(t.id), t)) };
+}
+
+function threadPatch(before: ViewThread | undefined, t: ViewThread): ViewThreadPatch {
+  const { turns, points, systemPrompt, toolDefinitions, ...rest } = t;
+  const keepTurns = before ? samePrefix(before.turns, turns) : 0;
+  const keepPoints = before ? samePrefix(before.points, points) : 0;
+  const sameDefinitions = before !== undefined && before.systemPrompt === systemPrompt && sameValue(before.toolDefinitions, toolDefinitions);
+  return {
+    ...rest, keepTurns, turns: turns.slice(keepTurns), keepPoints, points: points.slice(keepPoints),
+    ...(sameDefinitions ? {} : { definitions: { ...(systemPrompt !== undefined ? { systemPrompt } : {}), toolDefinitions } }),
+  };
+}
+
+/** How many leading items of `a` and `b` are equal. */
+function samePrefix<T>(a: readonly T[], b: readonly T[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && sameValue(a[i], b[i])) i++;
+  return i;
+}
+
+/** Past this depth two values count as different: the patch then sends them, which is always correct. */
+const MAX_DEPTH = 64;
+
+/**
+ * Equality of JSON-like values (what a view model is made of). Strings shared with the assembled
+ * session compare by reference, so an unchanged turn costs little more than a walk over its fields.
+ */
+export function sameValue(a: unknown, b: unknown, depth = 0): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || depth > MAX_DEPTH) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bs = b as unknown[];
+    if (a.length !== bs.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], bs[i], depth + 1)) return false;
+    return true;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const keys = Object.keys(ao);
+  if (keys.length !== Object.keys(bo).length) return false;
+  for (const k of keys) if (!Object.hasOwn(bo, k) || !sameValue(ao[k], bo[k], depth + 1)) return false;
+  return true;
+}
+
+export type ViewAnswer =
+  | { revision: number; model: ConversationViewModel }
+  | { revision: number; base: number; patch: ConversationViewPatch };
+
+/**
+ * The model last given for each session, under a revision number: a caller that says it has that
+ * revision gets a patch. A few sessions at most (one per open page, usually one); the oldest is
+ * forgotten first, and a page closed says so (`forget`). Revisions start at a random number, so that
+ * a page's revision from an engine before a restart never matches one of this engine's.
+ */
+export class ViewRevisions {
+  private readonly last = new Map<string, { revision: number; model: ConversationViewModel }>();
+  private next = randomInt(1, 2 ** 40);
+
+  constructor(private readonly capacity = 4) {}
+
+  answer(model: ConversationViewModel, since: number | undefined): ViewAnswer {
+    const held = this.last.get(model.sessionId);
+    const revision = this.next++;
+    this.last.delete(model.sessionId);
+    this.last.set(model.sessionId, { revision, model });
+    while (this.last.size > this.capacity) this.last.delete(this.last.keys().next().value!);
+    if (held && since !== undefined && held.revision === since) return { revision, base: since, patch: diffViewModel(held.model, model) };
+    return { revision, model };
+  }
+
+  forget(sessionId: string): void {
+    this.last.delete(sessionId);
+  }
+
+  clear(): void {
+    this.last.clear();
+  }
+}
