@@ -14,6 +14,10 @@ import type { CaptureStore } from '../store';
 import { DerivedSessions, type StoreMark } from './derived-sessions';
 import type { EngineEvent, LogLevel } from './protocol';
 
+/**
+ * Passes over new exchanges start at most this often while the store keeps changing. A change after
+ * a quiet spell is read at once: an open conversation shows a call as soon as it is stored (decision 76).
+ */
 const DEBOUNCE_MS = 250;
 /** New exchanges read per pass; a pass dissects their bodies, so keep it short. */
 const SLICE = 25;
@@ -40,6 +44,8 @@ export class SessionFollower {
   private store: CaptureStore | undefined;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When the last pass began (performance.now()). */
+  private lastPass = -Infinity;
   private derived: DerivedSessions | undefined;
   /** An index being read ahead of use() (prefetch). */
   private prefetched: DerivedSessions | undefined;
@@ -89,7 +95,7 @@ export class SessionFollower {
     const prefetched = this.prefetched;
     this.prefetched = undefined;
     this.derived = prefetched?.dataDir === options.dataDir ? prefetched : new DerivedSessions(options.dataDir);
-    this.unsubscribe = store.onChange(() => this.schedule(DEBOUNCE_MS));
+    this.unsubscribe = store.onChange(() => this.schedule(Math.max(0, this.lastPass + DEBOUNCE_MS - performance.now())));
     if (this.live && options.keep) {
       this.live.attach(store);
       this.schedule(0);
@@ -199,6 +205,7 @@ export class SessionFollower {
   private pump(): void {
     const live = this.live;
     if (!live || !this.store) return;
+    this.lastPass = performance.now();
     let update: LiveUpdate;
     try {
       update = live.update(SLICE);
