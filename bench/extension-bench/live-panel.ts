@@ -141,13 +141,18 @@ export async function liveConversation(o: OpenedWorkbench, proxyUrl: string, caP
 /** Opens the live session from its row in the Sessions view (hovered, then its Open Session action). */
 async function openLive(o: OpenedWorkbench): Promise<void> {
   const row = o.page.locator('#workbench\\.parts\\.sidebar .monaco-list-row').filter({ hasText: LIVE_TITLE }).first() as HoverLocator;
-  for (const deadline = Date.now() + 90_000; ;) {
+  // The first call after a reopen has the engine read the stored exchanges again first (decision 49): minutes at worst.
+  for (const deadline = Date.now() + 180_000; ;) {
     try {
+      await o.wb.showCaptureSidebar();
       await row.hover({ timeout: 5_000 });
       await row.locator('.action-label[aria-label="Open Session"]').first().click({ timeout: 3_000 });
       break;
     } catch (e) {
-      if (Date.now() > deadline) throw e;
+      if (Date.now() > deadline) {
+        await o.wb.screenshot('live-row-missing').catch(() => undefined);
+        throw e;
+      }
     }
   }
   const turn = o.raw.frameLocator('iframe.webview').frameLocator('iframe#active-frame').locator('.turns .turn').first();

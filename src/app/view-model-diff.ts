@@ -4,6 +4,7 @@
 import { randomInt } from 'node:crypto';
 import type { ConversationViewModel, ViewThread } from '../../src/shared/conversation-view-model';
 import type { ConversationViewPatch, ViewThreadPatch } from '../../src/shared/view-model-patch';
+import { viewModelHead } from './view-model-head';
 
 /** The patch that turns `before` into `after` (both of one session): each thread's unchanged turns and points kept, the rest sent. */
 export function diffViewModel(before: ConversationViewModel, after: ConversationViewModel): ConversationViewPatch {
@@ -57,7 +58,8 @@ export function sameValue(a: unknown, b: unknown, depth = 0): boolean {
 }
 
 export type ViewAnswer =
-  | { revision: number; model: ConversationViewModel }
+  /** `head`: the model is the session's first turns only (asked for with `head`); the rest comes as a patch. */
+  | { revision: number; model: ConversationViewModel; head?: true }
   | { revision: number; base: number; patch: ConversationViewPatch };
 
 /**
@@ -72,14 +74,20 @@ export class ViewRevisions {
 
   constructor(private readonly capacity = 4) {}
 
-  answer(model: ConversationViewModel, since: number | undefined): ViewAnswer {
+  /**
+   * What a page that has revision `since` gets of `model`: a patch when that revision is the one
+   * held, else the whole model, or with `head` (a new page) only its first turns when it is long.
+   */
+  answer(model: ConversationViewModel, since: number | undefined, head = false): ViewAnswer {
     const held = this.last.get(model.sessionId);
+    const patch = held && since !== undefined && held.revision === since;
+    const first = !patch && head ? viewModelHead(model) : undefined;
     const revision = this.next++;
     this.last.delete(model.sessionId);
-    this.last.set(model.sessionId, { revision, model });
+    this.last.set(model.sessionId, { revision, model: first ?? model });
     while (this.last.size > this.capacity) this.last.delete(this.last.keys().next().value!);
-    if (held && since !== undefined && held.revision === since) return { revision, base: since, patch: diffViewModel(held.model, model) };
-    return { revision, model };
+    if (patch) return { revision, base: since, patch: diffViewModel(held.model, model) };
+    return first ? { revision, model: first, head: true } : { revision, model };
   }
 
   forget(sessionId: string): void {

@@ -84,7 +84,7 @@ export class CaptureEngine {
       'session.markdown': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? renderMarkdownTranscript(d) : null; },
       'session.json': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? `${JSON.stringify(d, null, 2)}\n` : null; },
       'conversation.model': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? buildViewModel(d) : null; },
-      'conversation.view': async ({ sessionId, since }) => { const d = await this.session(sessionId); return d ? this.views.answer(buildViewModel(d), since) : null; },
+      'conversation.view': async ({ sessionId, since, head }) => { const d = await this.session(sessionId); return d ? this.views.answer(buildViewModel(d), since, head === true) : null; },
       'conversation.forget': ({ sessionId }) => { this.views.forget(sessionId); return null; },
       'conversation.live': async ({ sessionId }) => {
         const live = this.follower.sessions;

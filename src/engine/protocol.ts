@@ -74,9 +74,10 @@ export interface EngineMethods {
   'conversation.model': { params: { sessionId: string }; result: ConversationViewModel | null };
   /**
    * The session's view model for a page: a patch against revision `since` when the engine still holds
-   * that one, else whole (docs/decisions.md, decision 76); null when the session is not loaded.
+   * that one, else whole, or with `head` only its first turns when it is long (a new page: the rest
+   * follows as a patch); null when the session is not loaded (docs/decisions.md, decisions 65 and 76).
    */
-  'conversation.view': { params: { sessionId: string; since?: number }; result: ViewAnswer | null };
+  'conversation.view': { params: { sessionId: string; since?: number; head?: boolean }; result: ViewAnswer | null };
   /** A page no longer shows the session: the engine stops holding the model it last gave it. */
   'conversation.forget': { params: { sessionId: string }; result: null };
   'conversation.live': { params: { sessionId: string }; result: ViewLiveTurn[] };

@@ -12,13 +12,9 @@ import {
 } from '../../src/shared/conversation-protocol';
 import { PanelRegistry } from '../app/panel-registry';
 import type { ViewAnswer } from '../app/view-model-diff';
-import { viewModelHead } from '../app/view-model-head';
 import type { CaptureData, SessionsUpdate } from './capture-data';
 import { Disposable } from './lifecycle';
 import type { Logger } from './logger';
-
-/** The engine's answer with the whole model (asked for without a revision). */
-type WholeModel = Extract<ViewAnswer, { model: unknown }>;
 
 export const CONVERSATION_VIEW_TYPE = 'llmCapture.conversation';
 /** Two opens of the same session this close together are a double-click: the panel is kept. */
@@ -188,10 +184,12 @@ class ConversationPanel extends Disposable {
   missing = false;
   /** The model asked for while the page boots, posted when it says `ready` (unless the session changed meanwhile). */
   private early: Promise<ViewAnswer | undefined> | undefined;
-  /** The whole model, when only its head was posted: sent once the page says its first frame is drawn. */
-  private rest: WholeModel | undefined;
-  /** The engine's revision of the whole model the page has; undefined while it has only a head, or nothing (decision 76). */
+  /** The engine's revision of the model the page has (decision 76); undefined while it has none. */
   private revision: number | undefined;
+  /** The page has only the session's head: the rest goes as a patch once its first frame is drawn (decision 65). */
+  private headOnly = false;
+  /** A focus to apply once the rest has gone (its thread or turn may be past the head). */
+  private focusAfterRest: ConversationFocus | undefined;
   /** Counts `session` messages: an update asked for before the last one is stale. */
   private generation = 0;
   /** One update is asked of the engine at a time; changes meanwhile ask for one more after it. */
@@ -218,7 +216,7 @@ class ConversationPanel extends Disposable {
       ...(inline ? { inlineScript: inline.script, inlineStyle: inline.style } : {}),
     });
     // The page takes hundreds of milliseconds to boot; the engine answers meanwhile.
-    this.early = this.loadModel();
+    this.early = this.loadFirst(focus);
   }
 
   get closed(): boolean {
@@ -244,8 +242,12 @@ class ConversationPanel extends Disposable {
       this.pendingFocus = focus;
       return;
     }
-    // The turn may be past the head the page has so far: the rest goes first.
-    if (this.rest && focus.threadId) this.postRest();
+    // The thread or turn may be past the head the page has so far: the rest goes first.
+    if (this.headOnly && focus.threadId) {
+      this.focusAfterRest = focus;
+      this.refresh();
+      return;
+    }
     if (focus.threadId) {
       this.post({
         type: 'showThread', threadId: focus.threadId, ...(focus.turnIndex !== undefined ? { turnIndex: focus.turnIndex } : {}),
@@ -262,17 +264,19 @@ class ConversationPanel extends Disposable {
     if (sessionId !== this.sessionId) this.forget(this.sessionId);
     this.sessionId = sessionId;
     this.missing = false;
-    this.rest = undefined;
     this.revision = undefined;
+    this.headOnly = false;
+    this.focusAfterRest = undefined;
     this.pendingFocus = focus;
     this.panel.title = panelTitle(this.data.summary(sessionId)?.title, sessionId);
-    this.early = this.loadModel();
+    this.early = this.loadFirst(focus);
     if (this.ready) this.sendSession();
   }
 
   /**
-   * Sends the session's change (after a call), if the webview is listening: what changed since the
-   * model the page has, or the whole model when the page has none whole yet (decision 76).
+   * Sends the session's change (after a call, or the rest after its head), if the webview is
+   * listening: what changed since the model the page has, or the whole model when the engine no
+   * longer holds that one (decision 76).
    */
   refresh(): void {
     if (!this.ready) {
@@ -299,11 +303,14 @@ class ConversationPanel extends Disposable {
       }
       const wasMissing = this.missing;
       this.missing = false;
-      this.rest = undefined;
       this.revision = answer.revision;
+      this.headOnly = false;
       if ('patch' in answer) this.post({ type: 'sessionPatch', base: answer.base, revision: answer.revision, patch: answer.patch });
       else if (wasMissing) this.post({ type: 'session', model: answer.model, revision: answer.revision });
       else this.post({ type: 'sessionUpdated', model: answer.model, revision: answer.revision });
+      const focus = this.focusAfterRest;
+      this.focusAfterRest = undefined;
+      if (focus) this.focus(focus);
     }).finally(() => {
       this.refreshing = false;
       if (!this.refreshAgain || this.isDisposed) return;
@@ -316,10 +323,10 @@ class ConversationPanel extends Disposable {
    * The session's view model from the engine, as a patch against revision `since` when the engine
    * still holds it; undefined when the session is not loaded (yet, or any more).
    */
-  private async loadModel(since?: number): Promise<ViewAnswer | undefined> {
+  private async loadModel(since?: number, head = false): Promise<ViewAnswer | undefined> {
     const sessionId = this.sessionId;
     try {
-      const answer = await this.data.engine.request('conversation.view', { sessionId, ...(since !== undefined ? { since } : {}) });
+      const answer = await this.data.engine.request('conversation.view', { sessionId, ...(since !== undefined ? { since } : {}), ...(head ? { head } : {}) });
       if (!answer || this.isDisposed || sessionId !== this.sessionId) return undefined;
       const header = 'patch' in answer ? answer.patch : answer.model;
       this.panel.title = panelTitle(header.title, header.sessionId);
@@ -330,24 +337,22 @@ class ConversationPanel extends Disposable {
     }
   }
 
-  /** The whole model, after its head: the page has it whole from here. */
-  private postRest(): void {
-    const rest = this.rest!;
-    this.rest = undefined;
-    this.revision = rest.revision;
-    this.post({ type: 'sessionUpdated', model: rest.model, revision: rest.revision });
+  /** A new page's model: the head of a long session (the rest follows), unless a turn is to be shown. */
+  private loadFirst(focus: ConversationFocus): Promise<ViewAnswer | undefined> {
+    return this.loadModel(undefined, focus.turnIndex === undefined);
   }
 
   private sendSession(): void {
     const early = this.early;
     this.early = undefined;
     const sessionId = this.sessionId;
-    void (early ?? this.loadModel()).then((answer) => {
+    void (early ?? this.loadFirst(this.pendingFocus)).then((answer) => {
       if (sessionId !== this.sessionId) return;
       this.generation++;
       this.revision = undefined;
-      this.rest = undefined;
-      // Asked for without a revision, the answer is whole.
+      this.headOnly = false;
+      this.focusAfterRest = undefined;
+      // Asked for without a revision, the answer is a model (whole, or a head).
       if (!answer || !('model' in answer)) {
         this.missing = true;
         this.post({ type: 'sessionMissing', sessionId: this.sessionId });
@@ -356,11 +361,15 @@ class ConversationPanel extends Disposable {
       this.missing = false;
       const focus = this.pendingFocus;
       this.pendingFocus = {};
-      // A turn to scroll to may be past the head: then the whole model goes at once.
-      const head = focus.turnIndex === undefined ? viewModelHead(answer.model) : undefined;
-      if (head) this.rest = answer;
-      else this.revision = answer.revision;
-      this.post({ type: 'session', model: head ?? answer.model, ...(head ? {} : { revision: answer.revision }), ...(focus.threadId ? { focus } : {}) });
+      this.revision = answer.revision;
+      this.headOnly = answer.head === true;
+      // A turn to scroll to (asked for after the head was) may be past the head: it is shown once the rest has gone.
+      const later = this.headOnly && focus.turnIndex !== undefined;
+      this.post({ type: 'session', model: answer.model, revision: answer.revision, ...(focus.threadId && !later ? { focus } : {}) });
+      if (later) {
+        this.focusAfterRest = focus;
+        this.refresh();
+      }
       // A new page has no live turns yet.
       this.lastLive = '[]';
       this.sendLive();
@@ -387,11 +396,12 @@ class ConversationPanel extends Disposable {
         this.sendSession();
         break;
       case 'drawn':
-        if (this.rest) this.postRest();
+        if (this.headOnly) this.refresh();
         break;
       case 'stale':
         this.log.warn(`conversation ${this.sessionId}: the page could not apply an update; sending the whole session`);
         this.revision = undefined;
+        this.headOnly = false;
         this.refresh();
         break;
       case 'openThread':

@@ -1,10 +1,11 @@
 // The messages between the extension host and the conversation webview. Shared by both sides,
 // so no `vscode` and no DOM here. The webview posts `ready` once its script runs; the host sends
-// nothing before that (messages posted earlier would be lost), then `session`, then updates. A long
-// session's `session` may hold only the first turns of each thread (what the first frame draws):
-// the webview says `drawn` once that frame is painted, and the host sends the rest as `sessionUpdated`.
-// Once the page has a whole model (a `revision`), a change comes as `sessionPatch` against it; a page
-// that cannot apply one says `stale` and gets the whole model again (docs/decisions.md, decision 76).
+// nothing before that (messages posted earlier would be lost), then `session`, then updates. Each
+// model the page has is a revision of the engine's: a change comes as `sessionPatch` against it, and
+// a page that cannot apply one says `stale` and gets the whole model again (`sessionUpdated`). A long
+// session's `session` may hold only the first turns of each thread (what the first frame draws): the
+// webview says `drawn` once that frame is painted, and the rest follows as a patch (docs/decisions.md,
+// decisions 65 and 76).
 import type { ConversationViewModel, ViewLiveTurn } from './conversation-view-model';
 import type { RawCallView } from './raw-call';
 import type { ConversationViewPatch } from './view-model-patch';
@@ -25,8 +26,7 @@ export type WebviewToHost =
   | { type: 'requestRaw'; callId: string };
 
 export type HostToWebview =
-  /** `revision` absent: `model` is the session's head only (the rest follows as `sessionUpdated`). */
-  | { type: 'session'; model: ConversationViewModel; revision?: number; focus?: { threadId?: string; turnIndex?: number; query?: string } }
+  | { type: 'session'; model: ConversationViewModel; revision: number; focus?: { threadId?: string; turnIndex?: number; query?: string } }
   | { type: 'sessionUpdated'; model: ConversationViewModel; revision: number }
   /** What changed since revision `base`, the model the page has; it makes revision `revision`. */
   | { type: 'sessionPatch'; base: number; revision: number; patch: ConversationViewPatch }

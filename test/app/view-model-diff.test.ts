@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildViewModel } from '../../src/app/conversation-view-builder';
 import { diffViewModel, sameValue, ViewRevisions } from '../../src/app/view-model-diff';
+import { HEAD_TURNS } from '../../src/app/view-model-head';
 import { assemble } from '../../src/conversation/assembler';
 import type { LlmCall } from '../../src/llm/llm-call';
 import type { ConversationViewModel, ViewThread } from '../../src/shared/conversation-view-model';
@@ -132,6 +133,25 @@ describe('conversation view model patches', () => {
     const fourth = revisions.answer(all[4]!, undefined);
     revisions.forget(SESSION);
     assert.ok('model' in revisions.answer(all[5]!, fourth.revision), 'forgotten on request: whole');
+  });
+
+  test('a new page gets a long session\'s head; the rest follows as a patch against it, the head not sent again', () => {
+    const model = models(calls()).at(-1)!;
+    const long: ConversationViewModel = { ...model, threads: model.threads.map((t) => ({ ...t, turns: Array.from({ length: HEAD_TURNS + 10 }, (_, i) => ({ ...t.turns[i % t.turns.length]!, index: i })) })) };
+    const revisions = new ViewRevisions();
+    const first = revisions.answer(long, undefined, true);
+    assert.ok('model' in first && first.head === true, 'the head');
+    assert.ok(first.model.threads.every((t) => t.turns.length === HEAD_TURNS));
+    const rest = revisions.answer(long, first.revision);
+    assert.ok('patch' in rest);
+    for (const t of rest.patch.threads) {
+      assert.equal(t.keepTurns, HEAD_TURNS);
+      assert.equal(t.turns.length, 10);
+      assert.equal(t.definitions, undefined, 'the system prompt and tools went with the head');
+    }
+    assert.deepEqual(applyViewPatch(copy(first.model), copy(rest.patch)), copy(long));
+    // A short session, or a page asking for a turn (no head), gets the whole model.
+    assert.equal((revisions.answer(model, undefined, true) as { head?: true }).head, undefined);
   });
 
   test('values nested past the walk\'s depth count as changed, and are sent', () => {

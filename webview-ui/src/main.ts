@@ -41,7 +41,7 @@ const PAGE = 30;
 const FIRST_PAGE = 10;
 
 let model: ConversationViewModel | undefined;
-/** The host's revision of `model`; undefined while it is only the session's head (decision 76). */
+/** The engine's revision of `model`, which patches are made against (decision 76). */
 let revision: number | undefined;
 let threadId = '';
 let query = '';
