@@ -286,6 +286,10 @@ describe('LLM Capture in a real VS Code, through its UI', { skip, timeout: 15 * 
     await wb.waitUntil(async () => (await tabs.count()) === 2, 30_000, 'a second conversation panel');
     await wb.webview().locator('.turn .block.user pre', { hasText: claude }).first().waitFor({ state: 'visible', timeout: 30_000 });
     await wb.screenshot('11c-kept-panel-and-new-one');
+    // The kept panel's page was dropped while it was hidden: shown again, its page is built again and gets its session.
+    await tabs.filter({ hasText: 'codex' }).first().click();
+    await wb.webview().locator('.turn .block.user pre', { hasText: codex }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await wb.screenshot('11d-kept-panel-shown-again');
   });
 
   test('Stop Capture: a new terminal has no proxy variables and the proxy is closed', async () => {

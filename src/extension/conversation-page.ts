@@ -1,0 +1,315 @@
+// One conversation panel's page and what it is sent (src/shared/conversation-protocol.ts). The
+// page's model is a revision the engine holds: after a change the page gets a patch against it
+// (decision 76). A new page's model is posted as soon as the engine answers, before the page says
+// `ready`: VS Code keeps messages for a page that is still loading and hands them over once its
+// document has loaded, after its script has run, which saves the round trip of `ready` before the
+// first frame. A page that still has nothing says `ready` again, and gets the model again.
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { conversationHtml } from '../app/conversation-html';
+import { parseWebviewMessage, type HostToWebview, type WebviewToHost } from '../../src/shared/conversation-protocol';
+import type { ViewAnswer } from '../app/view-model-diff';
+import type { CaptureData } from './capture-data';
+import { Disposable } from './lifecycle';
+import type { Logger } from './logger';
+
+export interface ConversationFocus {
+  threadId?: string;
+  turnIndex?: number;
+  /** Text to search the thread for: a match found by Search Sessions, highlighted. */
+  query?: string;
+}
+
+let inlineFiles: { files: { script: string; style: string } | undefined } | undefined;
+
+/** The webview's script and styles, read once, to be written into each page (decision 65); undefined if they cannot be read (then they are loaded by URL). */
+function webviewFiles(extensionUri: vscode.Uri): { script: string; style: string } | undefined {
+  if (!inlineFiles) {
+    const read = (name: string) => readFileSync(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name).fsPath, 'utf8');
+    try {
+      inlineFiles = { files: { script: read('main.js'), style: read('style.css') } };
+    } catch {
+      inlineFiles = { files: undefined };
+    }
+  }
+  return inlineFiles.files;
+}
+
+export function panelTitle(title: string | undefined, id: string): string {
+  const t = (title || id).replace(/\s+/g, ' ').trim();
+  return t.length > 40 ? `${t.slice(0, 39)}…` : t;
+}
+
+export class ConversationPanel extends Disposable {
+  /** The page has said `ready` (its script runs): live previews and answers may go. */
+  private ready = false;
+  /** `ready` messages from pages of this panel: the first comes from the page the session was posted to as it loaded. */
+  private readies = 0;
+  /** The live turns last posted (JSON), so that an unchanged preview is not posted again. */
+  private lastLive = '[]';
+  /** Where to scroll once the session is posted. */
+  private pendingFocus: ConversationFocus;
+  /** The session was not loaded when last asked for (history still loading, or gone). */
+  missing = false;
+  /** Counts loads of the session for a `session` message: only the latest posts. */
+  private loads = 0;
+  private loading = false;
+  /** The session changed while it was loading: an update follows its `session` message. */
+  private changedMeanwhile = false;
+  /** The engine's revision of the model the page has (decision 76); undefined while it has none. */
+  private revision: number | undefined;
+  /** The page has only the session's head: the rest goes as a patch once its first frame is drawn (decision 65). */
+  private headOnly = false;
+  /** A focus to apply once the rest has gone (its thread or turn may be past the head). */
+  private focusAfterRest: ConversationFocus | undefined;
+  /** Counts `session` messages: an update asked for before the last one is stale. */
+  private generation = 0;
+  /** One update is asked of the engine at a time; changes meanwhile ask for one more after it. */
+  private refreshing = false;
+  private refreshAgain = false;
+  /** The page could not apply a patch: the next update is the whole model. */
+  private wholeNext = false;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    public sessionId: string,
+    extensionUri: vscode.Uri,
+    private readonly data: CaptureData,
+    private readonly log: Logger,
+    focus: ConversationFocus,
+  ) {
+    super();
+    this.pendingFocus = focus;
+    const web = panel.webview;
+    const asset = (name: string) => web.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name)).toString();
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'llm-capture.svg');
+    this.register(web.onDidReceiveMessage((m: unknown) => this.onMessage(parseWebviewMessage(m))));
+    // A hidden page is gone (and what was posted to it); the page built when it shows again is a new one.
+    this.register(panel.onDidChangeViewState(() => {
+      if (!panel.visible) this.readies = Math.max(this.readies, 1);
+    }));
+    const inline = webviewFiles(extensionUri);
+    web.html = conversationHtml({
+      cspSource: web.cspSource, scriptUri: asset('main.js'), styleUri: asset('style.css'), codiconUri: asset('codicon.css'),
+      ...(inline ? { inlineScript: inline.script, inlineStyle: inline.style } : {}),
+    });
+    // The page takes hundreds of milliseconds to boot; the engine answers meanwhile, and the answer is posted at once.
+    this.sendSession();
+  }
+
+  get closed(): boolean {
+    return this.isDisposed;
+  }
+
+  /** Closes the webview too (the registry closes a panel whose session merged into one that has a panel). */
+  override dispose(): void {
+    if (this.isDisposed) return;
+    this.forget(this.sessionId);
+    super.dispose();
+    this.panel.dispose();
+  }
+
+  /** The engine need not hold the model this page had of `sessionId` any more. */
+  private forget(sessionId: string): void {
+    if (!this.data.engine.started) return;
+    this.data.engine.request('conversation.forget', { sessionId }).catch(() => undefined);
+  }
+
+  focus(focus: ConversationFocus): void {
+    if (this.loading || this.revision === undefined) {
+      this.pendingFocus = focus;
+      return;
+    }
+    // The thread or turn may be past the head the page has so far: the rest goes first.
+    if (this.headOnly && focus.threadId) {
+      this.focusAfterRest = focus;
+      this.refresh();
+      return;
+    }
+    if (focus.threadId) {
+      this.post({
+        type: 'showThread', threadId: focus.threadId, ...(focus.turnIndex !== undefined ? { turnIndex: focus.turnIndex } : {}),
+        ...(focus.query !== undefined ? { query: focus.query } : {}),
+      });
+    }
+  }
+
+  /**
+   * Shows another session in this page (the preview panel reused): the page gets the new model as
+   * its `session` message, and starts over at its top (decision 67).
+   */
+  show(sessionId: string, focus: ConversationFocus): void {
+    if (sessionId !== this.sessionId) this.forget(this.sessionId);
+    this.sessionId = sessionId;
+    this.missing = false;
+    this.pendingFocus = focus;
+    this.panel.title = panelTitle(this.data.summary(sessionId)?.title, sessionId);
+    this.sendSession();
+  }
+
+  /**
+   * Sends the session's change (after a call, or the rest after its head): what changed since the
+   * model the page has, or the whole model when the engine no longer holds that one (decision 76).
+   */
+  refresh(): void {
+    if (this.loading) {
+      this.changedMeanwhile = true;
+      return;
+    }
+    // Nothing shown yet (the session was missing): the session, as to a new page.
+    if (this.revision === undefined) return this.sendSession();
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.refreshing = true;
+    const { sessionId, generation } = this;
+    const since = this.wholeNext ? undefined : this.revision;
+    this.wholeNext = false;
+    void this.loadModel(since).then((answer) => {
+      // Another session is shown now: its own message is on its way.
+      if (sessionId !== this.sessionId || this.isDisposed) return;
+      // A `session` message went meanwhile, or (for a patch) the page's model is not the one it was made against.
+      if (generation !== this.generation || (answer && 'patch' in answer && since !== this.revision)) {
+        this.refreshAgain = true;
+        return;
+      }
+      if (!answer) {
+        this.missing = true;
+        return;
+      }
+      this.missing = false;
+      this.revision = answer.revision;
+      this.headOnly = false;
+      if ('patch' in answer) this.post({ type: 'sessionPatch', base: answer.base, revision: answer.revision, patch: answer.patch });
+      else this.post({ type: 'sessionUpdated', model: answer.model, revision: answer.revision });
+      const focus = this.focusAfterRest;
+      this.focusAfterRest = undefined;
+      if (focus) this.focus(focus);
+    }).finally(() => {
+      this.refreshing = false;
+      if (!this.refreshAgain || this.isDisposed) return;
+      this.refreshAgain = false;
+      this.refresh();
+    });
+  }
+
+  /**
+   * The session's view model from the engine: a patch against revision `since` when the engine
+   * still holds it, or (`head`) only a long session's first turns; undefined when the session is
+   * not loaded (yet, or any more).
+   */
+  private async loadModel(since?: number, head = false): Promise<ViewAnswer | undefined> {
+    const sessionId = this.sessionId;
+    try {
+      const answer = await this.data.engine.request('conversation.view', { sessionId, ...(since !== undefined ? { since } : {}), ...(head ? { head } : {}) });
+      if (!answer || this.isDisposed || sessionId !== this.sessionId) return undefined;
+      const header = 'patch' in answer ? answer.patch : answer.model;
+      this.panel.title = panelTitle(header.title, header.sessionId);
+      return answer;
+    } catch (e) {
+      this.log.warn(`conversation ${sessionId}: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Loads the session and posts it as the page's `session`: the head of a long session, unless a turn is to be shown. */
+  private sendSession(): void {
+    const load = ++this.loads;
+    this.loading = true;
+    this.revision = undefined;
+    this.headOnly = false;
+    this.focusAfterRest = undefined;
+    const sessionId = this.sessionId;
+    void this.loadModel(undefined, this.pendingFocus.turnIndex === undefined).then((answer) => {
+      if (load !== this.loads || this.isDisposed) return;
+      this.loading = false;
+      this.generation++;
+      // Asked for without a revision, the answer is a model (whole, or a head).
+      if (!answer || !('model' in answer)) {
+        this.missing = true;
+        this.post({ type: 'sessionMissing', sessionId });
+        return;
+      }
+      this.missing = false;
+      const focus = this.pendingFocus;
+      this.pendingFocus = {};
+      this.revision = answer.revision;
+      this.headOnly = answer.head === true;
+      // A turn to scroll to (asked for after the head was) may be past the head: it is shown once the rest has gone.
+      const later = this.headOnly && focus.turnIndex !== undefined;
+      this.post({ type: 'session', model: answer.model, revision: answer.revision, ...(focus.threadId && !later ? { focus } : {}) });
+      // A new page has no live turns yet.
+      this.lastLive = '[]';
+      this.sendLive();
+      if (later) this.focusAfterRest = focus;
+      if (later || this.changedMeanwhile) {
+        this.changedMeanwhile = false;
+        this.refresh();
+      }
+    });
+  }
+
+  /** Posts the session's calls still streaming (side calls left out) when they changed since the last post. */
+  sendLive(): void {
+    if (!this.ready || this.missing || this.revision === undefined) return;
+    void this.data.engine.request('conversation.live', { sessionId: this.sessionId }).then((turns) => {
+      const key = JSON.stringify(turns);
+      if (key === this.lastLive || this.isDisposed) return;
+      this.lastLive = key;
+      this.post({ type: 'live', turns });
+    }, (e: Error) => this.log.warn(`live turns of ${this.sessionId}: ${e.message}`));
+  }
+
+  private onMessage(m: WebviewToHost | undefined): void {
+    if (!m) return;
+    switch (m.type) {
+      case 'ready': {
+        this.ready = true;
+        const first = this.readies++ === 0;
+        // The load under way posts to this page too.
+        if (this.loading) break;
+        // The page the session was posted to as it loaded: it has it, or is about to.
+        if (first && (this.revision !== undefined || this.missing)) {
+          this.sendLive();
+          break;
+        }
+        // A page built again (the panel was hidden and shown), or one that got nothing: the session again.
+        this.sendSession();
+        break;
+      }
+      case 'drawn':
+        if (this.headOnly) this.refresh();
+        break;
+      case 'stale':
+        this.log.warn(`conversation ${this.sessionId}: the page could not apply an update; sending the whole session`);
+        this.wholeNext = true;
+        this.refresh();
+        break;
+      case 'openThread':
+        this.post({ type: 'showThread', threadId: m.threadId });
+        break;
+      case 'copy':
+        void vscode.env.clipboard.writeText(m.text).then(() => vscode.window.setStatusBarMessage('Copied', 1500));
+        break;
+      case 'requestRaw':
+        void this.rawCall(m.callId).then((answer) => this.post(answer));
+        break;
+    }
+  }
+
+  /** Only calls of this panel's session are answered (the engine checks): the id comes from the webview. */
+  private async rawCall(callId: string): Promise<HostToWebview> {
+    try {
+      const answer = await this.data.engine.request('conversation.raw', { sessionId: this.sessionId, callId });
+      return 'error' in answer ? { type: 'raw', callId, error: answer.error } : { type: 'raw', callId, view: answer.view };
+    } catch (e) {
+      this.log.warn(`raw call ${callId}: ${(e as Error).message}`);
+      return { type: 'raw', callId, error: `Could not read the call: ${(e as Error).message}` };
+    }
+  }
+
+  private post(message: HostToWebview): void {
+    void this.panel.webview.postMessage(message).then(undefined, (e: Error) => this.log.warn(`conversation view: ${e.message}`));
+  }
+}
