@@ -1,9 +1,8 @@
 // One conversation panel's page and what it is sent (src/shared/conversation-protocol.ts). The
-// page's model is a revision the engine holds: after a change the page gets a patch against it
-// (decision 76). A new page's model is posted as soon as the engine answers, before the page says
-// `ready`: VS Code keeps messages for a page that is still loading and hands them over once its
-// document has loaded, after its script has run, which saves the round trip of `ready` before the
-// first frame. A page that still has nothing says `ready` again, and gets the model again.
+// engine is asked for the session as the page boots, and the answer is posted when the page says
+// `ready` (not before: VS Code hands a loading page its messages only after the page's `load` event,
+// which waits for its stylesheets, later than the round trip of `ready`). The page's model is a
+// revision the engine holds: after a change the page gets a patch against it (decision 76).
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { conversationHtml } from '../app/conversation-html';
@@ -41,21 +40,14 @@ export function panelTitle(title: string | undefined, id: string): string {
 }
 
 export class ConversationPanel extends Disposable {
-  /** The page has said `ready` (its script runs): live previews and answers may go. */
   private ready = false;
-  /** `ready` messages from pages of this panel: the first comes from the page the session was posted to as it loaded. */
-  private readies = 0;
   /** The live turns last posted (JSON), so that an unchanged preview is not posted again. */
   private lastLive = '[]';
-  /** Where to scroll once the session is posted. */
   private pendingFocus: ConversationFocus;
   /** The session was not loaded when last asked for (history still loading, or gone). */
   missing = false;
-  /** Counts loads of the session for a `session` message: only the latest posts. */
-  private loads = 0;
-  private loading = false;
-  /** The session changed while it was loading: an update follows its `session` message. */
-  private changedMeanwhile = false;
+  /** The model asked for while the page boots, posted when it says `ready` (unless the session changed meanwhile). */
+  private early: Promise<ViewAnswer | undefined> | undefined;
   /** The engine's revision of the model the page has (decision 76); undefined while it has none. */
   private revision: number | undefined;
   /** The page has only the session's head: the rest goes as a patch once its first frame is drawn (decision 65). */
@@ -67,8 +59,6 @@ export class ConversationPanel extends Disposable {
   /** One update is asked of the engine at a time; changes meanwhile ask for one more after it. */
   private refreshing = false;
   private refreshAgain = false;
-  /** The page could not apply a patch: the next update is the whole model. */
-  private wholeNext = false;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -84,17 +74,13 @@ export class ConversationPanel extends Disposable {
     const asset = (name: string) => web.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name)).toString();
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'llm-capture.svg');
     this.register(web.onDidReceiveMessage((m: unknown) => this.onMessage(parseWebviewMessage(m))));
-    // A hidden page is gone (and what was posted to it); the page built when it shows again is a new one.
-    this.register(panel.onDidChangeViewState(() => {
-      if (!panel.visible) this.readies = Math.max(this.readies, 1);
-    }));
     const inline = webviewFiles(extensionUri);
     web.html = conversationHtml({
       cspSource: web.cspSource, scriptUri: asset('main.js'), styleUri: asset('style.css'), codiconUri: asset('codicon.css'),
       ...(inline ? { inlineScript: inline.script, inlineStyle: inline.style } : {}),
     });
-    // The page takes hundreds of milliseconds to boot; the engine answers meanwhile, and the answer is posted at once.
-    this.sendSession();
+    // The page takes hundreds of milliseconds to boot; the engine answers meanwhile.
+    this.early = this.loadFirst(focus);
   }
 
   get closed(): boolean {
@@ -116,7 +102,7 @@ export class ConversationPanel extends Disposable {
   }
 
   focus(focus: ConversationFocus): void {
-    if (this.loading || this.revision === undefined) {
+    if (!this.ready) {
       this.pendingFocus = focus;
       return;
     }
@@ -142,30 +128,31 @@ export class ConversationPanel extends Disposable {
     if (sessionId !== this.sessionId) this.forget(this.sessionId);
     this.sessionId = sessionId;
     this.missing = false;
+    this.revision = undefined;
+    this.headOnly = false;
+    this.focusAfterRest = undefined;
     this.pendingFocus = focus;
     this.panel.title = panelTitle(this.data.summary(sessionId)?.title, sessionId);
-    this.sendSession();
+    this.early = this.loadFirst(focus);
+    if (this.ready) this.sendSession();
   }
 
   /**
-   * Sends the session's change (after a call, or the rest after its head): what changed since the
-   * model the page has, or the whole model when the engine no longer holds that one (decision 76).
+   * Sends the session's change (after a call, or the rest after its head), if the webview is
+   * listening: what changed since the model the page has, or the whole model when the engine no
+   * longer holds that one (decision 76).
    */
   refresh(): void {
-    if (this.loading) {
-      this.changedMeanwhile = true;
+    if (!this.ready) {
+      this.early = undefined;
       return;
     }
-    // Nothing shown yet (the session was missing): the session, as to a new page.
-    if (this.revision === undefined) return this.sendSession();
     if (this.refreshing) {
       this.refreshAgain = true;
       return;
     }
     this.refreshing = true;
-    const { sessionId, generation } = this;
-    const since = this.wholeNext ? undefined : this.revision;
-    this.wholeNext = false;
+    const { sessionId, generation, revision: since } = this;
     void this.loadModel(since).then((answer) => {
       // Another session is shown now: its own message is on its way.
       if (sessionId !== this.sessionId || this.isDisposed) return;
@@ -178,10 +165,12 @@ export class ConversationPanel extends Disposable {
         this.missing = true;
         return;
       }
+      const wasMissing = this.missing;
       this.missing = false;
       this.revision = answer.revision;
       this.headOnly = false;
       if ('patch' in answer) this.post({ type: 'sessionPatch', base: answer.base, revision: answer.revision, patch: answer.patch });
+      else if (wasMissing) this.post({ type: 'session', model: answer.model, revision: answer.revision });
       else this.post({ type: 'sessionUpdated', model: answer.model, revision: answer.revision });
       const focus = this.focusAfterRest;
       this.focusAfterRest = undefined;
@@ -195,9 +184,8 @@ export class ConversationPanel extends Disposable {
   }
 
   /**
-   * The session's view model from the engine: a patch against revision `since` when the engine
-   * still holds it, or (`head`) only a long session's first turns; undefined when the session is
-   * not loaded (yet, or any more).
+   * The session's view model from the engine, as a patch against revision `since` when the engine
+   * still holds it; undefined when the session is not loaded (yet, or any more).
    */
   private async loadModel(since?: number, head = false): Promise<ViewAnswer | undefined> {
     const sessionId = this.sessionId;
@@ -213,22 +201,25 @@ export class ConversationPanel extends Disposable {
     }
   }
 
-  /** Loads the session and posts it as the page's `session`: the head of a long session, unless a turn is to be shown. */
+  /** A new page's model: the head of a long session (the rest follows), unless a turn is to be shown. */
+  private loadFirst(focus: ConversationFocus): Promise<ViewAnswer | undefined> {
+    return this.loadModel(undefined, focus.turnIndex === undefined);
+  }
+
   private sendSession(): void {
-    const load = ++this.loads;
-    this.loading = true;
-    this.revision = undefined;
-    this.headOnly = false;
-    this.focusAfterRest = undefined;
+    const early = this.early;
+    this.early = undefined;
     const sessionId = this.sessionId;
-    void this.loadModel(undefined, this.pendingFocus.turnIndex === undefined).then((answer) => {
-      if (load !== this.loads || this.isDisposed) return;
-      this.loading = false;
+    void (early ?? this.loadFirst(this.pendingFocus)).then((answer) => {
+      if (sessionId !== this.sessionId) return;
       this.generation++;
+      this.revision = undefined;
+      this.headOnly = false;
+      this.focusAfterRest = undefined;
       // Asked for without a revision, the answer is a model (whole, or a head).
       if (!answer || !('model' in answer)) {
         this.missing = true;
-        this.post({ type: 'sessionMissing', sessionId });
+        this.post({ type: 'sessionMissing', sessionId: this.sessionId });
         return;
       }
       this.missing = false;
@@ -239,20 +230,19 @@ export class ConversationPanel extends Disposable {
       // A turn to scroll to (asked for after the head was) may be past the head: it is shown once the rest has gone.
       const later = this.headOnly && focus.turnIndex !== undefined;
       this.post({ type: 'session', model: answer.model, revision: answer.revision, ...(focus.threadId && !later ? { focus } : {}) });
+      if (later) {
+        this.focusAfterRest = focus;
+        this.refresh();
+      }
       // A new page has no live turns yet.
       this.lastLive = '[]';
       this.sendLive();
-      if (later) this.focusAfterRest = focus;
-      if (later || this.changedMeanwhile) {
-        this.changedMeanwhile = false;
-        this.refresh();
-      }
     });
   }
 
   /** Posts the session's calls still streaming (side calls left out) when they changed since the last post. */
   sendLive(): void {
-    if (!this.ready || this.missing || this.revision === undefined) return;
+    if (!this.ready || this.missing) return;
     void this.data.engine.request('conversation.live', { sessionId: this.sessionId }).then((turns) => {
       const key = JSON.stringify(turns);
       if (key === this.lastLive || this.isDisposed) return;
@@ -264,26 +254,18 @@ export class ConversationPanel extends Disposable {
   private onMessage(m: WebviewToHost | undefined): void {
     if (!m) return;
     switch (m.type) {
-      case 'ready': {
+      case 'ready':
+        // Also after the webview was hidden and shown again (its page is rebuilt).
         this.ready = true;
-        const first = this.readies++ === 0;
-        // The load under way posts to this page too.
-        if (this.loading) break;
-        // The page the session was posted to as it loaded: it has it, or is about to.
-        if (first && (this.revision !== undefined || this.missing)) {
-          this.sendLive();
-          break;
-        }
-        // A page built again (the panel was hidden and shown), or one that got nothing: the session again.
         this.sendSession();
         break;
-      }
       case 'drawn':
         if (this.headOnly) this.refresh();
         break;
       case 'stale':
         this.log.warn(`conversation ${this.sessionId}: the page could not apply an update; sending the whole session`);
-        this.wholeNext = true;
+        this.revision = undefined;
+        this.headOnly = false;
         this.refresh();
         break;
       case 'openThread':

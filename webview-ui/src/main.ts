@@ -41,8 +41,6 @@ const PAGE = 30;
 const FIRST_PAGE = 10;
 
 let model: ConversationViewModel | undefined;
-/** The host has sent the session (or said it is missing). */
-let answered = false;
 /** The engine's revision of `model`, which patches are made against (decision 76). */
 let revision: number | undefined;
 let threadId = '';
@@ -119,7 +117,6 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const m = event.data;
   switch (m.type) {
     case 'session':
-      answered = true;
       performance.mark('llm-capture:session');
       revision = m.revision;
       setModel(m.model, m.focus?.threadId);
@@ -147,7 +144,6 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       break;
     }
     case 'sessionMissing':
-      answered = true;
       turnsBox.replaceChildren(el('p', { class: 'empty' }, `Session ${m.sessionId} is not loaded in this window. Start capture, or show the Sessions view to load earlier captures.`));
       vscode.setState({ sessionId: m.sessionId });
       break;
@@ -438,9 +434,3 @@ function renderTools(thread: ViewThread | undefined): void {
 
 performance.mark('llm-capture:ready');
 vscode.postMessage({ type: 'ready' });
-// The host posts the session as the page loads, before this `ready` reaches it. A page that still has
-// nothing says `ready` again, and the host sends the session again (decision 76).
-const readyAgain = setInterval(() => {
-  if (answered) clearInterval(readyAgain);
-  else vscode.postMessage({ type: 'ready' });
-}, 2000);
