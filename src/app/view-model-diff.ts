@@ -93,8 +93,4 @@ export class ViewRevisions {
   forget(sessionId: string): void {
     this.last.delete(sessionId);
   }
-
-  clear(): void {
-    this.last.clear();
-  }
 }
