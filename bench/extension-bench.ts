@@ -61,6 +61,8 @@ const NO_PORT_SCAN_SETTINGS = { 'remote.autoForwardPorts': false, 'remote.autoFo
 /** Calls of the live conversation (--live-calls; 0 skips the phase), one every --live-interval ms. */
 const LIVE_CALLS = arg('live-calls', 200);
 const LIVE_INTERVAL_MS = arg('live-interval', 500);
+/** --live-stream=MS: each live answer streams over MS ms (0: at once), so the page also gets previews of calls in progress. */
+const LIVE_STREAM_MS = arg('live-stream', 0);
 /** The traffic phase stops pushing after this long, whatever it reached (the figures say how much). */
 const PUSH_BUDGET_MS = 210_000;
 /** Idle spells over which the loop delay is measured for a baseline. */
@@ -317,7 +319,7 @@ async function startCapture(o: OpenedWorkbench, sandbox: Sandbox, label: string)
 
 /** One conversation growing call by call with its panel open (bench/extension-bench/live-panel.ts). */
 async function livePhase(o: OpenedWorkbench, server: RunningServer, proxyUrl: string, dataDir: string, s: Shared, probe: Probe): Promise<void> {
-  console.log(`\n[3b] a live conversation on screen: ${LIVE_CALLS} calls, one every ${LIVE_INTERVAL_MS} ms at most, each re-sending the history`);
+  console.log(`\n[3b] a live conversation on screen: ${LIVE_CALLS} calls, one every ${LIVE_INTERVAL_MS} ms at most, each re-sending the history${LIVE_STREAM_MS > 0 ? `, each answer streaming over ${LIVE_STREAM_MS} ms` : ''}`);
   const pid = extensionHostPid(server.pid);
   if (pid === undefined) throw new Error('no process with --type=extensionHost under the server');
   const caPem = readFileSync(join(dataDir, 'ca.pem'), 'utf8');
@@ -325,7 +327,7 @@ async function livePhase(o: OpenedWorkbench, server: RunningServer, proxyUrl: st
   const r = await liveConversation(o, proxyUrl, caPem, s.pool, 443, LIVE_CALLS, LIVE_INTERVAL_MS, async () => {
     await probe.reset();
     cpuFrom = mainThreadCpuMs(pid);
-  });
+  }, LIVE_STREAM_MS);
   const delay = await probe.read();
   const cpu = mainThreadCpuMs(pid) - cpuFrom;
   const later = r.calls - 1;

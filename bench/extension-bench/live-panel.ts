@@ -87,9 +87,10 @@ function requestBody(pool: string, k: number): { body: string; answer: string } 
 /**
  * `calls` calls of one conversation through the proxy, one every `intervalMs` (one at a time, as an
  * agent makes them); the panel is opened on it after the first. `onOpened` runs once the page is up,
- * before the rest (the caller resets its probes there).
+ * before the rest (the caller resets its probes there). `streamMs`: each answer streams over that long
+ * (the page then also gets previews of the call in progress).
  */
-export async function liveConversation(o: OpenedWorkbench, proxyUrl: string, caPem: string, pool: string, port: number, calls: number, intervalMs: number, onOpened: () => Promise<void>): Promise<LiveFigures> {
+export async function liveConversation(o: OpenedWorkbench, proxyUrl: string, caPem: string, pool: string, port: number, calls: number, intervalMs: number, onOpened: () => Promise<void>, streamMs = 0): Promise<LiveFigures> {
   const agent = new TunnelAgent({ proxyUrl, ca: caPem }, { keepAlive: true, maxSockets: 1 });
   const ends: number[] = [];
   const send = async (k: number) => {
@@ -99,6 +100,7 @@ export async function liveConversation(o: OpenedWorkbench, proxyUrl: string, caP
       headers: {
         'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'claude-cli/2.1.80 (external, cli)',
         'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-bench', 'x-claude-code-session-id': SESSION_ID, 'x-bench-answer': answer,
+        ...(streamMs > 0 ? { 'x-bench-stream-ms': String(streamMs) } : {}),
       },
       body: [body],
     });

@@ -23,7 +23,19 @@ export async function startSink(pki: TestPki, pool: string, responseBytes: numbe
       const text = named ? pool.slice(Number(named[1]), Number(named[1]) + Number(named[2])) : pool.slice(offset, offset + Math.floor(responseBytes * 0.27));
       const body = anthropicSse(text, { input: 150_000, output: 4000 }, MODEL, `msg_sink_${i}`);
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': `req_sink_${i}` });
-      res.end(body);
+      // `x-bench-stream-ms: N`: the answer streams over N ms, in 20 writes cut at event boundaries, as a model's does.
+      const streamMs = Number(req.headers['x-bench-stream-ms'] ?? 0);
+      if (!(streamMs > 0)) return void res.end(body);
+      const events = body.split(/(?<=\n\n)/);
+      const per = Math.ceil(events.length / 20);
+      let k = 0;
+      const next = () => {
+        if (res.destroyed) return;
+        res.write(events.slice(k * per, (k + 1) * per).join(''));
+        if (++k * per >= events.length) return void res.end();
+        setTimeout(next, streamMs / 20);
+      };
+      next();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

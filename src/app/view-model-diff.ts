@@ -2,8 +2,8 @@
 // still holds that model, else the whole model (docs/decisions.md, decision 76). Runs in the engine:
 // the editor's thread then passes on a few KB per call instead of the whole session.
 import { randomInt } from 'node:crypto';
-import type { ConversationViewModel, ViewThread } from '../../src/shared/conversation-view-model';
-import type { ConversationViewPatch, ViewThreadPatch } from '../../src/shared/view-model-patch';
+import type { ConversationViewModel, ViewBlock, ViewLiveTurn, ViewThread } from '../../src/shared/conversation-view-model';
+import type { ConversationViewPatch, LiveTurnChange, ViewThreadPatch } from '../../src/shared/view-model-patch';
 import { viewModelHead } from './view-model-head';
 
 /** The patch that turns `before` into `after` (both of one session): each thread's unchanged turns and points kept, the rest sent. */
@@ -92,5 +92,73 @@ export class ViewRevisions {
 
   forget(sessionId: string): void {
     this.last.delete(sessionId);
+  }
+}
+
+/** The changes that turn the previews `before` into `after`; undefined when nothing changed. */
+export function diffLiveTurns(before: readonly ViewLiveTurn[], after: readonly ViewLiveTurn[]): LiveTurnChange[] | undefined {
+  const old = new Map(before.map((t) => [t.callId, t]));
+  let changed = before.length !== after.length;
+  const changes = after.map((t, i): LiveTurnChange => {
+    const prev = old.get(t.callId);
+    if (before[i]?.callId !== t.callId) changed = true;
+    if (!prev) return { callId: t.callId, turn: t };
+    let keep = samePrefix(prev.blocks, t.blocks);
+    const grow = grownField(prev.blocks[keep], t.blocks[keep]);
+    if (grow) keep++;
+    if (grow || keep < t.blocks.length || keep < prev.blocks.length || prev.status !== t.status || prev.threadHint !== t.threadHint) changed = true;
+    return {
+      callId: t.callId, status: t.status, ...(t.threadHint !== undefined ? { threadHint: t.threadHint } : {}), startedAt: t.startedAt,
+      keepBlocks: keep, ...(grow ? { grow } : {}), blocks: t.blocks.slice(keep),
+    };
+  });
+  return changed ? changes : undefined;
+}
+
+/** `after` is `before` with only its text (or a tool call's arguments) longer: what was added. */
+function grownField(before: ViewBlock | undefined, after: ViewBlock | undefined): { field: 'text' | 'arguments'; tail: string } | undefined {
+  if (!before || !after || before.kind !== after.kind) return undefined;
+  const field = before.kind === 'tool' ? 'arguments' : before.kind === 'text' || before.kind === 'thinking' ? 'text' : undefined;
+  if (!field) return undefined;
+  const a = (before as Record<string, unknown>)[field];
+  const b = (after as Record<string, unknown>)[field];
+  if (typeof a !== 'string' || typeof b !== 'string' || b.length <= a.length || !b.startsWith(a)) return undefined;
+  return sameValue({ ...before, [field]: '' }, { ...after, [field]: '' }) ? { field, tail: b.slice(a.length) } : undefined;
+}
+
+export type LiveAnswer =
+  | { revision: number; turns: ViewLiveTurn[] }
+  | { revision: number; base: number; changes: LiveTurnChange[] }
+  /** The page's previews are current. */
+  | { revision: number; unchanged: true };
+
+/** The previews last given for each session, under a revision, as `ViewRevisions` keeps models. */
+export class LiveRevisions {
+  private readonly last = new Map<string, { revision: number; turns: ViewLiveTurn[] }>();
+  private next = randomInt(1, 2 ** 40);
+
+  constructor(private readonly capacity = 4) {}
+
+  answer(sessionId: string, turns: ViewLiveTurn[], since: number | undefined): LiveAnswer {
+    const held = this.last.get(sessionId);
+    if (held && since !== undefined && held.revision === since) {
+      const changes = diffLiveTurns(held.turns, turns);
+      if (!changes) return { revision: since, unchanged: true };
+      const revision = this.remember(sessionId, turns);
+      return { revision, base: since, changes };
+    }
+    return { revision: this.remember(sessionId, turns), turns };
+  }
+
+  forget(sessionId: string): void {
+    this.last.delete(sessionId);
+  }
+
+  private remember(sessionId: string, turns: ViewLiveTurn[]): number {
+    const revision = this.next++;
+    this.last.delete(sessionId);
+    this.last.set(sessionId, { revision, turns });
+    while (this.last.size > this.capacity) this.last.delete(this.last.keys().next().value!);
+    return revision;
   }
 }

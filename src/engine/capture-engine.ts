@@ -14,7 +14,7 @@ import { buildLiveTurn, buildViewModel } from '../app/conversation-view-builder'
 import { exportHar, HarImportError, importHarInto, prepareHarImport, writeHarImport } from '../app/har-transfer';
 import { writePrivateFile } from '../app/private-file';
 import { buildRawCallView } from '../app/raw-call-view';
-import { ViewRevisions } from '../app/view-model-diff';
+import { LiveRevisions, ViewRevisions } from '../app/view-model-diff';
 import { buildSessionTree } from '../app/session-tree-model';
 import { renderMarkdownTranscript, type SessionDetail } from '../conversation';
 import { parseSearchText } from '../conversation/session-search';
@@ -54,6 +54,7 @@ export class CaptureEngine {
   private readonly searchIndex = new SessionSearchIndex();
   /** The model each open page was last given, to send it only what changed (decision 76). */
   private readonly views = new ViewRevisions();
+  private readonly previews = new LiveRevisions();
   private spareTimer: NodeJS.Timeout | undefined;
   /** A capture.start is under way (no spare is booted meanwhile). */
   private starting = false;
@@ -85,13 +86,16 @@ export class CaptureEngine {
       'session.json': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? `${JSON.stringify(d, null, 2)}\n` : null; },
       'conversation.model': async ({ sessionId }) => { const d = await this.session(sessionId); return d ? buildViewModel(d) : null; },
       'conversation.view': async ({ sessionId, since, head }) => { const d = await this.session(sessionId); return d ? this.views.answer(buildViewModel(d), since, head === true) : null; },
-      'conversation.forget': ({ sessionId }) => { this.views.forget(sessionId); return null; },
-      'conversation.live': async ({ sessionId }) => {
+      'conversation.forget': ({ sessionId }) => {
+        this.views.forget(sessionId);
+        this.previews.forget(sessionId);
+        return null;
+      },
+      'conversation.live': async ({ sessionId, since }) => {
         const live = this.follower.sessions;
         const pending = (live?.pending(live.assembler.currentId(sessionId)) ?? []).filter((c) => c.side === undefined);
-        if (pending.length === 0) return [];
-        const detail = await this.session(sessionId);
-        return pending.map((c) => buildLiveTurn(c, detail));
+        const detail = pending.length > 0 ? await this.session(sessionId) : undefined;
+        return this.previews.answer(sessionId, pending.map((c) => buildLiveTurn(c, detail)), since);
       },
       'conversation.raw': ({ sessionId, callId }) => this.rawCall(sessionId, callId),
       'activity.page': ({ limit }) => {

@@ -9,8 +9,8 @@ import type { TreeNodeDescriptor } from '../app/session-tree-model';
 import type { SearchFilters } from '../conversation/session-search';
 import type { SessionSummary } from '../conversation/types';
 import type { SearchAnswer } from './session-search-index';
-import type { ViewAnswer } from '../app/view-model-diff';
-import type { ConversationViewModel, ViewLiveTurn } from '../../src/shared/conversation-view-model';
+import type { LiveAnswer, ViewAnswer } from '../app/view-model-diff';
+import type { ConversationViewModel } from '../../src/shared/conversation-view-model';
 import type { RawCallView } from '../../src/shared/raw-call';
 
 /** Bumped whenever a message changes shape; a worker of another version is refused at the handshake. */
@@ -78,9 +78,10 @@ export interface EngineMethods {
    * follows as a patch); null when the session is not loaded (docs/decisions.md, decisions 65 and 76).
    */
   'conversation.view': { params: { sessionId: string; since?: number; head?: boolean }; result: ViewAnswer | null };
-  /** A page no longer shows the session: the engine stops holding the model it last gave it. */
+  /** A page no longer shows the session: the engine stops holding the model and previews it last gave it. */
   'conversation.forget': { params: { sessionId: string }; result: null };
-  'conversation.live': { params: { sessionId: string }; result: ViewLiveTurn[] };
+  /** The session's calls in progress: as changes against the previews of revision `since` when the engine holds them (decision 76). */
+  'conversation.live': { params: { sessionId: string; since?: number }; result: LiveAnswer };
   'conversation.raw': { params: { sessionId: string; callId: string }; result: RawCallAnswer };
   'activity.page': { params: { limit: number }; result: LogEntry[] | null };
   'har.export': { params: { dataDir: string; file: string }; result: { count: number } | null };

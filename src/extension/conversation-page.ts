@@ -41,8 +41,11 @@ export function panelTitle(title: string | undefined, id: string): string {
 
 export class ConversationPanel extends Disposable {
   private ready = false;
-  /** The live turns last posted (JSON), so that an unchanged preview is not posted again. */
-  private lastLive = '[]';
+  /** The engine's revision of the previews of calls in progress the page has (decision 76). */
+  private liveRevision: number | undefined;
+  /** One preview request at a time; a change meanwhile asks again after it. */
+  private liveAsking = false;
+  private liveAgain = false;
   private pendingFocus: ConversationFocus;
   /** The session was not loaded when last asked for (history still loading, or gone). */
   missing = false;
@@ -235,20 +238,35 @@ export class ConversationPanel extends Disposable {
         this.refresh();
       }
       // A new page has no live turns yet.
-      this.lastLive = '[]';
+      this.liveRevision = undefined;
       this.sendLive();
     });
   }
 
-  /** Posts the session's calls still streaming (side calls left out) when they changed since the last post. */
+  /**
+   * Posts the session's calls still streaming (side calls left out) when they changed since the
+   * previews the page has: as changes against those when the engine holds them (decision 76).
+   */
   sendLive(): void {
     if (!this.ready || this.missing) return;
-    void this.data.engine.request('conversation.live', { sessionId: this.sessionId }).then((turns) => {
-      const key = JSON.stringify(turns);
-      if (key === this.lastLive || this.isDisposed) return;
-      this.lastLive = key;
-      this.post({ type: 'live', turns });
-    }, (e: Error) => this.log.warn(`live turns of ${this.sessionId}: ${e.message}`));
+    if (this.liveAsking) {
+      this.liveAgain = true;
+      return;
+    }
+    this.liveAsking = true;
+    const { sessionId, liveRevision: since } = this;
+    void this.data.engine.request('conversation.live', { sessionId, ...(since !== undefined ? { since } : {}) }).then((answer) => {
+      // Another session, or a new page meanwhile (which asks for its own): this answer is not for it.
+      if (this.isDisposed || sessionId !== this.sessionId || since !== this.liveRevision) return;
+      this.liveRevision = answer.revision;
+      if ('changes' in answer) this.post({ type: 'livePatch', base: answer.base, revision: answer.revision, changes: answer.changes });
+      else if ('turns' in answer) this.post({ type: 'live', turns: answer.turns, revision: answer.revision });
+    }, (e: Error) => this.log.warn(`live turns of ${this.sessionId}: ${e.message}`)).finally(() => {
+      this.liveAsking = false;
+      if (!this.liveAgain || this.isDisposed) return;
+      this.liveAgain = false;
+      this.sendLive();
+    });
   }
 
   private onMessage(m: WebviewToHost | undefined): void {
@@ -267,6 +285,8 @@ export class ConversationPanel extends Disposable {
         this.revision = undefined;
         this.headOnly = false;
         this.refresh();
+        this.liveRevision = undefined;
+        this.sendLive();
         break;
       case 'openThread':
         this.post({ type: 'showThread', threadId: m.threadId });

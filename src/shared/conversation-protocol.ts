@@ -8,7 +8,7 @@
 // decisions 65 and 76).
 import type { ConversationViewModel, ViewLiveTurn } from './conversation-view-model';
 import type { RawCallView } from './raw-call';
-import type { ConversationViewPatch } from './view-model-patch';
+import type { ConversationViewPatch, LiveTurnChange } from './view-model-patch';
 
 /** The state VS Code keeps for a panel (restored by the serializer after a reload). */
 export interface ConversationPanelState {
@@ -19,7 +19,7 @@ export type WebviewToHost =
   | { type: 'ready' }
   /** The first frame of a `session` is drawn. */
   | { type: 'drawn' }
-  /** A `sessionPatch` did not fit the model the page has: send the whole model. */
+  /** A `sessionPatch` (or `livePatch`) did not fit what the page has: send it whole. */
   | { type: 'stale' }
   | { type: 'openThread'; threadId: string }
   | { type: 'copy'; text: string }
@@ -37,7 +37,9 @@ export type HostToWebview =
    * The session's calls still streaming, each as far as it has arrived (sent again as more does);
    * `turns: []` once none is (a completed call then comes in `sessionUpdated`).
    */
-  | { type: 'live'; turns: ViewLiveTurn[] }
+  | { type: 'live'; turns: ViewLiveTurn[]; revision: number }
+  /** What changed in the previews since revision `base`, the ones the page has (decision 76). */
+  | { type: 'livePatch'; base: number; revision: number; changes: LiveTurnChange[] }
   /** The answer to `requestRaw`: the call's raw exchange, or why there is none. */
   | { type: 'raw'; callId: string; view?: RawCallView; error?: string };
 

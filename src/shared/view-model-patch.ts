@@ -2,7 +2,7 @@
 // (docs/decisions.md, decision 76). A live session's page gets one after each call: a 500-turn
 // model is about 1 MB, the turns a call adds a few KB. The engine makes a patch
 // (src/app/view-model-diff.ts); the page applies it here. Types and one pure function: both sides use them.
-import type { ConversationViewModel, ToolDefinition, ViewPoint, ViewThread, ViewTurn } from './conversation-view-model';
+import type { ConversationViewModel, ToolDefinition, ViewBlock, ViewLiveTurn, ViewPoint, ViewThread, ViewTurn } from './conversation-view-model';
 
 export interface ViewThreadPatch extends Omit<ViewThread, 'turns' | 'points' | 'systemPrompt' | 'toolDefinitions'> {
   /** The page's first `keepTurns` turns of this thread stand; `turns` replace the rest. */
@@ -44,4 +44,40 @@ export function applyViewPatch(base: ConversationViewModel, patch: ConversationV
   }
   const { threads: _threads, ...header } = patch;
   return { ...header, threads: next };
+}
+
+/**
+ * A call in progress as the page is to show it: whole (`turn`), or as what changed since the preview
+ * the page has of it: its first `keepBlocks` blocks stand (the last of them longer by `grow`, when
+ * only its text or arguments grew), then `blocks`. Previews are re-sent as a call streams, about
+ * four times a second, so a long answer would otherwise cross again and again whole (decision 76).
+ */
+export type LiveTurnChange =
+  | { callId: string; turn: ViewLiveTurn }
+  | {
+    callId: string; status: string; threadHint?: string; startedAt: number;
+    keepBlocks: number; grow?: { field: 'text' | 'arguments'; tail: string }; blocks: ViewBlock[];
+  };
+
+/** The previews `changes` make of `base` (the page's), or undefined when they do not fit it. */
+export function applyLiveChanges(base: readonly ViewLiveTurn[], changes: readonly LiveTurnChange[]): ViewLiveTurn[] | undefined {
+  const byCall = new Map(base.map((t) => [t.callId, t]));
+  const out: ViewLiveTurn[] = [];
+  for (const c of changes) {
+    if ('turn' in c) {
+      out.push(c.turn);
+      continue;
+    }
+    const old = byCall.get(c.callId);
+    if (!old || c.keepBlocks > old.blocks.length || (c.grow && c.keepBlocks === 0)) return undefined;
+    const blocks = old.blocks.slice(0, c.keepBlocks);
+    if (c.grow) {
+      const last = blocks[blocks.length - 1] as Record<string, unknown>;
+      const before = last[c.grow.field];
+      if (typeof before !== 'string') return undefined;
+      blocks[blocks.length - 1] = { ...last, [c.grow.field]: before + c.grow.tail } as ViewBlock;
+    }
+    out.push({ callId: c.callId, ...(c.threadHint !== undefined ? { threadHint: c.threadHint } : {}), startedAt: c.startedAt, status: c.status, blocks: blocks.concat(c.blocks) });
+  }
+  return out;
 }

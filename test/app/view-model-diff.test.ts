@@ -3,12 +3,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildViewModel } from '../../src/app/conversation-view-builder';
-import { diffViewModel, sameValue, ViewRevisions } from '../../src/app/view-model-diff';
+import { buildLiveTurn } from '../../src/app/conversation-view-builder';
+import { diffLiveTurns, diffViewModel, LiveRevisions, sameValue, ViewRevisions } from '../../src/app/view-model-diff';
+import type { ContentBlock } from '../../src/llm/llm-call';
 import { HEAD_TURNS } from '../../src/app/view-model-head';
 import { assemble } from '../../src/conversation/assembler';
 import type { LlmCall } from '../../src/llm/llm-call';
 import type { ConversationViewModel, ViewThread } from '../../src/shared/conversation-view-model';
-import { applyViewPatch, type ConversationViewPatch } from '../../src/shared/view-model-patch';
+import { applyLiveChanges, applyViewPatch, type ConversationViewPatch } from '../../src/shared/view-model-patch';
 import { parseWebviewMessage } from '../../src/shared/conversation-protocol';
 import { Clock, FullHistoryConversation, llmCall, text, thinking, toolResult, toolUse, usage } from '../support/llm-call-builder';
 
@@ -162,6 +164,56 @@ describe('conversation view model patches', () => {
     assert.equal(sameValue({ a: [1, { b: 'x' }] }, { a: [1, { b: 'x' }] }), true);
     assert.equal(sameValue({ a: 1 }, { a: 1, b: undefined }), false);
     assert.equal(sameValue([1], { 0: 1 }), false);
+  });
+
+  test('previews of a call in progress go as what grew: thinking, text and a tool call\'s arguments, each appended', () => {
+    const thinking = 'Let me look at the file first. '.repeat(40);
+    const answer = 'Here is what I found in the file. '.repeat(60);
+    const args = JSON.stringify({ file_path: '/src/a.ts', content: 'export const a = 1;\n'.repeat(80) });
+    // The call's output as it arrives, cut every 97 characters, as a stream's events arrive.
+    const states: ContentBlock[][] = [[]];
+    for (let i = 97; i < thinking.length + 97; i += 97) states.push([{ type: 'thinking', text: thinking.slice(0, i) }]);
+    for (let i = 97; i < answer.length + 97; i += 97) states.push([{ type: 'thinking', text: thinking }, { type: 'text', text: answer.slice(0, i) }]);
+    for (let i = 97; i < args.length + 97; i += 97) {
+      states.push([{ type: 'thinking', text: thinking }, { type: 'text', text: answer }, { type: 'tool-call', callId: 't1', name: 'Write', arguments: args.slice(0, i), kind: 'function' }]);
+    }
+    const previews = states.map((output) => [buildLiveTurn({ callId: 'c1', model: 'claude-opus-4-6', startedAt: 1, firstTokenAt: output.length > 0 ? 2 : undefined, output })]);
+    let page = copy(previews[0]!);
+    let sent = 0;
+    let whole = 0;
+    for (let k = 1; k < previews.length; k++) {
+      const changes = diffLiveTurns(previews[k - 1]!, previews[k]!);
+      assert.ok(changes, `state ${k} changed`);
+      const next = applyLiveChanges(page, copy(changes));
+      assert.deepEqual(next, copy(previews[k]!), `state ${k}`);
+      page = next!;
+      sent += JSON.stringify(changes).length;
+      whole += JSON.stringify(previews[k]).length;
+    }
+    assert.ok(sent * 5 < whole, `changes ${sent} bytes in all, whole previews ${whole}`);
+    assert.equal(diffLiveTurns(previews[3]!, copy(previews[3]!)), undefined, 'nothing changed: nothing to send');
+    // The call ends (gone from the previews) and another starts: the new one goes whole.
+    const other = buildLiveTurn({ callId: 'c2', startedAt: 5, output: [{ type: 'text', text: 'Hi' }] });
+    const changes = diffLiveTurns(previews.at(-1)!, [other])!;
+    assert.deepEqual(changes, [{ callId: 'c2', turn: other }]);
+    assert.deepEqual(applyLiveChanges(page, changes), [other]);
+    // A change for a call the page does not have, or keeping more blocks than it has, is refused.
+    assert.equal(applyLiveChanges([], diffLiveTurns(previews[1]!, previews[2]!)!), undefined);
+    assert.equal(applyLiveChanges(copy(previews[1]!), diffLiveTurns(previews[20]!, previews[21]!)!), undefined);
+  });
+
+  test('the engine\'s preview revisions: whole, changes against the page\'s, nothing when unchanged', () => {
+    const turn = (text: string) => [buildLiveTurn({ callId: 'c1', startedAt: 1, output: [{ type: 'text', text }] })];
+    const revisions = new LiveRevisions();
+    const first = revisions.answer('s', turn('Hel'), undefined);
+    assert.ok('turns' in first);
+    const second = revisions.answer('s', turn('Hello'), first.revision);
+    assert.ok('changes' in second && second.base === first.revision);
+    assert.deepEqual(second.changes[0], { callId: 'c1', status: 'waiting for the first token', startedAt: 1, keepBlocks: 1, grow: { field: 'text', tail: 'lo' }, blocks: [] });
+    assert.deepEqual(revisions.answer('s', turn('Hello'), second.revision), { revision: second.revision, unchanged: true });
+    assert.ok('turns' in revisions.answer('s', turn('Hello!'), first.revision), 'a page behind gets them whole');
+    revisions.forget('s');
+    assert.ok('turns' in revisions.answer('s', turn('Hello!'), second.revision));
   });
 
   test('the page may say its model is stale', () => {

@@ -141,6 +141,10 @@ describe('the capture engine on its own thread', { timeout: 90_000 }, () => {
     await engine.request('conversation.forget', { sessionId });
     const after = await engine.request('conversation.view', { sessionId, since: next.revision });
     assert.ok(after && 'model' in after, 'forgotten: whole again');
+    // No call in progress: no previews, and asked again with that revision, nothing to send.
+    const live = await engine.request('conversation.live', { sessionId });
+    assert.ok('turns' in live && live.turns.length === 0);
+    assert.deepEqual(await engine.request('conversation.live', { sessionId, since: live.revision }), { revision: live.revision, unchanged: true });
   });
 
   it('an unknown method is an error answer, not the end of the thread', async () => {

@@ -15,6 +15,11 @@ export class LiveTurns {
     this.turns = turns;
   }
 
+  /** The previews as the host last sent them (what its next changes apply to). */
+  get current(): readonly ViewLiveTurn[] {
+    return this.turns;
+  }
+
   /**
    * Draws the live turns whose home is the thread on screen; `home` says where a turn goes (its
    * thread hint when the view knows that thread, else the main thread). Nothing when `visible` is

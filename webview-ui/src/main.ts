@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { ConversationPanelState, HostToWebview, WebviewToHost } from '../../src/shared/conversation-protocol';
 import { filterTurns } from '../../src/shared/conversation-search';
 import type { ConversationViewModel, ViewBlock, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
-import { applyViewPatch } from '../../src/shared/view-model-patch';
+import { applyLiveChanges, applyViewPatch } from '../../src/shared/view-model-patch';
 import { el, highlight, markdown, pre } from './dom';
 import { ContextChart } from './context-chart';
 import { LiveTurns } from './live-turns';
@@ -43,6 +43,8 @@ const FIRST_PAGE = 10;
 let model: ConversationViewModel | undefined;
 /** The engine's revision of `model`, which patches are made against (decision 76). */
 let revision: number | undefined;
+/** Likewise for the previews of calls in progress. */
+let liveRevision: number | undefined;
 let threadId = '';
 let query = '';
 let rendered = 0;
@@ -153,9 +155,22 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       if (m.turnIndex !== undefined) focusTurn(m.turnIndex);
       break;
     case 'live':
+      liveRevision = m.revision;
       live.set(m.turns);
       showLive();
       break;
+    case 'livePatch': {
+      const turns = liveRevision === m.base ? applyLiveChanges(live.current, m.changes) : undefined;
+      if (!turns) {
+        liveRevision = undefined;
+        vscode.postMessage({ type: 'stale' });
+        break;
+      }
+      liveRevision = m.revision;
+      live.set(turns);
+      showLive();
+      break;
+    }
     case 'raw':
       rawTab.receive(m.callId, m.view, m.error);
       break;
@@ -169,6 +184,7 @@ function setModel(next: ConversationViewModel, focusThread?: string, keepPlace =
     query = '';
     search.value = '';
     live.set([]);
+    liveRevision = undefined;
     showLive();
     window.scrollTo(0, 0);
   }
