@@ -63,35 +63,53 @@ export type ViewAnswer =
   | { revision: number; base: number; patch: ConversationViewPatch };
 
 /**
- * The model last given for each session, under a revision number: a caller that says it has that
- * revision gets a patch. A few sessions at most (one per open page, usually one); the oldest is
- * forgotten first, and a page closed says so (`forget`). Revisions start at a random number, so that
- * a page's revision from an engine before a restart never matches one of this engine's.
+ * What was last given to a page for each session, under a revision number: a page that says it has
+ * that revision gets what changed. A few sessions at most (one per open page, usually one); the
+ * oldest is forgotten first, and a page closed says so (`forget`). Revisions start at a random
+ * number, so that a page's revision from an engine before a restart never matches one of this engine's.
  */
-export class ViewRevisions {
-  private readonly last = new Map<string, { revision: number; model: ConversationViewModel }>();
+class Held<T> {
+  private readonly last = new Map<string, { revision: number; value: T }>();
   private next = randomInt(1, 2 ** 40);
 
-  constructor(private readonly capacity = 4) {}
+  constructor(private readonly capacity: number) {}
+
+  /** What was given for the session under revision `since`, if that is still the one held. */
+  at(sessionId: string, since: number | undefined): T | undefined {
+    const held = this.last.get(sessionId);
+    return held && since !== undefined && held.revision === since ? held.value : undefined;
+  }
+
+  /** Holds `value` as what the session's page now has; its revision. */
+  hold(sessionId: string, value: T): number {
+    const revision = this.next++;
+    this.last.delete(sessionId);
+    this.last.set(sessionId, { revision, value });
+    while (this.last.size > this.capacity) this.last.delete(this.last.keys().next().value!);
+    return revision;
+  }
+
+  forget(sessionId: string): void {
+    this.last.delete(sessionId);
+  }
+}
+
+/** The view model each session's page was last given (decision 76). */
+export class ViewRevisions extends Held<ConversationViewModel> {
+  constructor(capacity = 4) {
+    super(capacity);
+  }
 
   /**
    * What a page that has revision `since` gets of `model`: a patch when that revision is the one
    * held, else the whole model, or with `head` (a new page) only its first turns when it is long.
    */
   answer(model: ConversationViewModel, since: number | undefined, head = false): ViewAnswer {
-    const held = this.last.get(model.sessionId);
-    const patch = held && since !== undefined && held.revision === since;
-    const first = !patch && head ? viewModelHead(model) : undefined;
-    const revision = this.next++;
-    this.last.delete(model.sessionId);
-    this.last.set(model.sessionId, { revision, model: first ?? model });
-    while (this.last.size > this.capacity) this.last.delete(this.last.keys().next().value!);
-    if (patch) return { revision, base: since, patch: diffViewModel(held.model, model) };
+    const base = this.at(model.sessionId, since);
+    if (base) return { revision: this.hold(model.sessionId, model), base: since!, patch: diffViewModel(base, model) };
+    const first = head ? viewModelHead(model) : undefined;
+    const revision = this.hold(model.sessionId, first ?? model);
     return first ? { revision, model: first, head: true } : { revision, model };
-  }
-
-  forget(sessionId: string): void {
-    this.last.delete(sessionId);
   }
 }
 
@@ -132,33 +150,16 @@ export type LiveAnswer =
   /** The page's previews are current. */
   | { revision: number; unchanged: true };
 
-/** The previews last given for each session, under a revision, as `ViewRevisions` keeps models. */
-export class LiveRevisions {
-  private readonly last = new Map<string, { revision: number; turns: ViewLiveTurn[] }>();
-  private next = randomInt(1, 2 ** 40);
-
-  constructor(private readonly capacity = 4) {}
+/** The previews of calls in progress each session's page was last given. */
+export class LiveRevisions extends Held<ViewLiveTurn[]> {
+  constructor(capacity = 4) {
+    super(capacity);
+  }
 
   answer(sessionId: string, turns: ViewLiveTurn[], since: number | undefined): LiveAnswer {
-    const held = this.last.get(sessionId);
-    if (held && since !== undefined && held.revision === since) {
-      const changes = diffLiveTurns(held.turns, turns);
-      if (!changes) return { revision: since, unchanged: true };
-      const revision = this.remember(sessionId, turns);
-      return { revision, base: since, changes };
-    }
-    return { revision: this.remember(sessionId, turns), turns };
-  }
-
-  forget(sessionId: string): void {
-    this.last.delete(sessionId);
-  }
-
-  private remember(sessionId: string, turns: ViewLiveTurn[]): number {
-    const revision = this.next++;
-    this.last.delete(sessionId);
-    this.last.set(sessionId, { revision, turns });
-    while (this.last.size > this.capacity) this.last.delete(this.last.keys().next().value!);
-    return revision;
+    const base = this.at(sessionId, since);
+    if (!base) return { revision: this.hold(sessionId, turns), turns };
+    const changes = diffLiveTurns(base, turns);
+    return changes ? { revision: this.hold(sessionId, turns), base: since!, changes } : { revision: since!, unchanged: true };
   }
 }

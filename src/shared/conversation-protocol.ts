@@ -1,6 +1,7 @@
 // The messages between the extension host and the conversation webview. Shared by both sides,
 // so no `vscode` and no DOM here. The webview posts `ready` once its script runs; the host sends
-// nothing before that (messages posted earlier would be lost), then `session`, then updates. Each
+// nothing before that (VS Code would hold it until the page's `load` event, later than the round
+// trip of `ready`: decision 76), then `session`, then updates. Each
 // model the page has is a revision of the engine's: a change comes as `sessionPatch` against it, and
 // a page that cannot apply one says `stale` and gets the whole model again (`sessionUpdated`). A long
 // session's `session` may hold only the first turns of each thread (what the first frame draws): the

@@ -209,7 +209,8 @@ describe('conversation view model patches', () => {
     assert.ok('turns' in first);
     const second = revisions.answer('s', turn('Hello'), first.revision);
     assert.ok('changes' in second && second.base === first.revision);
-    assert.deepEqual(second.changes[0], { callId: 'c1', status: 'waiting for the first token', startedAt: 1, keepBlocks: 1, grow: { field: 'text', tail: 'lo' }, blocks: [] });
+    // "Hel" became "Hello": the one block is kept, and only "lo" goes.
+    assert.deepEqual(second.changes[0], { callId: 'c1', status: turn('Hello')[0]!.status, startedAt: 1, keepBlocks: 1, grow: { field: 'text', tail: 'lo' }, blocks: [] });
     assert.deepEqual(revisions.answer('s', turn('Hello'), second.revision), { revision: second.revision, unchanged: true });
     assert.ok('turns' in revisions.answer('s', turn('Hello!'), first.revision), 'a page behind gets them whole');
     revisions.forget('s');
