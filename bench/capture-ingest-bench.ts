@@ -69,6 +69,7 @@ interface Result {
   sentBytes: number;
   receivedBytes: number;
   proxyCpuMs?: number;
+  threads?: ThreadSplit;
   benchCpuMs: number;
   stopMs?: number;
   responseSizes: number[];
@@ -138,6 +139,44 @@ async function drive(agent: RouteAgent, route: Route, bodies: Buffer[], from: nu
 // ---- The columns ----------------------------------------------------------------------------
 
 /** CPU time of a whole process (all threads, exited ones included), from /proc/<pid>/stat, in ms. */
+/** CPU ns of each thread of a process, by thread id (schedstat: ns precision). */
+function threadCpuNs(pid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  if (pid === undefined) return out;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        out.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+      } catch {
+        // A thread that ended between the listing and the read.
+      }
+    }
+  } catch {
+    // The process is gone.
+  }
+  return out;
+}
+
+/**
+ * Where a proxy process's CPU went between two readings, in ms: its main thread, its busiest other
+ * thread (ours: the proxy's own thread) and every other thread together (V8's GC and compiler
+ * threads, libuv's pool).
+ */
+function threadSplit(pid: number | undefined, before: Map<string, number>, after: Map<string, number>): ThreadSplit | undefined {
+  if (pid === undefined || after.size === 0) return undefined;
+  const deltas = [...after].map(([tid, ns]) => ({ tid, ms: (ns - (before.get(tid) ?? 0)) / 1e6 }));
+  const main = deltas.find((d) => d.tid === String(pid))?.ms ?? 0;
+  const others = deltas.filter((d) => d.tid !== String(pid)).sort((a, b) => b.ms - a.ms);
+  if (process.env.THREADS) console.log(others.map((d) => `${d.tid}:${d.ms.toFixed(0)}`).join(" "));
+  return { main, busiest: others[0]?.ms ?? 0, rest: others.slice(1).reduce((n, d) => n + d.ms, 0) };
+}
+
+interface ThreadSplit {
+  main: number;
+  busiest: number;
+  rest: number;
+}
+
 function processCpuMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
@@ -311,10 +350,12 @@ async function runColumn(name: ColumnName, fake: Fake, bodies: Buffer[], forget:
     // Warm-up, not counted: the connections opened, certificates minted, JIT warm.
     await drive(agent, started.route, bodies, 0, WARMUP, responseSizes, forget);
     const proxyCpu = processCpuMs(started.proc?.pid);
+    const threadsBefore = threadCpuNs(started.proc?.pid);
     const benchCpu = process.cpuUsage();
     const { ms, received } = await drive(agent, started.route, bodies, WARMUP, WARMUP + COUNT, responseSizes, forget);
     const benchCpuUsed = process.cpuUsage(benchCpu);
     const proxyCpuAfter = processCpuMs(started.proc?.pid);
+    const threads = threadSplit(started.proc?.pid, threadsBefore, threadCpuNs(started.proc?.pid));
     agent.destroy();
     const stopStarted = performance.now();
     await started.stop();
@@ -326,6 +367,7 @@ async function runColumn(name: ColumnName, fake: Fake, bodies: Buffer[], forget:
         name, ms, sentBytes, receivedBytes: received,
         proxyCpuMs: proxyCpu !== undefined && proxyCpuAfter !== undefined ? proxyCpuAfter - proxyCpu : undefined,
         benchCpuMs: (benchCpuUsed.user + benchCpuUsed.system) / 1000,
+        threads,
         stopMs: started.proc ? stopMs : undefined,
         responseSizes,
       },
@@ -360,6 +402,9 @@ function printTable(columns: ColumnName[], runs: Result[], loadStart: string, lo
   line('% of direct', (r) => (direct ? `${(100 * eps(r) / eps(direct)).toFixed(0)} %` : dash));
   line('× mitmdump -w', (r) => (mitmW ? `${(eps(r) / eps(mitmW)).toFixed(2)}×` : dash));
   line('proxy CPU per exchange (all threads)', (r) => (r.proxyCpuMs !== undefined ? `${(r.proxyCpuMs / COUNT).toFixed(2)} ms` : dash));
+  line('  its main thread / busiest other / the rest', (r) => (r.threads
+    ? [r.threads.main, r.threads.busiest, r.threads.rest].map((ms) => (ms / COUNT).toFixed(2)).join('/')
+    : dash));
   line('bench CPU per exchange (client + fake)', (r) => `${(r.benchCpuMs / COUNT).toFixed(2)} ms`);
   line('stop after the last answer (drain, close)', (r) => (r.stopMs !== undefined ? `${r.stopMs.toFixed(0)} ms` : dash));
   line('exchanges/s including that stop', (r) => (r.stopMs !== undefined ? (COUNT / ((r.ms + r.stopMs) / 1000)).toFixed(0) : dash));

@@ -13,7 +13,7 @@
 import type { CaptureSink, ConnectionRecord, ExchangeRecord, SseEventRecord, StoredBody, WsMessageRecord } from '../capture/records';
 import type { BodyIntegrityError } from './body-reader';
 import { CaptureIdMap, type BodyMemo, type ExchangeEntry } from './capture-ids';
-import { BodyBatch, CODEC_RAW_DEFERRED, type ChunkRelocation } from './chunked-bodies';
+import { BodyBatch, CODEC_RAW_DEFERRED, RecentLeads, type ChunkRelocation } from './chunked-bodies';
 import { CompressionPacer } from './compression-pacer';
 import type { BodyRef, ExchangeRow, Operation, SsePack, WsRow } from './operations';
 import * as q from './queries';
@@ -101,6 +101,7 @@ export class CaptureStore implements CaptureSink {
   private readonly ids: CaptureIdMap;
   private retentionTimer?: NodeJS.Timeout;
   private readonly pacer: CompressionPacer;
+  private readonly leads = new RecentLeads();
   private bytesSinceRetention = 0;
   /** What retention's last pass measured (usedBytes); undefined before the first. */
   private usedAtRetention?: number;
@@ -410,7 +411,8 @@ export class CaptureStore implements CaptureSink {
 
   private bodyBatch(): BodyBatch {
     this.engine.openBatch();
-    return new BodyBatch(this.engine.db, this.engine.ids, (stored) => this.engine.appendChunk(stored), this.engine.segments.damaged, undefined, this.pacer.deferring, this.pacer.farBehind);
+    return new BodyBatch(this.engine.db, this.engine.ids, (stored) => this.engine.appendChunk(stored), this.engine.segments.damaged, undefined,
+      this.pacer.deferring, this.pacer.farBehind, this.leads);
   }
 
   /**

@@ -8,7 +8,7 @@
 // Reading is body-reader.ts.
 import { hash } from 'node:crypto';
 import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { chunkBoundaries, type ChunkingParameters, DEFAULT_CHUNKING } from './content-chunking';
+import { chunkBoundaries, chunkEnd, type ChunkingParameters, DEFAULT_CHUNKING } from './content-chunking';
 import type { ChunkLocation } from './segment-format';
 import type { SqlDatabase } from './sqlite';
 
@@ -29,6 +29,26 @@ export const UNCUT_MAX_BYTES = 16 * 1024 * 1024;
 
 /** SQL condition on `chunks` for a chunk holding a whole body stored uncut: deferred, and larger than cutting ever makes a chunk. */
 export const UNCUT_CHUNK = `codec = ${CODEC_RAW_DEFERRED} AND raw_size > ${DEFAULT_CHUNKING.maxSize}`;
+
+/**
+ * The first chunks (hex sha256) of the large bodies a writer saw lately. While capture is behind, a
+ * body whose first chunk is neither stored nor among these opens with new content: cutting it then
+ * would deduplicate nothing, so it is stored uncut for the passes to cut. A resent history opens as
+ * its previous request did, and is cut at once (docs/decisions.md, decision 77).
+ */
+export class RecentLeads {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly capacity = 4096) {}
+
+  /** Whether `key` was seen before; remembers it either way, the oldest forgotten past the capacity. */
+  seenBefore(key: string): boolean {
+    const had = this.seen.delete(key);
+    this.seen.add(key);
+    if (this.seen.size > this.capacity) this.seen.delete(this.seen.values().next().value as string);
+    return had;
+  }
+}
 
 /** A chunk new in an operation: where the writer put its stored bytes. */
 export interface NewChunk extends Partial<ChunkLocation> {
@@ -188,10 +208,11 @@ export class BodyBatch {
    * `damaged`: ids of chunks whose bytes are known to be unreadable (cut short by a crash, or failing their crc).
    * `deferCompression`: capture is behind: new chunks are stored raw, to be compressed later.
    * `storeUncut`: further behind: large bodies are stored uncut too, to be cut later.
+   * `leads`: while compression is deferred, a large body that opens with new content is stored uncut too.
    */
   constructor(private readonly db: SqlDatabase, private readonly ids: IdSource, private readonly appendChunk: ChunkAppender,
     private readonly damaged: Set<number> = new Set(), private readonly chunking: ChunkingParameters = DEFAULT_CHUNKING,
-    private readonly deferCompression = false, private readonly storeUncut = false) {}
+    private readonly deferCompression = false, private readonly storeUncut = false, private readonly leads?: RecentLeads) {}
 
   /** Returns the id of the body holding exactly `data`, preparing a new one if needed. */
   add(data: Buffer): number {
@@ -203,8 +224,9 @@ export class BodyBatch {
       return Number(known);
     }
     // Uncut, the body and its one chunk share a hash; no cut chunk can have it, being smaller.
-    const { ids, chunks } = this.storeUncut && data.length > this.chunking.maxSize && data.length <= UNCUT_MAX_BYTES
-      ? this.uncut(data, hash) : this.cut(data);
+    const uncut = data.length > this.chunking.maxSize && data.length <= UNCUT_MAX_BYTES &&
+      (this.storeUncut || (this.deferCompression && this.opensWithNewContent(data)));
+    const { ids, chunks } = uncut ? this.uncut(data, hash) : this.cut(data);
     const id = this.ids.nextBodyId();
     this.bodies.push({ id, sha256: hash, size: data.length, manifest: encodeManifest(ids), chunks });
     this.batchBodies.set(key, id);
@@ -215,6 +237,15 @@ export class BodyBatch {
   recut(bodyId: number, uncutChunkId: number, data: Buffer): RecutBody {
     const { ids, chunks } = this.cut(data);
     return { id: bodyId, manifest: encodeManifest(ids), chunks, replaces: uncutChunkId };
+  }
+
+  /** Whether the body's first chunk is neither stored nor the first chunk of a recent body (and remembers it). */
+  private opensWithNewContent(data: Buffer): boolean {
+    if (!this.leads) return false;
+    const h = sha256(data.subarray(0, chunkEnd(data, 0, this.chunking)));
+    const key = h.toString('hex');
+    if (this.leads.seenBefore(key) || this.batchChunks.has(key)) return false;
+    return this.db.value('SELECT 1 FROM chunks WHERE sha256 = ?', [h]) === undefined;
   }
 
   private uncut(data: Buffer, hash: Buffer): { ids: number[]; chunks: NewChunk[] } {

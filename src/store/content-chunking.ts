@@ -40,43 +40,33 @@ function highMask(bits: number): number {
  * concentrates chunk sizes around the average.
  */
 export function chunkBoundaries(data: Uint8Array, params: ChunkingParameters = DEFAULT_CHUNKING): number[] {
+  const ends: number[] = [];
+  for (let start = 0; start < data.length; ) {
+    start = chunkEnd(data, start, params);
+    ends.push(start);
+  }
+  return ends;
+}
+
+/** The end offset of the chunk that starts at `start`. */
+export function chunkEnd(data: Uint8Array, start: number, params: ChunkingParameters = DEFAULT_CHUNKING): number {
   const { minSize, averageSize, maxSize } = params;
+  const remaining = data.length - start;
+  if (remaining <= minSize) return data.length;
   const bits = Math.round(Math.log2(averageSize));
   const maskStrict = highMask(bits + 2);
   const maskLoose = highMask(bits - 2);
-  const ends: number[] = [];
-  const n = data.length;
-  let start = 0;
-  while (start < n) {
-    const remaining = n - start;
-    if (remaining <= minSize) {
-      ends.push(n);
-      break;
-    }
-    const limit = start + Math.min(remaining, maxSize);
-    const normal = start + Math.min(remaining, averageSize);
-    let fp = 0;
-    let i = start + minSize;
-    let end = -1;
-    for (; i < normal; i++) {
-      fp = ((fp << 1) + GEAR[data[i]]) | 0;
-      if ((fp & maskStrict) === 0) {
-        end = i + 1;
-        break;
-      }
-    }
-    if (end < 0) {
-      for (; i < limit; i++) {
-        fp = ((fp << 1) + GEAR[data[i]]) | 0;
-        if ((fp & maskLoose) === 0) {
-          end = i + 1;
-          break;
-        }
-      }
-    }
-    if (end < 0) end = limit;
-    ends.push(end);
-    start = end;
+  const limit = start + Math.min(remaining, maxSize);
+  const normal = start + Math.min(remaining, averageSize);
+  let fp = 0;
+  let i = start + minSize;
+  for (; i < normal; i++) {
+    fp = ((fp << 1) + GEAR[data[i]]) | 0;
+    if ((fp & maskStrict) === 0) return i + 1;
   }
-  return ends;
+  for (; i < limit; i++) {
+    fp = ((fp << 1) + GEAR[data[i]]) | 0;
+    if ((fp & maskLoose) === 0) return i + 1;
+  }
+  return limit;
 }

@@ -59,11 +59,11 @@ export function decodeSegmentHeader(b: Buffer): SegmentHeader | undefined {
   return { segment: b.readUInt32LE(12), dbId: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}` };
 }
 
-export function encodeSegmentRecord(data: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(SEGMENT_RECORD_HEADER + data.length);
+/** A record's header; the data follows it as it is (written with it by one writev, never copied). */
+export function encodeSegmentRecordHeader(data: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(SEGMENT_RECORD_HEADER);
   b.writeUInt32LE(data.length, 0);
   b.writeUInt32LE(crc32(data), 4);
-  data.copy(b, SEGMENT_RECORD_HEADER);
   return b;
 }
 

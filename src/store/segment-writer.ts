@@ -4,9 +4,9 @@
 //
 // A writer never appends to a segment it did not create: after a restart it starts a new file, so
 // a torn tail left by a crash is never written over, and no other process's bytes move.
-import { closeSync, fsync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsync, openSync, rmSync, writeSync, writevSync } from 'node:fs';
 import { fsyncDirectory } from './database-file';
-import { encodeSegmentHeader, encodeSegmentRecord, SEGMENT_HEADER_SIZE, segmentPath, type ChunkLocation } from './segment-format';
+import { encodeSegmentHeader, encodeSegmentRecordHeader, SEGMENT_HEADER_SIZE, SEGMENT_RECORD_HEADER, segmentPath, type ChunkLocation } from './segment-format';
 
 interface OpenSegment {
   segment: number;
@@ -17,9 +17,27 @@ interface OpenSegment {
 
 const fsyncFd = (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
 
+/** Buffers per writev: Linux takes at most 1024 (IOV_MAX), and libuv writes no more than that in one call. */
+const WRITEV_MAX = 1024;
+
+/** Writes every buffer, in order, at `position`: writev, resumed where a short write stopped. */
+function writeAll(fd: number, buffers: Uint8Array[], position: number): void {
+  let rest = buffers;
+  while (rest.length > 0) {
+    let written = writevSync(fd, rest.length > WRITEV_MAX ? rest.slice(0, WRITEV_MAX) : rest, position);
+    if (written === 0 && rest.some((b) => b.length > 0)) throw new Error('the segment file took no bytes');
+    position += written;
+    let i = 0;
+    while (i < rest.length && written >= rest[i].length) written -= rest[i++].length;
+    rest = rest.slice(i);
+    if (written > 0) rest[0] = rest[0].subarray(written);
+  }
+}
+
 export class SegmentWriter {
   private current?: OpenSegment;
-  private pending: Buffer[] = [];
+  /** Each reserved record as its header and its data, in order. */
+  private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   /** Descriptors with writes not yet fsync'd; sealed ones are closed after their fsync. */
   private readonly unsynced = new Map<number, { fd: number; sealed: boolean }>();
@@ -42,12 +60,13 @@ export class SegmentWriter {
   /** Reserves the place of a chunk record; the bytes reach the OS at the next writePending (before the journal record). */
   append(data: Buffer): ChunkLocation {
     if (this.closed) throw new Error('segment writer is closed');
-    const record = encodeSegmentRecord(data);
+    const size = SEGMENT_RECORD_HEADER + data.length;
     let cur = this.current;
-    if (!cur || (cur.written + this.pendingBytes > SEGMENT_HEADER_SIZE && cur.written + this.pendingBytes + record.length > this.rollBytes)) cur = this.roll();
+    if (!cur || (cur.written + this.pendingBytes > SEGMENT_HEADER_SIZE && cur.written + this.pendingBytes + size > this.rollBytes)) cur = this.roll();
     const offset = cur.written + this.pendingBytes;
-    this.pending.push(record);
-    this.pendingBytes += record.length;
+    // `data` is kept as it is until writePending (before this operation is journaled): callers never change it.
+    this.pending.push(encodeSegmentRecordHeader(data), data);
+    this.pendingBytes += size;
     return { segment: cur.segment, offset, storedSize: data.length };
   }
 
@@ -59,17 +78,17 @@ export class SegmentWriter {
   writePending(): void {
     const cur = this.current;
     if (!cur || this.pending.length === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    const buffers = this.pending;
+    const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    let off = 0;
     try {
-      while (off < data.length) off += writeSync(cur.fd, data, off, data.length - off, cur.written + off);
+      writeAll(cur.fd, buffers, cur.written);
     } catch (err) {
       this.failure ??= err as Error;
       throw err;
     }
-    cur.written += data.length;
+    cur.written += bytes;
     this.used.add(cur.segment);
     this.unsynced.set(cur.segment, { fd: cur.fd, sealed: false });
   }

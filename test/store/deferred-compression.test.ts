@@ -2,7 +2,8 @@
 // compressed in small passes, and bodies read the same before, during and after, for the writer,
 // a reader following it, and a writer that opens chunks a previous one left raw
 // (docs/decisions.md, decision 47). Large bodies stored while behind go in uncut and are cut by the
-// same passes, deduplicating as if cut at once (decision 73).
+// same passes, deduplicating as if cut at once (decision 73); while behind but not far, only those
+// that open with new content do (decision 77).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CaptureStore } from '../../src/store';
@@ -130,6 +131,48 @@ describe('compression deferred while capture is behind', { timeout: 60_000 }, ()
       store.exchangeUpdated(next);
       assert.ok(store.stats().chunkRawBytes < largest * 1.6, 'a later request deduplicates against cut bodies');
       await checkReopened(store, reader, options, check);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  test('behind but not far: a body that opens with new content goes in uncut, a resend of it is cut at once', async () => {
+    const tmp = tempDir();
+    try {
+      const options = { dataDir: tmp.dir, mode: 'writer' as const, retention: {} };
+      const store = await CaptureStore.open(options);
+      store.connectionUpdated(connection(1));
+      // Past the lag at which compression is deferred, short of the one at which every large body goes uncut.
+      store.noteCaptureLag(200);
+      const unique = randomBytesSeeded(11, 200_000);
+      const requests = [500, 502, 504].map(history);
+      const records = [unique, ...requests].map((data, i) => exchange(i + 1, 1, { requestBody: body(data) }));
+      store.exchangeUpdated(records[0]);
+      store.exchangeUpdated(records[1]);
+      // Two bodies never seen: one uncut chunk each.
+      assert.equal(store.stats().chunks, 2, 'new content stored uncut');
+      store.exchangeUpdated(records[2]);
+      const afterResend = store.stats();
+      // The resend opens as the request before it did: cut now, into many chunks.
+      assert.ok(afterResend.chunks > 10, `${afterResend.chunks} chunks after the resend`);
+      store.exchangeUpdated(records[3]);
+      const third = store.stats();
+      // The next resend shares all but its last chunks with the one cut before it.
+      assert.ok(third.chunkRawBytes - afterResend.chunkRawBytes < requests[2].length / 4,
+        `the third request added ${third.chunkRawBytes - afterResend.chunkRawBytes} bytes of chunks`);
+      const ids = records.map((r) => store.storedExchangeId(r.id)!);
+      const check = (s: CaptureStore, where: string) => records.forEach((rec, i) => {
+        assert.ok(s.getExchange(ids[i])?.requestBody?.data.equals(rec.requestBody!.data), `${where}: request of exchange ${rec.id}`);
+      });
+      check(store, 'behind');
+      // Once capture keeps up, the passes cut the uncut ones: the first history deduplicates too.
+      await until('the uncut bodies are cut', () => store.stats().chunks > third.chunks + 40);
+      check(store, 'cut');
+      await store.close();
+      const again = await CaptureStore.open(options);
+      assert.deepEqual(again.warnings, []);
+      check(again, 'reopened');
+      await again.close();
     } finally {
       tmp.cleanup();
     }

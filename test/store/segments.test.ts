@@ -62,6 +62,27 @@ describe('segment files', { timeout: 60_000 }, () => {
     }
   });
 
+  test('an operation of more chunk records than one writev takes (1,024 buffers) is written whole, in order', async () => {
+    const tmp = tempDir();
+    try {
+      // ~2,000 chunks of ~4 KiB: each record is two buffers (header, data), written by several writev calls.
+      const big = randomBytesSeeded(7, 8 * 1024 * 1024);
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      store.connectionUpdated(connection(1));
+      store.exchangeUpdated(exchange(1, 1, { requestBody: body(big), endedAt: T0 + 50 }));
+      const [id] = ids(store, [1]);
+      assert.ok(Number(sql(store, 'SELECT COUNT(*) AS n FROM chunks')[0].n) > 1024);
+      assert.ok(store.getExchange(id)!.requestBody!.data.equals(big), 'from the writer');
+      await store.close();
+      const again = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      assert.deepEqual(again.warnings, []);
+      assert.ok(again.getExchange(id)!.requestBody!.data.equals(big), 'after a reopen');
+      await again.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   test('a segment cut short by a crash: the bodies it held are unreadable with the reason, the others intact, writing goes on; the content captured again repairs them', async () => {
     const tmp = tempDir();
     try {
