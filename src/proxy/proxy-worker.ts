@@ -17,6 +17,8 @@ const post = (message: FromProxyWorker, transfer: ArrayBuffer[] = []) => port.po
 
 let proxy: RunningProxy | undefined;
 let batch: TapEvent[] = [];
+/** Tap events in the batch, counting each body chunk that joined another: "behind" counts what the tap gave. */
+let batchEvents = 0;
 let transfer: ArrayBuffer[] = [];
 const bodies = new BodyChunkMerger();
 /** Exchanges answered with an event stream: their chunks are not merged (each keeps its time). */
@@ -92,6 +94,7 @@ function forward(event: TapEvent): void {
   if (event.type === 'request-body' || event.type === 'response-body') {
     const added = bodies.add(event, !(event.type === 'response-body' && eventStreams.has(event.exchangeId)));
     if (added) push(added);
+    else batchEvents++;
     return;
   }
   if ('exchangeId' in event && event.exchangeId !== undefined) bodies.interrupt(event.exchangeId);
@@ -113,6 +116,7 @@ const BATCH_MS = 4;
 
 function push(event: TapEvent): void {
   batch.push(event);
+  batchEvents++;
   if (!flushScheduled) {
     flushScheduled = true;
     setTimeout(flush, BATCH_MS);
@@ -127,9 +131,10 @@ function flush(): void {
   batch = [];
   transfer = [];
   const bytes = events.reduce((sum, e) => sum + eventBytes(e), 0);
-  unacked.push({ sentAt: performance.now(), events: events.length, bytes });
+  unacked.push({ sentAt: performance.now(), events: batchEvents, bytes });
   inFlightBytes += bytes;
-  inFlightEvents += events.length;
+  inFlightEvents += batchEvents;
+  batchEvents = 0;
   post({ type: 'events', events }, buffers);
 }
 
