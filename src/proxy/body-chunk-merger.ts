@@ -6,8 +6,11 @@
 // pool, which must not be detached.
 import type { BodyChunk } from './tap';
 
-/** A merged body's buffer starts at this size and doubles; the chunks of one batch rarely pass it. */
-const MERGE_CAPACITY = 64 * 1024;
+/**
+ * A merged event's buffer: a body's chunks join it while they fit, then start the next one, so each
+ * byte is copied once (a buffer that grew by doubling copied a large body's bytes twice).
+ */
+const MERGE_CAPACITY = 256 * 1024;
 
 interface OpenBody {
   event: BodyChunk;
@@ -16,8 +19,8 @@ interface OpenBody {
 }
 
 export class BodyChunkMerger {
-  /** Body events of the current batch that later chunks may join, by `type:exchangeId`. */
-  private readonly open = new Map<string, OpenBody>();
+  /** Body events of the current batch that later chunks may join, by exchange id. */
+  private readonly open = { 'request-body': new Map<number, OpenBody>(), 'response-body': new Map<number, OpenBody>() };
   /** Every body event of the current batch, to be given its bytes when the batch is sealed. */
   private readonly pending: OpenBody[] = [];
 
@@ -27,26 +30,25 @@ export class BodyChunkMerger {
    * answer's chunks keep their own times, which its events are stamped with).
    */
   add(event: BodyChunk, merge: boolean): BodyChunk | undefined {
-    const key = `${event.type}:${event.exchangeId}`;
-    const open = merge ? this.open.get(key) : undefined;
-    if (open) {
-      this.append(open, event.chunk);
-      open.event.time = event.time;
+    const open = this.open[event.type];
+    const previous = merge ? open.get(event.exchangeId) : undefined;
+    if (previous && this.append(previous, event.chunk)) {
+      previous.event.time = event.time;
       return undefined;
     }
     const copy = new Uint8Array(event.chunk.length);
     copy.set(event.chunk);
     const entry: OpenBody = { event: { ...event }, bytes: copy, used: copy.length };
     this.pending.push(entry);
-    if (merge) this.open.set(key, entry);
-    else this.open.delete(key);
+    if (merge) open.set(event.exchangeId, entry);
+    else open.delete(event.exchangeId);
     return entry.event;
   }
 
   /** Another event of this exchange was batched: body chunks after it must not join those before it. */
   interrupt(exchangeId: number): void {
-    this.open.delete(`request-body:${exchangeId}`);
-    this.open.delete(`response-body:${exchangeId}`);
+    this.open['request-body'].delete(exchangeId);
+    this.open['response-body'].delete(exchangeId);
   }
 
   /** The batch is posted: each body event gets its bytes. Returns the buffers to transfer with it. */
@@ -59,18 +61,22 @@ export class BodyChunkMerger {
       buffers.push(bytes.buffer as ArrayBuffer);
     }
     this.pending.length = 0;
-    this.open.clear();
+    this.open['request-body'].clear();
+    this.open['response-body'].clear();
     return buffers;
   }
 
-  private append(open: OpenBody, chunk: Uint8Array): void {
+  /** Adds the chunk to the open event if it fits (the first chunk's own copy is moved into a merge buffer once). */
+  private append(open: OpenBody, chunk: Uint8Array): boolean {
     const needed = open.used + chunk.length;
     if (needed > open.bytes.length) {
-      const grown = new Uint8Array(Math.max(MERGE_CAPACITY, needed * 2));
-      grown.set(open.bytes.subarray(0, open.used));
-      open.bytes = grown;
+      if (open.bytes.length >= MERGE_CAPACITY || needed > MERGE_CAPACITY) return false;
+      const merged = new Uint8Array(MERGE_CAPACITY);
+      merged.set(open.bytes.subarray(0, open.used));
+      open.bytes = merged;
     }
     open.bytes.set(chunk, open.used);
     open.used = needed;
+    return true;
   }
 }

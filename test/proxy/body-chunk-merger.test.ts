@@ -15,12 +15,27 @@ describe('body chunk merger', () => {
     const first = m.add(chunk(1, 'ab', 10), true);
     assert.ok(first);
     assert.equal(m.add(chunk(1, 'cd', 11), true), undefined);
-    assert.equal(m.add(chunk(1, 'e'.repeat(100_000), 12), true), undefined);
+    assert.equal(m.add(chunk(1, 'e'.repeat(200_000), 12), true), undefined);
     const buffers = m.seal();
-    assert.equal(first.chunk.toString(), `abcd${'e'.repeat(100_000)}`);
+    assert.equal(first.chunk.toString(), `abcd${'e'.repeat(200_000)}`);
     assert.equal(first.time, 12);
     assert.equal(buffers.length, 1);
     assert.equal(buffers[0], first.chunk.buffer);
+  });
+
+  test('a body larger than a merge buffer goes as several events, every byte once and in order', () => {
+    const m = new BodyChunkMerger();
+    const events = [];
+    let sent = '';
+    for (let i = 0; i < 100; i++) {
+      const text = String.fromCharCode(97 + (i % 26)).repeat(16_384);
+      sent += text;
+      const e = m.add(chunk(1, text), true);
+      if (e) events.push(e);
+    }
+    m.seal();
+    assert.ok(events.length >= 7 && events.length <= 8, `${events.length} events for 1.6 MB`);
+    assert.equal(events.map((e) => e.chunk.toString()).join(''), sent);
   });
 
   test('interleaved bodies merge apart; the request and the answer of one exchange never merge', () => {
