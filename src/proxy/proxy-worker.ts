@@ -4,7 +4,6 @@
 // Body bytes are copied into buffers of their own and transferred: the socket's buffers may be
 // slices of a shared pool, which must not be detached.
 import { parentPort } from 'node:worker_threads';
-import { BodyChunkMerger } from './body-chunk-merger';
 import { startProxy, type RunningProxy } from './proxy-server';
 import { PROXY_THREAD_PROTOCOL, type FromProxyWorker, type ToProxyWorker } from './proxy-thread-protocol';
 import { eventBytes, now, Tap, type TapEvent } from './tap';
@@ -17,12 +16,7 @@ const post = (message: FromProxyWorker, transfer: ArrayBuffer[] = []) => port.po
 
 let proxy: RunningProxy | undefined;
 let batch: TapEvent[] = [];
-/** Tap events in the batch, counting each body chunk that joined another: "behind" counts what the tap gave. */
-let batchEvents = 0;
 let transfer: ArrayBuffer[] = [];
-const bodies = new BodyChunkMerger();
-/** Exchanges answered with an event stream: their chunks are not merged (each keeps its time). */
-const eventStreams = new Set<number>();
 let flushScheduled = false;
 let budget = 64 * 1024 * 1024;
 const dropped = { events: 0, bytes: 0 };
@@ -47,7 +41,7 @@ function behind(): boolean {
   return inFlightEvents > BEHIND_AFTER_EVENTS && unacked.length > 0 && performance.now() - unacked[0].sentAt > BEHIND_AFTER_MS;
 }
 
-/** A copy of a WebSocket message in an ArrayBuffer of its own, ready to be transferred. */
+/** A copy of a body chunk in an ArrayBuffer of its own, ready to be transferred. */
 function detachable(chunk: Buffer): Buffer {
   const copy = new Uint8Array(chunk.length);
   copy.set(chunk);
@@ -82,8 +76,6 @@ function forward(event: TapEvent): void {
     // The other thread holds too much already: capture loses this chunk (and says so), forwarding loses nothing.
     dropped.events++;
     dropped.bytes += bytes;
-    // What comes after the hole must not join what came before it.
-    if ('exchangeId' in event && event.exchangeId !== undefined) bodies.interrupt(event.exchangeId);
     return;
   }
   if (dropped.events > 0) {
@@ -91,24 +83,9 @@ function forward(event: TapEvent): void {
     dropped.events = 0;
     dropped.bytes = 0;
   }
-  if (event.type === 'request-body' || event.type === 'response-body') {
-    const added = bodies.add(event, !(event.type === 'response-body' && eventStreams.has(event.exchangeId)));
-    if (added) push(added);
-    else batchEvents++;
-    return;
-  }
-  if ('exchangeId' in event && event.exchangeId !== undefined) bodies.interrupt(event.exchangeId);
-  if (event.type === 'response-head' && isEventStream(event.rawHeaders)) eventStreams.add(event.exchangeId);
-  if (event.type === 'exchange-end') eventStreams.delete(event.exchangeId);
-  if (event.type === 'ws-message') push({ ...event, data: detachable(event.data) });
+  if (event.type === 'request-body' || event.type === 'response-body') push({ ...event, chunk: detachable(event.chunk) });
+  else if (event.type === 'ws-message') push({ ...event, data: detachable(event.data) });
   else push(event);
-}
-
-function isEventStream(rawHeaders: string[]): boolean {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i].toLowerCase() === 'content-type') return /^\s*text\/event-stream\b/i.test(rawHeaders[i + 1]);
-  }
-  return false;
 }
 
 /** Events are posted a few milliseconds at a time: one message per SSE event cost more than the event itself. */
@@ -116,7 +93,6 @@ const BATCH_MS = 4;
 
 function push(event: TapEvent): void {
   batch.push(event);
-  batchEvents++;
   if (!flushScheduled) {
     flushScheduled = true;
     setTimeout(flush, BATCH_MS);
@@ -127,14 +103,13 @@ function flush(): void {
   flushScheduled = false;
   if (batch.length === 0) return;
   const events = batch;
-  const buffers = [...transfer, ...bodies.seal()];
+  const buffers = transfer;
   batch = [];
   transfer = [];
   const bytes = events.reduce((sum, e) => sum + eventBytes(e), 0);
-  unacked.push({ sentAt: performance.now(), events: batchEvents, bytes });
+  unacked.push({ sentAt: performance.now(), events: events.length, bytes });
   inFlightBytes += bytes;
-  inFlightEvents += batchEvents;
-  batchEvents = 0;
+  inFlightEvents += events.length;
   post({ type: 'events', events }, buffers);
 }
 
