@@ -14,7 +14,8 @@ const DEFER_AFTER_LAG_MS = 100;
  * Further behind, large bodies are also stored uncut (decision 73), to be cut by the passes. That
  * writes them twice and puts off their deduplication, so it waits until bodies are at risk: past
  * 50 ms, and still past 150 ms, a steady 8 MB/s in VS Code stored nearly every body uncut, and the
- * store passed its size limit before the passes could cut them.
+ * store passed its size limit before the passes could cut them. Below it, only a body that opens with
+ * new content goes uncut: a resent history is cut at once (decision 77).
  */
 const UNCUT_AFTER_LAG_MS = 300;
 /** How long raw storing lasts after the last lagging event: a flood comes in waves. */
