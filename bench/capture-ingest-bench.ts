@@ -138,7 +138,6 @@ async function drive(agent: RouteAgent, route: Route, bodies: Buffer[], from: nu
 
 // ---- The columns ----------------------------------------------------------------------------
 
-/** CPU time of a whole process (all threads, exited ones included), from /proc/<pid>/stat, in ms. */
 /** CPU ns of each thread of a process, by thread id (schedstat: ns precision). */
 function threadCpuNs(pid: number | undefined): Map<string, number> {
   const out = new Map<string, number>();
@@ -167,7 +166,6 @@ function threadSplit(pid: number | undefined, before: Map<string, number>, after
   const deltas = [...after].map(([tid, ns]) => ({ tid, ms: (ns - (before.get(tid) ?? 0)) / 1e6 }));
   const main = deltas.find((d) => d.tid === String(pid))?.ms ?? 0;
   const others = deltas.filter((d) => d.tid !== String(pid)).sort((a, b) => b.ms - a.ms);
-  if (process.env.THREADS) console.log(others.map((d) => `${d.tid}:${d.ms.toFixed(0)}`).join(" "));
   return { main, busiest: others[0]?.ms ?? 0, rest: others.slice(1).reduce((n, d) => n + d.ms, 0) };
 }
 
@@ -177,6 +175,7 @@ interface ThreadSplit {
   rest: number;
 }
 
+/** CPU time of a whole process (all threads, exited ones included), from /proc/<pid>/stat, in ms. */
 function processCpuMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {

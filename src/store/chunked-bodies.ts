@@ -33,7 +33,7 @@ export const UNCUT_CHUNK = `codec = ${CODEC_RAW_DEFERRED} AND raw_size > ${DEFAU
 /**
  * The first chunks (hex sha256) of the large bodies a writer saw lately. While capture is behind, a
  * body whose first chunk is neither stored nor among these opens with new content: cutting it then
- * would deduplicate nothing, so it is stored uncut for the passes to cut. A resent history opens as
+ * would most likely deduplicate nothing, so it is stored uncut for the passes to cut. A resent history opens as
  * its previous request did, and is cut at once (docs/decisions.md, decision 77).
  */
 export class RecentLeads {
@@ -224,8 +224,10 @@ export class BodyBatch {
       return Number(known);
     }
     // Uncut, the body and its one chunk share a hash; no cut chunk can have it, being smaller.
-    const uncut = data.length > this.chunking.maxSize && data.length <= UNCUT_MAX_BYTES &&
-      (this.storeUncut || (this.deferCompression && this.opensWithNewContent(data)));
+    const large = data.length > this.chunking.maxSize && data.length <= UNCUT_MAX_BYTES;
+    // Asked first, even far behind, so that the first chunk is remembered for the resend that follows.
+    const newContent = large && this.deferCompression && this.opensWithNewContent(data);
+    const uncut = large && (this.storeUncut || newContent);
     const { ids, chunks } = uncut ? this.uncut(data, hash) : this.cut(data);
     const id = this.ids.nextBodyId();
     this.bodies.push({ id, sha256: hash, size: data.length, manifest: encodeManifest(ids), chunks });

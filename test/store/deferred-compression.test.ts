@@ -178,6 +178,25 @@ describe('compression deferred while capture is behind', { timeout: 60_000 }, ()
     }
   });
 
+  test('a history stored uncut while far behind is remembered: once capture is only behind, its resend is cut', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      store.connectionUpdated(connection(1));
+      store.noteCaptureLag(5_000);
+      store.exchangeUpdated(exchange(1, 1, { requestBody: body(history(500)) }));
+      assert.equal(store.stats().chunks, 1, 'far behind: uncut');
+      // Far behind lasts 2 s after the lag that set it: ended here, as 2 s of lower lag would end it.
+      (store as unknown as { pacer: { uncutUntil: number } }).pacer.uncutUntil = 0;
+      store.noteCaptureLag(200);
+      store.exchangeUpdated(exchange(2, 1, { requestBody: body(history(502)) }));
+      assert.ok(store.stats().chunks > 10, `the resend is cut: ${store.stats().chunks} chunks`);
+      await store.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   test('a writer compresses the chunks that the previous one left raw when it stopped', async () => {
     const tmp = tempDir();
     try {
