@@ -23,6 +23,12 @@ const DEBOUNCE_MS = 250;
 const SLICE = 25;
 /** The writer saves changed sessions this often at most. */
 const SAVE_EVERY_MS = 5000;
+/**
+ * ...and waits at least this many times as long as its last save took: a changed session's file is
+ * written whole, so with long sessions all active the saves grew to the traffic's own volume
+ * (docs/decisions.md, decision 78). Saving takes at most about a twentieth of the time.
+ */
+const SAVE_SPACING = 20;
 /** Progress events at most this often. */
 const PROGRESS_EVERY_MS = 250;
 /** A reader looks for sessions it can set aside at most this often (it reads their files to check). */
@@ -58,6 +64,8 @@ export class SessionFollower {
   /** Sessions changed since the last save. */
   private dirty = new Set<string>();
   private saveTimer: NodeJS.Timeout | undefined;
+  /** How long the last save took, start to files on disk. */
+  private lastSaveMs = 0;
   private lastProgress = 0;
   /** The save in progress, if any. */
   private saving: Promise<void> = Promise.resolve();
@@ -231,7 +239,7 @@ export class SessionFollower {
       this.saveTimer ??= setTimeout(() => {
         this.saveTimer = undefined;
         void this.save();
-      }, SAVE_EVERY_MS);
+      }, Math.max(SAVE_EVERY_MS, SAVE_SPACING * this.lastSaveMs));
     }
     // A large store is read a slice at a time, yielding to the event loop in between.
     if (update.more) this.schedule(0);
@@ -337,8 +345,11 @@ export class SessionFollower {
     const sessions = live.assembler.sessions();
     const calls = live.calls;
     this.saving = this.saving.then(async () => {
+      const started = performance.now();
       try {
         await derived.save(mark, calls, sessions, details);
+        this.lastSaveMs = performance.now() - started;
+        this.log('debug', `saved ${details.length} of ${sessions.length} sessions for the next start in ${Math.round(this.lastSaveMs)} ms`);
         if (details.length === sessions.length) await derived.prune(new Set(sessions.map((s) => s.id)));
       } catch (e) {
         this.log('warn', `could not save the sessions for the next start: ${(e as Error).message}`);
