@@ -13,16 +13,18 @@
 import type { CaptureSink, ConnectionRecord, ExchangeRecord, SseEventRecord, StoredBody, WsMessageRecord } from '../capture/records';
 import type { BodyIntegrityError } from './body-reader';
 import { CaptureIdMap, type BodyMemo, type ExchangeEntry } from './capture-ids';
-import { BodyBatch, CODEC_RAW_DEFERRED, RecentLeads, type ChunkRelocation } from './chunked-bodies';
+import { BodyBatch, RecentLeads, type ChunkRelocation } from './chunked-bodies';
 import { CompressionPacer } from './compression-pacer';
 import type { BodyRef, ExchangeRow, Operation, SsePack, WsRow } from './operations';
 import * as q from './queries';
-import { databaseUsedBytes, runRetention, usedBytes, type RetentionResult, type RetentionSettings } from './retention';
+import { runRetention, usedBytes, type RetentionResult, type RetentionSettings } from './retention';
 import { encodeSseEvents, eventsToPack } from './sse-packing';
+import { readStoreStats, type StoreStats } from './store-stats';
 import { StoreEngine, type EngineTimings, type SnapshotInfo, type StoreLog, type StoreMode, type StoreRole } from './store-engine';
 
 export { StoreLockedError } from './store-engine';
 export type { SnapshotInfo, StoreLog, StoreLogLevel, StoreMode, StoreRole } from './store-engine';
+export type { StoreStats } from './store-stats';
 
 /** Used when no retention is given: the in-memory database must stay bounded. Pass `{}` for none. */
 export const DEFAULT_RETENTION: Readonly<RetentionSettings> = { maxAgeDays: 30, maxBytes: 512 * 1024 * 1024 };
@@ -42,42 +44,6 @@ export interface CaptureStoreOptions extends EngineTimings {
   inlineWsBytes?: number;
   /** Segment files (chunk bytes) roll at about this size. Default 64 MiB. */
   segmentBytes?: number;
-}
-
-export interface StoreStats {
-  role: StoreRole;
-  dataDir: string;
-  connections: number;
-  exchanges: number;
-  sseEvents: number;
-  wsMessages: number;
-  bodies: number;
-  chunks: number;
-  /** Sum of the sizes of the distinct bodies (their raw size). */
-  bodyBytes: number;
-  chunkRawBytes: number;
-  /** Raw bytes stored while capture was behind, still to be compressed (and large bodies cut). */
-  deferredBytes: number;
-  /** Compressed chunk data plus manifests: what the bodies really take. */
-  storedBodyBytes: number;
-  /** Database file size (in memory, and the snapshot), and the part of it in use. */
-  databaseBytes: number;
-  databaseUsedBytes: number;
-  /** Database pages in use plus the chunk bytes in segment files: what retention's maxBytes limits. */
-  usedBytes: number;
-  /** Segment files on disk (live chunks and space not compacted yet). */
-  segments: number;
-  segmentBytes: number;
-  /** Body reads that failed (a chunk missing or damaged on disk); each is logged. */
-  unreadableBodies: number;
-  journalBytes: number;
-  lastLsn: number;
-  snapshotLsn: number;
-  lastSnapshot?: SnapshotInfo;
-  /** Sink calls not stored (reader role, or an error; see the log). */
-  droppedWrites: number;
-  /** Reader: full reloads from the snapshot (normally it follows the journal across rotations without one). */
-  reloads: number;
 }
 
 /** The relocations of a batch as an operation field, left out when there are none. */
@@ -289,37 +255,7 @@ export class CaptureStore implements CaptureSink {
   }
 
   stats(): StoreStats {
-    const db = this.engine.db;
-    const count = (table: string) => Number(db.value(`SELECT COUNT(*) FROM ${table}`));
-    const sum = (sql: string) => Number(db.value(sql) ?? 0);
-    const pageSize = Number(this.engine.db.value('PRAGMA page_size'));
-    const disk = this.engine.segments.usage();
-    return {
-      role: this.engine.role,
-      dataDir: this.engine.paths.dir,
-      connections: count('connections'),
-      exchanges: count('exchanges'),
-      sseEvents: count('sse_events') + sum('SELECT COALESCE(SUM(sse_packed_events), 0) FROM exchanges'),
-      wsMessages: count('ws_messages'),
-      bodies: count('bodies'),
-      chunks: count('chunks'),
-      bodyBytes: sum('SELECT COALESCE(SUM(size), 0) FROM bodies'),
-      chunkRawBytes: sum('SELECT COALESCE(SUM(raw_size), 0) FROM chunks'),
-      deferredBytes: sum(`SELECT COALESCE(SUM(raw_size), 0) FROM chunks WHERE codec = ${CODEC_RAW_DEFERRED}`),
-      storedBodyBytes: sum('SELECT COALESCE(SUM(stored_size), 0) FROM chunks') + sum('SELECT COALESCE(SUM(LENGTH(manifest)), 0) FROM bodies'),
-      databaseBytes: Number(this.engine.db.value('PRAGMA page_count')) * pageSize,
-      databaseUsedBytes: databaseUsedBytes(this.engine.db),
-      usedBytes: usedBytes(this.engine.db),
-      segments: disk.segments,
-      segmentBytes: disk.bytes,
-      unreadableBodies: this.unreadable,
-      journalBytes: this.engine.journalBytes,
-      lastLsn: this.engine.lastLsn,
-      snapshotLsn: this.engine.snapshotLsn,
-      lastSnapshot: this.engine.lastSnapshot,
-      droppedWrites: this.dropped,
-      reloads: this.engine.reloads,
-    };
+    return readStoreStats(this.engine, { unreadableBodies: this.unreadable, droppedWrites: this.dropped });
   }
 
   // ---- Durability, retention, lifecycle ----------------------------------------------------

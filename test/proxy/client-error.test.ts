@@ -40,8 +40,10 @@ describe('answering a refused request', () => {
     await finished;
     assert.match(wire.join(''), /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
     assert.equal(events.length, 1, 'the refusal is reported once');
-    // What the client still sends is read and dropped.
+    // What the client still sends is read and dropped, not left unread: a close with unread bytes is a reset.
     socket.push(Buffer.from('a'.repeat(1024)));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(socket.readableLength, 0, 'the bytes that follow are read');
     assert.equal(socket.destroyed, false);
     socket.destroy();
   });

@@ -46,28 +46,6 @@ describe('malformed requests', { timeout: 30_000 }, () => {
     assert.match(answer, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
   });
 
-  it('a client still sending after the 431 gets it, and the connection closes without a reset', async () => {
-    const tls = await tlsThroughProxy(h.target(), ANTHROPIC);
-    let got = '';
-    const errors: string[] = [];
-    tls.on('data', (d: Buffer) => (got += d.toString('latin1')));
-    tls.on('error', (e: NodeJS.ErrnoException) => errors.push(e.code ?? e.message));
-    const closed = new Promise<void>((resolve) => tls.on('close', () => resolve()));
-    tls.write(`GET /json HTTP/1.1\r\nHost: ${ANTHROPIC}\r\nX-Big: ${'a'.repeat(260 * 1024)}`);
-    const deadline = Date.now() + 10_000;
-    while (!got.includes('\r\n\r\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.match(got, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
-    // The rest of the header block, after the answer: the proxy reads it and drops it (a close with
-    // it unread would reset the connection, and a reset discards an answer the client has not read).
-    for (let i = 0; i < 8; i++) {
-      tls.write('a'.repeat(32 * 1024));
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    tls.end('\r\n\r\n');
-    await closed;
-    assert.deepEqual(errors, []);
-  });
-
   it('garbage sent to the proxy itself: 400', async () => {
     const port = Number(new URL(h.proxy.url).port);
     const socket = connect(port, '127.0.0.1');
