@@ -85,13 +85,34 @@ export function parseRecords(buf: Buffer, offset: number): ParsedJournal {
     if (length < 8 || end > buf.length || crc32(buf.subarray(pos + 8, end)) !== buf.readUInt32LE(pos + 4)) {
       // An incomplete write at the end (or zeros that a file system left after a power cut) is
       // a torn tail, normal after a crash; a bad record with data after it is damage.
-      const torn = end > buf.length || allZero(buf.subarray(length < 8 ? pos : end));
+      // A length that runs past the end is a torn tail only if no intact record follows: damage that
+      // hits a length field makes it run past the end too.
+      const torn = end > buf.length ? !intactRecordAfter(buf, pos + 1, records.at(-1)?.lsn) : allZero(buf.subarray(length < 8 ? pos : end));
       return { records, validEnd: pos, problem: torn ? 'torn' : 'corrupt' };
     }
     records.push({ lsn: Number(buf.readBigUInt64LE(pos + 8)), payload: buf.subarray(pos + RECORD_HEADER, end), end });
     pos = end;
   }
   return { records, validEnd: pos };
+}
+
+/** LSNs after a damaged record that count as the journal going on (a damaged stretch may hold many records). */
+const RESYNC_LSN_SPAN = 1_000_000;
+
+/**
+ * Whether an intact record starts anywhere from `from`: its length fits, its LSN follows `lastLsn`
+ * (or is any positive LSN when none was read) and its crc matches. The LSN is checked before the
+ * crc, so random bytes almost never cost a crc.
+ */
+function intactRecordAfter(buf: Buffer, from: number, lastLsn: number | undefined): boolean {
+  for (let p = from; p + RECORD_HEADER <= buf.length; p++) {
+    const length = buf.readUInt32LE(p);
+    if (length < 8 || p + 8 + length > buf.length) continue;
+    const lsn = Number(buf.readBigUInt64LE(p + 8));
+    if (lastLsn !== undefined ? lsn <= lastLsn || lsn > lastLsn + RESYNC_LSN_SPAN : lsn < 1 || lsn > Number.MAX_SAFE_INTEGER) continue;
+    if (crc32(buf.subarray(p + 8, p + 8 + length)) === buf.readUInt32LE(p + 4)) return true;
+  }
+  return false;
 }
 
 function readAll(fd: number, from: number): Buffer {

@@ -40,6 +40,18 @@ describe('journal framing', () => {
     assert.equal(p.records.length, 1);
   });
 
+  test('damage that hits a length field, with records after it, is corruption, not a torn tail', () => {
+    const damaged = Buffer.from(all);
+    // The second record's length now runs past the end of the file, as a torn last record's does.
+    damaged.fill(0x77, records[0].length, records[0].length + 4);
+    const p = parseRecords(damaged, 0);
+    assert.equal(p.problem, 'corrupt');
+    assert.equal(p.records.length, 1);
+    // With nothing intact after it, the same length is a torn tail.
+    const last = Buffer.concat([records[0], Buffer.from(damaged.subarray(records[0].length, records[0].length + records[1].length))]);
+    assert.equal(parseRecords(last, 0).problem, 'torn');
+  });
+
   test('header round trip', () => {
     const h = { dbId: '0b8f8a9e-3c1d-4a52-9f0e-3e1f2d3c4b5a', baseLsn: 2 ** 40 + 3 };
     assert.deepEqual(decodeHeader(encodeHeader(h)), h);
