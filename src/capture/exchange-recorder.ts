@@ -6,7 +6,9 @@
 // Each exchange's events are processed strictly in order on a promise chain of its own, because
 // decoding is asynchronous (zlib runs on the thread pool) while the sink must see an exchange's
 // calls in order: head, live SSE events, then the final record. Exchanges do not wait for each
-// other. An exchange's state, bodies included, is dropped once its final record is out.
+// other, except that final records leave in the order the exchanges ended: a session assembled
+// live must meet a call before the call that follows it (docs/decisions.md, decision 80). An
+// exchange's state, bodies included, is dropped once its final record is out.
 import type { TapEvent, RequestHead } from '../proxy/tap';
 import type { CaptureSink, ExchangeRecord, SseEventRecord, WsMessageRecord } from './records';
 import { BodyDecoder, DEFAULT_MAX_BODY_BYTES } from './content-decoding';
@@ -60,6 +62,8 @@ export class CaptureRecorder {
   private readonly exchanges = new Map<number, ExchangeState>();
   /** Chains of exchanges that ended and are writing their final record. */
   private readonly finishing = new Set<Promise<void>>();
+  /** The chain of the exchange that ended last: its final record goes out before the next one's. Never rejects. */
+  private lastFinal: Promise<void> = Promise.resolve();
 
   constructor(private readonly sink: CaptureSink, private readonly options: CaptureRecorderOptions = {}) {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -236,6 +240,7 @@ export class CaptureRecorder {
   private finish(state: ExchangeState, change: (r: ExchangeRecord) => void): void {
     this.exchanges.delete(state.record.id);
     clearTimeout(state.orphanTimer);
+    const previousFinal = this.lastFinal;
     this.enqueueUpdate(state, async () => {
       // Each part on its own, so that one failing cannot keep the final record from the sink.
       for (const side of ['request', 'response'] as const) {
@@ -245,9 +250,12 @@ export class CaptureRecorder {
           this.addError(state, `capture of the ${side} body failed: ${messageOf(e)}`);
         }
       }
+      // Bodies finish in parallel; only the final record waits for the one of the exchange that ended before.
+      await previousFinal;
       change(state.record);
     }, true);
     const done = state.chain;
+    this.lastFinal = done;
     this.finishing.add(done);
     void done.finally(() => this.finishing.delete(done));
   }

@@ -86,7 +86,7 @@ export function parseRecords(buf: Buffer, offset: number): ParsedJournal {
       // An incomplete write at the end (or zeros that a file system left after a power cut) is
       // a torn tail, normal after a crash; a bad record with data after it is damage.
       // A length that runs past the end is a torn tail only if no intact record follows: damage that
-      // hits a length field makes it run past the end too.
+      // hits a length field makes it run past the end too (docs/decisions.md, decision 79).
       const torn = end > buf.length ? !intactRecordAfter(buf, pos + 1, records.at(-1)?.lsn) : allZero(buf.subarray(length < 8 ? pos : end));
       return { records, validEnd: pos, problem: torn ? 'torn' : 'corrupt' };
     }

@@ -286,3 +286,19 @@ test('a WebSocket message past the limit is cut, with its wire size kept', async
   assert.equal(msgs[2].data.toString(), '1000 bye');
   assert.match(h.sink.exchange(ws.exchangeId).errors[0], /WebSocket message 0 is larger than the 100-byte capture limit/);
 });
+
+test('final records leave in the order the exchanges ended, though events for several arrive in one batch', async () => {
+  // A loaded capture thread gets a long stream's last events and the whole next call in one batch.
+  // Each exchange's chain runs on its own, so the short one used to finish first, and a live session
+  // met the follow-up call before the call it follows (docs/decisions.md, decision 80).
+  const h = harness();
+  const script = new TapScript();
+  const long = streamedCall(script);
+  // Its gzip is undone on the thread pool, which the next, plain call never waits for.
+  const gzipped = goodExchange(script);
+  const short = script.http({ requestHeaders: ['Content-Type', 'application/json'], requestBody: Buffer.from('{}'),
+    responseHeaders: ['Content-Type', 'application/json'], responseBody: Buffer.from('{"ok":true}') });
+  await h.run([...long.events, ...gzipped.events, ...short.events]);
+  const finals = h.sink.calls.flatMap((c) => (c.method === 'exchangeUpdated' && c.record.endedAt !== undefined ? [c.record.id] : []));
+  assert.deepEqual(finals, [long.exchangeId, gzipped.exchangeId, short.exchangeId]);
+});
