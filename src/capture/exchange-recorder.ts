@@ -203,6 +203,11 @@ export class CaptureRecorder {
       sseSeq: 0, wsSeq: 0, lastResponseChunkTime: event.time, updatesQueued: 0,
     };
     this.exchanges.set(event.exchangeId, state);
+    try {
+      this.sink.exchangeStarted?.(event.exchangeId, event.time);
+    } catch (e) {
+      this.addError(state, `sink.exchangeStarted failed: ${messageOf(e)}`);
+    }
     this.enqueueUpdate(state, () => undefined);
   }
 

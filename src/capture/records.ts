@@ -90,6 +90,12 @@ export interface WsMessageRecord {
  * several times as an exchange progresses (head, live SSE events, end); the last call holds the final record.
  */
 export interface CaptureSink {
+  /**
+   * An exchange began (its request head, in the order the proxy saw them). Writes nothing: the
+   * store numbers exchanges in this order, though their first records may come in another
+   * (docs/decisions.md, decision 80).
+   */
+  exchangeStarted?(exchangeId: number, startedAt: number): void;
   connectionUpdated(record: ConnectionRecord): void;
   exchangeUpdated(record: ExchangeRecord): void;
   sseEvents(exchangeId: number, events: SseEventRecord[]): void;

@@ -129,6 +129,10 @@ export class CaptureStore implements CaptureSink {
     }
   }
 
+  exchangeStarted(exchangeId: number, startedAt: number): void {
+    if (this.writable()) this.ids.exchange(exchangeId, startedAt);
+  }
+
   exchangeUpdated(record: ExchangeRecord): void {
     if (!this.writable()) return;
     try {

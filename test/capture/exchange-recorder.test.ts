@@ -8,6 +8,8 @@ import { gzipSync } from 'node:zlib';
 import { Tap, type TapEvent } from '../../src/proxy/tap';
 import { CaptureRecorder } from '../../src/capture/exchange-recorder';
 import type { CaptureSink } from '../../src/capture/records';
+import { CaptureStore } from '../../src/store';
+import { tempDir } from '../store/fixtures/records';
 import { harness, RecordingSink, TapScript } from './capture-harness';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'capture');
@@ -301,4 +303,30 @@ test('final records leave in the order the exchanges ended, though events for se
   await h.run([...long.events, ...gzipped.events, ...short.events]);
   const finals = h.sink.calls.flatMap((c) => (c.method === 'exchangeUpdated' && c.record.endedAt !== undefined ? [c.record.id] : []));
   assert.deepEqual(finals, [long.exchangeId, gzipped.exchangeId, short.exchangeId]);
+});
+
+test('the store numbers exchanges in the order they started, though the second one is written first', async () => {
+  // All of a fast exchange's events in one batch leave only its final record, which waits for its
+  // stream's events; the next exchange's head went out first and took the lower id, so reading
+  // calls by id put the follow-up call first (docs/decisions.md, decision 80).
+  const tmp = tempDir();
+  const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer' });
+  try {
+    const recorder = new CaptureRecorder(store);
+    const script = new TapScript();
+    const first = streamedCall(script);
+    const second = streamedCall(script);
+    const headOfSecond = second.events.findIndex((e) => e.type === 'response-head');
+    for (const e of [script.open(), ...first.events, ...second.events.slice(0, headOfSecond)]) recorder.handle(e);
+    await recorder.flush();
+    for (const e of second.events.slice(headOfSecond)) recorder.handle(e);
+    await recorder.flush();
+    const ids = [first.exchangeId, second.exchangeId].map((id) => store.storedExchangeId(id)!);
+    assert.ok(ids[0]! < ids[1]!, `ids ${ids.join(', ')}`);
+    const byId = store.listExchanges({ limit: 10 }).items.sort((a, b) => a.id - b.id);
+    assert.deepEqual(byId.map((x) => x.id), ids);
+  } finally {
+    await store.close();
+    tmp.cleanup();
+  }
 });

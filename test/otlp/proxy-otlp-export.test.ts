@@ -119,8 +119,14 @@ describe('llm-capture proxy --otlp-endpoint', { timeout: 180_000 }, () => {
     assert.equal(tool!.name, 'execute_tool Bash');
     assert.equal(tool!.attributes['gen_ai.tool.call.id'], main.turns[0]!.steps.find((s) => s.type === 'tool_call')!.callId);
     // The tool ran from the end of the call that asked for it to the start of the call carrying its result.
-    assert.equal(ms(tool!.startTimeUnixNano), main.calls[0]!.outcome.endedAt);
-    assert.equal(ms(tool!.endTimeUnixNano), main.calls[1]!.startedAt);
+    const timeline = JSON.stringify({
+      spans: spans.map((s) => [s.name, ms(s.startTimeUnixNano), ms(s.endTimeUnixNano)]),
+      calls: main.calls.map((c) => [c.callId, c.startedAt, c.outcome.endedAt]),
+      steps: main.turns.flatMap((t) => t.steps.map((s) => [s.type, s.callId, s.llmCallId])),
+    });
+    assert.equal(main.turns[0]!.steps.find((s) => s.type === 'tool_call')!.llmCallId, main.calls[0]!.callId, `the first call asked for the tool: ${timeline}`);
+    assert.equal(ms(tool!.startTimeUnixNano), main.calls[0]!.outcome.endedAt, timeline);
+    assert.equal(ms(tool!.endTimeUnixNano), main.calls[1]!.startedAt, timeline);
     assert.equal(chats.length, main.calls.length);
     chats.forEach((span, i) => {
       const c = main.calls[i]!;
