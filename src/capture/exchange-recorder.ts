@@ -54,6 +54,19 @@ interface ExchangeState {
 }
 
 const MAX_ERRORS_PER_EXCHANGE = 100;
+/** A final record waits at most this long for the one before it: a body that never finishes must not hold up the rest. */
+const FINAL_ORDER_WAIT_MS = 2000;
+
+function settledWithin(done: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref?.();
+    void done.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 export class CaptureRecorder {
   private readonly maxBodyBytes: number;
@@ -63,7 +76,7 @@ export class CaptureRecorder {
   /** Chains of exchanges that ended and are writing their final record. */
   private readonly finishing = new Set<Promise<void>>();
   /** The chain of the exchange that ended last: its final record goes out before the next one's. Never rejects. */
-  private lastFinal: Promise<void> = Promise.resolve();
+  private lastFinal: { done: Promise<void>; settled: boolean } = { done: Promise.resolve(), settled: true };
 
   constructor(private readonly sink: CaptureSink, private readonly options: CaptureRecorderOptions = {}) {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -256,13 +269,17 @@ export class CaptureRecorder {
         }
       }
       // Bodies finish in parallel; only the final record waits for the one of the exchange that ended before.
-      await previousFinal;
+      if (!previousFinal.settled) await settledWithin(previousFinal.done, FINAL_ORDER_WAIT_MS);
       change(state.record);
     }, true);
     const done = state.chain;
-    this.lastFinal = done;
+    const final = { done, settled: false };
+    this.lastFinal = final;
     this.finishing.add(done);
-    void done.finally(() => this.finishing.delete(done));
+    void done.finally(() => {
+      final.settled = true;
+      this.finishing.delete(done);
+    });
   }
 
   /** Exchanges still open when their connection closed are finished after a grace period. */
