@@ -3,7 +3,8 @@
 // read a slice at a time on store change, derived files saved, idle sessions set aside). The traffic comes
 // from a child process (client + fake Anthropic upstream), so this process holds only what the
 // extension host would. Prints RSS, V8 heap, external/arrayBuffers and the sql.js wasm memory
-// before, right after, and after idle + gc; asserts nothing.
+// before, right after, after idle + gc, and once capture has stopped (what the proxy's thread and the
+// open store held); asserts nothing.
 //
 // Run: node --expose-gc --import tsx bench/memory-bench.ts [--mb=1024] [--sessions=10] [--rate=MB/s]
 //        [--no-live] [--no-retention] [--retained] [--heap-snapshot]
@@ -352,6 +353,11 @@ async function main(): Promise<void> {
   follower.detach();
   await follower.settle();
   await service.stop();
+  // What the proxy's thread and the open store held: both are gone now; the assembly is not (unless --retained).
+  await new Promise((r) => setTimeout(r, 500));
+  gc();
+  const stopped = sample();
+  console.log(`  after capture stopped (proxy thread ended, store closed) + gc: RSS ${mb(stopped.rss)}, ${mb(idle.rss - stopped.rss)} less than after idle; heap ${mb(stopped.heapUsed)}, external ${mb(stopped.external)}`);
   child.send('stop');
   await new Promise((r) => child.once('exit', r));
   rmSync(dataDir, { recursive: true, force: true });
