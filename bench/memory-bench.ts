@@ -16,6 +16,7 @@
 //                    behind"): what stays in memory is then that of body-less calls, not of a day's use.
 //   --no-live        no LiveSessions (store only): the assembler's share is the difference
 //   --no-retention   retention off (the store keeps everything)
+//   --no-persist     the derived session files are not written (their share is the difference)
 //   --retained       after idle: drop LiveSessions, gc, and print what that freed, plus what the
 //                    assembler's call records hold (request inputs, system prompts, tool schemas)
 //   --heap-snapshot  also write a heap snapshot after idle, before --retained drops anything (slow, large)
@@ -28,6 +29,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { historyRequestBody } from './agent-traffic';
+import { formatSmaps, smapsSummary } from './smaps';
 
 const MB = 1024 * 1024;
 const FAKE_HOST = 'api.anthropic.com';
@@ -270,7 +272,7 @@ async function main(): Promise<void> {
   let updateMs = 0;
   let sessions: LiveSessions | undefined;
   if (live) {
-    follower.use(store, { dataDir, keep: false, persist: true, ...(EVICT_IDLE_S > 0 ? { evictIdleMs: EVICT_IDLE_S * 1000 } : {}) });
+    follower.use(store, { dataDir, keep: false, persist: !flag('no-persist'), ...(EVICT_IDLE_S > 0 ? { evictIdleMs: EVICT_IDLE_S * 1000 } : {}) });
     sessions = follower.sessions!;
     const update = sessions.update.bind(sessions);
     sessions.update = (budget) => {
@@ -299,6 +301,7 @@ async function main(): Promise<void> {
 
   gc();
   const before = sample();
+  const beforeSmaps = smapsSummary();
   console.log(`memory bench: ${TOTAL_MB} MB of Claude-like traffic${RATE_MB_S > 0 ? ` at ${RATE_MB_S} MB/s` : ' unpaced'}, ${SESSIONS} sessions${SESSION_CALLS > 0 ? ` at a time, each ${SESSION_CALLS} calls` : ''}, LiveSessions ${live ? `on, idle sessions set aside after ${EVICT_IDLE_S > 0 ? `${EVICT_IDLE_S} s` : '35 min'}` : 'OFF'}, retention ${retention ? 'default (512 MB)' : 'OFF'}; Node ${process.versions.node}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   child.send({ proxyUrl: service.proxy.url, caPem: readFileSync(service.proxy.ca.certPath, 'utf8') });
   const done = await waitFor('done') as { exchanges: number; errors: number; requestBytes: number; responseBytes: number; ms: number };
@@ -314,12 +317,15 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, IDLE_MS));
   const hadGc = gc();
   const idle = sample();
+  const idleSmaps = smapsSummary();
 
   const rows: [string, Sample][] = [['before', before], ['after traffic', after], [`after ${IDLE_MS / 1000} s idle${hadGc ? ' + gc' : ' (no gc: run with --expose-gc)'}`, idle], ['peak (0.5 s samples)', peak]];
   const trafficBytes = done.requestBytes + done.responseBytes;
   console.log(`  traffic: ${done.exchanges} exchanges (${done.errors} failed), ${mb(trafficBytes)} (${mb(done.requestBytes)} requests + ${mb(done.responseBytes)} SSE) in ${(done.ms / 1000).toFixed(1)} s`);
   console.log(`  ${'when'.padEnd(30)} ${'RSS'.padStart(8)} ${'heapUsed'.padStart(9)} ${'external'.padStart(9)} ${'arrayBuf'.padStart(9)} ${'sql.js wasm'.padStart(12)}`);
   for (const [label, s] of rows) console.log(`  ${label.padEnd(30)} ${mb(s.rss).padStart(8)} ${mb(s.heapUsed).padStart(9)} ${mb(s.external).padStart(9)} ${mb(s.arrayBuffers).padStart(9)} ${mb(s.wasm).padStart(12)}`);
+  console.log(`  resident by mapping, before: ${formatSmaps(beforeSmaps)}`);
+  console.log(`  resident by mapping, after idle: ${formatSmaps(idleSmaps)}`);
   console.log(`  CPU of this process: ${(cpuTotal / (trafficBytes / MB)).toFixed(0)} ms per MB; LiveSessions: ${passes} passes, ${updateMs.toFixed(0)} ms, ${sessions?.calls ?? 0} calls assembled, ${sessions?.assembler.coldCount ?? 0} sessions set aside`);
   const stats = store.stats();
   let behind = 0;
@@ -358,6 +364,7 @@ async function main(): Promise<void> {
   gc();
   const stopped = sample();
   console.log(`  after capture stopped (proxy thread ended, store closed) + gc: RSS ${mb(stopped.rss)}, ${mb(idle.rss - stopped.rss)} less than after idle; heap ${mb(stopped.heapUsed)}, external ${mb(stopped.external)}`);
+  console.log(`  resident by mapping, stopped: ${formatSmaps(smapsSummary())}`);
   child.send('stop');
   await new Promise((r) => child.once('exit', r));
   rmSync(dataDir, { recursive: true, force: true });

@@ -5,18 +5,27 @@
 // Derived data only: a file that is missing, damaged, of another format or assembler version, or
 // made from another database is ignored and written again; nothing is lost by deleting it.
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { createGzip, gunzip } from 'node:zlib';
 import { ASSEMBLER_VERSION } from '../conversation/version';
 import type { SessionDetail, SessionSummary } from '../conversation/types';
+import { joinedPieces, jsonPieces } from './json-pieces';
 
-const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /** Bumped when the files change shape. */
 const FORMAT = 1;
+/**
+ * Levels of a file's JSON written piece by piece (detail, threads, a thread, its turns, a turn,
+ * its steps): below them each piece is one step, or one session summary of the index.
+ */
+const PIECE_DEPTH = 6;
+/** Pieces are joined up to about this many characters before they go to gzip. */
+const PIECE_CHARS = 64 * 1024;
 /** Session details read back, kept for the next request (a panel asks several times). */
 const CACHE = 4;
 
@@ -98,21 +107,22 @@ export class DerivedSessions {
    */
   save(mark: StoreMark, calls: number, sessions: SessionSummary[], changed: Iterable<SessionDetail>): Promise<void> {
     const details = [...changed];
-    this.writing = this.writing.then(async () => {
+    // After a failed save too: one write that failed (a full disk) must not stop every later one.
+    this.writing = this.writing.catch(() => undefined).then(async () => {
       await fsp.mkdir(join(this.dir, 'sessions'), { recursive: true });
       for (const d of details) {
         this.cache.delete(d.id);
-        await this.writeAtomic(this.file(d.id), JSON.stringify(d));
+        await this.writeAtomic(this.file(d.id), d);
       }
       const index: IndexFile = { format: FORMAT, assemblerVersion: ASSEMBLER_VERSION, ...mark, calls, sessions, writtenAt: new Date().toISOString() };
-      await this.writeAtomic(join(this.dir, 'index.json.gz'), JSON.stringify(index));
+      await this.writeAtomic(join(this.dir, 'index.json.gz'), index);
     });
     return this.writing;
   }
 
   /** Deletes the files of sessions no longer in the index (merged away, or gone with retention). */
   async prune(keep: ReadonlySet<string>): Promise<void> {
-    await this.writing;
+    await this.writing.catch(() => undefined);
     const wanted = new Set([...keep].map((id) => fileName(id)));
     const names = await fsp.readdir(join(this.dir, 'sessions')).catch((): string[] => []);
     for (const name of names) if (!wanted.has(name)) await fsp.rm(join(this.dir, 'sessions', name), { force: true });
@@ -122,10 +132,23 @@ export class DerivedSessions {
     return join(this.dir, 'sessions', fileName(sessionId));
   }
 
-  private async writeAtomic(path: string, text: string): Promise<void> {
+  /**
+   * Writes `value` as gzipped JSON to a temporary file, renamed over `path` once complete. The JSON
+   * is streamed a piece at a time: never one string or buffer of the whole (decision 81).
+   */
+  private async writeAtomic(path: string, value: object): Promise<void> {
     const temp = `${path}.${process.pid}.tmp`;
-    await fsp.writeFile(temp, await gzipAsync(Buffer.from(text, 'utf8'), { level: 1 }), { mode: 0o600 });
-    await fsp.rename(temp, path);
+    try {
+      await pipeline(
+        Readable.from(joinedPieces(jsonPieces(value, PIECE_DEPTH), PIECE_CHARS)),
+        createGzip({ level: 1 }),
+        createWriteStream(temp, { mode: 0o600 }),
+      );
+      await fsp.rename(temp, path);
+    } catch (e) {
+      await fsp.rm(temp, { force: true });
+      throw e;
+    }
   }
 }
 
