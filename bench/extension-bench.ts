@@ -34,6 +34,7 @@ import { activationMs, arm, armProgress, armSwitch, dumpFrames, progressState, m
 import { assembleSession, BIG_TITLE, FAKE_HOST, seedStore } from './extension-bench/seed';
 import { SCHEMA_VERSION, type CaptureStore } from '../src/store';
 import { pushTraffic, startSink } from './extension-bench/traffic';
+import { formatSmaps, smapsSummary } from './smaps';
 import { liveConversation } from './extension-bench/live-panel';
 
 const argValue = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -354,6 +355,7 @@ async function traffic(o: OpenedWorkbench, server: RunningServer, proxyUrl: stri
   if (probe.pid !== pid) note(`the probe runs in pid ${probe.pid}, the extension host is pid ${pid}`);
   await page.waitForTimeout(3_000);
   const before = procStatus(pid);
+  const beforeSmaps = smapsSummary(pid);
   await probe.reset();
   await page.waitForTimeout(IDLE_MS);
   recordLoop(`idle, capturing (${IDLE_MS / 1000} s)`, await probe.read());
@@ -387,6 +389,7 @@ async function traffic(o: OpenedWorkbench, server: RunningServer, proxyUrl: stri
   const diskAfter = diskBytes(dataDir);
   await page.waitForTimeout(10_000);
   const idle = procStatus(pid);
+  const idleSmaps = smapsSummary(pid);
   const diskIdle = diskBytes(dataDir);
   const total = pushed.requestBytes + pushed.responseBytes;
   const secs = pushed.ms / 1000;
@@ -407,6 +410,7 @@ async function traffic(o: OpenedWorkbench, server: RunningServer, proxyUrl: stri
   record('host RSS: after traffic − after Start (MB)', (after.rss - before.rss) / MB, mb(after.rss - before.rss));
   record('host RSS: peak (0.5 s samples) (MB)', peak / MB, mb(peak));
   record('host RSS: VmHWM (MB)', idle.hwm / MB, mb(idle.hwm));
+  console.log(`    host resident after idle, by mapping (bench/smaps.ts): before the traffic ${formatSmaps(beforeSmaps)}; after ${formatSmaps(idleSmaps)}`);
   console.log(`    store on disk: before / right after / after 10 s idle: ${mb(diskBefore)} / ${mb(diskAfter)} / ${mb(diskIdle)}`);
   record('store on disk after the traffic (MB)', diskIdle / MB, mb(diskIdle));
   const kept = await bodiesKept(dataDir, pushedFrom).catch((e: Error) => note(`could not read the store after the traffic: ${e.message}`));

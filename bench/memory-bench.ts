@@ -212,6 +212,11 @@ function assemblerHoldings(live: { assembler: unknown }): Record<string, number>
 async function retainedReport(holder: { live?: { assembler: { sessionIds(): string[]; session(id: string): unknown } } }): Promise<void> {
   const held = assemblerHoldings(holder.live!);
   console.log(`  assembler holds: ${held.sessions} sessions, ${held.calls} call records, ${held.items} items; in the records' calls: inputs ${mb(held.inputChars)} of text, system prompts ${mb(held.systemChars)}, tool definitions ${mb(held.toolChars)} (as JSON), outputs ${mb(held.outputChars)} (as JSON)`);
+  // The views the assembler keeps built (a session's detail, cached against its revision).
+  (holder.live!.assembler as unknown as { views: Map<string, unknown> }).views.clear();
+  await new Promise((r) => setTimeout(r, 50));
+  gc();
+  const withoutViews = sample();
   const detailStart = performance.now();
   buildViews(holder);
   const detailMs = performance.now() - detailStart;
@@ -223,7 +228,7 @@ async function retainedReport(holder: { live?: { assembler: { sessionIds(): stri
   await new Promise((r) => setTimeout(r, 50));
   gc();
   const without = sample();
-  console.log(`  all session views built in ${detailMs.toFixed(0)} ms`);
+  console.log(`  all session views built in ${detailMs.toFixed(0)} ms; they hold ${mb(withViews.heapUsed - withoutViews.heapUsed)} of heap`);
   console.log(`  dropping LiveSessions (assembler, views) freed: heap ${mb(withViews.heapUsed - without.heapUsed)}, RSS ${mb(withViews.rss - without.rss)}${ref.deref() ? ' (NOT collected: still referenced)' : ''}`);
 }
 
