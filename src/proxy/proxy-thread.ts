@@ -20,6 +20,13 @@ const ACK_EVERY_MS = 20;
 const ID_SPAN = 1_000_000_000;
 /** More crashes than this within a minute: stop restarting (a worker that cannot run would spin). */
 const MAX_RESTARTS_PER_MINUTE = 5;
+/**
+ * The proxy thread's young generation, in MB (V8's default is 16 or more). Every socket read and
+ * body chunk is a buffer whose memory is freed only when a scavenge finds it dead: with a small
+ * young generation that happens four times as often, so the C allocator's high-water mark for
+ * this thread, which it keeps, stays lower (docs/decisions.md, decision 82). It cost no CPU.
+ */
+const YOUNG_GENERATION_MB = 4;
 
 export interface ProxyThread extends RunningProxy {
   /** Makes the worker throw an uncaught error, as a bug would (for tests of the restart). */
@@ -165,7 +172,7 @@ let spare: { worker: Worker; detach(): void } | undefined;
 
 function newProxyWorker(): Worker {
   const script = workerScript(__dirname, 'proxy-worker');
-  return new Worker(script.code, { eval: script.eval, name: 'llm-capture proxy' });
+  return new Worker(script.code, { eval: script.eval, name: 'llm-capture proxy', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
 }
 
 /**
