@@ -4,11 +4,11 @@
 
 /**
  * JSON text of `value` in pieces whose concatenation equals `JSON.stringify(value)`: arrays and
- * plain objects are opened down to `depth` levels, anything deeper is stringified whole.
- * Values with a `toJSON` (dates) are left to JSON.stringify, as are cycles (it throws).
+ * plain objects are opened down to `depth` levels; anything deeper, and any other object (a date,
+ * a boxed string, a map), is stringified whole. A cycle throws, as JSON.stringify does.
  */
 export function* jsonPieces(value: unknown, depth: number): Generator<string> {
-  if (depth <= 0 || value === null || typeof value !== 'object' || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+  if (depth <= 0 || value === null || typeof value !== 'object' || !(Array.isArray(value) || isPlain(value))) {
     // JSON.stringify gives undefined for undefined, functions and symbols: null where they stand
     // in an array, which is the only place they reach here (object keys holding them are skipped).
     yield JSON.stringify(value) ?? 'null';
@@ -33,6 +33,11 @@ export function* jsonPieces(value: unknown, depth: number): Generator<string> {
     yield* jsonPieces(v, depth - 1);
   }
   yield '}';
+}
+
+function isPlain(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
 }
 
 /** Joins small pieces into strings of at least `size` characters (the last may be shorter). */

@@ -22,6 +22,7 @@ describe('jsonPieces', () => {
     d: [],
     e: {},
     f: [{}, [], ''],
+    g: [new String('boxed'), new Map([[1, 2]]), Object.assign(Object.create(null) as object, { bare: true }), { toJSON: () => 'own' }],
   };
 
   it('joins to JSON.stringify at every depth', () => {
