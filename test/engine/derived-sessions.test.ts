@@ -2,7 +2,8 @@
 // what is read back is exactly what was assembled, a failed write leaves no temporary file and
 // does not stop the next save.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -73,6 +74,20 @@ describe('DerivedSessions files', () => {
     assert.ok(index);
     assert.equal(index.calls, calls);
     assert.deepEqual(index.sessions, JSON.parse(JSON.stringify(sessions)));
+  });
+
+  it('writes a detail larger than a piece as the very text JSON.stringify gives', async () => {
+    // Several 512 KB pieces and gzip chunks: the file must still hold the one JSON text.
+    const big = structuredClone(details[1]);
+    const turn = big.threads[0].turns[0];
+    turn.prompt = 'ü'.repeat(700_000);
+    turn.steps = [...turn.steps, ...Array.from({ length: 40 }, (_, i) => ({ ...turn.steps[0], text: `step ${i} `.repeat(5_000) }))];
+    await new DerivedSessions(dataDir).save(mark, calls, sessions, [big]);
+    const files = readdirSync(join(dataDir, 'derived', 'sessions')).map((n) => gunzipSync(readFileSync(join(dataDir, 'derived', 'sessions', n))).toString('utf8'));
+    const expected = JSON.stringify(big);
+    assert.ok(expected.length > 3 * 512 * 1024);
+    assert.ok(files.includes(expected), 'one file holds exactly JSON.stringify of the detail');
+    await new DerivedSessions(dataDir).save(mark, calls, sessions, [details[1]]);
   });
 
   it('a write that fails leaves no temporary file, and the next save works', async () => {
