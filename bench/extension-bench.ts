@@ -34,8 +34,8 @@ import { activationMs, arm, armProgress, armSwitch, dumpFrames, progressState, m
 import { assembleSession, BIG_TITLE, FAKE_HOST, seedStore } from './extension-bench/seed';
 import { SCHEMA_VERSION, type CaptureStore } from '../src/store';
 import { pushTraffic, startSink } from './extension-bench/traffic';
-import { formatSmaps, smapsSummary } from './smaps';
 import { liveConversation } from './extension-bench/live-panel';
+import { formatSmaps, smapsSummary } from './smaps';
 
 const argValue = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
 const arg = (name: string, fallback: number) => Number(argValue(name) ?? fallback);

@@ -4,10 +4,10 @@
 // from a child process (client + fake Anthropic upstream), so this process holds only what the
 // extension host would. Prints RSS, V8 heap, external/arrayBuffers and the sql.js wasm memory
 // before, right after, after idle + gc, and once capture has stopped (what the proxy's thread and the
-// open store held); asserts nothing.
+// open store held), with where resident memory lies (bench/smaps.ts); asserts nothing.
 //
 // Run: node --expose-gc --import tsx bench/memory-bench.ts [--mb=1024] [--sessions=10] [--rate=MB/s]
-//        [--no-live] [--no-retention] [--retained] [--heap-snapshot]
+//        [--no-live] [--no-retention] [--no-persist] [--retained] [--heap-snapshot]
 //   --session-calls=N  each of the --sessions slots starts a new session every N calls (a day's
 //                    sessions come and go); default: the same sessions throughout
 //   --evict-idle=S   set sessions aside after S seconds without a call (the engine: 35 minutes)

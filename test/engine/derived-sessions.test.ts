@@ -87,6 +87,7 @@ describe('DerivedSessions files', () => {
     const expected = JSON.stringify(big);
     assert.ok(expected.length > 3 * 512 * 1024);
     assert.ok(files.includes(expected), 'one file holds exactly JSON.stringify of the detail');
+    // Put the session's own detail back for the next test.
     await new DerivedSessions(dataDir).save(mark, calls, sessions, [details[1]]);
   });
 
