@@ -176,6 +176,12 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
+/** The length of `target[key]` when it is a string held in memory (not a spilled text's getter). */
+function heldChars(target: object, key: string): number {
+  const value: unknown = Object.getOwnPropertyDescriptor(target, key)?.value;
+  return typeof value === 'string' ? value.length : 0;
+}
+
 /** What the assembler's call records hold, by walking its sessions (bench-only access to privates). */
 function assemblerHoldings(live: { assembler: unknown }): Record<string, number> {
   const states = (live.assembler as { states: Map<string, { segments: { calls: { call: Record<string, unknown> }[]; own: unknown[] }[]; sideCalls: unknown[] }> }).states;
@@ -196,9 +202,10 @@ function assemblerHoldings(live: { assembler: unknown }): Record<string, number>
           seenInputs.add(call.input);
           for (const m of call.input) for (const b of m.content) inputChars += (b.text ?? b.output ?? '').length;
         }
-        systemChars += call.system?.length ?? 0;
+        // Texts in memory only: a spilled one is a getter (decision 83), and reading it would count it.
+        systemChars += heldChars(call, 'system');
         toolChars += call.tools && call.tools.length > 0 ? JSON.stringify(call.tools).length : 0;
-        outputChars += JSON.stringify(call.output ?? []).length;
+        for (const block of (call.output ?? []) as object[]) for (const key of Object.keys(block)) outputChars += heldChars(block, key);
       }
     }
   }
@@ -211,7 +218,7 @@ function assemblerHoldings(live: { assembler: unknown }): Record<string, number>
  */
 async function retainedReport(holder: { live?: { assembler: { sessionIds(): string[]; session(id: string): unknown } } }): Promise<void> {
   const held = assemblerHoldings(holder.live!);
-  console.log(`  assembler holds: ${held.sessions} sessions, ${held.calls} call records, ${held.items} items; in the records' calls: inputs ${mb(held.inputChars)} of text, system prompts ${mb(held.systemChars)}, tool definitions ${mb(held.toolChars)} (as JSON), outputs ${mb(held.outputChars)} (as JSON)`);
+  console.log(`  assembler holds: ${held.sessions} sessions, ${held.calls} call records, ${held.items} items; in the records' calls: inputs ${mb(held.inputChars)} of text, system prompts ${mb(held.systemChars)}, tool definitions ${mb(held.toolChars)} (as JSON), outputs ${mb(held.outputChars)} of text`);
   // The views the assembler keeps built (a session's detail, cached against its revision).
   (holder.live!.assembler as unknown as { views: Map<string, unknown> }).views.clear();
   await new Promise((r) => setTimeout(r, 50));
@@ -332,6 +339,9 @@ async function main(): Promise<void> {
   console.log(`  resident by mapping, before: ${formatSmaps(beforeSmaps)}`);
   console.log(`  resident by mapping, after idle: ${formatSmaps(idleSmaps)}`);
   console.log(`  CPU of this process: ${(cpuTotal / (trafficBytes / MB)).toFixed(0)} ms per MB; LiveSessions: ${passes} passes, ${updateMs.toFixed(0)} ms, ${sessions?.calls ?? 0} calls assembled, ${sessions?.assembler.coldCount ?? 0} sessions set aside`);
+  // The spill file of the assembly's long texts (decision 83), when this build has one.
+  const spill = (follower as unknown as { spill?: { stats: { texts: number; bytes: number; reads: number } } }).spill?.stats;
+  if (spill) console.log(`  long texts spilled to disk: ${spill.texts}, ${mb(spill.bytes)}; read back ${spill.reads} times`);
   const stats = store.stats();
   let behind = 0;
   for (let before: number | undefined, page; (page = store.listExchanges({ limit: 500, before })).items.length > 0; before = page.next) {

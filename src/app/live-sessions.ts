@@ -3,7 +3,7 @@
 // is complete (the assembler only ever adds). Exchanges that are still streaming mark their
 // session as live instead, and keep a preview of what their call has delivered so far (pending()).
 import type { ExchangeRecord, SseEventRecord } from '../capture';
-import { Assembler } from '../conversation';
+import { Assembler, type TextSpill } from '../conversation';
 import { DEFAULT_ROUTES, dissectExchange, matchRoute, type LlmCall, type Route } from '../llm';
 import type { ContentBlock, SideKind } from '../llm/llm-call';
 import type { CaptureStore, ExchangeSummary } from '../store';
@@ -69,7 +69,7 @@ interface OpenExchange {
 
 export class LiveSessions {
   /** Set-aside sessions' calls are read back from the store when they are needed again. */
-  readonly assembler = new Assembler((ids) => this.reloadCalls(ids));
+  readonly assembler: Assembler;
   private lastExchangeId = 0;
   private readonly open = new Map<number, OpenExchange>();
   private streamingIds = new Set<string>();
@@ -82,9 +82,11 @@ export class LiveSessions {
    * With `afterExchangeId`, exchanges up to that id are never read (a follower of what comes next, not of the history).
    * `previews: false` (the CLI's call feed, which prints finished calls only) neither previews open
    * HTTP exchanges nor reads them until they end: one query per update tells which have ended.
+   * `spill`: where the assembly keeps its large texts (docs/decisions.md, decision 83).
    */
   constructor(private store: CaptureStore, private readonly routes: readonly Route[] = DEFAULT_ROUTES, afterExchangeId = 0,
-    private readonly options: { previews?: boolean } = {}) {
+    private readonly options: { previews?: boolean; spill?: TextSpill } = {}) {
+    this.assembler = new Assembler((ids) => this.reloadCalls(ids), options.spill);
     this.lastExchangeId = afterExchangeId;
   }
 

@@ -9,6 +9,7 @@ import {
 import { sideRequestKind } from './scaffolding';
 import { SessionState, type AddOutcome } from './session-state';
 import { buildSessionDetail } from './session-view';
+import type { TextSpill } from './spilled-text';
 import type { SessionDetail, SessionSummary } from './types';
 
 /**
@@ -75,8 +76,11 @@ export class Assembler {
   private readonly views = new Map<string, { revision: number; detail: SessionDetail }>();
   private readonly cold = new Map<string, ColdSession>();
 
-  /** Without `reload`, sessions are never set aside: everything stays in memory. */
-  constructor(private readonly reload?: CallReloader) {}
+  /**
+   * Without `reload`, sessions are never set aside. With `spill`, large texts are kept there
+   * rather than in memory (decision 83).
+   */
+  constructor(private readonly reload?: CallReloader, private readonly spill?: TextSpill) {}
 
   /** Adds one call; returns the id of the session it changed. */
   add(call: LlmCall): string {
@@ -173,7 +177,7 @@ export class Assembler {
     this.cold.delete(key);
     const calls = this.reload(cold.callIds).map(withSide);
     if (calls.length === 0) return undefined;
-    const state = new SessionState(key, calls[0]!, cold.idSource);
+    const state = new SessionState(key, calls[0]!, cold.idSource, this.spill);
     state.mergedIds.push(...cold.mergedIds);
     this.states.set(key, state);
     if (cold.anonymous) this.anonymous.push(state);
@@ -235,7 +239,7 @@ export class Assembler {
   }
 
   private create(id: string, call: LlmCall, source: string): SessionState {
-    const state = new SessionState(id, call, source);
+    const state = new SessionState(id, call, source, this.spill);
     this.states.set(id, state);
     return state;
   }

@@ -10,6 +10,7 @@ import { sameBlock } from './content-hash';
 import { entryShapeOf, type History } from './history';
 import { scaffoldingKind } from './scaffolding';
 import type { Segment } from './segment';
+import { leadingText } from './spilled-text';
 
 export interface Edit {
   /** Position in the segment. */
@@ -48,7 +49,7 @@ function editable(segment: Segment, index: number): boolean {
     case 'reasoning':
       return true;
     case 'text':
-      return role === 'user' && scaffoldingKind(block.text) !== undefined;
+      return role === 'user' && scaffoldingKind(leadingText(block)) !== undefined;
     default:
       return false;
   }
@@ -61,7 +62,7 @@ function editable(segment: Segment, index: number): boolean {
 function droppable(segment: Segment, index: number): boolean {
   const { role, block } = segment.item(index);
   if (role === 'assistant') return block.type === 'thinking' || block.type === 'redacted-thinking';
-  return role === 'user' && block.type === 'text' && scaffoldingKind(block.text) !== undefined;
+  return role === 'user' && block.type === 'text' && scaffoldingKind(leadingText(block)) !== undefined;
 }
 
 /**

@@ -5,6 +5,7 @@ export { formatCost, formatUsage, renderMarkdownTranscript, type MarkdownOptions
 export { costOf, findPrice, normalizeModelId, PRICE_TABLE, PRICES_AS_OF, type PriceEntry, type TokenPrices } from './pricing';
 export { SCAFFOLDING_PATTERNS, scaffoldingKind, SIDE_REQUEST_PATTERNS, sideRequestKind } from './scaffolding';
 export { SPAWN_TOOLS } from './spawn-calls';
+export { isSpilled, SPILL_MIN_CHARS, type TextSpill } from './spilled-text';
 export { callCost, callUsage } from './usage';
 export { ASSEMBLER_VERSION, needsRebuild } from './version';
 export type * from './types';

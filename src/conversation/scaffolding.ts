@@ -4,10 +4,14 @@
 // (wrong) extra turn, which is visible and easy to add here.
 import type { ContentBlock, LlmCall, SideKind } from '../llm/llm-call';
 import type { RoleClass } from './content-hash';
+import { leadingText } from './spilled-text';
 
 export interface ScaffoldingPattern {
   kind: string;
-  /** Matched against the text with leading whitespace removed. */
+  /**
+   * Matched against the text with leading whitespace removed. Decided by its first 512
+   * characters: a spilled text keeps only those in memory (spilled-text.ts).
+   */
   test: (text: string) => boolean;
 }
 
@@ -57,8 +61,9 @@ export function isRealPrompt(role: RoleClass, block: ContentBlock): boolean {
   if (role !== 'user') return false;
   if (block.type === 'image') return true;
   if (block.type !== 'text') return false;
-  if (block.text.trim() === '') return false;
-  return scaffoldingKind(block.text) === undefined;
+  const text = leadingText(block);
+  if (text.trim() === '') return false;
+  return scaffoldingKind(text) === undefined;
 }
 
 /** Normalised prompt text for comparing prompts across threads (subagent linking). */

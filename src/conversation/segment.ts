@@ -7,6 +7,7 @@ import type { LlmCall } from '../llm/llm-call';
 import { sameBlock } from './content-hash';
 import { itemHash, type History, type HistoryEntry, type Item } from './history';
 import { isRealPrompt } from './scaffolding';
+import { copyField } from './spilled-text';
 
 /** How one model call was placed into a segment. */
 export interface CallRecord {
@@ -98,8 +99,11 @@ export class Segment implements History {
   nameCall(index: number, callId: string): void {
     const item = this.item(index);
     if (item.block.type !== 'tool-call') return;
-    const { callIdFromName: _fromName, ...named } = item.block;
-    item.block = { ...named, callId };
+    // Field by field, so that spilled fields stay spilled (spilled-text.ts).
+    const named: Record<string, unknown> = {};
+    for (const key of Object.keys(item.block)) if (key !== 'callIdFromName') copyField(named, key, item.block, key);
+    named.callId = callId;
+    item.block = named as typeof item.block;
     item.hash = undefined;
   }
 

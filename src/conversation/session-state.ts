@@ -9,6 +9,9 @@ import { ResponseChains } from './response-chain';
 import { isRealPrompt, promptKey } from './scaffolding';
 import { Segment, type CallRecord } from './segment';
 import { childSessionIdsIn, promptTextAt, spawnPromptOf, type SpawnCall } from './spawn-calls';
+import { spillBlock, spillField, type TextSpill } from './spilled-text';
+
+type ToolResultBlock = ContentBlock & { type: 'tool-result' };
 
 /** What an added call revealed that may concern other sessions. */
 export interface AddOutcome {
@@ -69,8 +72,8 @@ export class SessionState {
   readonly segments: Segment[] = [];
   readonly sideCalls: LlmCall[] = [];
   readonly spawns: SpawnCall[] = [];
-  /** Tool call id → result output, for matching a subagent's final answer. */
-  readonly toolResults = new Map<string, string>();
+  /** Tool call id → its result (`output` may be spilled), for matching a subagent's final answer. */
+  readonly toolResults = new Map<string, ToolResultBlock>();
   /** Child wire session id → the tool call that started it. */
   readonly childLinks = new Map<string, string>();
   readonly mergedIds: string[] = [];
@@ -89,7 +92,8 @@ export class SessionState {
   private lastTools?: { json: string; tools: ToolDefinition[] };
   private lastSystem?: string;
 
-  constructor(readonly id: string, first: LlmCall, readonly idSource: string) {
+  /** Where large texts go (decision 83); without one, everything stays in memory. */
+  constructor(readonly id: string, first: LlmCall, readonly idSource: string, private readonly spill?: TextSpill) {
     this.startedAt = first.startedAt;
     this.lastAt = first.endedAt ?? first.startedAt;
     this.client = first.client;
@@ -134,8 +138,9 @@ export class SessionState {
    * memory grow with the sum of all requests. Views read a call's ids, times, model, usage,
    * errors, tools and system prompt, and a side call's last prompt (sidePrompt), so a side call
    * keeps the message holding it. Tools and a system prompt equal to the previous call's are
-   * shared with it, and its output's text is flattened (see flatten). A copy: the caller's call is
-   * never changed (flattening changes V8's representation of a string, not its value).
+   * shared with it. Large texts of its output and its system prompt are spilled (decision 83), and
+   * the output's other texts are flattened (see flatten). A copy: the caller's call is never changed
+   * (flattening changes V8's representation of a string, not its value).
    */
   private keep(call: LlmCall): LlmCall {
     let { tools, system } = call;
@@ -148,9 +153,15 @@ export class SessionState {
       if (system === this.lastSystem) system = this.lastSystem;
       else this.lastSystem = system;
     }
-    for (const block of call.output) flattenBlock(block);
+    const output = call.output.map((block) => {
+      const kept = spillBlock(block, this.spill);
+      if (kept === block) flattenBlock(block);
+      return kept;
+    });
     const input = call.side === undefined || call.side === 'count-tokens' || call.side === 'prewarm' ? [] : lastPromptMessage(call.input);
-    return { ...call, tools, ...(system !== undefined ? { system } : {}), input };
+    const kept: LlmCall = { ...call, tools, ...(system !== undefined ? { system } : {}), input, output };
+    spillField(kept, 'system', this.spill);
+    return kept;
   }
 
   /**
@@ -307,7 +318,9 @@ export class SessionState {
 
   private appendItem(segment: Segment, entry: HistoryEntry, call: LlmCall, at: number, outcome: AddOutcome): void {
     const index = segment.length;
-    segment.append(makeItem(entry, call.id, at));
+    const item = makeItem(entry, call.id, at);
+    item.block = spillBlock(entry.block, this.spill);
+    segment.append(item);
     const { block } = entry;
     if (block.type === 'tool-call') {
       const prompt = spawnPromptOf(block);
@@ -317,7 +330,7 @@ export class SessionState {
         outcome.newSpawns.push(spawn);
       }
     } else if (block.type === 'tool-result') {
-      this.toolResults.set(block.callId, block.output);
+      this.toolResults.set(block.callId, item.block as ToolResultBlock);
       for (const sessionId of childSessionIdsIn(block.output)) {
         this.childLinks.set(sessionId, block.callId);
         outcome.childSessionIds.push({ sessionId, toolCallId: block.callId });

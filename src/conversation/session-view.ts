@@ -9,6 +9,7 @@ import { FlatInput } from './history';
 import { isRealPrompt } from './scaffolding';
 import type { SessionState } from './session-state';
 import { promptTextAt } from './spawn-calls';
+import { copyField, definedField } from './spilled-text';
 import { markSubagentCalls, pairToolSteps, stepFor } from './steps';
 import { planThreads, type ThreadPlan } from './thread-plan';
 import { buildTurns, type TurnDraft } from './turns';
@@ -40,10 +41,12 @@ function finishTurn(draft: TurnDraft, calls: readonly LlmCall[], retries: number
   }
   // Whole milliseconds in the output contract (capture times are sub-millisecond); threads and
   // sessions are built from these, so they are whole too.
-  return {
-    index: draft.index, prompt: draft.prompt, startedAt: Math.round(startedAt), endedAt: Math.round(endedAt), ...sum.fields(), steps: draft.steps,
+  const turn: Turn = {
+    index: draft.index, prompt: '', startedAt: Math.round(startedAt), endedAt: Math.round(endedAt), ...sum.fields(), steps: draft.steps,
     llmCallIds: calls.map((c) => c.id), retries, models: [...models],
   };
+  copyField(turn, 'prompt', draft, 'prompt');
+  return turn;
 }
 
 function toolNames(calls: readonly LlmCall[]): string[] {
@@ -69,10 +72,17 @@ function threadTotals(turns: readonly Turn[], sum: UsageSum): Pick<Thread, 'usag
   return { ...sum.fields(), startedAt: turns.length ? startedAt : 0, endedAt: turns.length ? endedAt : 0 };
 }
 
-/** The system prompt as sent: the `system` field, or the leading system/developer messages. */
-function systemPromptOf(plan: ThreadPlan, calls: readonly LlmCall[]): string | undefined {
-  const fromCall = calls.find((c) => c.system !== undefined)?.system;
-  if (fromCall !== undefined) return fromCall;
+/**
+ * Sets the thread's system prompt as sent: the `system` field (copied as a reference when
+ * spilled), or the leading system/developer messages.
+ */
+function setSystemPrompt(thread: Thread, plan: ThreadPlan, calls: readonly LlmCall[]): void {
+  const fromCall = calls.find((c) => definedField(c, 'system'));
+  if (fromCall) copyField(thread, 'systemPrompt', fromCall, 'system');
+  else thread.systemPrompt = systemMessagesOf(plan);
+}
+
+function systemMessagesOf(plan: ThreadPlan): string | undefined {
   const root = plan.segments[0]!;
   const parts: string[] = [];
   for (const item of root.own) {
@@ -99,10 +109,11 @@ function conversationThread(plan: ThreadPlan, sessionSum: UsageSum): Thread {
   pairToolSteps(turns);
   const tools = toolNames(allCalls);
   const thread: Thread = {
-    id: plan.id, kind: plan.kind, model: mostCommon(allCalls.map((c) => c.model)), systemPrompt: systemPromptOf(plan, allCalls),
+    id: plan.id, kind: plan.kind, model: mostCommon(allCalls.map((c) => c.model)), systemPrompt: undefined,
     tools, toolDefinitions: toolDefinitions(allCalls), turns, ...threadTotals(turns, threadSum), segments: plan.segments.filter((s) => !s.parent).length,
     calls: threadCallInsights(plan, turns),
   };
+  setSystemPrompt(thread, plan, allCalls);
   if (plan.parentThreadId !== undefined) thread.parentThreadId = plan.parentThreadId;
   if (plan.parentToolCallId !== undefined) thread.parentToolCallId = plan.parentToolCallId;
   if (plan.parentToolCallCandidates) thread.parentToolCallCandidates = plan.parentToolCallCandidates;

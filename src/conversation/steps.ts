@@ -2,28 +2,38 @@
 // so that a tool_call step carries its output and a tool_result step names its tool.
 import type { Item } from './history';
 import { scaffoldingKind } from './scaffolding';
+import { copyField, leadingText } from './spilled-text';
 import type { Step, Turn } from './types';
 
-/** The step for one entry that is not part of a turn's prompt. */
+/**
+ * The step for one entry that is not part of a turn's prompt. Its text is copied with copyField:
+ * a spilled text stays a reference (spilled-text.ts).
+ */
 export function stepFor(item: Item, alternative: boolean): Step {
   const { role, block } = item;
   const step = ((): Step => {
     switch (block.type) {
       case 'text': {
-        if (role === 'system') return { type: 'text', role, text: block.text, scaffolding: true, scaffoldingKind: 'system' };
-        const kind = role === 'user' ? scaffoldingKind(block.text) : undefined;
-        return kind ? { type: 'text', role, text: block.text, scaffolding: true, scaffoldingKind: kind } : { type: 'text', role, text: block.text };
+        const kind = role === 'system' ? 'system' : role === 'user' ? scaffoldingKind(leadingText(block)) : undefined;
+        const text: Step = { type: 'text', role, text: '' };
+        copyField(text, 'text', block, 'text');
+        return kind ? Object.assign(text, { scaffolding: true, scaffoldingKind: kind }) : text;
       }
       case 'thinking':
-        return { type: 'thinking', role, text: block.text };
+        return copied({ type: 'thinking', role, text: '' }, 'text', block, 'text');
       case 'redacted-thinking':
         return { type: 'thinking', role, text: '', redacted: true };
-      case 'reasoning':
-        return { type: 'thinking', role, text: block.summary, ...(block.encrypted ? { redacted: true } : {}) };
+      case 'reasoning': {
+        const step = copied({ type: 'thinking', role, text: '' }, 'text', block, 'summary');
+        return block.encrypted ? Object.assign(step, { redacted: true }) : step;
+      }
       case 'tool-call':
-        return { type: 'tool_call', role, name: block.name, callId: block.callId, arguments: block.arguments };
-      case 'tool-result':
-        return { type: 'tool_result', role, callId: block.callId, output: block.output, isError: block.isError === true };
+        return copied({ type: 'tool_call', role, name: block.name, callId: block.callId, arguments: '' }, 'arguments', block, 'arguments');
+      case 'tool-result': {
+        const step = copied({ type: 'tool_result', role, callId: block.callId, output: '' }, 'output', block, 'output');
+        step.isError = block.isError === true;
+        return step;
+      }
       case 'image':
         return { type: 'text', role, text: '[image]', ...(block.mediaType ? { detail: block.mediaType } : {}) };
       case 'unknown':
@@ -32,6 +42,11 @@ export function stepFor(item: Item, alternative: boolean): Step {
   })();
   step.llmCallId = item.llmCallId;
   if (alternative && role === 'assistant') step.alternative = true;
+  return step;
+}
+
+function copied(step: Step, key: keyof Step & string, block: object, blockKey: string): Step {
+  copyField(step, key, block, blockKey);
   return step;
 }
 
@@ -52,7 +67,7 @@ export function pairToolSteps(turns: readonly Pick<Turn, 'steps'>[]): void {
   for (const result of results) {
     const call = calls.get(result.callId!);
     if (!call) continue;
-    call.output = result.output;
+    copyField(call, 'output', result, 'output');
     call.isError = result.isError;
     result.name = call.name;
   }

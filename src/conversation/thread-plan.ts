@@ -93,7 +93,7 @@ export function planThreads(state: SessionState): ThreadPlan[] {
   for (const info of open) {
     const answer = finalAnswer(info.lineage);
     if (answer === undefined) continue;
-    const matching = info.candidates.filter((s) => !claimed.has(s.toolCallId) && (state.toolResults.get(s.toolCallId) ?? '').includes(answer));
+    const matching = info.candidates.filter((s) => !claimed.has(s.toolCallId) && (state.toolResults.get(s.toolCallId)?.output ?? '').includes(answer));
     if (matching.length === 1) {
       info.link = matching[0]!;
       claimed.add(matching[0]!.toolCallId);
@@ -109,7 +109,7 @@ export function planThreads(state: SessionState): ThreadPlan[] {
       // the report they pass back.
       const answer = finalAnswer(info.lineage);
       const plausible = free.length === 1 ? free
-        : free.filter((s) => answer === undefined || !state.toolResults.has(s.toolCallId) || state.toolResults.get(s.toolCallId)!.includes(answer));
+        : free.filter((s) => answer === undefined || !state.toolResults.has(s.toolCallId) || state.toolResults.get(s.toolCallId)!.output.includes(answer));
       if (plausible.length === 1) {
         info.link = plausible[0]!;
         claimed.add(plausible[0]!.toolCallId);

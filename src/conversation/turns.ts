@@ -8,6 +8,7 @@
 import type { Item } from './history';
 import { isRealPrompt } from './scaffolding';
 import type { CallRecord, Segment } from './segment';
+import { copyField } from './spilled-text';
 import { stepFor } from './steps';
 import type { Step } from './types';
 
@@ -18,6 +19,13 @@ export interface TurnDraft {
   records: CallRecord[];
   /** When the prompt's entry was first seen (for turns whose calls carry no timing). */
   at: number;
+}
+
+/** The prompt's words; one text is copied with copyField, so a long one stays spilled (spilled-text.ts). */
+function setPrompt(turn: TurnDraft, items: readonly Item[]): void {
+  const only = items.length === 1 ? items[0]!.block : undefined;
+  if (only?.type === 'text') copyField(turn, 'prompt', only, 'text');
+  else turn.prompt = items.map((item) => (item.block.type === 'text' ? item.block.text : '[image]')).join('\n\n');
 }
 
 interface Mark {
@@ -111,16 +119,17 @@ export class TurnBuilder {
       if (item.block.type === 'tool-result') this.push(stepFor(item, alternative));
       else before.push(stepFor(item, alternative));
     }
-    const promptParts: string[] = [];
+    const promptItems: Item[] = [];
     const after: Step[] = [];
     for (const item of items.slice(promptAt)) {
-      if (isRealPrompt(item.role, item.block)) promptParts.push(item.block.type === 'text' ? item.block.text : '[image]');
+      if (isRealPrompt(item.role, item.block)) promptItems.push(item);
       else after.push(stepFor(item, false));
     }
     const turn: TurnDraft = {
-      index: this.turns.length, prompt: promptParts.join('\n\n'),
+      index: this.turns.length, prompt: '',
       steps: [...this.pendingSteps, ...this.held, ...before, ...after], records: this.pendingRecords, at: items[promptAt]!.at,
     };
+    setPrompt(turn, promptItems);
     this.pendingSteps = [];
     this.held = [];
     this.pendingRecords = [];

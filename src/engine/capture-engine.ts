@@ -372,5 +372,6 @@ export class CaptureEngine {
     this.cancelSpare();
     await discardSpareProxyThread();
     await this.follower.settle();
+    this.follower.close();
   }
 }

@@ -12,6 +12,7 @@ import { SET_ASIDE_AFTER_MS } from '../conversation/session-links';
 import type { SessionDetail, SessionSummary } from '../conversation/types';
 import type { CaptureStore } from '../store';
 import { DerivedSessions, type StoreMark } from './derived-sessions';
+import { FileTextSpill } from './file-text-spill';
 import type { EngineEvent, LogLevel } from './protocol';
 
 /**
@@ -76,6 +77,8 @@ export class SessionFollower {
   /** A reader's last look for idle sessions whose files are current (and whether one runs). */
   private lastReadSetAside = 0;
   private readSetAsideRunning = false;
+  /** Where the live assembly keeps its long texts (decision 83); one per assembly. */
+  private spill: FileTextSpill | undefined;
 
   constructor(private readonly emit: (event: EngineEvent) => void, private readonly log: (level: LogLevel, message: string) => void) {}
 
@@ -139,14 +142,30 @@ export class SessionFollower {
 
   /** Forgets everything assembled (another store, or the data was cleared). */
   reset(store?: CaptureStore): void {
-    this.live = store ? new LiveSessions(store) : undefined;
+    this.renewSpill(store ? this.derived?.dataDir : undefined);
+    this.live = store ? new LiveSessions(store, undefined, 0, { spill: this.spill }) : undefined;
     this.restored.clear();
     this.dirty.clear();
     this.emit({ type: 'sessions', reset: true, sessions: [], retired: [], streaming: [], calls: 0 });
     this.emit({ type: 'store-changed' });
   }
 
-  /** Every session shown: the live assembly's, and stored ones it has not caught up with yet. */
+  /** Ends following for good (the engine ends): the spill file is closed, and its space freed. */
+  close(): void {
+    this.renewSpill(undefined);
+  }
+
+  /**
+   * A new spill file for a new assembly, in `dir` (none without it). The old one is closed once
+   * the save in progress, which may still read texts from it, is done: then the texts of a
+   * capture the user cleared leave the disk.
+   */
+  private renewSpill(dir: string | undefined): void {
+    const old = this.spill;
+    this.spill = dir === undefined ? undefined : FileTextSpill.open(dir, { log: (m) => this.log('warn', m) });
+    if (old) void this.saving.catch(() => undefined).then(() => old.close());
+  }
+
   /** Every exchange stored has been read and no session is still shown from the derived index alone. */
   caughtUp(): boolean {
     return this.live !== undefined && this.store !== undefined && !this.behind && (this.restored.size === 0 || this.restoredWhole);

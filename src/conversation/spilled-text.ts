@@ -1,0 +1,126 @@
+// Large texts of the assembly kept outside memory (docs/decisions.md, decision 83). A session
+// holds every answer, tool result and long prompt it has seen once; with them in memory the
+// engine grew with the content of the day's sessions. A spilled block is a copy whose large
+// fields are getters that read the text back: the assembler compares and hashes a few entries per
+// call, and views copy the getter rather than the text (copyField), so the text comes back into
+// memory only while something reads it (a view serialised, a search corpus built), then goes.
+// Where the texts go is the caller's (src/conversation does no I/O): a TextSpill.
+import type { ContentBlock } from '../llm/llm-call';
+
+export interface TextSpill {
+  /** Keeps `text` elsewhere; returns how to read it back, or undefined when it stays in memory. */
+  put(text: string): (() => string) | undefined;
+  /** Texts shorter than this stay in memory (default SPILL_MIN_CHARS). */
+  readonly minChars?: number;
+}
+
+/**
+ * Shorter texts stay in memory: a getter and its reader cost about what 100 characters do, and
+ * most entries (prompts, short answers, tool calls) are short.
+ */
+export const SPILL_MIN_CHARS = 2048;
+/**
+ * The start of a spilled text, kept to classify it without reading it back: every scaffolding
+ * pattern (scaffolding.ts) is decided by the first characters of the text.
+ */
+const HEAD_CHARS = 512;
+
+/** The string fields of each block type that can be large. */
+const SPILLABLE: { readonly [T in ContentBlock['type']]?: readonly string[] } = {
+  text: ['text'],
+  thinking: ['text', 'signature'],
+  'redacted-thinking': ['data'],
+  reasoning: ['summary'],
+  'tool-call': ['arguments'],
+  'tool-result': ['output'],
+  image: ['source'],
+};
+
+const spilled = new WeakSet<object>();
+const heads = new WeakMap<object, string>();
+
+/** Makes `key` a getter over `read`; assigning to it makes it a plain value again, as on any object. */
+function lazyProperty(target: object, key: string, read: () => unknown): void {
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get: read,
+    set(this: object, value: unknown) {
+      Object.defineProperty(this, key, { value, writable: true, enumerable: true, configurable: true });
+    },
+  });
+}
+
+/**
+ * The block with its large fields spilled: a copy, or the block itself when nothing is large
+ * (or nothing could be spilled). A tool call's parsed `input` goes with its `arguments`.
+ */
+export function spillBlock<B extends ContentBlock>(block: B, spill: TextSpill | undefined): B {
+  const keys = SPILLABLE[block.type];
+  if (!spill || !keys || spilled.has(block)) return block;
+  const source = block as unknown as Record<string, unknown>;
+  const min = spill.minChars ?? SPILL_MIN_CHARS;
+  const large = (key: string) => typeof source[key] === 'string' && (source[key] as string).length >= min;
+  if (!keys.some(large)) return block;
+  const copy: Record<string, unknown> = {};
+  let any = false;
+  for (const key of Object.keys(source)) {
+    const value = source[key];
+    const read = keys.includes(key) && large(key) ? spill.put(value as string)
+      : key === 'input' && block.type === 'tool-call' && value !== undefined && large('arguments') ? parsedReader(spill, value)
+        : undefined;
+    if (read) {
+      lazyProperty(copy, key, read);
+      any = true;
+    } else {
+      copy[key] = value;
+    }
+  }
+  if (!any) return block;
+  spilled.add(copy);
+  if (block.type === 'text') heads.set(copy, block.text.trimStart().slice(0, HEAD_CHARS));
+  return copy as unknown as B;
+}
+
+function parsedReader(spill: TextSpill, value: unknown): (() => unknown) | undefined {
+  const json = JSON.stringify(value);
+  if (json === undefined) return undefined;
+  const read = spill.put(json);
+  return read ? () => JSON.parse(read()) as unknown : undefined;
+}
+
+/** Spills one string field of an object the caller owns (a kept call's system prompt). */
+export function spillField<T extends object>(target: T, key: keyof T & string, spill: TextSpill | undefined): void {
+  const value = (target as Record<string, unknown>)[key];
+  if (!spill || typeof value !== 'string' || value.length < (spill.minChars ?? SPILL_MIN_CHARS)) return;
+  const read = spill.put(value);
+  if (read) lazyProperty(target, key, read);
+}
+
+export function isSpilled(block: object): boolean {
+  return spilled.has(block);
+}
+
+/**
+ * A text block's text for telling what kind of text it is: the start of it (leading white space
+ * removed) when spilled, else the text itself. Never for showing or comparing content.
+ */
+export function leadingText(block: { text: string }): string {
+  return heads.get(block) ?? block.text;
+}
+
+/** Whether `source[key]` is defined, without reading a spilled text back. */
+export function definedField(source: object, key: string): boolean {
+  const descriptor = Object.getOwnPropertyDescriptor(source, key);
+  return descriptor !== undefined && (descriptor.get !== undefined || descriptor.value !== undefined);
+}
+
+/**
+ * `target[key] = source[sourceKey]`, except that a spilled field is copied as its getter, so a
+ * view holds a reference to the text rather than the text.
+ */
+export function copyField(target: object, key: string, source: object, sourceKey: string): void {
+  const descriptor = Object.getOwnPropertyDescriptor(source, sourceKey);
+  if (descriptor?.get) lazyProperty(target, key, descriptor.get);
+  else (target as Record<string, unknown>)[key] = (source as Record<string, unknown>)[sourceKey];
+}

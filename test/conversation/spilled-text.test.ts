@@ -1,0 +1,122 @@
+// Large texts kept outside memory (docs/decisions.md, decision 83): an assembly whose texts are
+// spilled gives exactly the sessions, views and transcripts of one that holds them, holds no
+// spilled text itself, and rebuilding a view reads back no more as the session grows.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Assembler, assemble } from '../../src/conversation/assembler';
+import { renderMarkdownTranscript } from '../../src/conversation/markdown-transcript';
+import { isSpilled, spillBlock, type TextSpill } from '../../src/conversation/spilled-text';
+import { dissectExchange } from '../../src/llm';
+import type { LlmCall } from '../../src/llm/llm-call';
+import { allModelFixtures } from '../llm/fixture-loader';
+import { Clock, FullHistoryConversation, text, thinking, toolResult, toolUse } from '../support/llm-call-builder';
+import { mixedWorkload } from '../support/mixed-workload';
+
+/** A spill into a list, counting what is put and read back. */
+class ListSpill implements TextSpill {
+  readonly texts: string[] = [];
+  reads = 0;
+  constructor(readonly minChars?: number) {}
+  put(value: string): () => string {
+    const at = this.texts.push(value) - 1;
+    return () => {
+      this.reads++;
+      return this.texts[at]!;
+    };
+  }
+}
+
+const json = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+
+function everything(assembler: Assembler): unknown {
+  const details = assembler.sessionIds().sort().map((id) => assembler.session(id)!);
+  return json({ sessions: assembler.sessions(), details, transcripts: details.map((d) => renderMarkdownTranscript(d)) });
+}
+
+function fixtureCalls(): LlmCall[] {
+  return allModelFixtures().flatMap((f) => dissectExchange(f.load()));
+}
+
+describe('texts spilled out of the assembly', () => {
+  for (const [name, calls] of [['three clients at once', mixedWorkload], ['every real capture in test/fixtures', fixtureCalls]] as const) {
+    test(`${name}: the same sessions, views and transcripts as held in memory`, () => {
+      const list = calls();
+      const spill = new ListSpill(1);
+      const spilled = new Assembler(undefined, spill);
+      for (const call of list) spilled.add(call);
+      assert.ok(spill.texts.length > 20, `texts were spilled (${spill.texts.length})`);
+      assert.deepEqual(everything(spilled), everything(assemble(list)));
+    });
+  }
+
+  test('the default bound spills long texts only, and a block is copied, never changed', () => {
+    const spill = new ListSpill();
+    const long = toolResult('t1', 'x'.repeat(5000));
+    const short = text('short');
+    const kept = spillBlock(long, spill);
+    assert.notEqual(kept, long);
+    assert.ok(isSpilled(kept) && !isSpilled(long));
+    assert.equal(Object.getOwnPropertyDescriptor(long, 'output')?.value, 'x'.repeat(5000), 'the caller\'s block is untouched');
+    assert.ok(Object.getOwnPropertyDescriptor(kept, 'output')?.get, 'the copy holds a reader, not the text');
+    assert.deepEqual(Object.keys(kept), Object.keys(long));
+    assert.equal(JSON.stringify(kept), JSON.stringify(long));
+    assert.equal(spillBlock(short, spill), short);
+    assert.equal(spillBlock(kept, spill), kept, 'a spilled block is not spilled again');
+    // Assigning gives a plain value again, as on any object.
+    (kept as { output: string }).output = 'replaced';
+    assert.equal(Object.getOwnPropertyDescriptor(kept, 'output')?.value, 'replaced');
+  });
+
+  test('a tool call\'s arguments and parsed input are spilled together and read back equal', () => {
+    const spill = new ListSpill();
+    const input = { path: 'a.ts', content: 'y'.repeat(4000), n: 1.5, nested: { list: [1, null, 'z'] } };
+    const call = toolUse('toolu_1', 'Write', input);
+    const kept = spillBlock(call, spill);
+    assert.equal(spill.texts.length, 2);
+    assert.deepEqual(kept, call);
+    assert.ok(Object.getOwnPropertyDescriptor(kept, 'input')?.get);
+  });
+
+  test('the assembly holds no spilled text: its segments and call records keep readers', () => {
+    const clock = new Clock();
+    const conversation = new FullHistoryConversation({ sessionId: 's1', system: `System. ${'s'.repeat(3000)}`, clock });
+    const spill = new ListSpill();
+    const assembler = new Assembler(undefined, spill);
+    conversation.say('Read the file.');
+    assembler.add(conversation.request([thinking('t'.repeat(3000)), toolUse('toolu_1', 'Read', { path: 'a.ts' })]));
+    conversation.results(toolResult('toolu_1', 'r'.repeat(10_000)));
+    assembler.add(conversation.request([text('a'.repeat(4000))]));
+    const state = (assembler as unknown as { states: Map<string, { segments: Array<{ own: Array<{ block: object }>; calls: Array<{ call: LlmCall }> }> }> }).states.get('s1')!;
+    const blocks = state.segments.flatMap((s) => s.own.map((i) => i.block));
+    // The thinking, the tool result and the answer; the prompt and the tool call are short.
+    assert.equal(blocks.filter(isSpilled).length, 3);
+    for (const record of state.segments.flatMap((s) => s.calls)) {
+      assert.ok(Object.getOwnPropertyDescriptor(record.call, 'system')?.get, 'the system prompt is spilled');
+    }
+    const detail = assembler.session('s1')!;
+    const steps = detail.threads[0]!.turns.flatMap((t) => t.steps);
+    const result = steps.find((s) => s.type === 'tool_result')!;
+    assert.ok(Object.getOwnPropertyDescriptor(result, 'output')?.get, 'the view refers to the text');
+    assert.equal(result.output, 'r'.repeat(10_000));
+    assert.ok(Object.getOwnPropertyDescriptor(detail.threads[0]!, 'systemPrompt')?.get);
+  });
+
+  test('rebuilding a growing session\'s view reads back no more texts as it grows', () => {
+    const clock = new Clock();
+    const conversation = new FullHistoryConversation({ sessionId: 's1', system: 'System.', clock });
+    const spill = new ListSpill();
+    const assembler = new Assembler(undefined, spill);
+    const readsPerRebuild: number[] = [];
+    conversation.say(`Start. ${'p'.repeat(3000)}`);
+    for (let i = 0; i < 60; i++) {
+      assembler.add(conversation.request([text(`Answer ${i} ${'a'.repeat(3000)}`), toolUse(`toolu_${i}`, 'Bash', { cmd: `step ${i}` })]));
+      conversation.results(toolResult(`toolu_${i}`, `Result ${i} ${'r'.repeat(5000)}`), `<system-reminder>${'m'.repeat(3000)}</system-reminder>`);
+      const before = spill.reads;
+      assert.equal(assembler.session('s1')!.summary.callCount, i + 1);
+      readsPerRebuild.push(spill.reads - before);
+    }
+    const early = Math.max(...readsPerRebuild.slice(5, 15));
+    const late = Math.max(...readsPerRebuild.slice(-10));
+    assert.ok(late <= early, `reads per rebuild: ${readsPerRebuild.join(' ')}`);
+  });
+});
