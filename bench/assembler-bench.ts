@@ -3,9 +3,14 @@
 // A synthetic Claude Code session of 1,000 calls (a main thread of 900 calls over 90 turns and
 // five subagents of 20 calls), each request re-sending its whole history, as the real client
 // does. Measures a from-scratch build (target <= 100 ms) and one incremental update (target
-// <= 5 ms), each with and without building the session view.
+// <= 5 ms), each with and without building the session view; each with the assembly in memory and
+// with its long texts spilled to a file (decision 83), and what the assembly then holds.
 import { performance } from 'node:perf_hooks';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Assembler } from '../src/conversation/assembler';
+import { FileTextSpill } from '../src/engine/file-text-spill';
 import type { LlmCall } from '../src/llm/llm-call';
 import { Clock, FullHistoryConversation, text, thinking, toolResult, toolUse, usage } from '../test/support/llm-call-builder';
 
@@ -87,44 +92,66 @@ console.log(`synthetic session: ${calls.length} calls; ${resentBlocks.toLocaleSt
 /** Collects the setup's garbage before a measurement, when run with --expose-gc. */
 const settle = () => (globalThis as { gc?: () => void }).gc?.();
 
-const scratchAdd: Timing[] = [];
-const scratchView: Timing[] = [];
-const scratchBoth: Timing[] = [];
-for (let run = -WARMUP; run < RUNS; run++) {
-  const assembler = new Assembler();
-  settle();
-  const add = time(() => {
-    for (const c of calls) assembler.add(c);
-  });
-  let detail: ReturnType<Assembler['session']>;
-  const view = time(() => {
-    detail = assembler.session(SESSION);
-  });
-  if (run === 0) {
-    const threads = detail?.threads ?? [];
-    console.log(`result: ${threads.length} threads, ${threads.reduce((n, t) => n + t.turns.length, 0)} turns, ${threads.reduce((n, t) => n + t.turns.reduce((m, u) => m + u.steps.length, 0), 0)} steps, cost $${detail?.summary.costUsd}`);
-  }
-  if (run < 0) continue;
-  scratchAdd.push(add);
-  scratchView.push(view);
-  scratchBoth.push({ wall: add.wall + view.wall, cpu: add.cpu + view.cpu });
-}
-report('from scratch, add 1,000 calls', scratchAdd, '');
-report('from scratch, then build the view', scratchView, '');
-report('from scratch, total', scratchBoth, '<= 100 ms');
+/** The assembly held in memory, and with its long texts spilled to a file (decision 83). */
+const spillDir = mkdtempSync(join(tmpdir(), 'llmc-assembler-bench-'));
+const variants: Array<{ label: string; make: () => Assembler }> = [
+  { label: 'in memory', make: () => new Assembler() },
+  { label: 'texts spilled', make: () => new Assembler(undefined, FileTextSpill.open(spillDir)) },
+];
 
-const incAdd: Timing[] = [];
-const incView: Timing[] = [];
-for (let run = -WARMUP; run < RUNS; run++) {
-  const assembler = new Assembler();
-  for (const c of calls.slice(0, -1)) assembler.add(c);
-  assembler.session(SESSION);
+for (const { label, make } of variants) {
+  console.log(`\n${label}:`);
+  const scratchAdd: Timing[] = [];
+  const scratchView: Timing[] = [];
+  const scratchBoth: Timing[] = [];
+  for (let run = -WARMUP; run < RUNS; run++) {
+    const assembler = make();
+    settle();
+    const add = time(() => {
+      for (const c of calls) assembler.add(c);
+    });
+    let detail: ReturnType<Assembler['session']>;
+    const view = time(() => {
+      detail = assembler.session(SESSION);
+    });
+    if (run === 0) {
+      const threads = detail?.threads ?? [];
+      console.log(`result: ${threads.length} threads, ${threads.reduce((n, t) => n + t.turns.length, 0)} turns, ${threads.reduce((n, t) => n + t.turns.reduce((m, u) => m + u.steps.length, 0), 0)} steps, cost $${detail?.summary.costUsd}`);
+    }
+    if (run < 0) continue;
+    scratchAdd.push(add);
+    scratchView.push(view);
+    scratchBoth.push({ wall: add.wall + view.wall, cpu: add.cpu + view.cpu });
+  }
+  report('from scratch, add 1,000 calls', scratchAdd, '');
+  report('from scratch, then build the view', scratchView, '');
+  report('from scratch, total', scratchBoth, '<= 100 ms');
+
+  const incAdd: Timing[] = [];
+  const incView: Timing[] = [];
+  for (let run = -WARMUP; run < RUNS; run++) {
+    const assembler = make();
+    for (const c of calls.slice(0, -1)) assembler.add(c);
+    assembler.session(SESSION);
+    settle();
+    const add = time(() => assembler.add(calls[calls.length - 1]!));
+    const view = time(() => assembler.session(SESSION));
+    if (run < 0) continue;
+    incAdd.push(add);
+    incView.push(view);
+  }
+  report('incremental, add the 1,000th call', incAdd, '<= 5 ms');
+  report('incremental, then rebuild its session view', incView, '');
+
+  // What the assembly and its built view hold: calls made afresh and dropped, so that only what
+  // the assembly keeps of them remains (the script's own `calls` share nothing with them).
   settle();
-  const add = time(() => assembler.add(calls[calls.length - 1]!));
-  const view = time(() => assembler.session(SESSION));
-  if (run < 0) continue;
-  incAdd.push(add);
-  incView.push(view);
+  const before = process.memoryUsage().heapUsed;
+  const held = make();
+  for (const c of syntheticSession()) held.add(c);
+  held.session(SESSION);
+  settle();
+  const heldMb = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
+  console.log(`held after the 1,000 calls, view built: ${heldMb.toFixed(1)} MB of heap (${held.sessions().length} session)`);
 }
-report('incremental, add the 1,000th call', incAdd, '<= 5 ms');
-report('incremental, then rebuild its session view', incView, '');
+rmSync(spillDir, { recursive: true, force: true });

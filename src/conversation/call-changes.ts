@@ -7,6 +7,7 @@
 import type { CacheMarker, ContentBlock, LlmCall, ToolDefinition } from '../llm/llm-call';
 import type { Item } from './history';
 import type { CallRecord, Segment } from './segment';
+import { sameField } from './spilled-text';
 import { diffText } from './text-diff';
 import type { CallChanges, NewMessage, TextChange } from './types';
 
@@ -32,7 +33,8 @@ export function callChanges(current: PlacedCall, previous: PlacedCall | undefine
     history: historyChange(current, previous),
   };
   if (call.model !== before.model) changes.model = { before: before.model, after: call.model };
-  const system = diffText(before.system ?? '', call.system ?? '');
+  // Calls that re-send an equal system prompt share it (SessionState.keep): read neither then.
+  const system = sameField(before, call, 'system') ? undefined : diffText(before.system ?? '', call.system ?? '');
   if (system) changes.system = onlyBillingHeader(system) ? { ...system, billingHeaderOnly: true } : system;
   const tools = toolChanges(before, call);
   if (tools) changes.tools = tools;

@@ -90,7 +90,8 @@ export class SessionState {
   private hasConversation = false;
   /** The tools and system prompt of the last call kept: calls that resend equal ones share them. */
   private lastTools?: { json: string; tools: ToolDefinition[] };
-  private lastSystem?: string;
+  /** The last system prompt, and the reader of its spilled copy that equal ones share. */
+  private lastSystem?: { text: string; read?: () => string };
 
   /** Where large texts go (decision 83); without one, everything stays in memory. */
   constructor(readonly id: string, first: LlmCall, readonly idSource: string, private readonly spill?: TextSpill) {
@@ -150,8 +151,8 @@ export class SessionState {
       else this.lastTools = { json, tools };
     }
     if (system !== undefined) {
-      if (system === this.lastSystem) system = this.lastSystem;
-      else this.lastSystem = system;
+      if (system === this.lastSystem?.text) system = this.lastSystem.text;
+      else this.lastSystem = { text: system };
     }
     const output = call.output.map((block) => {
       const kept = spillBlock(block, this.spill);
@@ -160,7 +161,7 @@ export class SessionState {
     });
     const input = call.side === undefined || call.side === 'count-tokens' || call.side === 'prewarm' ? [] : lastPromptMessage(call.input);
     const kept: LlmCall = { ...call, tools, ...(system !== undefined ? { system } : {}), input, output };
-    spillField(kept, 'system', this.spill);
+    if (this.lastSystem && system !== undefined) this.lastSystem.read = spillField(kept, 'system', this.spill, this.lastSystem.read);
     return kept;
   }
 

@@ -89,12 +89,27 @@ function parsedReader(spill: TextSpill, value: unknown): (() => unknown) | undef
   return read ? () => JSON.parse(read()) as unknown : undefined;
 }
 
-/** Spills one string field of an object the caller owns (a kept call's system prompt). */
-export function spillField<T extends object>(target: T, key: keyof T & string, spill: TextSpill | undefined): void {
+/**
+ * Spills one string field of an object the caller owns (a kept call's system prompt), or makes it
+ * read through `shared`, the reader of an equal text spilled before. Returns the reader, if any.
+ */
+export function spillField<T extends object>(target: T, key: keyof T & string, spill: TextSpill | undefined, shared?: () => string): (() => string) | undefined {
   const value = (target as Record<string, unknown>)[key];
-  if (!spill || typeof value !== 'string' || value.length < (spill.minChars ?? SPILL_MIN_CHARS)) return;
-  const read = spill.put(value);
+  if (!spill || typeof value !== 'string' || value.length < (spill.minChars ?? SPILL_MIN_CHARS)) return undefined;
+  const read = shared ?? spill.put(value);
   if (read) lazyProperty(target, key, read);
+  return read;
+}
+
+/**
+ * True when `a[key]` and `b[key]` are known equal without reading them: the same string, or the
+ * same spilled text. False means "not known", not "different".
+ */
+export function sameField(a: object, b: object, key: string): boolean {
+  const x = Object.getOwnPropertyDescriptor(a, key);
+  const y = Object.getOwnPropertyDescriptor(b, key);
+  if (x?.get || y?.get) return x?.get === y?.get;
+  return x?.value === y?.value;
 }
 
 export function isSpilled(block: object): boolean {
