@@ -5,6 +5,7 @@ import { stepFor } from '../conversation/steps';
 import { callsByTurn } from '../conversation/call-insights';
 import { cacheLine, cacheSummaryLine, causeWords, changeLine, diffBody } from '../conversation/insight-text';
 import type { CallInsight, SessionDetail, Step, Thread, Turn, UsageTotals } from '../conversation/types';
+import { copyField, definedField, derivedField, derivedValue } from '../conversation/spilled-text';
 import { parseJson } from '../llm/json-value';
 import type { ContentBlock } from '../llm/llm-call';
 import type { ConversationViewModel, ViewBlock, ViewCall, ViewLiveTurn, ViewPoint, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
@@ -21,17 +22,23 @@ export function buildViewModel(detail: SessionDetail): ConversationViewModel {
   };
 }
 
+// Long texts of the detail may be spilled (docs/decisions.md, decision 83): they are copied as
+// their getters (copyField, derivedField), so that a model holds references, compares by them
+// (view-model-diff.ts), and reads a text only when it is posted.
+
 function viewThread(t: Thread): ViewThread {
-  return {
+  const view: ViewThread = {
     id: t.id, kind: t.kind, label: threadLabel(t),
     ...(t.parentThreadId ? { parentThreadId: t.parentThreadId } : {}),
     ...(t.model ? { model: t.model } : {}),
-    ...(t.systemPrompt !== undefined ? { systemPrompt: t.systemPrompt } : {}),
+  } as ViewThread;
+  if (definedField(t, 'systemPrompt')) copyField(view, 'systemPrompt', t, 'systemPrompt');
+  return Object.assign(view, {
     tools: t.tools, toolDefinitions: t.toolDefinitions,
     stats: `${t.turns.length} turn${t.turns.length === 1 ? '' : 's'} · ${formatUsage(t.usage)} · ${formatCost(t.costUsd)}`,
     turns: viewTurns(t),
     points: chartPoints(t),
-  };
+  });
 }
 
 /** The thread's calls as chart points: context split into cached, fresh and output tokens, cost so far, and marks. */
@@ -98,13 +105,30 @@ export function threadLabel(t: Thread): string {
 function viewTurn(turn: Turn, insights: readonly CallInsight[]): ViewTurn {
   const latencyMs = Math.max(0, turn.endedAt - turn.startedAt);
   const calls = insights.map(viewCall);
-  return {
-    index: turn.index, prompt: turn.prompt, startedAt: turn.startedAt,
+  const view: ViewTurn = {
+    index: turn.index, prompt: '', startedAt: turn.startedAt,
     stats: turnStats(turn.usage, turn.costUsd, latencyMs, turn.retries),
     usage: turn.usage, costUsd: turn.costUsd, latencyMs, llmCallIds: turn.llmCallIds,
     calls, cacheBreaks: calls.filter((c) => c.cacheBreak).length,
     blocks: viewBlocks(turn.steps),
   };
+  copyField(view, 'prompt', turn, 'prompt');
+  return view;
+}
+
+/** A step's text, or its output, or '' (a scaffolding step has one of them). */
+function copyTextOf(target: object, key: string, step: Step): void {
+  const from = definedField(step, 'text') ? 'text' : definedField(step, 'output') ? 'output' : undefined;
+  if (from) copyField(target, key, step, from);
+  else (target as Record<string, unknown>)[key] = '';
+}
+
+/** One summary function per tool name, so that derivedValue works each spilled text out once. */
+const summaries = new Map<string, (args: string) => string>();
+function summaryOf(name: string): (args: string) => string {
+  let summary = summaries.get(name);
+  if (!summary) summaries.set(name, (summary = (args) => toolSummary(name, args)));
+  return summary;
 }
 
 export function viewBlocks(steps: readonly Step[]): ViewBlock[] {
@@ -114,34 +138,44 @@ export function viewBlocks(steps: readonly Step[]): ViewBlock[] {
     if (context.length > 0) out.push({ kind: 'scaffolding', items: context });
     context = [];
   };
-  const paired = new Set(steps.filter((s) => s.type === 'tool_call' && s.output !== undefined).map((s) => s.callId));
+  const paired = new Set(steps.filter((s) => s.type === 'tool_call' && definedField(s, 'output')).map((s) => s.callId));
   for (const step of steps) {
     if (step.scaffolding) {
-      context.push({ label: step.scaffoldingKind ?? step.role, text: step.text ?? step.output ?? '' });
+      const item = { label: step.scaffoldingKind ?? step.role, text: '' };
+      copyTextOf(item, 'text', step);
+      context.push(item);
       continue;
     }
     flush();
     if (step.marker === 'history-restart') out.push({ kind: 'marker', text: 'The client restarted its history here (compaction or /clear).' });
     if (step.type === 'text') {
-      out.push({ kind: 'text', role: step.role, text: step.text ?? '', ...(step.alternative ? { alternative: true } : {}) });
+      const block: ViewBlock = { kind: 'text', role: step.role, text: '' };
+      copyTextOf(block, 'text', step);
+      out.push(step.alternative ? Object.assign(block, { alternative: true }) : block);
     } else if (step.type === 'thinking') {
-      out.push({ kind: 'thinking', text: step.text ?? '', redacted: step.redacted === true });
+      const block: ViewBlock = { kind: 'thinking', text: '', redacted: step.redacted === true };
+      copyTextOf(block, 'text', step);
+      out.push(block);
     } else if (step.type === 'tool_call') {
-      out.push({
-        kind: 'tool', name: step.name ?? '?', summary: toolSummary(step.name ?? '', step.arguments),
+      const hasArguments = definedField(step, 'arguments');
+      const block = {
+        kind: 'tool', name: step.name ?? '?', summary: hasArguments ? derivedValue(step, 'arguments', summaryOf(step.name ?? '')) : '',
         isError: step.isError === true,
         ...(step.callId ? { callId: step.callId } : {}),
-        ...(step.arguments !== undefined ? { arguments: prettyJson(step.arguments) } : {}),
-        ...(step.output !== undefined ? { output: step.output } : {}),
-        ...(step.subagentThreadId ? { subagentThreadId: step.subagentThreadId } : {}),
-        ...(step.llmCallId ? { llmCallId: step.llmCallId } : {}),
-      });
+      } as ViewBlock & { kind: 'tool' };
+      if (hasArguments) derivedField(block, 'arguments', step, 'arguments', prettyJson);
+      if (definedField(step, 'output')) copyField(block, 'output', step, 'output');
+      if (step.subagentThreadId) block.subagentThreadId = step.subagentThreadId;
+      if (step.llmCallId) block.llmCallId = step.llmCallId;
+      out.push(block);
     } else if (step.type === 'tool_result' && !paired.has(step.callId)) {
-      out.push({
+      const block = {
         kind: 'tool', name: step.name ?? 'Tool result', summary: '(result without its call)', isError: step.isError === true,
         ...(step.callId ? { callId: step.callId } : {}),
-        output: step.output ?? '',
-      });
+      } as ViewBlock & { kind: 'tool' };
+      if (definedField(step, 'output')) copyField(block, 'output', step, 'output');
+      else block.output = '';
+      out.push(block);
     }
   }
   flush();

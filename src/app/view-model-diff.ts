@@ -4,6 +4,7 @@
 import { randomInt } from 'node:crypto';
 import type { ConversationViewModel, ViewBlock, ViewLiveTurn, ViewThread } from '../../src/shared/conversation-view-model';
 import type { ConversationViewPatch, LiveTurnChange, ViewThreadPatch } from '../../src/shared/view-model-patch';
+import { copyField, definedField, sameField } from '../conversation/spilled-text';
 import { viewModelHead } from './view-model-head';
 
 /** The patch that turns `before` into `after` (both of one session): each thread's unchanged turns and points kept, the rest sent. */
@@ -13,15 +14,25 @@ export function diffViewModel(before: ConversationViewModel, after: Conversation
   return { ...header, threads: after.threads.map((t) => threadPatch(threads.get(t.id), t)) };
 }
 
+const APART = new Set(['turns', 'points', 'systemPrompt', 'toolDefinitions']);
+
 function threadPatch(before: ViewThread | undefined, t: ViewThread): ViewThreadPatch {
-  const { turns, points, systemPrompt, toolDefinitions, ...rest } = t;
+  const { turns, points, toolDefinitions } = t;
+  // Field by field: the system prompt may be a spilled text (decision 83), read only when sent.
+  const rest: Record<string, unknown> = {};
+  for (const key of Object.keys(t)) if (!APART.has(key)) rest[key] = (t as unknown as Record<string, unknown>)[key];
   const keepTurns = before ? samePrefix(before.turns, turns) : 0;
   const keepPoints = before ? samePrefix(before.points, points) : 0;
-  const sameDefinitions = before !== undefined && before.systemPrompt === systemPrompt && sameValue(before.toolDefinitions, toolDefinitions);
-  return {
-    ...rest, keepTurns, turns: turns.slice(keepTurns), keepPoints, points: points.slice(keepPoints),
-    ...(sameDefinitions ? {} : { definitions: { ...(systemPrompt !== undefined ? { systemPrompt } : {}), toolDefinitions } }),
-  };
+  const sameDefinitions = before !== undefined && (sameField(before, t, 'systemPrompt') || before.systemPrompt === t.systemPrompt)
+    && sameValue(before.toolDefinitions, toolDefinitions);
+  const patch = { ...rest, keepTurns, turns: turns.slice(keepTurns), keepPoints, points: points.slice(keepPoints) } as ViewThreadPatch;
+  if (!sameDefinitions) {
+    const definitions = {} as NonNullable<ViewThreadPatch['definitions']>;
+    if (definedField(t, 'systemPrompt')) copyField(definitions, 'systemPrompt', t, 'systemPrompt');
+    definitions.toolDefinitions = toolDefinitions;
+    patch.definitions = definitions;
+  }
+  return patch;
 }
 
 /** How many leading items of `a` and `b` are equal. */
@@ -37,7 +48,8 @@ const MAX_DEPTH = 64;
 
 /**
  * Equality of JSON-like values (what a view model is made of). Strings shared with the assembled
- * session compare by reference, so an unchanged turn costs little more than a walk over its fields.
+ * session compare by reference, and spilled texts by their getter, so an unchanged turn costs
+ * little more than a walk over its fields.
  */
 export function sameValue(a: unknown, b: unknown, depth = 0): boolean {
   if (a === b) return true;
@@ -53,7 +65,14 @@ export function sameValue(a: unknown, b: unknown, depth = 0): boolean {
   const bo = b as Record<string, unknown>;
   const keys = Object.keys(ao);
   if (keys.length !== Object.keys(bo).length) return false;
-  for (const k of keys) if (!Object.hasOwn(bo, k) || !sameValue(ao[k], bo[k], depth + 1)) return false;
+  for (const k of keys) {
+    const read = Object.getOwnPropertyDescriptor(ao, k)?.get;
+    const other = Object.getOwnPropertyDescriptor(bo, k);
+    if (!other) return false;
+    // The same spilled text (decision 83): equal without reading it.
+    if (read !== undefined && read === other.get) continue;
+    if (!sameValue(ao[k], bo[k], depth + 1)) return false;
+  }
   return true;
 }
 

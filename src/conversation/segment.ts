@@ -7,7 +7,7 @@ import type { LlmCall } from '../llm/llm-call';
 import { sameBlock } from './content-hash';
 import { itemHash, type History, type HistoryEntry, type Item } from './history';
 import { isRealPrompt } from './scaffolding';
-import { copyField } from './spilled-text';
+import { copyField, isSpilled } from './spilled-text';
 
 /** How one model call was placed into a segment. */
 export interface CallRecord {
@@ -86,8 +86,15 @@ export class Segment implements History {
   /** True when entry `at` of `request` is this segment's entry `index`, as sent or as edited since. */
   matches(index: number, request: History, at: number): boolean {
     const item = this.item(index);
-    const entry = request.entry(at);
-    if (item.role === entry.role && sameBlock(item.block, entry.block)) return true;
+    if (item.hash !== undefined && isSpilled(item.block) && item.block.type !== 'tool-call') {
+      // A spilled text is compared by its hash, made when it was spilled, rather than read back
+      // (decision 83): the request's side is hashed once per request, however many segments
+      // compare with it. For these types, equal hashes are what sameBlock means.
+      if (itemHash(item) === request.hash(at)) return true;
+    } else {
+      const entry = request.entry(at);
+      if (item.role === entry.role && sameBlock(item.block, entry.block)) return true;
+    }
     return item.altHashes !== undefined && item.altHashes.includes(request.hash(at));
   }
 

@@ -2,16 +2,19 @@
 // the response-id chain points of the Responses API, and the content indexes that views use to
 // link subagents. `add` touches only this session and costs O(new content) per call.
 import type { ContentBlock, LlmCall, Message, ToolDefinition } from '../llm/llm-call';
-import { roleClassOf } from './content-hash';
+import { entryHash, roleClassOf } from './content-hash';
 import { place, quickPlace, type Placement } from './continuity';
 import { ItemHistory, makeItem, outputEntries, type History, type HistoryEntry } from './history';
 import { ResponseChains } from './response-chain';
 import { isRealPrompt, promptKey } from './scaffolding';
 import { Segment, type CallRecord } from './segment';
-import { childSessionIdsIn, promptTextAt, spawnPromptOf, type SpawnCall } from './spawn-calls';
-import { spillBlock, spillField, type TextSpill } from './spilled-text';
+import { childSessionIdsIn, spawnPromptOf, type SpawnCall } from './spawn-calls';
+import { isSpilled, spillBlock, spillField, type TextSpill } from './spilled-text';
 
 type ToolResultBlock = ContentBlock & { type: 'tool-result' };
+
+/** The entry hash of each spilled output block, made from the text before it was spilled. */
+const outputHashes = new WeakMap<ContentBlock, number>();
 
 /** What an added call revealed that may concern other sessions. */
 export interface AddOutcome {
@@ -157,6 +160,7 @@ export class SessionState {
     const output = call.output.map((block) => {
       const kept = spillBlock(block, this.spill);
       if (kept === block) flattenBlock(block);
+      else outputHashes.set(kept, entryHash(roleClassOf('assistant', block), block));
       return kept;
     });
     const input = call.side === undefined || call.side === 'count-tokens' || call.side === 'prewarm' ? [] : lastPromptMessage(call.input);
@@ -321,6 +325,9 @@ export class SessionState {
     const index = segment.length;
     const item = makeItem(entry, call.id, at);
     item.block = spillBlock(entry.block, this.spill);
+    // Hashed while the text is in memory: a spilled entry is compared by its hash (Segment.matches).
+    if (item.block !== entry.block) item.hash = entryHash(entry.role, entry.block);
+    else if (isSpilled(item.block)) item.hash = outputHashes.get(item.block);
     segment.append(item);
     const { block } = entry;
     if (block.type === 'tool-call') {
@@ -337,7 +344,9 @@ export class SessionState {
         outcome.childSessionIds.push({ sessionId, toolCallId: block.callId });
       }
     } else if (isRealPrompt(entry.role, block) && (entry.messageStart || !isRealPromptAt(segment, index - 1))) {
-      const prompt = promptTextAt(segment, index);
+      // The text of the entry just appended (promptTextAt(segment, index) reads no further yet),
+      // from the request, not from its spilled copy.
+      const prompt = block.type === 'text' ? block.text : '[image]';
       outcome.newPrompts.push(prompt);
       this.recentPrompts.push(prompt);
       if (this.recentPrompts.length > RECENT_PROMPTS) this.recentPrompts.shift();

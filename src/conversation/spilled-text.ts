@@ -139,3 +139,35 @@ export function copyField(target: object, key: string, source: object, sourceKey
   if (descriptor?.get) lazyProperty(target, key, descriptor.get);
   else (target as Record<string, unknown>)[key] = (source as Record<string, unknown>)[sourceKey];
 }
+
+/** Derived getters, one per spilled text and derivation, so that views built twice share them. */
+const derivedGetters = new WeakMap<(text: string) => string, WeakMap<() => unknown, () => string>>();
+const derivedValues = new WeakMap<(text: string) => string, WeakMap<() => unknown, string>>();
+
+/**
+ * `target[key] = derive(source[sourceKey])`; for a spilled text, a getter that derives when read
+ * (the same getter every time for the same text and `derive`, so equal views compare equal).
+ */
+export function derivedField(target: object, key: string, source: object, sourceKey: string, derive: (text: string) => string): void {
+  const read = Object.getOwnPropertyDescriptor(source, sourceKey)?.get;
+  if (!read) {
+    (target as Record<string, unknown>)[key] = derive((source as Record<string, string>)[sourceKey]!);
+    return;
+  }
+  let byText = derivedGetters.get(derive);
+  if (!byText) derivedGetters.set(derive, (byText = new WeakMap()));
+  let getter = byText.get(read);
+  if (!getter) byText.set(read, (getter = () => derive(read() as string)));
+  lazyProperty(target, key, getter);
+}
+
+/** `derive(source[key])`, worked out once per spilled text (a short summary of a long one). */
+export function derivedValue(source: object, key: string, derive: (text: string) => string): string {
+  const read = Object.getOwnPropertyDescriptor(source, key)?.get;
+  if (!read) return derive((source as Record<string, string>)[key]!);
+  let byText = derivedValues.get(derive);
+  if (!byText) derivedValues.set(derive, (byText = new WeakMap()));
+  let value = byText.get(read);
+  if (value === undefined) byText.set(read, (value = derive(read() as string)));
+  return value;
+}

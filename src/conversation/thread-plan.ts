@@ -59,13 +59,32 @@ interface RootInfo {
   candidates: SpawnCall[];
 }
 
+/** A root's opening prompt, once its message is complete (a later message began): it never changes then. */
+const firstPrompts = new WeakMap<Segment, string>();
+
+function firstPromptOf(root: Segment): string | undefined {
+  const at = root.firstPromptIndex;
+  if (at === undefined) return undefined;
+  const known = firstPrompts.get(root);
+  if (known !== undefined) return known;
+  // Read once, not at every view: a spilled prompt would be read back each time (decision 83).
+  const prompt = promptTextAt(root, at);
+  for (let i = at + 1; i < root.length; i++) {
+    if (root.item(i).messageStart) {
+      firstPrompts.set(root, prompt);
+      break;
+    }
+  }
+  return prompt;
+}
+
 export function planThreads(state: SessionState): ThreadPlan[] {
   const roots = new Map<Segment, RootInfo>();
   for (const segment of [...state.segments].sort(byStart)) {
     const root = threadRoot(segment);
     let info = roots.get(root);
     if (!info) {
-      const prompt = root.firstPromptIndex === undefined ? undefined : promptTextAt(root, root.firstPromptIndex);
+      const prompt = firstPromptOf(root);
       info = { root, lineage: [], prompt, candidates: [] };
       roots.set(root, info);
     }

@@ -3,6 +3,8 @@
 // spilled text itself, and rebuilding a view reads back no more as the session grows.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { buildViewModel } from '../../src/app/conversation-view-builder';
+import { diffViewModel } from '../../src/app/view-model-diff';
 import { Assembler, assemble } from '../../src/conversation/assembler';
 import { renderMarkdownTranscript } from '../../src/conversation/markdown-transcript';
 import { isSpilled, spillBlock, type TextSpill } from '../../src/conversation/spilled-text';
@@ -30,7 +32,11 @@ const json = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
 
 function everything(assembler: Assembler): unknown {
   const details = assembler.sessionIds().sort().map((id) => assembler.session(id)!);
-  return json({ sessions: assembler.sessions(), details, transcripts: details.map((d) => renderMarkdownTranscript(d)) });
+  return json({
+    sessions: assembler.sessions(), details, transcripts: details.map((d) => renderMarkdownTranscript(d)),
+    // The conversation page's model, and the patch from it to itself (what an unchanged page gets).
+    models: details.map(buildViewModel), patches: details.map((d) => diffViewModel(buildViewModel(d), buildViewModel(d))),
+  });
 }
 
 function fixtureCalls(): LlmCall[] {
@@ -115,6 +121,15 @@ describe('texts spilled out of the assembly', () => {
       assert.equal(assembler.session('s1')!.summary.callCount, i + 1);
       readsPerRebuild.push(spill.reads - before);
     }
+    // The conversation page's model is rebuilt too, and compared with the one the page has.
+    const model = buildViewModel(assembler.session('s1')!);
+    const before = spill.reads;
+    conversation.say('One more.');
+    assembler.add(conversation.request([text(`Last ${'z'.repeat(3000)}`)]));
+    const patch = diffViewModel(model, buildViewModel(assembler.session('s1')!));
+    const thread = patch.threads[0]!;
+    assert.equal(thread.keepTurns, model.threads[0]!.turns.length - 1, 'only the last turn is sent again');
+    assert.ok(spill.reads - before <= 8, `reads for the new call, its view and the page's patch: ${spill.reads - before}`);
     const early = Math.max(...readsPerRebuild.slice(5, 15));
     const late = Math.max(...readsPerRebuild.slice(-10));
     assert.ok(late <= early, `reads per rebuild: ${readsPerRebuild.join(' ')}`);
