@@ -107,6 +107,26 @@ describe('texts spilled out of the assembly', () => {
     assert.ok(Object.getOwnPropertyDescriptor(detail.threads[0]!, 'systemPrompt')?.get);
   });
 
+  test('placing a request that forks a long history reads back no spilled text', () => {
+    // Each request re-sends the history with its last message edited: the walk that finds the
+    // fork point compares every entry, by the hashes made when they were spilled.
+    const clock = new Clock();
+    const spill = new ListSpill();
+    const assembler = new Assembler(undefined, spill);
+    const chunks = Array.from({ length: 60 }, (_, i) => `Chunk ${i} ${'c'.repeat(4000)}`);
+    const reads: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const conversation = new FullHistoryConversation({ sessionId: 's1', system: 'System.', clock });
+      for (const chunk of chunks) conversation.say(chunk);
+      conversation.say(`Edited last message, version ${i}`);
+      const before = spill.reads;
+      assembler.add(conversation.request([text(`Answer ${i} ${'a'.repeat(3000)}`)]));
+      reads.push(spill.reads - before);
+    }
+    assert.equal(assembler.session('s1')!.summary.callCount, 20);
+    assert.ok(Math.max(...reads) <= 2, `reads per call: ${reads.join(' ')}`);
+  });
+
   test('rebuilding a growing session\'s view reads back no more texts as it grows', () => {
     const clock = new Clock();
     const conversation = new FullHistoryConversation({ sessionId: 's1', system: 'System.', clock });
