@@ -7,7 +7,7 @@
 import type { CacheMarker, ContentBlock, LlmCall, ToolDefinition } from '../llm/llm-call';
 import type { Item } from './history';
 import type { CallRecord, Segment } from './segment';
-import { sameField } from './spilled-text';
+import { detached, sameField } from './spilled-text';
 import { diffText } from './text-diff';
 import type { CallChanges, NewMessage, TextChange } from './types';
 
@@ -106,7 +106,8 @@ function messagesIn(segment: Segment, from: number, to: number): NewMessage[] {
 function preview(item: Item): string {
   // Cut before collapsing the spaces: a tool result can be megabytes.
   const text = blockText(item.block).slice(0, PREVIEW_CHARS + 40).replace(/\s+/g, ' ').trim();
-  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS - 1)}…` : text;
+  // Detached: a slice keeps the text it was cut from, and a spilled text must not stay (decision 83).
+  return detached(text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS - 1)}…` : text);
 }
 
 function blockText(block: ContentBlock): string {

@@ -5,6 +5,7 @@ import type { ContentBlock } from '../llm/llm-call';
 import { canonicalArguments } from './content-hash';
 import type { History } from './history';
 import { isRealPrompt, promptKey } from './scaffolding';
+import { detached } from './spilled-text';
 
 /**
  * Tools that start a subagent, and the argument holding its prompt: Claude Code's `Agent`
@@ -48,7 +49,8 @@ const CHILD_SESSION = /\btask_id:\s*(ses_[A-Za-z0-9]+)/g;
 /** OpenCode child session ids named in a `task` tool result. */
 export function childSessionIdsIn(output: string): string[] {
   if (!output.includes('task_id:')) return [];
-  return [...output.matchAll(CHILD_SESSION)].map((m) => m[1]!);
+  // Detached: the ids are kept (links, aliases), the output they were cut from must not be.
+  return [...output.matchAll(CHILD_SESSION)].map((m) => detached(m[1]!));
 }
 
 /**

@@ -78,7 +78,7 @@ export function spillBlock<B extends ContentBlock>(block: B, spill: TextSpill | 
   }
   if (!any) return block;
   spilled.add(copy);
-  if (block.type === 'text') heads.set(copy, block.text.trimStart().slice(0, HEAD_CHARS));
+  if (block.type === 'text') heads.set(copy, detached(block.text.trimStart().slice(0, HEAD_CHARS)));
   return copy as unknown as B;
 }
 
@@ -168,6 +168,16 @@ export function derivedValue(source: object, key: string, derive: (text: string)
   let byText = derivedValues.get(derive);
   if (!byText) derivedValues.set(derive, (byText = new WeakMap()));
   let value = byText.get(read);
-  if (value === undefined) byText.set(read, (value = derive(read() as string)));
+  if (value === undefined) byText.set(read, (value = detached(derive(read() as string))));
   return value;
+}
+
+/**
+ * A copy of `text` that shares no memory with the string it was cut from. V8 makes a slice (and
+ * often a trim or a replace that changed nothing) point into its parent, which it then keeps
+ * whole: a 512-character head kept the 80 KB answer it was cut from. JSON.parse always makes
+ * a new string.
+ */
+export function detached(text: string): string {
+  return text.length === 0 ? '' : (JSON.parse(JSON.stringify(text)) as string);
 }

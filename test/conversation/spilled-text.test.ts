@@ -3,6 +3,8 @@
 // spilled text itself, and rebuilding a view reads back no more as the session grows.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { buildViewModel } from '../../src/app/conversation-view-builder';
 import { diffViewModel } from '../../src/app/view-model-diff';
 import { Assembler, assemble } from '../../src/conversation/assembler';
@@ -29,6 +31,17 @@ class ListSpill implements TextSpill {
 }
 
 const json = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+
+/** A spill that keeps its texts outside the V8 heap, as a file does. */
+class BufferSpill implements TextSpill {
+  put(value: string): () => string {
+    const bytes = Buffer.from(value, 'utf16le');
+    return () => bytes.toString('utf16le');
+  }
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 function everything(assembler: Assembler): unknown {
   const details = assembler.sessionIds().sort().map((id) => assembler.session(id)!);
@@ -105,6 +118,32 @@ describe('texts spilled out of the assembly', () => {
     assert.ok(Object.getOwnPropertyDescriptor(result, 'output')?.get, 'the view refers to the text');
     assert.equal(result.output, 'r'.repeat(10_000));
     assert.ok(Object.getOwnPropertyDescriptor(detail.threads[0]!, 'systemPrompt')?.get);
+  });
+
+  test('nothing made from a spilled text keeps it in memory: heads, titles, previews, views', () => {
+    // Fresh strings, as the dissector's JSON.parse makes them; 100 calls with 40 KB texts.
+    const fresh = (label: string) => JSON.parse(JSON.stringify(`${label} ${'lorem ipsum dolor sit amet '.repeat(1500)}`)) as string;
+    const heldBy = (spill: TextSpill | undefined): { mb: number; assembler: Assembler } => {
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const assembler = new Assembler(undefined, spill);
+      const clock = new Clock();
+      const conversation = new FullHistoryConversation({ sessionId: 's1', system: fresh('System.'), clock });
+      conversation.say(fresh('Prompt'));
+      for (let i = 0; i < 100; i++) {
+        assembler.add(conversation.request([text(fresh(`Answer ${i}`)), toolUse(`toolu_${i}`, 'Bash', { cmd: `step ${i}` })]));
+        conversation.results(toolResult(`toolu_${i}`, fresh(`Result ${i}`)));
+        buildViewModel(assembler.session('s1')!);
+      }
+      conversation.history.length = 0;
+      gc();
+      return { mb: (process.memoryUsage().heapUsed - before) / 1024 / 1024, assembler };
+    };
+    const held = heldBy(undefined);
+    const spilled = heldBy(new BufferSpill());
+    assert.ok(held.mb > 7, `in memory, the texts are held: ${held.mb.toFixed(1)} MB`);
+    assert.ok(spilled.mb < held.mb / 4, `spilled, ${spilled.mb.toFixed(1)} MB are held (in memory: ${held.mb.toFixed(1)} MB)`);
+    assert.equal(spilled.assembler.session('s1')!.summary.callCount, held.assembler.session('s1')!.summary.callCount);
   });
 
   test('placing a request that forks a long history reads back no spilled text', () => {
