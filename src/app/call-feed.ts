@@ -7,6 +7,7 @@
 // assembler reads the store from its start, so that anonymous sessions get the ids `sessions` and
 // `show` give them, but only what happens after the feed started is printed.
 import type { ConnectionRecord, ExchangeRecord } from '../capture';
+import type { TextSpill } from '../conversation';
 import { SET_ASIDE_AFTER_MS } from '../conversation/session-links';
 import { matchRoute, type Route } from '../llm';
 import type { CaptureStore, ExchangeSummary } from '../store';
@@ -22,6 +23,8 @@ export interface CallFeedOptions {
   /** A failure of the feed itself (reading the store); the feed carries on with the next change. */
   onError?: (error: Error) => void;
   routes?: readonly Route[];
+  /** Where the assembly keeps its long texts (docs/decisions.md, decision 83); in memory without one. */
+  spill?: TextSpill;
 }
 
 const DEBOUNCE_MS = 250;
@@ -52,7 +55,7 @@ export class CallFeed {
     // Only what comes after the start is read: assembling a large store's history first kept the
     // capturing thread busy for seconds (docs/decisions.md, decision 31).
     // Finished calls only: previews of open ones would cost the capturing thread and print nothing.
-    this.live = new LiveSessions(store, options.routes, this.startExchangeId, { previews: false });
+    this.live = new LiveSessions(store, options.routes, this.startExchangeId, { previews: false, spill: options.spill });
     this.lastExchangeId = this.startExchangeId;
     this.lastConnectionId = store.listConnections({ limit: 1 }).items[0]?.id ?? 0;
   }

@@ -9,6 +9,7 @@ import { defaultDataDir } from './data-dir';
 import { formatEnvironment } from './env-command';
 import { startLiveOtlpExport } from '../app/otlp-export';
 import { removeNote, writeNote } from '../app/serving-note';
+import { FileTextSpill } from '../engine/file-text-spill';
 import { SessionFollower } from '../engine/session-follower';
 import { OTLP_FLAGS, otlpConfigFrom } from './otlp-options';
 
@@ -86,8 +87,11 @@ export async function proxyCommand(args: string[]): Promise<void> {
   process.stdout.write(formatEnvironment(env));
 
   // Reads the store the proxy writes, debounced, so forwarding never waits for it.
+  // The feed's assembly keeps its long texts in a file, as the engine's does (docs/decisions.md, decision 83).
+  const spill = quiet ? undefined : FileTextSpill.open(dataDir, { log: (m) => process.stderr.write(`[warn] ${m}\n`) });
   const feed = quiet ? undefined : new CallFeed(service.store, {
     verbose,
+    spill,
     write: (line) => process.stdout.write(`${line}\n`),
     onError: (e) => process.stderr.write(`[error] reading captured calls: ${e.message}\n`),
   });
@@ -113,6 +117,8 @@ export async function proxyCommand(args: string[]): Promise<void> {
         await exporter?.stop();
         follower?.detach();
         await follower?.settle();
+        follower?.close();
+        spill?.close();
       })().then(() => service.stop()).then(resolve, (e: Error) => {
         process.stderr.write(`[error] stopping: ${e.message}\n`);
         resolve();
