@@ -39,16 +39,19 @@ const SPILLABLE: { readonly [T in ContentBlock['type']]?: readonly string[] } = 
 const spilled = new WeakSet<object>();
 const heads = new WeakMap<object, string>();
 
+/** One setter per field name, shared by every spilled field of that name (thousands of them). */
+const setters = new Map<string, (this: object, value: unknown) => void>();
+
 /** Makes `key` a getter over `read`; assigning to it makes it a plain value again, as on any object. */
 function lazyProperty(target: object, key: string, read: () => unknown): void {
-  Object.defineProperty(target, key, {
-    enumerable: true,
-    configurable: true,
-    get: read,
-    set(this: object, value: unknown) {
+  let set = setters.get(key);
+  if (!set) {
+    set = function (this: object, value: unknown) {
       Object.defineProperty(this, key, { value, writable: true, enumerable: true, configurable: true });
-    },
-  });
+    };
+    setters.set(key, set);
+  }
+  Object.defineProperty(target, key, { enumerable: true, configurable: true, get: read, set });
 }
 
 /**
