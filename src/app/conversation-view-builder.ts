@@ -123,11 +123,18 @@ function copyTextOf(target: object, key: string, step: Step): void {
   else (target as Record<string, unknown>)[key] = '';
 }
 
-/** One summary function per tool name, so that derivedValue works each spilled text out once. */
+/**
+ * One summary function per tool name, so that derivedValue works each spilled text out once.
+ * Names are the client's: past a bound the map starts again (summaries are then worked out anew).
+ */
 const summaries = new Map<string, (args: string) => string>();
+const MAX_SUMMARY_NAMES = 1000;
 function summaryOf(name: string): (args: string) => string {
   let summary = summaries.get(name);
-  if (!summary) summaries.set(name, (summary = (args) => toolSummary(name, args)));
+  if (!summary) {
+    if (summaries.size >= MAX_SUMMARY_NAMES) summaries.clear();
+    summaries.set(name, (summary = (args) => toolSummary(name, args)));
+  }
   return summary;
 }
 
