@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import type { ConversationViewModel, ViewBlock, ViewLiveTurn, ViewThread } from '../../src/shared/conversation-view-model';
 import type { ConversationViewPatch, LiveTurnChange, ViewThreadPatch } from '../../src/shared/view-model-patch';
-import { copyField, definedField, sameField } from '../conversation/spilled-text';
+import { copyField, definedField, hasReaders, sameField } from '../conversation/spilled-text';
 import { viewModelHead } from './view-model-head';
 
 /** The patch that turns `before` into `after` (both of one session): each thread's unchanged turns and points kept, the rest sent. */
@@ -65,12 +65,11 @@ export function sameValue(a: unknown, b: unknown, depth = 0): boolean {
   const bo = b as Record<string, unknown>;
   const keys = Object.keys(ao);
   if (keys.length !== Object.keys(bo).length) return false;
+  // Spilled texts (decision 83) compare by their reader: the same one is the same text, unread.
+  const spilled = hasReaders(ao) || hasReaders(bo);
   for (const k of keys) {
-    const read = Object.getOwnPropertyDescriptor(ao, k)?.get;
-    const other = Object.getOwnPropertyDescriptor(bo, k);
-    if (!other) return false;
-    // The same spilled text (decision 83): equal without reading it.
-    if (read !== undefined && read === other.get) continue;
+    if (!Object.hasOwn(bo, k)) return false;
+    if (spilled && sameField(ao, bo, k)) continue;
     if (!sameValue(ao[k], bo[k], depth + 1)) return false;
   }
   return true;

@@ -9,7 +9,7 @@ import { FlatInput } from './history';
 import { isRealPrompt } from './scaffolding';
 import type { SessionState } from './session-state';
 import { promptTextAt } from './spawn-calls';
-import { copyField, definedField, derivedValue } from './spilled-text';
+import { copyField, definedField, derivedValue, isSpilledField } from './spilled-text';
 import { markSubagentCalls, pairToolSteps, stepFor } from './steps';
 import { planThreads, type ThreadPlan } from './thread-plan';
 import { buildTurns, type TurnDraft } from './turns';
@@ -200,7 +200,7 @@ function summarize(state: SessionState, threads: readonly Thread[], sum: UsageSu
   let title: string | undefined;
   for (const call of titles) title = titleFromOutput(call) ?? title;
   // A spilled prompt (a getter) is never empty; its title is worked out once (derivedValue).
-  const first = main?.turns.find((t) => Object.getOwnPropertyDescriptor(t, 'prompt')?.get !== undefined || t.prompt !== '');
+  const first = main?.turns.find((t) => isSpilledField(t, 'prompt') || t.prompt !== '');
   title ??= (first ? derivedValue(first, 'prompt', clip) : '') || '(untitled)';
   return {
     id: state.id, client: state.client, provider: state.provider, model: main?.model ?? mostCommon(state.sideCalls.map((c) => c.model)),

@@ -37,6 +37,7 @@ const SPILLABLE: { readonly [T in ContentBlock['type']]?: readonly string[] } = 
 };
 
 const spilled = new WeakSet<object>();
+const withReaders = new WeakSet<object>();
 const heads = new WeakMap<object, string>();
 
 /** One setter per field name, shared by every spilled field of that name (thousands of them). */
@@ -52,6 +53,20 @@ function lazyProperty(target: object, key: string, read: () => unknown): void {
     setters.set(key, set);
   }
   Object.defineProperty(target, key, { enumerable: true, configurable: true, get: read, set });
+  withReaders.add(target);
+}
+
+/**
+ * Whether an object has (or had) a spilled field: comparing such objects needs their fields'
+ * descriptors (sameField), others compare by value alone.
+ */
+export function hasReaders(target: object): boolean {
+  return withReaders.has(target);
+}
+
+/** Whether `source[key]` is a spilled text (a reader, never empty). */
+export function isSpilledField(source: object, key: string): boolean {
+  return Object.getOwnPropertyDescriptor(source, key)?.get !== undefined;
 }
 
 /**

@@ -42,7 +42,7 @@ export class FileTextSpill implements TextSpill {
   private writable = true;
   private readonly writeBuffer = Buffer.allocUnsafe(BUFFER_BYTES);
   private readonly readBuffer = Buffer.allocUnsafe(BUFFER_BYTES);
-  private readonly counts: TextSpillStats = { texts: 0, bytes: 0, reads: 0 };
+  private readonly counts = { texts: 0, reads: 0 };
 
   /**
    * A spill file in `dir`; undefined (texts then stay in memory) when it cannot be made, with
@@ -81,7 +81,7 @@ export class FileTextSpill implements TextSpill {
   }
 
   get stats(): TextSpillStats {
-    return { ...this.counts };
+    return { ...this.counts, bytes: this.position };
   }
 
   put(text: string): (() => string) | undefined {
@@ -109,7 +109,6 @@ export class FileTextSpill implements TextSpill {
     }
     this.position = end;
     this.counts.texts++;
-    this.counts.bytes = end;
     const bytes = end - start;
     return () => this.read(start, bytes, encoding);
   }
