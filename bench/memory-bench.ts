@@ -19,6 +19,7 @@
 //   --no-persist     the derived session files are not written (their share is the difference)
 //   --retained       after idle: drop LiveSessions, gc, and print what that freed, plus what the
 //                    assembler's call records hold (request inputs, system prompts, tool schemas)
+//   --keep           keep the data directory (the store and derived files) and print where it is
 //   --heap-snapshot  also write a heap snapshot after idle, before --retained drops anything (slow, large)
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -382,7 +383,8 @@ async function main(): Promise<void> {
   console.log(`  resident by mapping, stopped: ${formatSmaps(smapsSummary())}`);
   child.send('stop');
   await new Promise((r) => child.once('exit', r));
-  rmSync(dataDir, { recursive: true, force: true });
+  if (flag('keep')) console.log(`  data directory kept: ${dataDir}`);
+  else rmSync(dataDir, { recursive: true, force: true });
 }
 
 (argv.includes('--role=traffic') ? trafficChild() : main()).catch((e) => {

@@ -195,7 +195,7 @@ export class CaptureStore implements CaptureSink {
       const { data, ...rest } = record;
       const row: WsRow = { ...rest, exchangeId: this.ids.exchange(record.exchangeId).dbId };
       const batch = this.bodyBatch();
-      row.bodyId = batch.add(data);
+      row.bodyId = batch.add(data, record.direction === 'server-to-client' ? 'answer' : 'request');
       this.commit({ type: 'ws', row, bodies: batch.bodies, ...relocations(batch) });
     } catch (err) {
       this.writeFailed('websocket message', err);
@@ -384,7 +384,7 @@ export class CaptureStore implements CaptureSink {
     const noRows = rows ? rows.length === 0 : db.value('SELECT 1 FROM sse_events WHERE exchange_id = ? LIMIT 1', [exchangeId]) === undefined;
     if (noRows && extra.length === 0) return undefined;
     const events = eventsToPack(db, this.engine.segments.packed, exchangeId, extra, rows);
-    return { bodyId: batch.add(encodeSseEvents(events)), events: events.length };
+    return { bodyId: batch.add(encodeSseEvents(events), 'answer'), events: events.length };
   }
 
   /**
@@ -397,7 +397,7 @@ export class CaptureStore implements CaptureSink {
     const memo = entry[slot];
     if (memo && (memo.data === body.data || (!final && Date.now() - memo.storedAt < BODY_UPDATE_INTERVAL_MS))) return memo.ref;
     const { data, ...meta } = body;
-    const ref: BodyRef = { ...meta, bodyId: batch.add(data), size: data.length };
+    const ref: BodyRef = { ...meta, bodyId: batch.add(data, slot === 'response' ? 'answer' : 'request'), size: data.length };
     memos[slot] = { data, ref, storedAt: Date.now() };
     return ref;
   }

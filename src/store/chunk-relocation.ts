@@ -145,10 +145,21 @@ export function compressDeferredChunks(host: RelocationHost, ids: IdSource, curs
   return seen;
 }
 
-/** The body an uncut chunk holds whole: the one with the chunk's hash whose manifest is that chunk alone. */
+/**
+ * The body an uncut chunk holds whole, to be cut: the one with the chunk's hash whose manifest is
+ * that chunk alone, unless it is an answer, which is kept whole (ANSWER_CHUNKING) and only compressed.
+ */
 function uncutBodyId(host: RelocationHost, chunkId: number, hash: Uint8Array): number | undefined {
   const body = host.db.get('SELECT id, manifest FROM bodies WHERE sha256 = ?', [hash]);
   if (!body) return undefined;
   const manifest = decodeManifest(body.manifest as Uint8Array);
-  return manifest.length === 1 && manifest[0] === chunkId ? Number(body.id) : undefined;
+  if (manifest.length !== 1 || manifest[0] !== chunkId) return undefined;
+  return isAnswerBody(host.db, Number(body.id)) ? undefined : Number(body.id);
+}
+
+/** Whether a body is stored as an answer: a response body, packed SSE events, or a server's WebSocket message. */
+function isAnswerBody(db: SqlDatabase, bodyId: number): boolean {
+  return (db.value('SELECT 1 FROM exchanges WHERE response_body_id = ? LIMIT 1', [bodyId]) ??
+    db.value('SELECT 1 FROM exchanges WHERE sse_body_id = ? LIMIT 1', [bodyId]) ??
+    db.value("SELECT 1 FROM ws_messages WHERE body_id = ? AND direction = 'server-to-client' LIMIT 1", [bodyId])) !== undefined;
 }

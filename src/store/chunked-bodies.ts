@@ -31,6 +31,18 @@ export const UNCUT_MAX_BYTES = 16 * 1024 * 1024;
 export const UNCUT_CHUNK = `codec = ${CODEC_RAW_DEFERRED} AND raw_size > ${DEFAULT_CHUNKING.maxSize}`;
 
 /**
+ * How a body of new content is cut: an answer (a response body, packed SSE events, a server's
+ * WebSocket message) is never resent, so 4 KiB chunks deduplicated nothing and cost a row, a hash
+ * and a lookup each (~115 of the ~120 chunk rows an exchange added). Up to 1 MiB it is one chunk;
+ * beyond, the cuts still fall where the content says, so a pack made again with more events keeps
+ * its earlier chunks (docs/decisions.md, decision 84).
+ */
+export const ANSWER_CHUNKING: ChunkingParameters = { minSize: 1024 * 1024, averageSize: 2 * 1024 * 1024, maxSize: 8 * 1024 * 1024 };
+
+/** What a body is, for how it is cut: a request resends history (cut small, to deduplicate); an answer is new content. */
+export type BodyRole = 'request' | 'answer';
+
+/**
  * The first chunks (hex sha256) of the large bodies a writer saw lately. While capture is behind, a
  * body whose first chunk is neither stored nor among these opens with new content: cutting it then
  * would most likely deduplicate nothing, so it is stored uncut for the passes to cut. A resent history opens as
@@ -215,20 +227,33 @@ export class BodyBatch {
     private readonly deferCompression = false, private readonly storeUncut = false, private readonly leads?: RecentLeads) {}
 
   /** Returns the id of the body holding exactly `data`, preparing a new one if needed. */
-  add(data: Buffer): number {
+  add(data: Buffer, role: BodyRole = 'request'): number {
     const hash = sha256(data);
     const key = hash.toString('hex');
     const known = this.batchBodies.get(key) ?? this.db.value('SELECT id FROM bodies WHERE sha256 = ?', [hash]);
     if (known !== undefined && known !== null) {
-      if (this.damaged.size > 0 && !this.batchBodies.has(key)) this.repair(Number(known), data);
+      if (this.damaged.size > 0 && !this.batchBodies.has(key)) this.repair(Number(known), data, role);
       return Number(known);
     }
+    if (role === 'answer') return this.addAnswer(data, hash, key);
     // Uncut, the body and its one chunk share a hash; no cut chunk can have it, being smaller.
     const large = data.length > this.chunking.maxSize && data.length <= UNCUT_MAX_BYTES;
     // Asked first, even far behind, so that the first chunk is remembered for the resend that follows.
     const newContent = large && this.deferCompression && this.opensWithNewContent(data);
     const uncut = large && (this.storeUncut || newContent);
     const { ids, chunks } = uncut ? this.uncut(data, hash) : this.cut(data);
+    const id = this.ids.nextBodyId();
+    this.bodies.push({ id, sha256: hash, size: data.length, manifest: encodeManifest(ids), chunks });
+    this.batchBodies.set(key, id);
+    return id;
+  }
+
+  /**
+   * An answer in large chunks (ANSWER_CHUNKING). While capture is behind they are stored raw like
+   * any chunk; the passes only compress them, since they are cut already (`isAnswerBody`).
+   */
+  private addAnswer(data: Buffer, hash: Buffer, key: string): number {
+    const { ids, chunks } = this.cut(data, ANSWER_CHUNKING, hash);
     const id = this.ids.nextBodyId();
     this.bodies.push({ id, sha256: hash, size: data.length, manifest: encodeManifest(ids), chunks });
     this.batchBodies.set(key, id);
@@ -251,20 +276,26 @@ export class BodyBatch {
   }
 
   private uncut(data: Buffer, hash: Buffer): { ids: number[]; chunks: NewChunk[] } {
+    // An answer's chunk can be this large, and could hold these very bytes.
+    const known = this.db.value('SELECT id FROM chunks WHERE sha256 = ?', [hash]);
+    if (typeof known === 'number') return { ids: [known], chunks: [] };
     const id = this.ids.nextChunkId();
     this.batchChunks.set(hash.toString('hex'), id);
     return { ids: [id], chunks: [{ id, sha256: hash, codec: CODEC_RAW_DEFERRED, rawSize: data.length, ...this.appendChunk(data) }] };
   }
 
-  /** Content-defined chunks: known ones by id, new ones compressed (or left raw while behind) and appended. */
-  private cut(data: Buffer): { ids: number[]; chunks: NewChunk[] } {
+  /**
+   * Content-defined chunks: known ones by id, new ones compressed (or left raw while behind) and
+   * appended. `bodyHash` is the hash of the whole of `data`, for a chunk that is all of it.
+   */
+  private cut(data: Buffer, chunking = this.chunking, bodyHash?: Buffer): { ids: number[]; chunks: NewChunk[] } {
     const ids: number[] = [];
     const chunks: NewChunk[] = [];
     let start = 0;
-    for (const end of chunkBoundaries(data, this.chunking)) {
+    for (const end of chunkBoundaries(data, chunking)) {
       const raw = data.subarray(start, end);
+      const h = bodyHash && start === 0 && end === data.length ? bodyHash : sha256(raw);
       start = end;
-      const h = sha256(raw);
       const hk = h.toString('hex');
       let id = this.batchChunks.get(hk) ?? this.db.value('SELECT id FROM chunks WHERE sha256 = ?', [h]);
       if (id === undefined || id === null) {
@@ -281,23 +312,28 @@ export class BodyBatch {
   }
 
   /** An existing body whose chunks include damaged ones: the content came again, so their bytes are written anew. */
-  private repair(bodyId: number, data: Buffer): void {
+  private repair(bodyId: number, data: Buffer, role: BodyRole): void {
     const manifest = this.db.value('SELECT manifest FROM bodies WHERE id = ?', [bodyId]);
     const ids = manifest instanceof Uint8Array ? decodeManifest(manifest) : [];
     if (!ids.some((id) => this.damaged.has(id))) return;
     if (ids.length === 1 && data.length > this.chunking.maxSize) {
-      // An uncut body (no cut chunk is that large): written again uncut, for the passes to cut.
+      // Uncut, or an answer whole: written again raw, for the passes to cut or compress.
       this.relocations.push({ id: ids[0], codec: CODEC_RAW_DEFERRED, ...this.appendChunk(data) });
       this.damaged.delete(ids[0]);
       return;
     }
-    let start = 0;
-    for (const end of chunkBoundaries(data, this.chunking)) {
-      const raw = data.subarray(start, end);
-      start = end;
-      const h = sha256(raw);
-      const id = this.db.value('SELECT id FROM chunks WHERE sha256 = ?', [h]);
-      if (typeof id === 'number' && this.damaged.has(id)) this.rewrite(id, raw, h.toString('hex'));
+    // Cut as it was stored: as its role says, unless it was stored first in the other role.
+    const chunkings = role === 'answer' ? [ANSWER_CHUNKING, this.chunking] : [this.chunking, ANSWER_CHUNKING];
+    for (const chunking of chunkings) {
+      let start = 0;
+      for (const end of chunkBoundaries(data, chunking)) {
+        const raw = data.subarray(start, end);
+        start = end;
+        const h = sha256(raw);
+        const id = this.db.value('SELECT id FROM chunks WHERE sha256 = ?', [h]);
+        if (typeof id === 'number' && this.damaged.has(id)) this.rewrite(id, raw, h.toString('hex'));
+      }
+      if (!ids.some((id) => this.damaged.has(id))) return;
     }
   }
 
