@@ -259,7 +259,10 @@ async function main(): Promise<void> {
   const waiters: (() => void)[] = [];
   child.on('message', (m) => {
     messages.push(m as Record<string, unknown>);
-    if ((m as { type: string }).type === 'progress') process.stdout.write(`  … ${(m as { exchanges: number }).exchanges} exchanges, RSS ${mb(process.memoryUsage().rss)}, wasm ${mb(wasmBytes())}\n`);
+    if ((m as { type: string }).type === 'progress') {
+      const u = process.memoryUsage();
+      process.stdout.write(`  … ${(m as { exchanges: number }).exchanges} exchanges, RSS ${mb(u.rss)}, heap ${mb(u.heapUsed)}, wasm ${mb(wasmBytes())}; ${formatSmaps(smapsSummary())}\n`);
+    }
     for (const w of waiters.splice(0)) w();
   });
   const waitFor = async (type: string) => {
