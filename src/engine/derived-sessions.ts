@@ -4,7 +4,7 @@
 // the live assembly from the raw exchanges in the background (docs/decisions.md, decision 43).
 // Derived data only: a file that is missing, damaged, of another format or assembler version, or
 // made from another database is ignored and written again; nothing is lost by deleting it.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,6 +14,7 @@ import { createGzip, gunzip } from 'node:zlib';
 import { ASSEMBLER_VERSION } from '../conversation/version';
 import type { SessionDetail, SessionSummary } from '../conversation/types';
 import { joinedPieces, jsonPieces } from './json-pieces';
+import { decodeRoot, PiecesFileState, SessionFileEncoder, type PieceRecord } from './session-file';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -33,6 +34,22 @@ const PIECE_CHARS = 512 * 1024;
 const GZIP_CHUNK = 256 * 1024;
 /** Session details read back, kept for the next request (a panel asks several times). */
 const CACHE = 4;
+/** Sessions whose pieces files the writer remembers; one it forgot is written whole at its next save. */
+const PIECES_STATES = 64;
+const WRITEV_BUFFERS = 256;
+/** A session's file from decision 85 on: a skeleton that says where its pieces are. */
+const SESSION_FILE = 2;
+
+/** A pieces file's name: the session's file name, and a random part that a new one changes. */
+const PIECES_NAME = /^[0-9a-f]{24}\.[0-9a-f]{12}\.pieces$/;
+
+interface Skeleton {
+  sessionFile: number;
+  id: string;
+  version: number;
+  pieces: string;
+  root: PieceRecord;
+}
 
 export const DERIVED_DIR = 'derived';
 
@@ -60,6 +77,10 @@ export interface LoadedIndex {
 export class DerivedSessions {
   private readonly dir: string;
   private readonly cache = new Map<string, SessionDetail>();
+  /** What this writer appended to each session's pieces file, least recently saved first. */
+  private readonly piecesFiles = new Map<string, PiecesFileState>();
+  /** Pieces files replaced at the last save: deleted at the next, once readers have moved on. */
+  private retired: string[] = [];
   private writing: Promise<void> = Promise.resolve();
   /** The index file, read (once) as soon as it is wanted: while the store opens, not after. */
   private indexRead: Promise<IndexFile | undefined> | undefined;
@@ -95,8 +116,9 @@ export class DerivedSessions {
     const cached = this.cache.get(sessionId);
     if (cached) return cached;
     try {
-      const detail = JSON.parse((await gunzipAsync(await fsp.readFile(this.file(sessionId)))).toString('utf8')) as SessionDetail;
-      if (detail.id !== sessionId || detail.assemblerVersion !== ASSEMBLER_VERSION) return undefined;
+      const read = JSON.parse((await gunzipAsync(await fsp.readFile(this.file(sessionId)))).toString('utf8')) as SessionDetail | Skeleton;
+      const detail = 'sessionFile' in read ? await this.fromPieces(read, sessionId) : read;
+      if (!detail || detail.id !== sessionId || detail.assemblerVersion !== ASSEMBLER_VERSION) return undefined;
       if (!cache) return detail;
       this.cache.set(sessionId, detail);
       while (this.cache.size > CACHE) this.cache.delete(this.cache.keys().next().value as string);
@@ -115,9 +137,12 @@ export class DerivedSessions {
     // After a failed save too: one write that failed (a full disk) must not stop every later one.
     this.writing = this.writing.catch(() => undefined).then(async () => {
       await fsp.mkdir(join(this.dir, 'sessions'), { recursive: true });
+      const retired = this.retired;
+      this.retired = [];
+      for (const name of retired) await fsp.rm(join(this.dir, 'sessions', name), { force: true });
       for (const d of details) {
         this.cache.delete(d.id);
-        await this.writeAtomic(this.file(d.id), d);
+        await this.writeSession(d);
       }
       const index: IndexFile = { format: FORMAT, assemblerVersion: ASSEMBLER_VERSION, ...mark, calls, sessions, writtenAt: new Date().toISOString() };
       await this.writeAtomic(join(this.dir, 'index.json.gz'), index);
@@ -125,16 +150,82 @@ export class DerivedSessions {
     return this.writing;
   }
 
-  /** Deletes the files of sessions no longer in the index (merged away, or gone with retention). */
+  /**
+   * Deletes the files of sessions no longer in the index (merged away, or gone with retention),
+   * and pieces files that no skeleton of this writer's refers to any more.
+   */
   async prune(keep: ReadonlySet<string>): Promise<void> {
     await this.writing.catch(() => undefined);
-    const wanted = new Set([...keep].map((id) => fileName(id)));
+    const wanted = new Map([...keep].map((id) => [fileName(id), this.piecesFiles.get(id)?.name]));
     const names = await fsp.readdir(join(this.dir, 'sessions')).catch((): string[] => []);
-    for (const name of names) if (!wanted.has(name)) await fsp.rm(join(this.dir, 'sessions', name), { force: true });
+    for (const name of names) {
+      const skeleton = `${name.split('.')[0]}.json.gz`;
+      const used = name === skeleton ? wanted.has(name) : wanted.has(skeleton) && (wanted.get(skeleton) ?? name) === name;
+      if (!used) await fsp.rm(join(this.dir, 'sessions', name), { force: true });
+    }
   }
 
   private file(sessionId: string): string {
     return join(this.dir, 'sessions', fileName(sessionId));
+  }
+
+  /**
+   * Appends what is new of a session to its pieces file, then writes its skeleton (atomically):
+   * a skeleton refers only to bytes written before it. A pieces file mostly unused, or one this
+   * writer does not know (written by another process, or forgotten), is replaced by a new one.
+   */
+  private async writeSession(detail: SessionDetail): Promise<void> {
+    let state = this.piecesFiles.get(detail.id);
+    this.piecesFiles.delete(detail.id);
+    const replaced = state ? (state.wasteful ? state.name : undefined) : await this.piecesNameOnDisk(detail.id);
+    if (!state || state.wasteful) state = new PiecesFileState(`${fileName(detail.id).split('.')[0]}.${randomBytes(6).toString('hex')}.pieces`);
+    const encoder = new SessionFileEncoder(state);
+    const start = state.size;
+    const root = await encoder.root(detail);
+    const path = join(this.dir, 'sessions', state.name);
+    const file = await fsp.open(path, start === 0 ? 'wx' : 'r+', 0o600);
+    try {
+      let position = start;
+      // A few hundred buffers a call: one writev takes at most IOV_MAX (1,024) of them.
+      for (let i = 0; i < encoder.pending.length; i += WRITEV_BUFFERS) {
+        const group = encoder.pending.slice(i, i + WRITEV_BUFFERS);
+        const bytes = group.reduce((n, b) => n + b.length, 0);
+        const { bytesWritten } = await file.writev(group, position);
+        if (bytesWritten !== bytes) throw new Error(`${path}: ${bytesWritten} of ${bytes} bytes written`);
+        position += bytes;
+      }
+    } finally {
+      await file.close();
+    }
+    const skeleton: Skeleton = { sessionFile: SESSION_FILE, id: detail.id, version: ASSEMBLER_VERSION, pieces: state.name, root };
+    await this.writeAtomic(this.file(detail.id), skeleton);
+    state.live = encoder.liveBytes;
+    // Only once both are written: a failed save forgets the file, and the next writes a new one.
+    this.piecesFiles.set(detail.id, state);
+    while (this.piecesFiles.size > PIECES_STATES) this.piecesFiles.delete(this.piecesFiles.keys().next().value as string);
+    if (replaced) this.retired.push(replaced);
+  }
+
+  /** The pieces file the session's skeleton on disk names, if any (a previous writer's). */
+  private async piecesNameOnDisk(sessionId: string): Promise<string | undefined> {
+    try {
+      const read = JSON.parse((await gunzipAsync(await fsp.readFile(this.file(sessionId)))).toString('utf8')) as Partial<Skeleton>;
+      return typeof read.pieces === 'string' && PIECES_NAME.test(read.pieces) ? read.pieces : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A detail from its skeleton and pieces file; undefined when they do not make one. */
+  private async fromPieces(skeleton: Skeleton, sessionId: string): Promise<SessionDetail | undefined> {
+    if (skeleton.sessionFile !== SESSION_FILE || skeleton.id !== sessionId || skeleton.version !== ASSEMBLER_VERSION) return undefined;
+    if (typeof skeleton.pieces !== 'string' || !PIECES_NAME.test(skeleton.pieces)) return undefined;
+    const file = await fsp.open(join(this.dir, 'sessions', skeleton.pieces), 'r');
+    try {
+      return (await decodeRoot(skeleton.root, file)) as SessionDetail;
+    } finally {
+      await file.close();
+    }
   }
 
   /**

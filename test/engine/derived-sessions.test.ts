@@ -2,8 +2,8 @@
 // what is read back is exactly what was assembled, a failed write leaves no temporary file and
 // does not stop the next save.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -76,26 +76,29 @@ describe('DerivedSessions files', () => {
     assert.deepEqual(index.sessions, JSON.parse(JSON.stringify(sessions)));
   });
 
-  it('writes a detail larger than a piece as the very text JSON.stringify gives', async () => {
-    // Several 512 KB pieces and gzip chunks: the file must still hold the one JSON text.
+  it('reads back a detail with long texts, many steps and awkward characters exactly', async () => {
     const big = structuredClone(details[1]);
     const turn = big.threads[0].turns[0];
-    turn.prompt = 'ü'.repeat(700_000);
+    turn.prompt = 'ü'.repeat(700_000) + '\ud800 lone';
     turn.steps = [...turn.steps, ...Array.from({ length: 40 }, (_, i) => ({ ...turn.steps[0], text: `step ${i} `.repeat(5_000) }))];
     await new DerivedSessions(dataDir).save(mark, calls, sessions, [big]);
-    const files = readdirSync(join(dataDir, 'derived', 'sessions')).map((n) => gunzipSync(readFileSync(join(dataDir, 'derived', 'sessions', n))).toString('utf8'));
-    const expected = JSON.stringify(big);
-    assert.ok(expected.length > 3 * 512 * 1024);
-    assert.ok(files.includes(expected), 'one file holds exactly JSON.stringify of the detail');
+    assert.deepEqual(await new DerivedSessions(dataDir).detail(big.id), JSON.parse(JSON.stringify(big)));
     // Put the session's own detail back for the next test.
     await new DerivedSessions(dataDir).save(mark, calls, sessions, [details[1]]);
+  });
+
+  it('reads a session file written whole, as before decision 85', async () => {
+    const dir = join(dataDir, 'derived', 'sessions');
+    const skeleton = readdirSync(dir).find((n) => n.endsWith('.json.gz') && gunzipSync(readFileSync(join(dir, n))).toString('utf8').includes(details[2].id))!;
+    writeFileSync(join(dir, skeleton), gzipSync(JSON.stringify(details[2])));
+    assert.deepEqual(await new DerivedSessions(dataDir).detail(details[2].id), JSON.parse(JSON.stringify(details[2])));
   });
 
   it('a write that fails leaves no temporary file, and the next save works', async () => {
     const derived = new DerivedSessions(dataDir);
     const dir = join(dataDir, 'derived', 'sessions');
     // A directory where each session's file goes: the rename over it fails, even for root.
-    const names = readdirSync(dir);
+    const names = readdirSync(dir).filter((n) => n.endsWith('.json.gz'));
     assert.equal(names.length, details.length);
     for (const name of names) {
       rmSync(join(dir, name));
