@@ -1,5 +1,6 @@
 // Sessions as the assembler last made them, kept on disk beside the store (`derived/`): an index of
-// every session's summary, and each session's detail, gzipped. Reopening VS Code lists every
+// every session's summary, and each session's detail: a skeleton, gzipped, and the pieces it
+// refers to, appended to a pieces file a save at a time (session-file.ts). Reopening VS Code lists every
 // session from the index at once and opens any of them from its file, while the engine rebuilds
 // the live assembly from the raw exchanges in the background (docs/decisions.md, decision 43).
 // Derived data only: a file that is missing, damaged, of another format or assembler version, or
@@ -177,6 +178,8 @@ export class DerivedSessions {
   private async writeSession(detail: SessionDetail): Promise<void> {
     let state = this.piecesFiles.get(detail.id);
     this.piecesFiles.delete(detail.id);
+    // Gone under it (the capture was cleared): what it remembers of the file is wrong now.
+    if (state && !(await fsp.stat(join(this.dir, 'sessions', state.name)).catch(() => undefined))) state = undefined;
     const replaced = state ? (state.wasteful ? state.name : undefined) : await this.piecesNameOnDisk(detail.id);
     if (!state || state.wasteful) state = new PiecesFileState(`${fileName(detail.id).split('.')[0]}.${randomBytes(6).toString('hex')}.pieces`);
     const encoder = new SessionFileEncoder(state);

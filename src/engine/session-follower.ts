@@ -25,9 +25,9 @@ const SLICE = 25;
 /** The writer saves changed sessions this often at most. */
 const SAVE_EVERY_MS = 5000;
 /**
- * ...and waits at least this many times as long as its last save took: a changed session's file is
- * written whole, so with long sessions all active the saves grew to the traffic's own volume
- * (docs/decisions.md, decision 78). Saving takes at most about a twentieth of the time.
+ * ...and waits at least this many times as long as its last save took: saving takes at most about
+ * a twentieth of the time (docs/decisions.md, decision 78). A save appends what changed (decision
+ * 85), but the first of each session in a process writes it whole.
  */
 const SAVE_SPACING = 20;
 /** Progress events at most this often. */
