@@ -75,7 +75,7 @@ export class SessionFileEncoder {
   /** The detail's root record (kept in the skeleton, not appended). */
   async root(detail: object): Promise<PieceRecord> {
     const refs: Ref[] = [];
-    const v = await this.encode(detail, [], refs, 'detail');
+    const v = await this.encodeLevel(detail, 'detail', refs);
     this.flush();
     return { v, r: refs };
   }
@@ -85,34 +85,58 @@ export class SessionFileEncoder {
     return this.live;
   }
 
-  private async encode(value: unknown, path: Path, refs: Ref[], level: Level): Promise<unknown> {
-    if (value === null || typeof value !== 'object' || !isPlainOrArray(value)) return value;
-    if (Array.isArray(value)) {
-      const items: unknown[] = [];
-      for (let i = 0; i < value.length; i++) items.push(await this.child(value[i], [...path, i], refs, level));
-      return items;
-    }
+  /**
+   * A detail or a thread: its threads (or turns, call insights and tool definitions) become pieces
+   * of their own, with a turn for the event loop between them; the rest is encoded in place.
+   */
+  private async encodeLevel(value: object, level: 'detail' | 'thread', refs: Ref[]): Promise<unknown> {
+    if (!isPlainOrArray(value) || Array.isArray(value)) return this.encode(value, [], refs);
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
       const descriptor = Object.getOwnPropertyDescriptor(value, key)!;
-      if (descriptor.get) {
-        // A spilled text (or one derived from it): stored once, found again by its reader.
-        const loc = this.text(descriptor.get);
-        if (loc === undefined) continue;
-        refs.push([[...path, key], 't', ...loc]);
+      const v: unknown = descriptor.value;
+      const below = level === 'detail' ? 'thread' : 'leaf';
+      if (!descriptor.get && Array.isArray(v) && (level === 'detail' ? key === 'threads' : key === 'turns' || key === 'calls')) {
+        const items: unknown[] = [];
+        for (let i = 0; i < v.length; i++) {
+          const item: unknown = v[i];
+          if (item !== null && typeof item === 'object') {
+            refs.push([[key, i], 'p', ...(await this.piece(item, below))]);
+            items.push(null);
+          } else {
+            items.push(this.encode(item, [key, i], refs));
+          }
+        }
+        out[key] = items;
+      } else if (!descriptor.get && level === 'thread' && key === 'toolDefinitions' && v !== null && typeof v === 'object') {
+        // Tens of KB for a coding agent, and the same in most threads: stored once.
+        refs.push([[key], 'p', ...(await this.piece(v, 'leaf'))]);
         out[key] = null;
-        continue;
+      } else {
+        this.field(key, descriptor, [], refs, out);
       }
-      out[key] = await this.child(descriptor.value, [...path, key], refs, level);
     }
     return out;
   }
 
-  private async child(value: unknown, path: Path, refs: Ref[], level: Level): Promise<unknown> {
-    const next = pieceBelow(level, path);
-    if (next === undefined || value === null || typeof value !== 'object') return this.encode(value, path, refs, level);
-    refs.push([path, 'p', ...(await this.piece(value, next))]);
-    return null;
+  private encode(value: unknown, path: Path, refs: Ref[]): unknown {
+    if (value === null || typeof value !== 'object' || !isPlainOrArray(value)) return value;
+    if (Array.isArray(value)) return value.map((v, i) => this.encode(v, [...path, i], refs));
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) this.field(key, Object.getOwnPropertyDescriptor(value, key)!, path, refs, out);
+    return out;
+  }
+
+  private field(key: string, descriptor: PropertyDescriptor, path: Path, refs: Ref[], out: Record<string, unknown>): void {
+    if (descriptor.get) {
+      // A spilled text (or one derived from it): stored once, found again by its reader.
+      const loc = this.text(descriptor.get);
+      if (loc === undefined) return;
+      refs.push([[...path, key], 't', ...loc]);
+      out[key] = null;
+      return;
+    }
+    out[key] = this.encode(descriptor.value, [...path, key], refs);
   }
 
   private async piece(value: object, level: Level): Promise<Loc> {
@@ -122,8 +146,8 @@ export class SessionFileEncoder {
       this.lastYield = performance.now();
     }
     const refs: Ref[] = [];
-    const record: PieceRecord = { v: await this.encode(value, [], refs, level), r: refs };
-    const json = JSON.stringify(record);
+    const v = level === 'leaf' ? this.encode(value, [], refs) : await this.encodeLevel(value, level, refs);
+    const json = JSON.stringify({ v, r: refs } satisfies PieceRecord);
     const key = createHash('sha256').update(json).digest('base64').slice(0, 22);
     let loc = this.state.pieces.get(key);
     if (!loc) {
@@ -174,20 +198,6 @@ export class SessionFileEncoder {
     }
     return loc;
   }
-}
-
-/**
- * Below a detail, each thread is a piece; below a thread, each turn and each call insight, and its
- * tool definitions (tens of KB for a coding agent, the same in most threads: stored once).
- */
-function pieceBelow(level: Level, path: Path): Level | undefined {
-  if (level === 'thread' && path.length === 1 && path[0] === 'toolDefinitions') return 'leaf';
-  if (path.length < 2) return undefined;
-  const [parent, index] = path.slice(-2);
-  if (typeof index !== 'number') return undefined;
-  if (level === 'detail' && path.length === 2 && parent === 'threads') return 'thread';
-  if (level === 'thread' && path.length === 2 && (parent === 'turns' || parent === 'calls')) return 'leaf';
-  return undefined;
 }
 
 function isPlainOrArray(value: object): boolean {
