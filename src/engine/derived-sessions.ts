@@ -161,7 +161,10 @@ export class DerivedSessions {
     const names = await fsp.readdir(join(this.dir, 'sessions')).catch((): string[] => []);
     for (const name of names) {
       const skeleton = `${name.split('.')[0]}.json.gz`;
-      const used = name === skeleton ? wanted.has(name) : wanted.has(skeleton) && (wanted.get(skeleton) ?? name) === name;
+      // A pieces file is kept while its session is, unless this writer has replaced it; a
+      // session this writer has not saved keeps whichever its skeleton names. Anything else
+      // (a temporary file a crash left) goes.
+      const used = name === skeleton ? wanted.has(name) : PIECES_NAME.test(name) && wanted.has(skeleton) && (wanted.get(skeleton) ?? name) === name;
       if (!used) await fsp.rm(join(this.dir, 'sessions', name), { force: true });
     }
   }

@@ -1,10 +1,10 @@
 // One session's file, written a little at each save (docs/decisions.md, decision 85). Its pieces
-// (each thread, each turn and call insight of a thread, and each long text) are deflated and
-// appended to a pieces file; a small skeleton, written anew at each save, says where they are.
-// A save appends only what is new: a piece by its encoded text (in which a long text is only
-// where it is stored), a long text by its reader, so that a text the assembly keeps in its spill
-// file is read back once, not at every save. Writing every changed session whole read every text
-// back and wrote it again, at each save.
+// (each thread; each turn, call insight and tool definition list of a thread; each long text) are
+// appended to a pieces file, deflated in batches; a small skeleton, written anew at each save,
+// says where they are. A save appends only what is new: a piece is found by its encoded text (in
+// which a long text is only where it is stored), a long text by its reader, so that a text the
+// assembly keeps in its spill file is read back once, not at every save. Written whole, every
+// changed session was read back and compressed again at each save.
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
@@ -53,14 +53,13 @@ export class PiecesFileState {
 
   /** Worth writing anew: most of it is pieces no skeleton refers to any more. */
   get wasteful(): boolean {
-    return this.recorded > 1024 * 1024 && this.recorded > 3 * this.live;
+    return this.recorded > 1024 * 1024 && this.recorded > 2 * this.live;
   }
 }
 
 /**
  * Encodes a session's detail against its pieces file: batches of new records go to `pending` (to be
- * appended in order), and the skeleton's root piece is returned. Gives the event loop a turn every
- * YIELD_EVERY_MS.
+ * appended in order), and the skeleton's root piece is returned.
  */
 export class SessionFileEncoder {
   readonly pending: Buffer[] = [];

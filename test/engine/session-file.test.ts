@@ -4,7 +4,7 @@
 // a damaged one gives no detail (the session is read from its calls), never a wrong one.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -113,6 +113,20 @@ describe('session files written a piece at a time', () => {
     await derived.save(mark(), live.calls, live.assembler.sessions(), [detail]);
     rmSync(join(dataDir, 'derived'), { recursive: true });
     await derived.save(mark(), live.calls, live.assembler.sessions(), [detail]);
+    assert.deepEqual(await new DerivedSessions(dataDir).detail(detail.id), json(detail));
+  });
+
+  it("pruning keeps each session's skeleton and the pieces file it names, nothing else", async () => {
+    const derived = new DerivedSessions(dataDir);
+    const detail = addTurns(0, 4);
+    await derived.save(mark(), live.calls, live.assembler.sessions(), [detail]);
+    const kept = readdirSync(sessionsDir()).sort();
+    writeFileSync(join(sessionsDir(), `${kept[0]!.split('.')[0]}.json.gz.4242.tmp`), 'left by a crash');
+    writeFileSync(join(sessionsDir(), `${'0'.repeat(24)}.json.gz`), 'a session merged away');
+    writeFileSync(join(sessionsDir(), `${'0'.repeat(24)}.${'1'.repeat(12)}.pieces`), 'its pieces');
+    // By a writer that has not saved the session (the next start): it keeps what the skeleton names.
+    await new DerivedSessions(dataDir).prune(new Set([detail.id]));
+    assert.deepEqual(readdirSync(sessionsDir()).sort(), kept);
     assert.deepEqual(await new DerivedSessions(dataDir).detail(detail.id), json(detail));
   });
 
