@@ -162,7 +162,7 @@ export class DerivedSessions {
     for (const name of names) {
       const skeleton = `${name.split('.')[0]}.json.gz`;
       // A pieces file is kept while its session is, unless this writer has replaced it; a
-      // session this writer has not saved keeps whichever its skeleton names. Anything else
+      // session this writer has not saved keeps its pieces files (its next save retires the old). Anything else
       // (a temporary file a crash left) goes.
       const used = name === skeleton ? wanted.has(name) : PIECES_NAME.test(name) && wanted.has(skeleton) && (wanted.get(skeleton) ?? name) === name;
       if (!used) await fsp.rm(join(this.dir, 'sessions', name), { force: true });

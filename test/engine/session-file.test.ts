@@ -124,7 +124,7 @@ describe('session files written a piece at a time', () => {
     writeFileSync(join(sessionsDir(), `${kept[0]!.split('.')[0]}.json.gz.4242.tmp`), 'left by a crash');
     writeFileSync(join(sessionsDir(), `${'0'.repeat(24)}.json.gz`), 'a session merged away');
     writeFileSync(join(sessionsDir(), `${'0'.repeat(24)}.${'1'.repeat(12)}.pieces`), 'its pieces');
-    // By a writer that has not saved the session (the next start): it keeps what the skeleton names.
+    // By a writer that has not saved the session (the next start).
     await new DerivedSessions(dataDir).prune(new Set([detail.id]));
     assert.deepEqual(readdirSync(sessionsDir()).sort(), kept);
     assert.deepEqual(await new DerivedSessions(dataDir).detail(detail.id), json(detail));
