@@ -9,12 +9,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { ExchangeRecord, SseEventRecord } from '../../src/capture/records';
 import { CaptureStore } from '../../src/store';
-import { body, connection, exchange, randomBytesSeeded, T0, tempDir } from './fixtures/records';
-
-/** A JSON history of `turns` messages: a later one resends an earlier one's and adds to it. */
-function history(turns: number): Buffer {
-  return Buffer.from(JSON.stringify(Array.from({ length: turns }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i}: ${'lorem ipsum dolor '.repeat(20)}` }))));
-}
+import { body, connection, exchange, history, randomBytesSeeded, T0, tempDir } from './fixtures/records';
+import { checkReopened } from './fixtures/reopen';
 
 /** An answer's text: compressible, and different for each seed. */
 function answerText(seed: number, bytes: number): Buffer {
@@ -81,12 +77,7 @@ describe('answers in large chunks', { timeout: 60_000 }, () => {
       await reader.refresh();
       check(reader, 'reader');
       assert.deepEqual(reader.listWsMessages(ids[0]).items.map((m) => m.size), [200_000, 200_000]);
-      await reader.close();
-      await store.close();
-      const again = await CaptureStore.open(options);
-      assert.deepEqual(again.warnings, []);
-      check(again, 'reopened');
-      await again.close();
+      await checkReopened(options, check, reader, store);
     } finally {
       tmp.cleanup();
     }
@@ -137,11 +128,7 @@ describe('answers in large chunks', { timeout: 60_000 }, () => {
       assert.equal(stillWhole, 3, 'each answer is still one chunk');
       const ids = records.map((r) => store.storedExchangeId(r.id)!);
       records.forEach((rec, i) => assert.ok(store.getExchange(ids[i])!.responseBody!.data.equals(rec.responseBody!.data), `answer ${i + 1}`));
-      await store.close();
-      const again = await CaptureStore.open(options);
-      assert.deepEqual(again.warnings, []);
-      records.forEach((rec, i) => assert.ok(again.getExchange(ids[i])!.responseBody!.data.equals(rec.responseBody!.data), `answer ${i + 1}, reopened`));
-      await again.close();
+      await checkReopened(options, (again) => records.forEach((rec, i) => assert.ok(again.getExchange(ids[i])!.responseBody!.data.equals(rec.responseBody!.data), `answer ${i + 1}, reopened`)), store);
     } finally {
       tmp.cleanup();
     }

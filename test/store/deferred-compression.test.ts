@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CaptureStore } from '../../src/store';
 import type { ExchangeRecord } from '../../src/capture/records';
-import { body, connection, exchange, randomBytesSeeded, tempDir } from './fixtures/records';
+import { body, connection, exchange, history, randomBytesSeeded, tempDir } from './fixtures/records';
+import { checkReopened } from './fixtures/reopen';
 
 /** Text that deflates well, different for each seed (so no chunk is shared). */
 function jsonText(seed: number, bytes: number): Buffer {
@@ -21,11 +22,6 @@ function jsonText(seed: number, bytes: number): Buffer {
   return Buffer.from(`[${parts.join('')}{}]`);
 }
 
-/** A JSON history of `turns` messages: a later one resends an earlier one's and adds to it. */
-function history(turns: number): Buffer {
-  return Buffer.from(JSON.stringify(Array.from({ length: turns }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i}: ${'lorem ipsum dolor '.repeat(20)}` }))));
-}
-
 type Check = (store: CaptureStore, where: string) => void;
 
 /** The writer, then a reader following its journal, read every body back. */
@@ -34,16 +30,6 @@ async function checkBoth(store: CaptureStore, reader: CaptureStore, check: Check
   await store.flush();
   await reader.refresh();
   check(reader, `reader, ${state}`);
-}
-
-/** Closes both, and a writer opening the files again reads every body back with no warning. */
-async function checkReopened(store: CaptureStore, reader: CaptureStore, options: Parameters<typeof CaptureStore.open>[0], check: Check): Promise<void> {
-  await reader.close();
-  await store.close();
-  const again = await CaptureStore.open(options);
-  assert.deepEqual(again.warnings, []);
-  check(again, 'reopened');
-  await again.close();
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
@@ -85,7 +71,7 @@ describe('compression deferred while capture is behind', { timeout: 60_000 }, ()
       // Capture keeps up again: passes compress the text (the random bytes do not compress, and stay raw).
       await until('the text is compressed', () => store.stats().storedBodyBytes < raw / 2);
       await checkBoth(store, reader, check, 'compressed');
-      await checkReopened(store, reader, options, check);
+      await checkReopened(options, check, reader, store);
     } finally {
       tmp.cleanup();
     }
@@ -130,7 +116,7 @@ describe('compression deferred while capture is behind', { timeout: 60_000 }, ()
       const next = exchange(9, 1, { requestBody: body(history(508)) });
       store.exchangeUpdated(next);
       assert.ok(store.stats().chunkRawBytes < largest * 1.6, 'a later request deduplicates against cut bodies');
-      await checkReopened(store, reader, options, check);
+      await checkReopened(options, check, reader, store);
     } finally {
       tmp.cleanup();
     }
@@ -168,11 +154,7 @@ describe('compression deferred while capture is behind', { timeout: 60_000 }, ()
       // Once capture keeps up, the passes cut the uncut ones: the first history deduplicates too.
       await until('the uncut bodies are cut', () => store.stats().chunks > third.chunks + 40);
       check(store, 'cut');
-      await store.close();
-      const again = await CaptureStore.open(options);
-      assert.deepEqual(again.warnings, []);
-      check(again, 'reopened');
-      await again.close();
+      await checkReopened(options, check, store);
     } finally {
       tmp.cleanup();
     }
