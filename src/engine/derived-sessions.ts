@@ -1,7 +1,7 @@
 // Sessions as the assembler last made them, kept on disk beside the store (`derived/`): an index of
 // every session's summary, and each session's detail: a skeleton, gzipped, and the pieces it
-// refers to, appended to a pieces file a save at a time (session-file.ts). Reopening VS Code lists every
-// session from the index at once and opens any of them from its file, while the engine rebuilds
+// refers to, appended to a pieces file a save at a time (session-file.ts). Reopening VS Code lists
+// every session from the index at once and opens any of them from its file, while the engine rebuilds
 // the live assembly from the raw exchanges in the background (docs/decisions.md, decision 43).
 // Derived data only: a file that is missing, damaged, of another format or assembler version, or
 // made from another database is ignored and written again; nothing is lost by deleting it.
@@ -161,9 +161,9 @@ export class DerivedSessions {
     const names = await fsp.readdir(join(this.dir, 'sessions')).catch((): string[] => []);
     for (const name of names) {
       const skeleton = `${name.split('.')[0]}.json.gz`;
-      // A pieces file is kept while its session is, unless this writer has replaced it; a
-      // session this writer has not saved keeps its pieces files (its next save retires the old). Anything else
-      // (a temporary file a crash left) goes.
+      // A pieces file is kept while its session is, unless this writer has replaced it; a session
+      // this writer has not saved keeps its pieces files (its next save retires the old one).
+      // Anything else (a temporary file a crash left) goes.
       const used = name === skeleton ? wanted.has(name) : PIECES_NAME.test(name) && wanted.has(skeleton) && (wanted.get(skeleton) ?? name) === name;
       if (!used) await fsp.rm(join(this.dir, 'sessions', name), { force: true });
     }
