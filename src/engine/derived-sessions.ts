@@ -92,9 +92,7 @@ export class DerivedSessions {
 
   /** Starts reading the index file; load() checks it against the store once that is open. */
   prefetch(): this {
-    this.indexRead ??= fsp.readFile(join(this.dir, 'index.json.gz'))
-      .then(async (gz) => JSON.parse((await gunzipAsync(gz)).toString('utf8')) as IndexFile)
-      .catch(() => undefined);
+    this.indexRead ??= readGzipJson<IndexFile>(join(this.dir, 'index.json.gz')).catch(() => undefined);
     return this;
   }
 
@@ -117,7 +115,7 @@ export class DerivedSessions {
     const cached = this.cache.get(sessionId);
     if (cached) return cached;
     try {
-      const read = JSON.parse((await gunzipAsync(await fsp.readFile(this.file(sessionId)))).toString('utf8')) as SessionDetail | Skeleton;
+      const read = await readGzipJson<SessionDetail | Skeleton>(this.file(sessionId));
       const detail = 'sessionFile' in read ? await this.fromPieces(read, sessionId) : read;
       if (!detail || detail.id !== sessionId || detail.assemblerVersion !== ASSEMBLER_VERSION) return undefined;
       if (!cache) return detail;
@@ -183,8 +181,11 @@ export class DerivedSessions {
     this.piecesFiles.delete(detail.id);
     // Gone under it (the capture was cleared): what it remembers of the file is wrong now.
     if (state && !(await fsp.stat(join(this.dir, 'sessions', state.name)).catch(() => undefined))) state = undefined;
-    const replaced = state ? (state.wasteful ? state.name : undefined) : await this.piecesNameOnDisk(detail.id);
-    if (!state || state.wasteful) state = new PiecesFileState(`${fileName(detail.id).split('.')[0]}.${randomBytes(6).toString('hex')}.pieces`);
+    let replaced: string | undefined;
+    if (!state || state.wasteful) {
+      replaced = state ? state.name : await this.piecesNameOnDisk(detail.id);
+      state = new PiecesFileState(`${fileName(detail.id).split('.')[0]}.${randomBytes(6).toString('hex')}.pieces`);
+    }
     const encoder = new SessionFileEncoder(state);
     const start = state.size;
     const root = await encoder.root(detail);
@@ -215,7 +216,7 @@ export class DerivedSessions {
   /** The pieces file the session's skeleton on disk names, if any (a previous writer's). */
   private async piecesNameOnDisk(sessionId: string): Promise<string | undefined> {
     try {
-      const read = JSON.parse((await gunzipAsync(await fsp.readFile(this.file(sessionId)))).toString('utf8')) as Partial<Skeleton>;
+      const read = await readGzipJson<Partial<Skeleton>>(this.file(sessionId));
       return typeof read.pieces === 'string' && PIECES_NAME.test(read.pieces) ? read.pieces : undefined;
     } catch {
       return undefined;
@@ -256,4 +257,8 @@ export class DerivedSessions {
 
 function fileName(sessionId: string): string {
   return `${createHash('sha256').update(sessionId).digest('hex').slice(0, 24)}.json.gz`;
+}
+
+async function readGzipJson<T>(path: string): Promise<T> {
+  return JSON.parse((await gunzipAsync(await fsp.readFile(path))).toString('utf8')) as T;
 }

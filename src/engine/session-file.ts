@@ -205,7 +205,7 @@ function isPlainOrArray(value: object): boolean {
   return (proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
 }
 
-export class SessionFileError extends Error {}
+class SessionFileError extends Error {}
 
 /** Reads the records a skeleton's root refers to, and puts the value together. */
 export async function decodeRoot(root: PieceRecord, file: FileHandle): Promise<unknown> {

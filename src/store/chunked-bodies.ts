@@ -235,29 +235,21 @@ export class BodyBatch {
       if (this.damaged.size > 0 && !this.batchBodies.has(key)) this.repair(Number(known), data, role);
       return Number(known);
     }
-    if (role === 'answer') return this.addAnswer(data, hash, key);
-    // Uncut, the body and its one chunk share a hash; no cut chunk can have it, being smaller.
-    const large = data.length > this.chunking.maxSize && data.length <= UNCUT_MAX_BYTES;
-    // Asked first, even far behind, so that the first chunk is remembered for the resend that follows.
-    const newContent = large && this.deferCompression && this.opensWithNewContent(data);
-    const uncut = large && (this.storeUncut || newContent);
-    const { ids, chunks } = uncut ? this.uncut(data, hash) : this.cut(data);
+    // An answer is cut in large chunks (ANSWER_CHUNKING), even while behind: the passes only compress them.
+    const { ids, chunks } = role === 'answer' ? this.cut(data, ANSWER_CHUNKING, hash) : this.requestChunks(data, hash);
     const id = this.ids.nextBodyId();
     this.bodies.push({ id, sha256: hash, size: data.length, manifest: encodeManifest(ids), chunks });
     this.batchBodies.set(key, id);
     return id;
   }
 
-  /**
-   * An answer in large chunks (ANSWER_CHUNKING). While capture is behind they are stored raw like
-   * any chunk; the passes only compress them, since they are cut already (`isAnswerBody`).
-   */
-  private addAnswer(data: Buffer, hash: Buffer, key: string): number {
-    const { ids, chunks } = this.cut(data, ANSWER_CHUNKING, hash);
-    const id = this.ids.nextBodyId();
-    this.bodies.push({ id, sha256: hash, size: data.length, manifest: encodeManifest(ids), chunks });
-    this.batchBodies.set(key, id);
-    return id;
+  /** A request's chunks: cut small to deduplicate, or, while capture is behind, one uncut chunk for the passes to cut. */
+  private requestChunks(data: Buffer, hash: Buffer): { ids: number[]; chunks: NewChunk[] } {
+    // Uncut, the body and its one chunk share a hash; no cut chunk can have it, being smaller.
+    const large = data.length > this.chunking.maxSize && data.length <= UNCUT_MAX_BYTES;
+    // Asked first, even far behind, so that the first chunk is remembered for the resend that follows.
+    const newContent = large && this.deferCompression && this.opensWithNewContent(data);
+    return large && (this.storeUncut || newContent) ? this.uncut(data, hash) : this.cut(data);
   }
 
   /** Cuts a body stored uncut (`UNCUT_CHUNK`), found by its hash, into chunks as `add` would have. */
@@ -277,10 +269,11 @@ export class BodyBatch {
 
   private uncut(data: Buffer, hash: Buffer): { ids: number[]; chunks: NewChunk[] } {
     // An answer's chunk can be this large, and could hold these very bytes.
-    const known = this.db.value('SELECT id FROM chunks WHERE sha256 = ?', [hash]);
+    const key = hash.toString('hex');
+    const known = this.batchChunks.get(key) ?? this.db.value('SELECT id FROM chunks WHERE sha256 = ?', [hash]);
     if (typeof known === 'number') return { ids: [known], chunks: [] };
     const id = this.ids.nextChunkId();
-    this.batchChunks.set(hash.toString('hex'), id);
+    this.batchChunks.set(key, id);
     return { ids: [id], chunks: [{ id, sha256: hash, codec: CODEC_RAW_DEFERRED, rawSize: data.length, ...this.appendChunk(data) }] };
   }
 
