@@ -21,3 +21,40 @@ export function historyRequestBody(pool: string, i: number, sessions: number, pe
   const userId = `user_${'b'.repeat(64)}_account__session_00000000-0000-4000-8000-${String(s).padStart(12, '0')}`;
   return JSON.stringify({ model, max_tokens: 32000, stream: true, metadata: { user_id: userId }, messages });
 }
+
+/** Where the fake's answer to call `k` of session `s` starts in `pool` (extending traffic): client and fake agree on it. */
+export function answerOffset(pool: string, s: number, k: number, answerChars: number): number {
+  return ((s * 1_009 + k) * 7_919 * 37) % (pool.length - answerChars);
+}
+
+/**
+ * Request `i` of extending traffic, as an agent sends it: session `i % sessions` resends what it
+ * has said since its last compaction (an 8 KB summary, then each earlier call's prompt and the
+ * fake's answer to it, `answerChars` of text), then a new prompt. Every `compactEvery` calls it
+ * compacts: the next request starts again from a new summary. With `sessionCalls`, each slot
+ * starts a new session every `sessionCalls` calls. Returns the body and the call's key
+ * (`s:k`), which the client sends as `x-bench-call` so that the fake answers with `answerOffset`'s text.
+ */
+export function extendingRequestBody(pool: string, i: number, sessions: number, compactEvery: number, model: string, answerChars: number, sessionCalls = 0): { body: string; call: string } {
+  // With `sessionCalls`, slot i % sessions starts a new session every sessionCalls calls.
+  const round = Math.floor(i / sessions);
+  const s = sessionCalls > 0 ? (i % sessions) + sessions * Math.floor(round / sessionCalls) : i % sessions;
+  const k = sessionCalls > 0 ? round % sessionCalls : round;
+  const epoch = Math.floor(k / compactEvery);
+  const summary = (s * 397_331 + epoch * 131_071) % (pool.length - 16 * 1024);
+  const messages: { role: string; content: string }[] = [
+    { role: 'user', content: `Summary of the conversation so far: ${pool.slice(summary, summary + 8192)}` },
+    { role: 'assistant', content: 'Understood.' },
+  ];
+  const prompt = (j: number) => {
+    const at = ((s * 1_009 + j) * 104_729) % (pool.length - 2048);
+    return `Request ${s}.${j}: ${pool.slice(at, at + 1024)}`;
+  };
+  for (let j = epoch * compactEvery; j < k; j++) {
+    const at = answerOffset(pool, s, j, answerChars);
+    messages.push({ role: 'user', content: prompt(j) }, { role: 'assistant', content: pool.slice(at, at + answerChars) });
+  }
+  messages.push({ role: 'user', content: prompt(k) });
+  const userId = `user_${'b'.repeat(64)}_account__session_00000000-0000-4000-8000-${String(s).padStart(12, '0')}`;
+  return { body: JSON.stringify({ model, max_tokens: 32000, stream: true, metadata: { user_id: userId }, messages }), call: `${s}:${k}` };
+}

@@ -10,6 +10,11 @@
 //        [--no-live] [--no-retention] [--no-persist] [--retained] [--heap-snapshot]
 //   --session-calls=N  each of the --sessions slots starts a new session every N calls (a day's
 //                    sessions come and go); default: the same sessions throughout
+//   --shape=extend   each session's calls extend one thread, as an agent's do: a request resends the
+//                    earlier prompts and the answers to them (~80 KB each), and every --compact-every
+//                    (16) calls the session compacts: it starts over from a new 8 KB summary. Default
+//                    (fork): every request resends its own cut of a growing ~680 KB history and never
+//                    an answer, so each call forks the session's thread
 //   --evict-idle=S   set sessions aside after S seconds without a call (the engine: 35 minutes)
 //   --rate=N         send at most N MB a second (requests and answers). Unpaced, the client outruns
 //                    capture on 2 cores and most exchanges are stored without bodies ("capture fell
@@ -29,7 +34,7 @@ import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
-import { historyRequestBody } from './agent-traffic';
+import { answerOffset, extendingRequestBody, historyRequestBody } from './agent-traffic';
 import { formatSmaps, smapsSummary } from './smaps';
 
 const MB = 1024 * 1024;
@@ -45,6 +50,8 @@ const PUSH_BUDGET_MS = num('budget', 600_000);
 const RATE_MB_S = num('rate', 0);
 const SESSION_CALLS = num('session-calls', 0);
 const EVICT_IDLE_S = num('evict-idle', 0);
+const EXTEND = argv.includes('--shape=extend');
+const COMPACT_EVERY = Math.max(1, num('compact-every', 16));
 
 // ---- sql.js wasm memory: grab the module's Memory export as it is instantiated ----------------------
 
@@ -87,14 +94,17 @@ async function trafficChild(): Promise<void> {
   const pki = createTestPki();
   const pool = new TextGenerator(seededRandom(11)).prose(4 * MB);
   const responseBytes = 300 * 1024;
+  const answerChars = Math.floor(responseBytes * 0.27);
   let n = 0;
   const server: HttpsServer = createServer(pki.serverCert([FAKE_HOST]), (req: IncomingMessage, res: ServerResponse) => {
     req.resume();
     req.on('end', () => {
       const i = n++;
-      const offset = (i * 7919 * 37) % (pool.length - responseBytes);
+      // Extending traffic names its call, and gets the answer its next request will resend.
+      const call = /^(\d+):(\d+)$/.exec(String(req.headers['x-bench-call'] ?? ''));
+      const offset = call ? answerOffset(pool, Number(call[1]), Number(call[2]), answerChars) : (i * 7919 * 37) % (pool.length - responseBytes);
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'request-id': `req_sink_${i}` });
-      res.end(anthropicSse(pool.slice(offset, offset + Math.floor(responseBytes * 0.27)), `msg_sink_${i}`));
+      res.end(anthropicSse(pool.slice(offset, offset + answerChars), `msg_sink_${i}`));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -116,7 +126,9 @@ async function trafficChild(): Promise<void> {
   await Promise.all(Array.from({ length: 4 }, async () => {
     while (dispatched < total && performance.now() - t0 < PUSH_BUDGET_MS) {
       const i = next++;
-      const body = historyRequestBody(pool, i, SESSIONS, SESSION_CALLS > 0 ? SESSION_CALLS : perSession, MODEL, SESSION_CALLS > 0);
+      const { body, call } = EXTEND
+        ? extendingRequestBody(pool, i, SESSIONS, COMPACT_EVERY, MODEL, answerChars, SESSION_CALLS)
+        : { body: historyRequestBody(pool, i, SESSIONS, SESSION_CALLS > 0 ? SESSION_CALLS : perSession, MODEL, SESSION_CALLS > 0), call: undefined };
       dispatched += Buffer.byteLength(body) + responseBytes;
       // Paced: wait until this request is within the rate since the start.
       const due = RATE_MB_S > 0 ? (dispatched / MB / RATE_MB_S) * 1000 - (performance.now() - t0) : 0;
@@ -124,7 +136,7 @@ async function trafficChild(): Promise<void> {
       try {
         const res = await fetchVia(agent, FAKE_HOST, 443, {
           method: 'POST', path: '/v1/messages?beta=true',
-          headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'claude-cli/2.1.80 (external, cli)', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-bench' },
+          headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'claude-cli/2.1.80 (external, cli)', 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-bench', ...(call ? { 'x-bench-call': call } : {}) },
           body: [body],
         });
         if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
@@ -318,7 +330,7 @@ async function main(): Promise<void> {
   gc();
   const before = sample();
   const beforeSmaps = smapsSummary();
-  console.log(`memory bench: ${TOTAL_MB} MB of Claude-like traffic${RATE_MB_S > 0 ? ` at ${RATE_MB_S} MB/s` : ' unpaced'}, ${SESSIONS} sessions${SESSION_CALLS > 0 ? ` at a time, each ${SESSION_CALLS} calls` : ''}, LiveSessions ${live ? `on, idle sessions set aside after ${EVICT_IDLE_S > 0 ? `${EVICT_IDLE_S} s` : '35 min'}` : 'OFF'}, retention ${retention ? 'default (512 MB)' : 'OFF'}; Node ${process.versions.node}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`memory bench: ${TOTAL_MB} MB of Claude-like traffic (${EXTEND ? `extending: compaction every ${COMPACT_EVERY} calls` : 'forking'})${RATE_MB_S > 0 ? ` at ${RATE_MB_S} MB/s` : ' unpaced'}, ${SESSIONS} sessions${SESSION_CALLS > 0 ? ` at a time, each ${SESSION_CALLS} calls` : ''}, LiveSessions ${live ? `on, idle sessions set aside after ${EVICT_IDLE_S > 0 ? `${EVICT_IDLE_S} s` : '35 min'}` : 'OFF'}, retention ${retention ? 'default (512 MB)' : 'OFF'}; Node ${process.versions.node}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   child.send({ proxyUrl: service.proxy.url, caPem: readFileSync(service.proxy.ca.certPath, 'utf8') });
   const done = await waitFor('done') as { exchanges: number; errors: number; requestBytes: number; responseBytes: number; ms: number };
   // Let the live loop catch up with everything stored.
