@@ -540,6 +540,7 @@ async function freshStart(build: Build, caDir: string | undefined, i: number): P
       const delay = await probe.read();
       const m = await mainMarks(o.raw);
       console.log(`  ${build.label} start ${i}: workbench ready in ${ms(o.loadMs)}, activation ${activation} ms, Start Capture (fresh window, CA present) ${ms(m.toast! - m.enter!)}, loop delay max meanwhile ${delay.max.toFixed(1)} ms`);
+      if (process.env.BENCH_DEBUG) for (const line of logLines(findLog(sandbox, /LLM Capture\.log$/), /./).slice(-25)) console.log(`    log: ${line.slice(11, 200)}`);
       const problems = logProblems(sandbox);
       if (problems.length > 0) note(`start ${i}: ${problems.length} error/warning line(s) in the logs, first: ${problems.slice(0, 3).join(' | ')}`);
       return { activation, start: m.toast! - m.enter!, delayMax: delay.max };

@@ -1,8 +1,9 @@
 // The conversation webview's HTML shell: a strict CSP with a nonce, the bundled script and styles
 // from dist/webview, and nothing of the session itself (that arrives by message after `ready`).
-// The script and our styles are written into the page when the host has them (docs/decisions.md,
-// decision 65): fetched through VS Code's resource loading, each came ~100 ms after the page's own
-// frame began, and a script waits for every stylesheet before it in the page.
+// The script and the styles are written into the page when the host has them (docs/decisions.md,
+// decisions 65 and 86): fetched through VS Code's resource loading, each came ~100 ms after the
+// page's own frame began, a script waits for every stylesheet before it in the page, and VS Code
+// hands the page its messages only after its `load` event, which waits for every stylesheet.
 import { randomBytes } from 'node:crypto';
 
 export interface ConversationHtmlOptions {
@@ -15,6 +16,12 @@ export interface ConversationHtmlOptions {
   inlineStyle?: string;
   styleUri: string;
   codiconUri: string;
+  /**
+   * The codicons' stylesheet, its font's URL made absolute (`codiconStyle`), to write into the page
+   * instead of loading `codiconUri`: VS Code hands a page its messages after the page's `load`
+   * event, which waits for every stylesheet it links (decision 86).
+   */
+  inlineCodicons?: string;
   nonce?: string;
 }
 
@@ -41,7 +48,7 @@ export function conversationHtml(o: ConversationHtmlOptions): string {
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 ${codiconLink(o)}
-${o.inlineStyle !== undefined ? `<style>${o.inlineStyle.replace(/<\/(style)/gi, '<\\/$1')}</style>` : `<link rel="stylesheet" href="${attr(o.styleUri)}">`}
+${o.inlineStyle !== undefined ? `<style>${styleText(o.inlineStyle)}</style>` : `<link rel="stylesheet" href="${attr(o.styleUri)}">`}
 <title>LLM Capture session</title>
 </head>
 <body>
@@ -53,12 +60,28 @@ ${o.inlineScript !== undefined ? `<script nonce="${nonce}">${scriptText(o.inline
 }
 
 /**
- * The codicons: with the script written into the page, as a stylesheet that does not match yet
- * (`media="print"`), which the script would otherwise wait for; the script's first line makes it
- * match (webview-ui/src/main.ts). Only icons wait for it, never the text.
+ * The codicons: written into the page when the host has them (decision 86). Otherwise, with the
+ * script written into the page, a linked stylesheet that does not match yet (`media="print"`),
+ * which the script would otherwise wait for; the script's first line makes it match
+ * (webview-ui/src/main.ts). Only icons wait for it, never the text.
  */
 function codiconLink(o: ConversationHtmlOptions): string {
+  if (o.inlineCodicons !== undefined) return `<style id="vscode-codicon-stylesheet">${styleText(o.inlineCodicons)}</style>`;
   return `<link rel="stylesheet" href="${attr(o.codiconUri)}" id="vscode-codicon-stylesheet"${o.inlineScript !== undefined ? ' media="print"' : ''}>`;
+}
+
+/** CSS safe inside a <style> element: `</style` would end it. */
+function styleText(css: string): string {
+  return css.replace(/<\/(style)/gi, '<\\/$1');
+}
+
+/**
+ * The codicons' stylesheet with its font (`./codicon.ttf?…`, relative to the stylesheet) at
+ * `fontUrl`, as a page it is written into needs (the font's query only told versions apart, and a
+ * webview's URL of it already names the extension's version).
+ */
+export function codiconStyle(css: string, fontUrl: string): string {
+  return css.replace(/url\(["']?\.?\/?codicon\.ttf[^)]*\)/g, () => `url("${fontUrl}")`);
 }
 
 /**

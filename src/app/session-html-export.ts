@@ -7,7 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ConversationViewModel } from '../../src/shared/conversation-view-model';
-import { makeNonce } from './conversation-html';
+import { codiconStyle, makeNonce } from './conversation-html';
 
 export interface ExportAssets {
   /** dist/webview/main.js, style.css, codicon.css and codicon.ttf. */
@@ -90,8 +90,7 @@ function jsonInScript(value: unknown): string {
 
 export function sessionHtml(model: ConversationViewModel, assets: ExportAssets, nonce = makeNonce()): string {
   const csp = ["default-src 'none'", `script-src 'nonce-${nonce}'`, "style-src 'unsafe-inline'", 'font-src data:', 'img-src data:'].join('; ');
-  const font = `url(data:font/ttf;base64,${assets.codiconFont.toString('base64')})`;
-  const codicons = assets.codiconCss.replace(/url\(["']?\.?\/?codicon\.ttf[^)]*\)/g, font);
+  const codicons = codiconStyle(assets.codiconCss, `data:font/ttf;base64,${assets.codiconFont.toString('base64')}`);
   const title = model.title.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const script = assets.script.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
   return `<!DOCTYPE html>

@@ -1,11 +1,11 @@
 // One conversation panel's page and what it is sent (src/shared/conversation-protocol.ts). The
 // engine is asked for the session as the page boots, and the answer is posted when the page says
-// `ready` (not before: VS Code hands a loading page its messages only after the page's `load` event,
-// which waits for its stylesheets, later than the round trip of `ready`). The page's model is a
+// `ready` (VS Code hands a loading page its messages only after the page's `load` event, so the
+// page links no stylesheet for `load` to wait for: decision 86). The page's model is a
 // revision the engine holds: after a change the page gets a patch against it (decision 76).
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { conversationHtml } from '../app/conversation-html';
+import { codiconStyle, conversationHtml } from '../app/conversation-html';
 import { parseWebviewMessage, type HostToWebview, type WebviewToHost } from '../../src/shared/conversation-protocol';
 import type { ViewAnswer } from '../app/view-model-diff';
 import type { CaptureData } from './capture-data';
@@ -19,14 +19,20 @@ export interface ConversationFocus {
   query?: string;
 }
 
-let inlineFiles: { files: { script: string; style: string } | undefined } | undefined;
+interface WebviewFiles {
+  script: string;
+  style: string;
+  codicons: string;
+}
 
-/** The webview's script and styles, read once, to be written into each page (decision 65); undefined if they cannot be read (then they are loaded by URL). */
-function webviewFiles(extensionUri: vscode.Uri): { script: string; style: string } | undefined {
+let inlineFiles: { files: WebviewFiles | undefined } | undefined;
+
+/** The webview's script and styles, read once, to be written into each page (decisions 65, 86); undefined if they cannot be read (then they are loaded by URL). */
+function webviewFiles(extensionUri: vscode.Uri): WebviewFiles | undefined {
   if (!inlineFiles) {
     const read = (name: string) => readFileSync(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name).fsPath, 'utf8');
     try {
-      inlineFiles = { files: { script: read('main.js'), style: read('style.css') } };
+      inlineFiles = { files: { script: read('main.js'), style: read('style.css'), codicons: read('codicon.css') } };
     } catch {
       inlineFiles = { files: undefined };
     }
@@ -80,7 +86,7 @@ export class ConversationPanel extends Disposable {
     const inline = webviewFiles(extensionUri);
     web.html = conversationHtml({
       cspSource: web.cspSource, scriptUri: asset('main.js'), styleUri: asset('style.css'), codiconUri: asset('codicon.css'),
-      ...(inline ? { inlineScript: inline.script, inlineStyle: inline.style } : {}),
+      ...(inline ? { inlineScript: inline.script, inlineStyle: inline.style, inlineCodicons: codiconStyle(inline.codicons, asset('codicon.ttf')) } : {}),
     });
     // The page takes hundreds of milliseconds to boot; the engine answers meanwhile.
     this.early = this.loadFirst(focus);

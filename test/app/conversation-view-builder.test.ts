@@ -2,7 +2,7 @@
 // the webview's HTML shell and message parsing.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { conversationHtml } from '../../src/app/conversation-html';
+import { codiconStyle, conversationHtml } from '../../src/app/conversation-html';
 import { assemble } from '../../src/conversation/assembler';
 import { parseWebviewMessage } from '../../src/shared/conversation-protocol';
 import { filterTurns } from '../../src/shared/conversation-search';
@@ -145,6 +145,17 @@ describe('webview shell and protocol', () => {
     new Function('run', body)(() => { ran = true; });
     assert.ok(ran);
     assert.equal(new Function(`${body.replace('run();', '')}; return a;`)(), '</script><script>alert(1)</script>');
+  });
+
+  test('the codicons written into the page keep their font, by its own URL, and link nothing for `load` to wait for (decision 86)', () => {
+    const css = '@font-face {\n\tfont-family: "codicon";\n\tsrc: url("./codicon.ttf?721d") format("truetype");\n}\n.codicon-copy:before { content: "\\ebcc" }\n</style><script>x()</script>';
+    const inlineCodicons = codiconStyle(css, 'https://file+.vscode-resource/ext/dist/webview/codicon.ttf');
+    assert.match(inlineCodicons, /src: url\("https:\/\/file\+\.vscode-resource\/ext\/dist\/webview\/codicon\.ttf"\) format/);
+    const html = conversationHtml({ cspSource: 'vscode-webview://abc', scriptUri: 's', inlineScript: 'run();', inlineStyle: 'p {}', inlineCodicons, styleUri: 's', codiconUri: 'c', nonce: 'N0nce' });
+    assert.match(html, /<style id="vscode-codicon-stylesheet">@font-face/);
+    assert.ok(html.includes('<\\/style><script>x()</script></style>'), 'the codicons cannot end their element early');
+    assert.ok(!/<link/.test(html), 'no stylesheet is linked');
+    assert.equal((html.match(/<script nonce=/g) ?? []).length, 1);
   });
 
   test('messages from the webview are validated', () => {
