@@ -18,8 +18,7 @@ export function historyRequestBody(pool: string, i: number, sessions: number, pe
   }
   const prompt = (i * 104_729) % (pool.length - 2048);
   messages.push({ role: 'user', content: `Request ${i}: ${pool.slice(prompt, prompt + 1024)}` });
-  const userId = `user_${'b'.repeat(64)}_account__session_00000000-0000-4000-8000-${String(s).padStart(12, '0')}`;
-  return JSON.stringify({ model, max_tokens: 32000, stream: true, metadata: { user_id: userId }, messages });
+  return JSON.stringify({ model, max_tokens: 32000, stream: true, metadata: { user_id: sessionUserId(s) }, messages });
 }
 
 /** Where the fake's answer to call `k` of session `s` starts in `pool` (extending traffic): client and fake agree on it. */
@@ -36,7 +35,6 @@ export function answerOffset(pool: string, s: number, k: number, answerChars: nu
  * (`s:k`), which the client sends as `x-bench-call` so that the fake answers with `answerOffset`'s text.
  */
 export function extendingRequestBody(pool: string, i: number, sessions: number, compactEvery: number, model: string, answerChars: number, sessionCalls = 0): { body: string; call: string } {
-  // With `sessionCalls`, slot i % sessions starts a new session every sessionCalls calls.
   const round = Math.floor(i / sessions);
   const s = sessionCalls > 0 ? (i % sessions) + sessions * Math.floor(round / sessionCalls) : i % sessions;
   const k = sessionCalls > 0 ? round % sessionCalls : round;
@@ -55,6 +53,10 @@ export function extendingRequestBody(pool: string, i: number, sessions: number, 
     messages.push({ role: 'user', content: prompt(j) }, { role: 'assistant', content: pool.slice(at, at + answerChars) });
   }
   messages.push({ role: 'user', content: prompt(k) });
-  const userId = `user_${'b'.repeat(64)}_account__session_00000000-0000-4000-8000-${String(s).padStart(12, '0')}`;
-  return { body: JSON.stringify({ model, max_tokens: 32000, stream: true, metadata: { user_id: userId }, messages }), call: `${s}:${k}` };
+  return { body: JSON.stringify({ model, max_tokens: 32000, stream: true, metadata: { user_id: sessionUserId(s) }, messages }), call: `${s}:${k}` };
+}
+
+/** Claude Code's metadata.user_id, which names its session (the assembler keys sessions by it). */
+function sessionUserId(s: number): string {
+  return `user_${'b'.repeat(64)}_account__session_00000000-0000-4000-8000-${String(s).padStart(12, '0')}`;
 }
