@@ -7,7 +7,8 @@
 //   reopen: the thread started → `history.want` → the stored sessions shown (derived/ current);
 //   Start, CA present, 1.5 s after the sessions were shown (a build that keeps a proxy thread
 //   booted while capture is stopped has one by then); Stop, and Start again 0.5 s later;
-//   fresh Start: a new thread whose first request is `capture.start`.
+//   fresh Start: a new thread whose first request is `capture.start`, with the build's compile cache
+//   and with an empty one (a new install or version, or a new sandbox of extension-bench).
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -115,6 +116,20 @@ async function sample(dist: string, dataDir: string, cacheDir: string, figures: 
   put('fresh thread: started → capture.start answered (ms)', performance.now() - t1);
   await fresh.request('capture.stop', {});
   await fresh.shutdown();
+
+  // As a window of a new install or version meets it: a compile cache with nothing in it yet
+  // (Node keys its entries by the file's path, so another install's cache does not serve either).
+  const emptyCache = mkdtempSync(join(tmpdir(), 'llmc-empty-cache-'));
+  try {
+    const t2 = performance.now();
+    const cold = new Engine(dist, emptyCache);
+    await cold.request('capture.start', start);
+    put('fresh thread, empty compile cache: started → capture.start answered (ms)', performance.now() - t2);
+    await cold.request('capture.stop', {});
+    await cold.shutdown();
+  } finally {
+    rmSync(emptyCache, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
