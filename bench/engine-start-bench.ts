@@ -110,26 +110,26 @@ async function sample(dist: string, dataDir: string, cacheDir: string, figures: 
   await engine.request('capture.stop', {});
   await engine.shutdown();
 
-  const t1 = performance.now();
-  const fresh = new Engine(dist, cacheDir);
-  await fresh.request('capture.start', start);
-  put('fresh thread: started → capture.start answered (ms)', performance.now() - t1);
-  await fresh.request('capture.stop', {});
-  await fresh.shutdown();
-
+  put('fresh thread: started → capture.start answered (ms)', await freshStart(dist, cacheDir, start));
   // As a window of a new install or version meets it: a compile cache with nothing in it yet
   // (Node keys its entries by the file's path, so another install's cache does not serve either).
   const emptyCache = mkdtempSync(join(tmpdir(), 'llmc-empty-cache-'));
   try {
-    const t2 = performance.now();
-    const cold = new Engine(dist, emptyCache);
-    await cold.request('capture.start', start);
-    put('fresh thread, empty compile cache: started → capture.start answered (ms)', performance.now() - t2);
-    await cold.request('capture.stop', {});
-    await cold.shutdown();
+    put('fresh thread, empty compile cache: started → capture.start answered (ms)', await freshStart(dist, emptyCache, start));
   } finally {
     rmSync(emptyCache, { recursive: true, force: true });
   }
+}
+
+/** A new engine thread whose first request is `capture.start`: the time from its start to the answer. */
+async function freshStart(dist: string, cacheDir: string, start: unknown): Promise<number> {
+  const t0 = performance.now();
+  const engine = new Engine(dist, cacheDir);
+  await engine.request('capture.start', start);
+  const ms = performance.now() - t0;
+  await engine.request('capture.stop', {});
+  await engine.shutdown();
+  return ms;
 }
 
 async function main(): Promise<void> {
