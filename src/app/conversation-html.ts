@@ -6,22 +6,28 @@
 // hands the page its messages only after its `load` event, which waits for every stylesheet.
 import { randomBytes } from 'node:crypto';
 
+/** The webview's files, to write into the page instead of loading them by URL (decisions 65, 86). */
+export interface InlineFiles {
+  /** dist/webview/main.js. */
+  script: string;
+  /** dist/webview/style.css. */
+  style: string;
+  /** dist/webview/codicon.css, its font pointed at a URL the page can load (`codiconStyle`). */
+  codicons: string;
+}
+
 export interface ConversationHtmlOptions {
   /** `webview.cspSource`. */
   cspSource: string;
   scriptUri: string;
-  /** The script's code, to write into the page (with the nonce) instead of loading `scriptUri`. */
-  inlineScript?: string;
-  /** Our stylesheet's text, to write into the page instead of loading `styleUri`. */
-  inlineStyle?: string;
   styleUri: string;
   codiconUri: string;
   /**
-   * The codicons' stylesheet, its font's URL made absolute (`codiconStyle`), to write into the page
-   * instead of loading `codiconUri`: VS Code hands a page its messages after the page's `load`
-   * event, which waits for every stylesheet it links (decision 86).
+   * All three files written into the page, or none: a linked stylesheet would hold up the script
+   * after it, and VS Code hands a page its messages only after its `load` event, which waits for
+   * every stylesheet the page links.
    */
-  inlineCodicons?: string;
+  inline?: InlineFiles;
   nonce?: string;
 }
 
@@ -47,27 +53,16 @@ export function conversationHtml(o: ConversationHtmlOptions): string {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${attr(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-${codiconLink(o)}
-${o.inlineStyle !== undefined ? `<style>${styleText(o.inlineStyle)}</style>` : `<link rel="stylesheet" href="${attr(o.styleUri)}">`}
+${o.inline ? `<style id="vscode-codicon-stylesheet">${styleText(o.inline.codicons)}</style>` : `<link rel="stylesheet" href="${attr(o.codiconUri)}" id="vscode-codicon-stylesheet">`}
+${o.inline ? `<style>${styleText(o.inline.style)}</style>` : `<link rel="stylesheet" href="${attr(o.styleUri)}">`}
 <title>LLM Capture session</title>
 </head>
 <body>
 <div id="root"></div>
-${o.inlineScript !== undefined ? `<script nonce="${nonce}">${scriptText(o.inlineScript)}</script>` : `<script nonce="${nonce}" src="${attr(o.scriptUri)}"></script>`}
+${o.inline ? `<script nonce="${nonce}">${scriptText(o.inline.script)}</script>` : `<script nonce="${nonce}" src="${attr(o.scriptUri)}"></script>`}
 </body>
 </html>
 `;
-}
-
-/**
- * The codicons: written into the page when the host has them (decision 86). Otherwise, with the
- * script written into the page, a linked stylesheet that does not match yet (`media="print"`),
- * which the script would otherwise wait for; the script's first line makes it match
- * (webview-ui/src/main.ts). Only icons wait for it, never the text.
- */
-function codiconLink(o: ConversationHtmlOptions): string {
-  if (o.inlineCodicons !== undefined) return `<style id="vscode-codicon-stylesheet">${styleText(o.inlineCodicons)}</style>`;
-  return `<link rel="stylesheet" href="${attr(o.codiconUri)}" id="vscode-codicon-stylesheet"${o.inlineScript !== undefined ? ' media="print"' : ''}>`;
 }
 
 /** CSS safe inside a <style> element: `</style` would end it. */

@@ -5,7 +5,7 @@
 // revision the engine holds: after a change the page gets a patch against it (decision 76).
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { codiconStyle, conversationHtml } from '../app/conversation-html';
+import { codiconStyle, conversationHtml, type InlineFiles } from '../app/conversation-html';
 import { parseWebviewMessage, type HostToWebview, type WebviewToHost } from '../../src/shared/conversation-protocol';
 import type { ViewAnswer } from '../app/view-model-diff';
 import type { CaptureData } from './capture-data';
@@ -19,16 +19,10 @@ export interface ConversationFocus {
   query?: string;
 }
 
-interface WebviewFiles {
-  script: string;
-  style: string;
-  codicons: string;
-}
-
-let inlineFiles: { files: WebviewFiles | undefined } | undefined;
+let inlineFiles: { files: InlineFiles | undefined } | undefined;
 
 /** The webview's script and styles, read once, to be written into each page (decisions 65, 86); undefined if they cannot be read (then they are loaded by URL). */
-function webviewFiles(extensionUri: vscode.Uri): WebviewFiles | undefined {
+function webviewFiles(extensionUri: vscode.Uri): InlineFiles | undefined {
   if (!inlineFiles) {
     const read = (name: string) => readFileSync(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name).fsPath, 'utf8');
     try {
@@ -86,7 +80,8 @@ export class ConversationPanel extends Disposable {
     const inline = webviewFiles(extensionUri);
     web.html = conversationHtml({
       cspSource: web.cspSource, scriptUri: asset('main.js'), styleUri: asset('style.css'), codiconUri: asset('codicon.css'),
-      ...(inline ? { inlineScript: inline.script, inlineStyle: inline.style, inlineCodicons: codiconStyle(inline.codicons, asset('codicon.ttf')) } : {}),
+      // The font's URL is this webview's own, so the stylesheet read once is pointed at it per page.
+      ...(inline ? { inline: { ...inline, codicons: codiconStyle(inline.codicons, asset('codicon.ttf')) } } : {}),
     });
     // The page takes hundreds of milliseconds to boot; the engine answers meanwhile.
     this.early = this.loadFirst(focus);

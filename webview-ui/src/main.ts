@@ -28,10 +28,6 @@ declare function acquireVsCodeApi(): VsCodeApi;
 // Marks (on the page's own performance timeline, read by bench/extension-bench.ts): when this
 // script ran, asked for its session, got it and drew it.
 performance.mark('llm-capture:script');
-// Written into the page, this script does not wait for the codicons' stylesheet: when it is linked
-// rather than written into the page too, it is added as not matching, and made to match here
-// (src/app/conversation-html.ts).
-document.getElementById('vscode-codicon-stylesheet')?.setAttribute('media', 'all');
 const vscode = acquireVsCodeApi();
 /** Turns rendered at once; more as the end of the list scrolls into view. */
 const PAGE = 30;
