@@ -73,7 +73,9 @@ export class EngineClient {
   private launch(): Promise<Worker> {
     return new Promise((resolve, reject) => {
       const script = workerScript(__dirname, 'engine-worker', this.options.compileCacheDir);
-      const w = new Worker(script.code, { eval: script.eval, name: 'llm-capture engine' });
+      // trackUnmanagedFds (Node's default, said here because a crash relies on it): the files the
+      // thread opened (journal, segments, the unlinked spill file) close when it dies, so their space is freed.
+      const w = new Worker(script.code, { eval: script.eval, name: 'llm-capture engine', trackUnmanagedFds: true });
       let ready = false;
       let lastError: Error | undefined;
       w.on('message', (message: FromEngine) => {

@@ -4,7 +4,7 @@
 // error in the engine ends its thread (the agent's stream fails at once, never stalls), and the
 // engine starts again on the same port with the sessions read back from the store.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,6 +154,7 @@ describe('the capture engine on its own thread', { timeout: 90_000 }, () => {
 
   it('a crash in the engine fails the stream at once and leaves the client ready for a restart on the same port', async () => {
     // A stream in flight that never ends by itself: only an error can end it.
+    let openBeforeCrash: string[] = [];
     const streamed = new Promise<string>((resolve) => {
       const req = request({
         host: HANG, port: 443, path: '/v1/messages', method: 'POST',
@@ -161,7 +162,10 @@ describe('the capture engine on its own thread', { timeout: 90_000 }, () => {
         headers: { 'content-type': 'application/json' },
       });
       req.on('response', (res) => {
-        res.once('data', () => void engine.request('test.crash', {}));
+        res.once('data', () => {
+          openBeforeCrash = openFilesIn(dataDir);
+          void engine.request('test.crash', {});
+        });
         res.on('error', (e) => resolve(`response error: ${e.message}`));
         res.on('aborted', () => resolve('response aborted'));
         res.on('end', () => resolve('ended cleanly'));
@@ -174,6 +178,11 @@ describe('the capture engine on its own thread', { timeout: 90_000 }, () => {
     assert.match(exits[0], /crash requested by a test/);
     assert.match(outcome, /error|aborted/);
     assert.equal(engine.started, false);
+    // The dead thread's files (journal, segments, the unlinked spill file) are closed with it
+    // (Worker's trackUnmanagedFds, on by default), so the space of the files it had removed is
+    // freed and restarts do not pile up descriptors.
+    assert.ok(openBeforeCrash.some((f) => f.includes('journal')), `the engine had its journal open: ${openBeforeCrash.join(', ')}`);
+    await until('the dead thread\'s files closed', () => (openFilesIn(dataDir).length === 0 ? true : undefined));
 
     // What the controller does: start again on the same port.
     const again = await engine.request('capture.start', { dataDir, settings: settings(), token: 'secret-token', port: capture.port, reclaimLock: true });
@@ -195,3 +204,17 @@ describe('the capture engine on its own thread', { timeout: 90_000 }, () => {
     assert.ok(await engine.request('conversation.model', { sessionId: id }));
   });
 });
+
+/** Files under `dir` this process has open (deleted ones too), from /proc/self/fd. */
+function openFilesIn(dir: string): string[] {
+  const open: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(dir)) open.push(target);
+    } catch {
+      // Closed between the listing and the read.
+    }
+  }
+  return open;
+}
