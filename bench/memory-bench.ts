@@ -356,8 +356,12 @@ async function main(): Promise<void> {
   console.log(`  resident by mapping, after idle: ${formatSmaps(idleSmaps)}`);
   console.log(`  CPU of this process: ${(cpuTotal / (trafficBytes / MB)).toFixed(0)} ms per MB; LiveSessions: ${passes} passes, ${updateMs.toFixed(0)} ms, ${sessions?.calls ?? 0} calls assembled, ${sessions?.assembler.coldCount ?? 0} sessions set aside`);
   // The spill file of the assembly's long texts (decision 83), when this build has one.
-  const spill = (follower as unknown as { spill?: { stats: { texts: number; bytes: number; reads: number } } }).spill?.stats;
-  if (spill) console.log(`  long texts spilled to disk: ${spill.texts}, ${mb(spill.bytes)}; read back ${spill.reads} times`);
+  const spill = (follower as unknown as { spill?: { stats: { texts: number; bytes: number; reads: number; liveBytes?: number; compactions?: number } } }).spill?.stats;
+  if (spill) {
+    // A build before decision 87 counts no live bytes and never compacts.
+    const compacted = spill.liveBytes === undefined ? '' : `; ${mb(spill.liveBytes)} of it still read, ${spill.compactions ?? 0} compactions`;
+    console.log(`  long texts spilled to disk: ${spill.texts}, file ${mb(spill.bytes)}${compacted}; read back ${spill.reads} times`);
+  }
   const stats = store.stats();
   let behind = 0;
   for (let before: number | undefined, page; (page = store.listExchanges({ limit: 500, before })).items.length > 0; before = page.next) {

@@ -1,17 +1,62 @@
 // The engine's spill file for the assembly's long texts (docs/decisions.md, decision 83): every
 // text reads back exactly, the file is out of the directory while open and gone once closed, a
-// full disk keeps texts in memory, and an assembly over a real store gives the same views and
-// session files with its texts spilled.
+// full disk keeps texts in memory, once most of the file is texts nothing reads the rest moves to a
+// new file and the old one is closed (decision 87), and an assembly over a real store gives the
+// same views and session files with its texts spilled.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { LiveSessions } from '../../src/app/live-sessions';
 import { DerivedSessions } from '../../src/engine/derived-sessions';
 import { FileTextSpill } from '../../src/engine/file-text-spill';
 import { CaptureStore } from '../../src/store';
 import { writeTurns } from '../support/claude-exchange';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Collects what nothing reaches, and lets the FinalizationRegistry's callbacks run. */
+async function collect(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function until(what: string, done: () => boolean): Promise<void> {
+  for (const end = Date.now() + 10_000; !done(); await new Promise((resolve) => setTimeout(resolve, 5))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+/** This process's open files under `dir` (removed ones too), from /proc/self/fd. */
+function openFilesIn(dir: string): string[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith(dir) ? [target] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** A distinct text of `chars` characters (one of them two bytes in UTF-8). */
+const text = (i: number, chars = 10_000) => `${i} é ${'abcdefgh'.repeat(chars / 8)}`.slice(0, chars);
+const TEXT_BYTES = 10_001;
+
+/** Spills texts `from` … `to - 1`; returns the readers of every `keepEvery`th (the others are dropped here). */
+function spillTexts(spill: FileTextSpill, from: number, to: number, keepEvery: number, kept = new Map<number, () => string>()): Map<number, () => string> {
+  for (let i = from; i < to; i++) {
+    const read = spill.put(text(i))!;
+    if (i % keepEvery === 0) kept.set(i, read);
+  }
+  return kept;
+}
 
 describe('FileTextSpill', () => {
   let dir: string;
@@ -59,6 +104,56 @@ describe('FileTextSpill', () => {
     assert.equal(spill.put('y'.repeat(5000)), undefined);
     assert.equal(logged.length, 1);
     assert.match(logged[0]!, /stay in memory from now on: the spill file could not be written \(ENOSPC/);
+    spill.close();
+  });
+
+  it('compacts: once at most half the file is texts something reads, those move to a new file and the old one is closed', async () => {
+    const spill = FileTextSpill.open(dir, { compactAtBytes: 1_000_000 })!;
+    // 200 texts of 10 KB; a reader kept for every fifth, the rest dropped as a set-aside session's are.
+    const kept = spillTexts(spill, 0, 200, 5);
+    assert.equal(spill.stats.compactions, 0, 'all readable so far: nothing to compact');
+    await collect();
+    assert.equal(spill.stats.liveBytes, 40 * TEXT_BYTES, 'only the kept readers\' texts count as live');
+    // The next text finds the file mostly dead.
+    kept.set(200, spill.put(text(200))!);
+    await until('the compaction', () => spill.stats.compactions === 1);
+    assert.equal(spill.stats.bytes, 41 * TEXT_BYTES, 'the file holds just the texts still read');
+    assert.equal(openFilesIn(dir).length, 1, `the old file is closed: ${openFilesIn(dir).join(', ')}`);
+    for (const [i, read] of kept) assert.equal(read(), text(i), `text ${i} after the compaction`);
+    kept.set(201, spill.put(text(201))!);
+    assert.equal(kept.get(201)!(), text(201));
+    spill.close();
+    assert.deepEqual(openFilesIn(dir), []);
+  });
+
+  it('reads and writes right while a compaction is half done', async () => {
+    const spill = FileTextSpill.open(dir, { compactAtBytes: 500_000, compactStepBytes: 30_000 })!;
+    const kept = spillTexts(spill, 0, 100, 3);
+    await collect();
+    // Each step moves three texts; between steps, every kept text reads back and new ones go in.
+    kept.set(100, spill.put(text(100))!);
+    let steps = 0;
+    for (let i = 101; spill.stats.compactions === 0; i++, steps++) {
+      for (const [j, read] of kept) assert.equal(read(), text(j), `text ${j} during the compaction`);
+      kept.set(i, spill.put(text(i))!);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    assert.ok(steps > 3, `the compaction took ${steps} turns`);
+    for (const [j, read] of kept) assert.equal(read(), text(j), `text ${j} after the compaction`);
+    spill.close();
+  });
+
+  it('compacting onto a full disk keeps every text readable, keeps new texts in memory and says so once', { skip: !existsSync('/dev/full') }, async () => {
+    const logged: string[] = [];
+    const spill = FileTextSpill.open(dir, { compactAtBytes: 200_000, nextFile: () => ({ fd: openSync('/dev/full', 'r+') }), log: (m) => logged.push(m) })!;
+    const kept = spillTexts(spill, 0, 40, 4);
+    await collect();
+    kept.set(40, spill.put(text(40))!);
+    await until('the failed compaction', () => logged.length > 0);
+    assert.match(logged[0]!, /stay in memory from now on: the spill file could not be compacted \(ENOSPC/);
+    for (const [i, read] of kept) assert.equal(read(), text(i), `text ${i} after the failure`);
+    assert.equal(spill.put(text(41)), undefined, 'later texts stay in memory');
+    assert.equal(logged.length, 1);
     spill.close();
   });
 
