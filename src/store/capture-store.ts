@@ -18,7 +18,7 @@ import { CompressionPacer } from './compression-pacer';
 import type { BodyRef, ExchangeRow, Operation, SsePack, WsRow } from './operations';
 import * as q from './queries';
 import { runRetention, usedBytes, type RetentionResult, type RetentionSettings } from './retention';
-import { encodeSseEvents, eventsToPack } from './sse-packing';
+import { eventsToPack, packSseEvents } from './sse-packing';
 import { readStoreStats, type StoreStats } from './store-stats';
 import { StoreEngine, type EngineTimings, type SnapshotInfo, type StoreLog, type StoreMode, type StoreRole } from './store-engine';
 
@@ -146,8 +146,10 @@ export class CaptureStore implements CaptureSink {
       if (requestBody) row.requestBody = this.bodyRef(entry, 'request', requestBody, final, batch, memos);
       if (responseBody) row.responseBody = this.bodyRef(entry, 'response', responseBody, final, batch, memos);
       const json = JSON.stringify(row);
-      // The end of an exchange packs its SSE events into one body, in the same operation.
-      const pack = final && entry.endedSeenAt === undefined ? this.packSse(entry.dbId, batch, entry.sseRows) : undefined;
+      // The end of an exchange packs its SSE events into one body, in the same operation; when its
+      // response body gives them back, the pack holds only their times (decision 88).
+      const whole = responseBody?.decoded && !responseBody.truncated ? responseBody.data : undefined;
+      const pack = final && entry.endedSeenAt === undefined ? this.packSse(entry.dbId, batch, entry.sseRows, [], whole) : undefined;
       if (json !== entry.lastRow || batch.bodies.length > 0 || batch.relocations.length > 0 || pack) {
         this.commit({ type: 'exchange', row, bodies: batch.bodies, pack, ...relocations(batch) });
         entry.lastRow = json;
@@ -379,12 +381,13 @@ export class CaptureStore implements CaptureSink {
    * `batch`; undefined when there is nothing new to pack. `rows`: its rows as this writer wrote
    * them, when it knows them all.
    */
-  private packSse(exchangeId: number, batch: BodyBatch, rows?: SseEventRecord[], extra: SseEventRecord[] = []): SsePack | undefined {
+  /** `responseBody`: the exchange's stored response body, whole and decoded, if the pack may lean on it. */
+  private packSse(exchangeId: number, batch: BodyBatch, rows?: SseEventRecord[], extra: SseEventRecord[] = [], responseBody?: Buffer): SsePack | undefined {
     const db = this.engine.db;
     const noRows = rows ? rows.length === 0 : db.value('SELECT 1 FROM sse_events WHERE exchange_id = ? LIMIT 1', [exchangeId]) === undefined;
     if (noRows && extra.length === 0) return undefined;
     const events = eventsToPack(db, this.engine.segments.packed, exchangeId, extra, rows);
-    return { bodyId: batch.add(encodeSseEvents(events), 'answer'), events: events.length };
+    return { bodyId: batch.add(packSseEvents(events, responseBody), 'answer'), events: events.length };
   }
 
   /**

@@ -152,6 +152,13 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX exchanges_sse_body ON exchanges(sse_body_id) WHERE sse_body_id IS NOT NULL;
     `,
   },
+  {
+    // An SSE pack may hold only the events' times, their text being the response body's
+    // (sse-packing.ts, decision 88). No table changes: the version keeps a build that would misread
+    // such a pack from opening the store.
+    version: 6,
+    sql: 'SELECT 1;',
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -5,19 +5,46 @@
 //
 // Encoding: JSON lines, one event per line: [seq, time, event, id, retry, data] (null when absent).
 // JSON escapes newlines inside data, and numbers round-trip exactly.
+//
+// The events' text is the response body's: when parsing the stored response body gives back
+// exactly the events recorded (nearly always), the pack holds only when each came, and the
+// events are read by parsing the body again (docs/decisions.md, decision 88). Its first line is
+// TIMES_ONLY; then one line per event: [seq, time].
 import type { SseEventRecord } from '../capture/records';
+import { SseStream } from '../capture/sse-stream';
 import type { BodyReader } from './body-reader';
 import type { Row, SqlDatabase } from './sqlite';
 
 type PackedLine = [number, number, string | null, string | null, number | null, string];
+type TimedLine = [number, number];
+
+const TIMES_ONLY = '{"events":"in the response body"}';
+const TIMES_ONLY_BYTES = Buffer.from(TIMES_ONLY);
 
 export function encodeSseEvents(events: readonly SseEventRecord[]): Buffer {
   const lines = events.map((e) => JSON.stringify([e.seq, e.time, e.event ?? null, e.id ?? null, e.retry ?? null, e.data] satisfies PackedLine));
   return Buffer.from(lines.join('\n'));
 }
 
-export function decodeSseEvents(packed: Buffer): SseEventRecord[] {
+/**
+ * The pack of `events`: when is all it holds if `responseBody` (the stored one, decoded and whole)
+ * parses into exactly these events, in order.
+ */
+export function packSseEvents(events: readonly SseEventRecord[], responseBody?: Buffer): Buffer {
+  if (!responseBody || !sameEvents(parseSseBody(responseBody), events)) return encodeSseEvents(events);
+  const lines = events.map((e) => JSON.stringify([e.seq, e.time] satisfies TimedLine));
+  return Buffer.from([TIMES_ONLY, ...lines].join('\n'));
+}
+
+/** Whether a pack holds only the events' times (their text is the response body's). */
+export function isTimesOnly(packed: Buffer): boolean {
+  return packed.subarray(0, TIMES_ONLY_BYTES.length).equals(TIMES_ONLY_BYTES) && (packed.length === TIMES_ONLY_BYTES.length || packed[TIMES_ONLY_BYTES.length] === 0x0a);
+}
+
+/** The events of a pack; a pack of times only reads their text from `responseBody()`. */
+export function decodeSseEvents(packed: Buffer, responseBody?: () => Buffer | undefined): SseEventRecord[] {
   if (packed.length === 0) return [];
+  if (isTimesOnly(packed)) return timedEvents(packed, responseBody?.());
   return packed.toString('utf8').split('\n').map((line) => {
     const [seq, time, event, id, retry, data] = JSON.parse(line) as PackedLine;
     const e: SseEventRecord = { seq, time, data };
@@ -26,6 +53,41 @@ export function decodeSseEvents(packed: Buffer): SseEventRecord[] {
     if (retry !== null) e.retry = retry;
     return e;
   }).sort((a, b) => a.seq - b.seq);
+}
+
+function timedEvents(packed: Buffer, body: Buffer | undefined): SseEventRecord[] {
+  const times = packed.toString('utf8').split('\n').slice(1).map((line) => JSON.parse(line) as TimedLine);
+  if (!body) throw new Error('the SSE events are stored in the response body, which is missing');
+  const parsed = parseSseBody(body);
+  // Checked when packed, and a body's bytes are addressed by their hash: a count that differs means damage.
+  if (parsed.length !== times.length) throw new Error(`the response body gives ${parsed.length} SSE events, not the ${times.length} stored with it`);
+  return parsed.map((e, i) => {
+    const [seq, time] = times[i];
+    const record: SseEventRecord = { seq, time, data: e.data };
+    if (e.event !== undefined) record.event = e.event;
+    if (e.id !== undefined) record.id = e.id;
+    if (e.retry !== undefined) record.retry = e.retry;
+    return record;
+  }).sort((a, b) => a.seq - b.seq);
+}
+
+function parseSseBody(body: Buffer): ReturnType<SseStream['push']> {
+  const stream = new SseStream();
+  const events = stream.push(body);
+  stream.end();
+  return events;
+}
+
+function sameEvents(parsed: ReturnType<SseStream['push']>, events: readonly SseEventRecord[]): boolean {
+  if (parsed.length !== events.length) return false;
+  for (let i = 0; i < events.length; i++) {
+    const a = parsed[i];
+    const b = events[i];
+    if (a.data !== b.data || a.event !== b.event || a.id !== b.id || a.retry !== b.retry) return false;
+    // Read back in seq order: the times are stored in that order.
+    if (i > 0 && events[i - 1].seq >= b.seq) return false;
+  }
+  return true;
 }
 
 export function sseEventFromRow(r: Row): SseEventRecord {
@@ -45,9 +107,9 @@ export function mergeEvents(packed: readonly SseEventRecord[], rows: readonly Ss
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
-/** Decoded packed events of one body, remembered: a UI pages through one exchange's events at a time. */
+/** Decoded packed events of one exchange, remembered: a UI pages through one exchange's events at a time. */
 export class PackedEventsCache {
-  private last?: { bodyId: number; events: SseEventRecord[] };
+  private last?: { exchangeId: number; bodyId: number; events: SseEventRecord[] };
 
   constructor(private readonly bodies: BodyReader) {}
 
@@ -55,10 +117,15 @@ export class PackedEventsCache {
   events(db: SqlDatabase, exchangeId: number): SseEventRecord[] {
     const bodyId = db.value('SELECT sse_body_id FROM exchanges WHERE id = ?', [exchangeId]);
     if (typeof bodyId !== 'number') return [];
-    if (this.last?.bodyId === bodyId) return this.last.events;
+    // Keyed by the exchange too: a pack of times only can be the same body for two exchanges.
+    if (this.last?.bodyId === bodyId && this.last.exchangeId === exchangeId) return this.last.events;
     const data = this.bodies.read(db, bodyId);
-    const events = data ? decodeSseEvents(data) : [];
-    this.last = { bodyId, events };
+    const responseBody = () => {
+      const id = db.value('SELECT response_body_id FROM exchanges WHERE id = ?', [exchangeId]);
+      return typeof id === 'number' ? this.bodies.read(db, id) ?? undefined : undefined;
+    };
+    const events = data ? decodeSseEvents(data, responseBody) : [];
+    this.last = { exchangeId, bodyId, events };
     return events;
   }
 

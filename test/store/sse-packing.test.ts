@@ -1,11 +1,13 @@
 // SSE events are rows while their exchange streams and one packed body once it ended (the rows
 // go in the same operation): listSseEvents pages exactly alike in both states, for the writer,
 // a reader following the journal, and after a reopen; events that come after the end are added.
+// When the stored response body parses into the same events, the pack holds only their times
+// (decision 88).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CaptureStore } from '../../src/store';
 import type { SseEventRecord } from '../../src/capture/records';
-import { decodeSseEvents, encodeSseEvents } from '../../src/store/sse-packing';
+import { decodeSseEvents, encodeSseEvents, isTimesOnly, packSseEvents } from '../../src/store/sse-packing';
 import { connection, exchange, tempDir, T0 } from './fixtures/records';
 
 const events: SseEventRecord[] = Array.from({ length: 40 }, (_, i) => {
@@ -33,12 +35,104 @@ function pages(store: CaptureStore, id: number): unknown[] {
   return out;
 }
 
+/** Events whose text an event stream can carry (no CR in data), and that stream as a server sends it. */
+const streamed: SseEventRecord[] = Array.from({ length: 60 }, (_, i) => {
+  const e: SseEventRecord = { seq: i, time: T0 + 100 + i * 0.25, data: i % 6 === 0 ? `line one\nline "two" ${i} — ü` : `{"type":"content_block_delta","delta":{"text":"part ${i} ${'x'.repeat(i * 7)}"}}` };
+  e.event = i % 6 === 0 ? 'message' : 'content_block_delta';
+  if (i === 9) e.id = 'e9';
+  if (i === 13) e.retry = 3000;
+  return e;
+});
+
+function wire(list: readonly SseEventRecord[]): Buffer {
+  const blocks = list.map((e) => [
+    ...(e.event !== undefined ? [`event: ${e.event}`] : []),
+    ...(e.id !== undefined ? [`id: ${e.id}`] : []),
+    ...(e.retry !== undefined ? [`retry: ${e.retry}`] : []),
+    ...e.data.split('\n').map((line) => `data: ${line}`),
+  ].join('\r\n'));
+  return Buffer.from(`: a comment the server sent\r\n${blocks.join('\r\n\r\n')}\r\n\r\n`);
+}
+
+function answer(data: Buffer, truncated = false) {
+  return { data, wireSize: data.length, encoding: '', decoded: true, truncated };
+}
+
+/** The stored pack of an exchange (its bytes), read as the store reads it. */
+function storedPack(store: CaptureStore, id: number): Buffer {
+  const engine = (store as unknown as { engine: { db: { value(q: string, p: unknown[]): unknown }; segments: { bodies: { read(db: unknown, id: number): Buffer } } } }).engine;
+  const bodyId = engine.db.value('SELECT sse_body_id FROM exchanges WHERE id = ?', [id]) as number;
+  return engine.segments.bodies.read(engine.db, bodyId);
+}
+
 const rows = (store: CaptureStore) => (store as unknown as { engine: { db: { value(q: string): unknown } } }).engine.db.value('SELECT COUNT(*) FROM sse_events');
 
 describe('packed SSE events', { timeout: 60_000 }, () => {
   test('the encoding keeps every field, newlines in data included', () => {
     assert.deepEqual(decodeSseEvents(encodeSseEvents(events)), events);
     assert.deepEqual(decodeSseEvents(encodeSseEvents([])), []);
+  });
+
+  test('a pack holds only the times when the response body gives the events back, and the whole events when it does not', () => {
+    const body = wire(streamed);
+    const timesOnly = packSseEvents(streamed, body);
+    assert.ok(isTimesOnly(timesOnly));
+    const whole = encodeSseEvents(streamed);
+    assert.ok(timesOnly.length * 4 < whole.length, `${timesOnly.length} bytes against ${whole.length}`);
+    assert.deepEqual(decodeSseEvents(timesOnly, () => body), streamed);
+    assert.throws(() => decodeSseEvents(timesOnly, () => undefined), /stored in the response body, which is missing/);
+    assert.throws(() => decodeSseEvents(timesOnly, () => wire(streamed.slice(1))), /gives 59 SSE events, not the 60/);
+    // Not given back exactly: the events are packed whole.
+    for (const [why, other] of [
+      ['a CR inside data, which a stream cannot carry', events],
+      ['an event the body does not hold', [...streamed, { seq: 60, time: T0 + 200, data: 'not in the body' }]],
+      ['another text', streamed.map((e, i) => (i === 30 ? { ...e, data: `${e.data} (redacted differently)` } : e))],
+    ] as const) {
+      const packed = packSseEvents(other, why === 'a CR inside data, which a stream cannot carry' ? wire(events) : body);
+      assert.ok(!isTimesOnly(packed), why);
+      assert.deepEqual(decodeSseEvents(packed), other, why);
+    }
+    assert.ok(!isTimesOnly(packSseEvents(streamed)), 'no body: whole');
+  });
+
+  test('a captured stream is stored once: the pack made at its end holds its times, read back with the body, also by a reader and after a reopen', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      store.connectionUpdated(connection(1));
+      store.connectionUpdated(connection(2));
+      const body = wire(streamed);
+      const heads = [exchange(1, 1, { kind: 'sse', statusCode: 200 }), exchange(2, 2, { kind: 'sse', statusCode: 200 })];
+      for (const head of heads) {
+        store.exchangeUpdated(head);
+        for (let i = 0; i < streamed.length; i += 9) store.sseEvents(head.id, streamed.slice(i, i + 9));
+      }
+      // The first ends whole; the second's body was cut at the size limit, so its events are packed whole.
+      store.exchangeUpdated({ ...heads[0]!, endedAt: T0 + 500, outcome: 'complete', responseBody: answer(body) });
+      store.exchangeUpdated({ ...heads[1]!, endedAt: T0 + 500, outcome: 'complete', responseBody: answer(body.subarray(0, 2000), true) });
+      const [whole, cut] = [store.storedExchangeId(1)!, store.storedExchangeId(2)!];
+      assert.ok(isTimesOnly(storedPack(store, whole)));
+      assert.ok(!isTimesOnly(storedPack(store, cut)));
+      for (const id of [whole, cut]) assert.deepEqual(store.listSseEvents(id, { limit: 1000 }).items, streamed);
+      assert.equal(rows(store), 0);
+      await store.flush();
+      const reader = await CaptureStore.open({ dataDir: tmp.dir, mode: 'reader' });
+      for (const id of [whole, cut]) assert.deepEqual(reader.listSseEvents(id, { limit: 1000 }).items, streamed);
+      assert.deepEqual(reader.listSseEvents(whole, { limit: 5, after: 20 }).items, streamed.slice(21, 26));
+      await reader.close();
+      // Late events are packed, by the next retention pass, with the ones the body gives back.
+      const late: SseEventRecord[] = [{ seq: 60, time: T0 + 600, data: 'late' }];
+      store.sseEvents(1, late);
+      await store.close();
+      const again = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      again.applyRetention();
+      assert.equal(rows(again), 0);
+      assert.ok(!isTimesOnly(storedPack(again, whole)));
+      assert.deepEqual(again.listSseEvents(whole, { limit: 1000 }).items, [...streamed, ...late]);
+      await again.close();
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   test('pages are the same while the exchange streams (rows) and after it ended (one body)', async () => {
