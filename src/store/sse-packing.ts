@@ -12,7 +12,7 @@
 // TIMES_ONLY; then one line per event: [seq, time].
 import type { SseEventRecord } from '../capture/records';
 import { SseStream } from '../capture/sse-stream';
-import type { BodyReader } from './body-reader';
+import { BodyIntegrityError, type BodyReader } from './body-reader';
 import type { Row, SqlDatabase } from './sqlite';
 
 type PackedLine = [number, number, string | null, string | null, number | null, string];
@@ -57,10 +57,11 @@ export function decodeSseEvents(packed: Buffer, responseBody?: () => Buffer | un
 
 function timedEvents(packed: Buffer, body: Buffer | undefined): SseEventRecord[] {
   const times = packed.toString('utf8').split('\n').slice(1).map((line) => JSON.parse(line) as TimedLine);
-  if (!body) throw new Error('the SSE events are stored in the response body, which is missing');
+  // Damage, as a chunk that cannot be read is: the listing says so and goes on (queries.ts).
+  if (!body) throw new BodyIntegrityError('the SSE events are stored in the response body, which is missing');
   const parsed = parseSseBody(body);
   // Checked when packed, and a body's bytes are addressed by their hash: a count that differs means damage.
-  if (parsed.length !== times.length) throw new Error(`the response body gives ${parsed.length} SSE events, not the ${times.length} stored with it`);
+  if (parsed.length !== times.length) throw new BodyIntegrityError(`the response body gives ${parsed.length} SSE events, not the ${times.length} stored with it`);
   return parsed.map((e, i) => {
     const [seq, time] = times[i];
     const record: SseEventRecord = { seq, time, data: e.data };
