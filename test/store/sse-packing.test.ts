@@ -95,6 +95,9 @@ describe('packed SSE events', { timeout: 60_000 }, () => {
       assert.deepEqual(decodeSseEvents(packed), other, why);
     }
     assert.ok(!isTimesOnly(packSseEvents(streamed)), 'no body: whole');
+    // A very large stream keeps its whole pack: reading it would parse the body each time.
+    const big = Array.from({ length: 9 }, (_, i): SseEventRecord => ({ seq: i, time: T0 + i, data: String(i).repeat(1024 * 1024) }));
+    assert.ok(!isTimesOnly(packSseEvents(big, wire(big))));
   });
 
   test('a captured stream is stored once: the pack made at its end holds its times, read back with the body, also by a reader and after a reopen', async () => {
