@@ -1,7 +1,8 @@
 // One conversation panel's page and what it is sent (src/shared/conversation-protocol.ts). The
-// engine is asked for the session as the page boots, and the answer is posted when the page says
-// `ready` (VS Code hands a loading page its messages only after the page's `load` event, so the
-// page links no stylesheet for `load` to wait for: decision 86). The page's model is a
+// engine is asked for the session as the page boots; its answer is written into the page when it
+// comes before the page is (decision 89), else posted when the page says `ready` (VS Code hands a
+// loading page its messages only after the page's `load` event, so the page links no stylesheet
+// for `load` to wait for: decision 86). The page's model is a
 // revision the engine holds: after a change the page gets a patch against it (decision 76).
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
@@ -34,6 +35,9 @@ function webviewFiles(extensionUri: vscode.Uri): InlineFiles | undefined {
   return inlineFiles.files;
 }
 
+/** How long a new page waits for the engine's answer to be written into it (decision 89). */
+const FIRST_ANSWER_WAIT_MS = 100;
+
 export function panelTitle(title: string | undefined, id: string): string {
   const t = (title || id).replace(/\s+/g, ' ').trim();
   return t.length > 40 ? `${t.slice(0, 39)}…` : t;
@@ -57,6 +61,8 @@ export class ConversationPanel extends Disposable {
   private headOnly = false;
   /** A focus to apply once the rest has gone (its thread or turn may be past the head). */
   private focusAfterRest: ConversationFocus | undefined;
+  /** The `session` message written into the page (decision 89), until the page says whether it drew it. */
+  private written: { sessionId: string; revision: number; head: boolean; focus: ConversationFocus } | undefined;
   /** Counts `session` messages: an update asked for before the last one is stale. */
   private generation = 0;
   /** One update is asked of the engine at a time; changes meanwhile ask for one more after it. */
@@ -78,13 +84,39 @@ export class ConversationPanel extends Disposable {
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'llm-capture.svg');
     this.register(web.onDidReceiveMessage((m: unknown) => this.onMessage(parseWebviewMessage(m))));
     const inline = webviewFiles(extensionUri);
-    web.html = conversationHtml({
+    const html = (first?: Extract<HostToWebview, { type: 'session' }>) => conversationHtml({
       cspSource: web.cspSource, scriptUri: asset('main.js'), styleUri: asset('style.css'), codiconUri: asset('codicon.css'),
       // The font's URL is this webview's own, so the stylesheet read once is pointed at it per page.
       ...(inline ? { inline: { ...inline, codicons: codiconStyle(inline.codicons, asset('codicon.ttf')) } } : {}),
+      ...(first ? { first } : {}),
     });
-    // The page takes hundreds of milliseconds to boot; the engine answers meanwhile.
-    this.early = this.loadFirst(focus);
+    // VS Code begins the page's frame 100-250 ms after the panel is made; the engine's answer comes
+    // sooner, and written into the page it is drawn without the round trip of `ready` (decision 89).
+    // If it is late, the page is written without it and gets it by message, as before.
+    const early = this.loadFirst(focus);
+    this.early = early;
+    let written = false;
+    const write = (answer: ViewAnswer | undefined) => {
+      if (written || this.isDisposed) return;
+      written = true;
+      // Another session shown meanwhile (the preview panel reused): its message goes after `ready`.
+      const model = answer && 'model' in answer && this.sessionId === sessionId ? answer : undefined;
+      const first = model ? this.firstMessage(model) : undefined;
+      if (model && first) this.written = { sessionId, revision: first.revision, head: model.head === true, focus: this.pendingFocus };
+      web.html = html(first);
+    };
+    const late = setTimeout(() => write(undefined), FIRST_ANSWER_WAIT_MS);
+    void early.then((answer) => {
+      clearTimeout(late);
+      write(answer);
+    });
+  }
+
+  /** The `session` message of a new page for `answer`, with the focus asked for when the whole thread is in it. */
+  private firstMessage(answer: Extract<ViewAnswer, { model: unknown }>): Extract<HostToWebview, { type: 'session' }> {
+    const focus = this.pendingFocus;
+    const later = answer.head === true && focus.turnIndex !== undefined;
+    return { type: 'session', model: answer.model, revision: answer.revision, ...(focus.threadId && !later ? { focus } : {}) };
   }
 
   get closed(): boolean {
@@ -148,7 +180,9 @@ export class ConversationPanel extends Disposable {
    */
   refresh(): void {
     if (!this.ready) {
+      // What was fetched (and written into the page) is older now: the page gets the current model.
       this.early = undefined;
+      this.written = undefined;
       return;
     }
     if (this.refreshing) {
@@ -244,6 +278,26 @@ export class ConversationPanel extends Disposable {
     });
   }
 
+  /** The page drew the `session` written into it: the state `sendSession` would have left, without sending it again. */
+  private adoptWritten(written: { revision: number; head: boolean; focus: ConversationFocus }): void {
+    this.early = undefined;
+    this.generation++;
+    this.missing = false;
+    this.revision = written.revision;
+    this.headOnly = written.head;
+    this.focusAfterRest = undefined;
+    // The focus asked for since the page was written (another click on the row) goes now.
+    const focus = this.pendingFocus;
+    this.pendingFocus = {};
+    if (focus !== written.focus) this.focus(focus);
+    else if (this.headOnly && focus.turnIndex !== undefined) {
+      this.focusAfterRest = focus;
+      this.refresh();
+    }
+    this.liveRevision = undefined;
+    this.sendLive();
+  }
+
   /**
    * Posts the session's calls still streaming (side calls left out) when they changed since the
    * previews the page has: as changes against those when the engine holds them (decision 76).
@@ -273,11 +327,15 @@ export class ConversationPanel extends Disposable {
   private onMessage(m: WebviewToHost | undefined): void {
     if (!m) return;
     switch (m.type) {
-      case 'ready':
+      case 'ready': {
         // Also after the webview was hidden and shown again (its page is rebuilt).
         this.ready = true;
-        this.sendSession();
+        const written = this.written;
+        this.written = undefined;
+        if (written && m.has === written.revision && written.sessionId === this.sessionId) this.adoptWritten(written);
+        else this.sendSession();
         break;
+      }
       case 'drawn':
         if (this.headOnly) this.refresh();
         break;

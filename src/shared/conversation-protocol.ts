@@ -1,7 +1,8 @@
 // The messages between the extension host and the conversation webview. Shared by both sides,
 // so no `vscode` and no DOM here. The webview posts `ready` once its script runs; the host sends
 // nothing before that (VS Code would hold it until the page's `load` event, later than the round
-// trip of `ready`: decision 76), then `session`, then updates. Each
+// trip of `ready`: decision 76), then `session`, then updates. A new page may carry its first
+// `session` in its HTML, drawn before `ready`, which then says so (decision 89). Each
 // model the page has is a revision of the engine's: a change comes as `sessionPatch` against it, and
 // a page that cannot apply one says `stale` and gets the whole model again (`sessionUpdated`). A long
 // session's `session` may hold only the first turns of each thread (what the first frame draws): the
@@ -16,8 +17,12 @@ export interface ConversationPanelState {
   sessionId: string;
 }
 
+/** The element of a new page that holds its first `session` message, as JSON (decision 89). */
+export const FIRST_SESSION_ID = 'llm-capture-first-session';
+
 export type WebviewToHost =
-  | { type: 'ready' }
+  /** `has`: the revision of the `session` message written into the page, which it has drawn already. */
+  | { type: 'ready'; has?: number }
   /** The first frame of a `session` is drawn. */
   | { type: 'drawn' }
   /** A `sessionPatch` (or `livePatch`) did not fit what the page has: send it whole. */
@@ -52,7 +57,7 @@ export function parseWebviewMessage(value: unknown): WebviewToHost | undefined {
   const m = value as Record<string, unknown>;
   if (typeof m.type !== 'string' || !WEBVIEW_TYPES.has(m.type)) return undefined;
   switch (m.type) {
-    case 'ready': return { type: 'ready' };
+    case 'ready': return typeof m.has === 'number' ? { type: 'ready', has: m.has } : { type: 'ready' };
     case 'drawn': return { type: 'drawn' };
     case 'stale': return { type: 'stale' };
     case 'openThread': return typeof m.threadId === 'string' ? { type: 'openThread', threadId: m.threadId } : undefined;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { codiconStyle, conversationHtml } from '../../src/app/conversation-html';
 import { assemble } from '../../src/conversation/assembler';
-import { parseWebviewMessage } from '../../src/shared/conversation-protocol';
+import { FIRST_SESSION_ID, parseWebviewMessage } from '../../src/shared/conversation-protocol';
 import { filterTurns } from '../../src/shared/conversation-search';
 import { buildViewModel, formatLatency, toolSummary } from '../../src/app/conversation-view-builder';
 import { viewModelHead } from '../../src/app/view-model-head';
@@ -158,8 +158,21 @@ describe('webview shell and protocol', () => {
     assert.equal((html.match(/<script nonce=/g) ?? []).length, 1);
   });
 
+  test('a page can carry its first session message, as JSON no text in it can end early (decision 89)', () => {
+    const model = { ...buildViewModel(detail()), title: 'a </script><script>alert(1)</script> <!-- title \u2028' };
+    const first = { type: 'session' as const, model, revision: 7, focus: { threadId: 't1' } };
+    const html = conversationHtml({ cspSource: 'vscode-webview://abc', scriptUri: 's', inline: { script: 'run();', style: 'p {}', codicons: '' }, styleUri: 's', codiconUri: 'c', nonce: 'N0nce', first });
+    const element = new RegExp(`<script type="application/json" id="${FIRST_SESSION_ID}">([^<]*)</script>`).exec(html);
+    assert.ok(element, 'the message is in its own element, with no `<` inside');
+    assert.deepEqual(JSON.parse(element[1]!), first);
+    assert.equal((html.match(/<\/script/gi) ?? []).length, 2, 'each script element ends once, at its end');
+    assert.ok(!conversationHtml({ cspSource: 'c', scriptUri: 's', styleUri: 's', codiconUri: 'c' }).includes(FIRST_SESSION_ID), 'none without it');
+  });
+
   test('messages from the webview are validated', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
+    assert.deepEqual(parseWebviewMessage({ type: 'ready', has: 7 }), { type: 'ready', has: 7 });
+    assert.deepEqual(parseWebviewMessage({ type: 'ready', has: '7' }), { type: 'ready' });
     assert.deepEqual(parseWebviewMessage({ type: 'drawn', extra: 1 }), { type: 'drawn' });
     assert.deepEqual(parseWebviewMessage({ type: 'copy', text: 'x', extra: 1 }), { type: 'copy', text: 'x' });
     assert.equal(parseWebviewMessage({ type: 'copy', text: 1 }), undefined);

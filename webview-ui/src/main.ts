@@ -7,7 +7,7 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
-import type { ConversationPanelState, HostToWebview, WebviewToHost } from '../../src/shared/conversation-protocol';
+import { FIRST_SESSION_ID, type ConversationPanelState, type HostToWebview, type WebviewToHost } from '../../src/shared/conversation-protocol';
 import { filterTurns } from '../../src/shared/conversation-search';
 import type { ConversationViewModel, ViewBlock, ViewThread, ViewTurn } from '../../src/shared/conversation-view-model';
 import { applyLiveChanges, applyViewPatch } from '../../src/shared/view-model-patch';
@@ -112,18 +112,22 @@ tabs.addEventListener('vsc-tabs-select', () => {
   checkMore();
 });
 
+function showSession(m: Extract<HostToWebview, { type: 'session' }>): void {
+  performance.mark('llm-capture:session');
+  revision = m.revision;
+  setModel(m.model, m.focus?.threadId);
+  if (m.focus?.query !== undefined) searchFor(m.focus.query);
+  if (m.focus?.turnIndex !== undefined) focusTurn(m.focus.turnIndex);
+  performance.mark('llm-capture:drawn');
+  // Once this frame is painted, the host may send what the first message left out.
+  requestAnimationFrame(() => setTimeout(() => vscode.postMessage({ type: 'drawn' }), 0));
+}
+
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const m = event.data;
   switch (m.type) {
     case 'session':
-      performance.mark('llm-capture:session');
-      revision = m.revision;
-      setModel(m.model, m.focus?.threadId);
-      if (m.focus?.query !== undefined) searchFor(m.focus.query);
-      if (m.focus?.turnIndex !== undefined) focusTurn(m.focus.turnIndex);
-      performance.mark('llm-capture:drawn');
-      // Once this frame is painted, the host may send what the first message left out.
-      requestAnimationFrame(() => setTimeout(() => vscode.postMessage({ type: 'drawn' }), 0));
+      showSession(m);
       break;
     case 'sessionUpdated':
       revision = m.revision;
@@ -445,5 +449,21 @@ function renderTools(thread: ViewThread | undefined): void {
   rawTab.render(thread);
 }
 
+// A new page may carry its first `session` message (decision 89): drawn now, without waiting for
+// the round trip of `ready`. A page VS Code builds again (shown after being hidden) has a state, and
+// the message written into it may be old: the host sends the current one instead.
+const first = vscode.getState() ? undefined : firstSession();
+if (first) showSession(first);
 performance.mark('llm-capture:ready');
-vscode.postMessage({ type: 'ready' });
+vscode.postMessage(first ? { type: 'ready', has: first.revision } : { type: 'ready' });
+
+function firstSession(): Extract<HostToWebview, { type: 'session' }> | undefined {
+  const text = document.getElementById(FIRST_SESSION_ID)?.textContent;
+  if (!text) return undefined;
+  try {
+    const m = JSON.parse(text) as HostToWebview;
+    return m.type === 'session' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
