@@ -95,10 +95,10 @@ export class ConversationPanel extends Disposable {
     // If it is late, the page is written without it and gets it by message, as before.
     const early = this.loadFirst(focus);
     this.early = early;
-    let written = false;
+    let pageWritten = false;
     const write = (answer: ViewAnswer | undefined) => {
-      if (written || this.isDisposed) return;
-      written = true;
+      if (pageWritten || this.isDisposed) return;
+      pageWritten = true;
       // Another session shown meanwhile (the preview panel reused): its message goes after `ready`.
       const model = answer && 'model' in answer && this.sessionId === sessionId ? answer : undefined;
       const first = model ? this.firstMessage(model) : undefined;

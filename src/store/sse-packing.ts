@@ -32,8 +32,8 @@ export function encodeSseEvents(events: readonly SseEventRecord[]): Buffer {
 }
 
 /**
- * The pack of `events`: when is all it holds if `responseBody` (the stored one, decoded and whole)
- * parses into exactly these events, in order.
+ * The pack of `events`: only when each came, if `responseBody` (the one stored, decoded and whole)
+ * parses into exactly these events, in order; else the events whole.
  */
 export function packSseEvents(events: readonly SseEventRecord[], responseBody?: Buffer): Buffer {
   if (!responseBody || responseBody.length > TIMES_ONLY_MAX_BODY_BYTES || !sameEvents(parseSseBody(responseBody), events)) return encodeSseEvents(events);
