@@ -76,6 +76,8 @@ export class ConversationPanel extends Disposable {
     private readonly data: CaptureData,
     private readonly log: Logger,
     focus: ConversationFocus,
+    /** A panel VS Code restored after a reload: its page has a state, so it would not draw a message written into it. */
+    restored = false,
   ) {
     super();
     this.pendingFocus = focus;
@@ -105,6 +107,10 @@ export class ConversationPanel extends Disposable {
       if (model && first) this.written = { sessionId, revision: first.revision, head: model.head === true, focus: this.pendingFocus };
       web.html = html(first);
     };
+    if (restored) {
+      write(undefined);
+      return;
+    }
     const late = setTimeout(() => write(undefined), FIRST_ANSWER_WAIT_MS);
     void early.then((answer) => {
       clearTimeout(late);

@@ -46,7 +46,7 @@ export class ConversationPanels extends Disposable {
           return;
         }
         this.data.wantHistory();
-        this.adopt(panel, sessionId);
+        this.adopt(panel, sessionId, {}, true);
       },
     }));
   }
@@ -91,9 +91,9 @@ export class ConversationPanels extends Disposable {
     this.updatePreviewContext();
   }
 
-  private adopt(panel: vscode.WebviewPanel, sessionId: string, focus: ConversationFocus = {}): ConversationPanel {
+  private adopt(panel: vscode.WebviewPanel, sessionId: string, focus: ConversationFocus = {}, restored = false): ConversationPanel {
     panel.webview.options = webviewOptions(this.extensionUri);
-    const p = new ConversationPanel(panel, sessionId, this.extensionUri, this.data, this.log, focus);
+    const p = new ConversationPanel(panel, sessionId, this.extensionUri, this.data, this.log, focus, restored);
     panel.onDidDispose(() => {
       this.panels.remove(p);
       p.dispose();
