@@ -1,12 +1,12 @@
 // The conversation webview's HTML shell: a strict CSP with a nonce, the bundled script and styles
 // from dist/webview, and, when the host has it in time, the page's first `session` message as JSON
-// (decision 89; otherwise it arrives by message after `ready`).
+// (docs/decisions.md, decision 89; otherwise it arrives by message after `ready`).
 // The script and the styles are written into the page when the host has them (docs/decisions.md,
 // decisions 65 and 86): fetched through VS Code's resource loading, each came ~100 ms after the
 // page's own frame began, a script waits for every stylesheet before it in the page, and VS Code
 // hands the page its messages only after its `load` event, which waits for every stylesheet.
 import { randomBytes } from 'node:crypto';
-import { FIRST_SESSION_ID, type HostToWebview } from '../shared/conversation-protocol';
+import { FIRST_SESSION_ID, type HostToWebview } from '../../src/shared/conversation-protocol';
 
 /** The webview's files, to write into the page instead of loading them by URL (decisions 65, 86). */
 export interface InlineFiles {
@@ -63,16 +63,16 @@ ${o.inline ? `<style>${styleText(o.inline.style)}</style>` : `<link rel="stylesh
 </head>
 <body>
 <div id="root"></div>
-${o.first ? `<script type="application/json" id="${FIRST_SESSION_ID}">${jsonText(o.first)}</script>` : ''}
+${o.first ? `<script type="application/json" id="${FIRST_SESSION_ID}">${jsonInScript(o.first)}</script>` : ''}
 ${o.inline ? `<script nonce="${nonce}">${scriptText(o.inline.script)}</script>` : `<script nonce="${nonce}" src="${attr(o.scriptUri)}"></script>`}
 </body>
 </html>
 `;
 }
 
-/** JSON safe inside a <script> element: `<` only ever stands in a string, where `\u003c` means the same. */
-function jsonText(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c');
+/** JSON that stays data inside a <script type="application/json">: every `<` escaped, so no tag can end it. */
+export function jsonInScript(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 /** CSS safe inside a <style> element: `</style` would end it. */

@@ -7,7 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { ConversationViewModel } from '../../src/shared/conversation-view-model';
-import { codiconStyle, makeNonce } from './conversation-html';
+import { codiconStyle, jsonInScript, makeNonce } from './conversation-html';
 
 export interface ExportAssets {
   /** dist/webview/main.js, style.css, codicon.css and codicon.ttf. */
@@ -81,11 +81,6 @@ const BOOT = `(function () {
 /** Text safe inside a <script> or <style> element: nothing in it can end the element or open a comment. */
 function inElement(text: string, tag: 'script' | 'style'): string {
   return text.replace(new RegExp(`<(/${tag}|!--)`, 'gi'), tag === 'script' ? '\\x3C$1' : '\\3C $1');
-}
-
-/** JSON that stays data inside a <script type="application/json">: every `<` escaped, so no tag can end it. */
-function jsonInScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 export function sessionHtml(model: ConversationViewModel, assets: ExportAssets, nonce = makeNonce()): string {

@@ -10,12 +10,12 @@
 // live must meet a call before the call that follows it (docs/decisions.md, decision 80). An
 // exchange's state, bodies included, is dropped once its final record is out.
 import type { TapEvent, RequestHead } from '../proxy/tap';
-import type { CaptureSink, ExchangeRecord, SseEventRecord, WsMessageRecord } from './records';
+import type { CaptureSink, ExchangeRecord, WsMessageRecord } from './records';
 import { BodyDecoder, DEFAULT_MAX_BODY_BYTES } from './content-decoding';
 import { finishBody, type BodySide } from './body-finishing';
 import { ConnectionRecords } from './connection-records';
 import { mediaType, Redactor } from './redaction';
-import { SseStream } from './sse-stream';
+import { sseEventRecord, SseStream } from './sse-stream';
 
 export interface CaptureRecorderOptions {
   /** Bytes kept per body and per WebSocket message (decoded size); default 64 MiB. */
@@ -326,13 +326,7 @@ export class CaptureRecorder {
     try {
       const events = state.sse?.push(chunk) ?? [];
       if (events.length === 0) return;
-      const records = events.map((e): SseEventRecord => {
-        const r: SseEventRecord = { seq: state.sseSeq++, time: state.lastResponseChunkTime, data: this.redactor.jsonText(e.data) };
-        if (e.event !== undefined) r.event = e.event;
-        if (e.id !== undefined) r.id = e.id;
-        if (e.retry !== undefined) r.retry = e.retry;
-        return r;
-      });
+      const records = events.map((e) => sseEventRecord(e, state.sseSeq++, state.lastResponseChunkTime, this.redactor.jsonText(e.data)));
       try {
         this.sink.sseEvents(state.record.id, records);
       } catch (e) {

@@ -7,6 +7,7 @@
 // its blank line arrives, and, unlike a browser, writes down what was wrong with the stream,
 // because a capture tool must show a bad stream rather than silently drop parts of it.
 import { createParser, type EventSourceParser, type ParseError } from 'eventsource-parser';
+import type { SseEventRecord } from './records';
 
 export interface SseEvent {
   /** The `event` field, when the block had one (a browser would default it to "message"). */
@@ -16,6 +17,15 @@ export interface SseEvent {
   data: string;
   /** A valid `retry` (reconnection time in ms) seen since the previous event. */
   retry?: number;
+}
+
+/** The record of event `seq`, which arrived at `time`; `data` in place of its own (redacted, say). */
+export function sseEventRecord(e: SseEvent, seq: number, time: number, data = e.data): SseEventRecord {
+  const r: SseEventRecord = { seq, time, data };
+  if (e.event !== undefined) r.event = e.event;
+  if (e.id !== undefined) r.id = e.id;
+  if (e.retry !== undefined) r.retry = e.retry;
+  return r;
 }
 
 export interface SseStreamOptions {

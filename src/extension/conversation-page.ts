@@ -35,6 +35,12 @@ function webviewFiles(extensionUri: vscode.Uri): InlineFiles | undefined {
   return inlineFiles.files;
 }
 
+/** A page's `session` message; its focus goes with it unless the turn may be past a head (then it follows the rest). */
+function sessionMessage(answer: Extract<ViewAnswer, { model: unknown }>, focus: ConversationFocus): Extract<HostToWebview, { type: 'session' }> {
+  const later = answer.head === true && focus.turnIndex !== undefined;
+  return { type: 'session', model: answer.model, revision: answer.revision, ...(focus.threadId && !later ? { focus } : {}) };
+}
+
 /** How long a new page waits for the engine's answer to be written into it (decision 89). */
 const FIRST_ANSWER_WAIT_MS = 100;
 
@@ -103,9 +109,8 @@ export class ConversationPanel extends Disposable {
       pageWritten = true;
       // Another session shown meanwhile (the preview panel reused): its message goes after `ready`.
       const model = answer && 'model' in answer && this.sessionId === sessionId ? answer : undefined;
-      const first = model ? this.firstMessage(model) : undefined;
-      if (model && first) this.written = { sessionId, revision: first.revision, head: model.head === true, focus: this.pendingFocus };
-      web.html = html(first);
+      if (model) this.written = { sessionId, revision: model.revision, head: model.head === true, focus: this.pendingFocus };
+      web.html = html(model ? sessionMessage(model, this.pendingFocus) : undefined);
     };
     if (restored) {
       write(undefined);
@@ -118,12 +123,6 @@ export class ConversationPanel extends Disposable {
     });
   }
 
-  /** The `session` message of a new page for `answer`, with the focus asked for when the whole thread is in it. */
-  private firstMessage(answer: Extract<ViewAnswer, { model: unknown }>): Extract<HostToWebview, { type: 'session' }> {
-    const focus = this.pendingFocus;
-    const later = answer.head === true && focus.turnIndex !== undefined;
-    return { type: 'session', model: answer.model, revision: answer.revision, ...(focus.threadId && !later ? { focus } : {}) };
-  }
 
   get closed(): boolean {
     return this.isDisposed;
@@ -256,50 +255,47 @@ export class ConversationPanel extends Disposable {
     const sessionId = this.sessionId;
     void (early ?? this.loadFirst(this.pendingFocus)).then((answer) => {
       if (sessionId !== this.sessionId) return;
-      this.generation++;
-      this.revision = undefined;
-      this.headOnly = false;
-      this.focusAfterRest = undefined;
       // Asked for without a revision, the answer is a model (whole, or a head).
       if (!answer || !('model' in answer)) {
+        this.generation++;
+        this.revision = undefined;
+        this.headOnly = false;
+        this.focusAfterRest = undefined;
         this.missing = true;
         this.post({ type: 'sessionMissing', sessionId: this.sessionId });
         return;
       }
-      this.missing = false;
       const focus = this.pendingFocus;
-      this.pendingFocus = {};
-      this.revision = answer.revision;
-      this.headOnly = answer.head === true;
-      // A turn to scroll to (asked for after the head was) may be past the head: it is shown once the rest has gone.
-      const later = this.headOnly && focus.turnIndex !== undefined;
-      this.post({ type: 'session', model: answer.model, revision: answer.revision, ...(focus.threadId && !later ? { focus } : {}) });
-      if (later) {
-        this.focusAfterRest = focus;
-        this.refresh();
-      }
-      // A new page has no live turns yet.
-      this.liveRevision = undefined;
-      this.sendLive();
+      this.post(sessionMessage(answer, focus));
+      this.pageHas(answer.revision, answer.head === true, focus);
     });
   }
 
   /** The page drew the `session` written into it: the state `sendSession` would have left, without sending it again. */
   private adoptWritten(written: { revision: number; head: boolean; focus: ConversationFocus }): void {
     this.early = undefined;
+    // A focus asked for since the page was written (another click on the row) goes after it.
+    const newer = this.pendingFocus === written.focus ? undefined : this.pendingFocus;
+    this.pageHas(written.revision, written.head, newer ? {} : written.focus);
+    if (newer) this.focus(newer);
+  }
+
+  /**
+   * The page has (or is being sent) a new `session`, made with `focus`: its revision, whether only
+   * its head went, and a turn to scroll to that may be past the head, shown once the rest has gone.
+   */
+  private pageHas(revision: number, head: boolean, focus: ConversationFocus): void {
     this.generation++;
     this.missing = false;
-    this.revision = written.revision;
-    this.headOnly = written.head;
-    this.focusAfterRest = undefined;
-    // The focus asked for since the page was written (another click on the row) goes now.
-    const focus = this.pendingFocus;
     this.pendingFocus = {};
-    if (focus !== written.focus) this.focus(focus);
-    else if (this.headOnly && focus.turnIndex !== undefined) {
+    this.revision = revision;
+    this.headOnly = head;
+    this.focusAfterRest = undefined;
+    if (head && focus.turnIndex !== undefined) {
       this.focusAfterRest = focus;
       this.refresh();
     }
+    // A new page has no live turns yet.
     this.liveRevision = undefined;
     this.sendLive();
   }

@@ -379,9 +379,9 @@ export class CaptureStore implements CaptureSink {
   /**
    * Packs an exchange's SSE events (rows, with any packed before, then `extra`) into one body of
    * `batch`; undefined when there is nothing new to pack. `rows`: its rows as this writer wrote
-   * them, when it knows them all.
+   * them, when it knows them all. `responseBody`: the exchange's stored response body, whole and
+   * decoded, when the pack may hold only the events' times (decision 88).
    */
-  /** `responseBody`: the exchange's stored response body, whole and decoded, if the pack may lean on it. */
   private packSse(exchangeId: number, batch: BodyBatch, rows?: SseEventRecord[], extra: SseEventRecord[] = [], responseBody?: Buffer): SsePack | undefined {
     const db = this.engine.db;
     const noRows = rows ? rows.length === 0 : db.value('SELECT 1 FROM sse_events WHERE exchange_id = ? LIMIT 1', [exchangeId]) === undefined;

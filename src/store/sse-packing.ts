@@ -11,7 +11,7 @@
 // events are read by parsing the body again (docs/decisions.md, decision 88). Its first line is
 // TIMES_ONLY; then one line per event: [seq, time].
 import type { SseEventRecord } from '../capture/records';
-import { SseStream } from '../capture/sse-stream';
+import { sseEventRecord, SseStream } from '../capture/sse-stream';
 import { BodyIntegrityError, type BodyReader } from './body-reader';
 import type { Row, SqlDatabase } from './sqlite';
 
@@ -67,14 +67,8 @@ function timedEvents(packed: Buffer, body: Buffer | undefined): SseEventRecord[]
   const parsed = parseSseBody(body);
   // Checked when packed, and a body's bytes are addressed by their hash: a count that differs means damage.
   if (parsed.length !== times.length) throw new BodyIntegrityError(`the response body gives ${parsed.length} SSE events, not the ${times.length} stored with it`);
-  return parsed.map((e, i) => {
-    const [seq, time] = times[i];
-    const record: SseEventRecord = { seq, time, data: e.data };
-    if (e.event !== undefined) record.event = e.event;
-    if (e.id !== undefined) record.id = e.id;
-    if (e.retry !== undefined) record.retry = e.retry;
-    return record;
-  }).sort((a, b) => a.seq - b.seq);
+  // In seq order, as the pack was checked to be when it was made.
+  return parsed.map((e, i) => sseEventRecord(e, times[i][0], times[i][1]));
 }
 
 function parseSseBody(body: Buffer): ReturnType<SseStream['push']> {

@@ -4,7 +4,7 @@
 // error in the engine ends its thread (the agent's stream fails at once, never stalls), and the
 // engine starts again on the same port with the sessions read back from the store.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { fetchVia, TunnelAgent } from '../support/proxied-request';
 import { createTestPki, type TestPki } from '../support/test-pki';
 import { readFileSync } from 'node:fs';
 import { until } from '../support/engine-events';
+import { openFilesIn } from '../support/open-files';
 import { applyViewPatch } from '../../src/shared/view-model-patch';
 import type { ConversationViewModel } from '../../src/shared/conversation-view-model';
 
@@ -182,7 +183,7 @@ describe('the capture engine on its own thread', { timeout: 90_000 }, () => {
     // (Worker's trackUnmanagedFds, on by default), so the space of the files it had removed is
     // freed and restarts do not pile up descriptors.
     assert.ok(openBeforeCrash.some((f) => f.includes('journal')), `the engine had its journal open: ${openBeforeCrash.join(', ')}`);
-    await until('the dead thread\'s files closed', () => (openFilesIn(dataDir).length === 0 ? true : undefined));
+    await until('the dead thread\'s files closed', () => openFilesIn(dataDir).length === 0);
 
     // What the controller does: start again on the same port.
     const again = await engine.request('capture.start', { dataDir, settings: settings(), token: 'secret-token', port: capture.port, reclaimLock: true });
@@ -204,17 +205,3 @@ describe('the capture engine on its own thread', { timeout: 90_000 }, () => {
     assert.ok(await engine.request('conversation.model', { sessionId: id }));
   });
 });
-
-/** Files under `dir` this process has open (deleted ones too), from /proc/self/fd. */
-function openFilesIn(dir: string): string[] {
-  const open: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.startsWith(dir)) open.push(target);
-    } catch {
-      // Closed between the listing and the read.
-    }
-  }
-  return open;
-}

@@ -4,7 +4,7 @@
 // new file and the old one is closed (decision 87), and an assembly over a real store gives the
 // same views and session files with its texts spilled.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, openSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +15,8 @@ import { DerivedSessions } from '../../src/engine/derived-sessions';
 import { FileTextSpill } from '../../src/engine/file-text-spill';
 import { CaptureStore } from '../../src/store';
 import { writeTurns } from '../support/claude-exchange';
+import { until } from '../support/engine-events';
+import { openFilesIn } from '../support/open-files';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -25,24 +27,6 @@ async function collect(): Promise<void> {
     gc();
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-async function until(what: string, done: () => boolean): Promise<void> {
-  for (const end = Date.now() + 10_000; !done(); await new Promise((resolve) => setTimeout(resolve, 5))) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-  }
-}
-
-/** This process's open files under `dir` (removed ones too), from /proc/self/fd. */
-function openFilesIn(dir: string): string[] {
-  return readdirSync('/proc/self/fd').flatMap((fd) => {
-    try {
-      const target = readlinkSync(`/proc/self/fd/${fd}`);
-      return target.startsWith(dir) ? [target] : [];
-    } catch {
-      return [];
-    }
-  });
 }
 
 /** A distinct text of `chars` characters (one of them two bytes in UTF-8). */
