@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CaptureStore } from '../../src/store';
 import { openCheckedDatabase, readSnapshotSum, sumOf } from '../../src/store/database-file';
+import { readJournalFile } from '../../src/store/journal';
 import { childBodies, childUrl } from './fixtures/child-data';
 import { startWriterChild, type Completed } from './fixtures/child-process';
 import { body, connection, exchange, tempDir } from './fixtures/records';
@@ -177,17 +178,23 @@ describe('durability', { timeout: 300_000 }, () => {
   test('a journal damaged in the middle keeps the records before the damage and a copy of itself', async () => {
     const tmp = tempDir();
     try {
-      // A writer that never snapshots on its own, killed: everything it wrote is in the journal.
-      const w = startWriterChild(tmp.dir, 0, { STORE_SNAPSHOT_MS: '3600000' });
+      // A writer that never snapshots on its own (neither by time nor by journal size), killed:
+      // everything it wrote is in the journal.
+      const w = startWriterChild(tmp.dir, 0, { STORE_SNAPSHOT_MS: '3600000', STORE_SNAPSHOT_JOURNAL_BYTES: String(1 << 30) });
       await w.ready;
       await waitUntil(() => w.completed.length >= 60);
       await new Promise((r) => setTimeout(r, 300));
       w.child.kill('SIGKILL');
       await w.exited;
       const journalPath = join(tmp.dir, 'capture.journal');
+      // The damage goes inside a record 60% of the way through, with records after it: damage in
+      // the last record is a torn tail (normal after a crash), not damage in the middle.
+      const records = readJournalFile(journalPath)!.parsed.records;
+      assert.ok(records.length >= 10, `${records.length} journal records`);
+      const hit = records[Math.floor(records.length * 0.6)];
+      const at = hit.end - Math.ceil(hit.payload.length / 2);
       const j = readFileSync(journalPath);
-      const at = Math.floor(j.length * 0.6);
-      j.fill(0x77, at, at + 16);
+      j.fill(0x77, at, Math.min(at + 16, hit.end));
       writeFileSync(journalPath, j);
 
       const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer' });
