@@ -70,6 +70,7 @@ const PUSH_BUDGET_MS = 210_000;
 const IDLE_MS = 5_000;
 const MB = 1024 * 1024;
 const ACTIVATION = `activation (Running Extensions, median of ${STARTS}) (ms)`;
+const OWN_ACTIVATION = `  of it LLM Capture's own: code loaded + activate() (VS Code's marks, median) (ms)`;
 const EXTENSION_JS = 'extension.js (KB)';
 const FRESH_START = 'Start Capture, fresh window, CA present → toast (median ms)';
 const SIDEBAR_ROW = '#workbench\\.parts\\.sidebar .monaco-list-row';
@@ -78,7 +79,7 @@ const SIDEBAR_ROW = '#workbench\\.parts\\.sidebar .monaco-list-row';
 
 interface Cell { v?: number; text: string }
 /** Label → build → cell, in the order the table prints (these first, the rest as measured). */
-const table = new Map<string, Map<string, Cell>>([ACTIVATION, EXTENSION_JS, ...(STARTS > 1 ? [FRESH_START] : [])].map((l) => [l, new Map()]));
+const table = new Map<string, Map<string, Cell>>([ACTIVATION, OWN_ACTIVATION, EXTENSION_JS, ...(STARTS > 1 ? [FRESH_START] : [])].map((l) => [l, new Map()]));
 const notes: string[] = [];
 let current = '';
 const record = (label: string, v: number | undefined, text = fmt(v)) => {
@@ -444,8 +445,31 @@ async function bodiesKept(dataDir: string, since: number): Promise<{ exchanges: 
   }
 }
 
+interface OwnActivation { ms?: number; text: string }
+
+/** This extension's id (publisher.name), whose activation marks the probe reads. */
+const EXTENSION_ID = (() => {
+  const p = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { publisher: string; name: string };
+  return `${p.publisher}.${p.name}`;
+})();
+
+/**
+ * LLM Capture's own share of the activation VS Code reports: its code's loading and its activate()
+ * call, from VS Code's marks, and the other extensions of its batch whose code loading that report
+ * counts too (see activationMarks in bench/host-probe/extension.js).
+ */
+async function ownActivation(probe: Probe): Promise<OwnActivation> {
+  const m = await probe.activationMarks(EXTENSION_ID).catch(() => ({ found: false as const }));
+  if (!m.found) return { text: 'no activation marks' };
+  const batch = m.sameBatch.map((b) => `${b.id.replace(/^vscode\./, '')} ${b.codeMs}`).join(', ');
+  return {
+    ms: m.codeMs + m.activateMs,
+    text: `own: code ${m.codeMs} + activate ${m.activateMs} ms${batch ? `; also counted, loaded in its batch: ${batch} ms` : ''}`,
+  };
+}
+
 /** The first start of a build: activation, cold open, reopen (a second server on the same data), Start Capture twice, traffic. Returns where its CA was copied. */
-async function mainStart(build: Build, s: Shared): Promise<{ activation?: number; caDir?: string }> {
+async function mainStart(build: Build, s: Shared): Promise<{ activation?: number; own?: OwnActivation; caDir?: string }> {
   const sandbox = sandboxFor(build, {
     ...(NO_PORT_SCAN ? NO_PORT_SCAN_SETTINGS : {}),
     'llmCapture.upstreamCaFiles': [s.pki.caCertPath],
@@ -456,7 +480,7 @@ async function mainStart(build: Build, s: Shared): Promise<{ activation?: number
   if (PROFILE_MAIN) sandbox.env.LLM_CAPTURE_BENCH_STARTUP_PROFILE = profileFile('startup-');
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
-  const out: { activation?: number; caDir?: string } = {};
+  const out: { activation?: number; own?: OwnActivation; caDir?: string } = {};
   try {
     console.log(`\n[1] activation (start 1)`);
     server = await startCodeServerIn(sandbox);
@@ -465,7 +489,8 @@ async function mainStart(build: Build, s: Shared): Promise<{ activation?: number
     let probe = await Probe.find(sandbox);
     if (!probe.isMainThread) note('the probe does not run on a main thread');
     out.activation = await activationMs(o.wb);
-    console.log(`  workbench ready in ${ms(o.loadMs)}, activation ${out.activation} ms; probe in pid ${probe.pid}`);
+    out.own = await ownActivation(probe);
+    console.log(`  workbench ready in ${ms(o.loadMs)}, activation ${out.activation} ms (${out.own.text}); probe in pid ${probe.pid}`);
     // The workbench settles a few seconds after it shows; the baseline is taken after that.
     await o.page.waitForTimeout(5_000);
     await probe.reset();
@@ -492,7 +517,7 @@ async function mainStart(build: Build, s: Shared): Promise<{ activation?: number
     browser = o.browser;
     probe = await Probe.find(sandbox);
     const reopenActivation = await activationMs(o.wb);
-    console.log(`  reopened: workbench ready in ${ms(o.loadMs)}, activation ${reopenActivation} ms; derived/ ${existsSync(index) ? `${mb(diskBytes(join(dataDir, 'derived')))}` : 'absent'}; probe in pid ${probe.pid}`);
+    console.log(`  reopened: workbench ready in ${ms(o.loadMs)}, activation ${reopenActivation} ms (${(await ownActivation(probe)).text}); derived/ ${existsSync(index) ? `${mb(diskBytes(join(dataDir, 'derived')))}` : 'absent'}; probe in pid ${probe.pid}`);
     await o.page.waitForTimeout(5_000);
     await coldOpen(o, s, probe, build, true).catch((e: Error) => note(`reopen failed: ${e.message}`));
 
@@ -522,7 +547,7 @@ async function mainStart(build: Build, s: Shared): Promise<{ activation?: number
 }
 
 /** A further start in a fresh sandbox, nothing captured but the CA present: activation, then Start Capture. */
-async function freshStart(build: Build, caDir: string | undefined, i: number): Promise<{ activation?: number; start?: number; delayMax?: number }> {
+async function freshStart(build: Build, caDir: string | undefined, i: number): Promise<{ activation?: number; own?: OwnActivation; start?: number; delayMax?: number }> {
   const sandbox = sandboxFor(build, NO_PORT_SCAN ? NO_PORT_SCAN_SETTINGS : {});
   if (caDir) copyCa(caDir, globalStorage(sandbox, build));
   const server = await startCodeServerIn(sandbox);
@@ -531,6 +556,7 @@ async function freshStart(build: Build, caDir: string | undefined, i: number): P
     try {
       const probe = await Probe.find(sandbox);
       const activation = await activationMs(o.wb);
+      const own = await ownActivation(probe);
       await probe.reset();
       await o.wb.clearToasts();
       const input = await o.wb.openCommand('LLM Capture: Start Capture');
@@ -539,11 +565,11 @@ async function freshStart(build: Build, caDir: string | undefined, i: number): P
       await o.wb.waitForToast(/LLM Capture is listening on/, 60_000);
       const delay = await probe.read();
       const m = await mainMarks(o.raw);
-      console.log(`  ${build.label} start ${i}: workbench ready in ${ms(o.loadMs)}, activation ${activation} ms, Start Capture (fresh window, CA present) ${ms(m.toast! - m.enter!)}, loop delay max meanwhile ${delay.max.toFixed(1)} ms`);
+      console.log(`  ${build.label} start ${i}: workbench ready in ${ms(o.loadMs)}, activation ${activation} ms (${own.text}), Start Capture (fresh window, CA present) ${ms(m.toast! - m.enter!)}, loop delay max meanwhile ${delay.max.toFixed(1)} ms`);
       if (process.env.BENCH_DEBUG) for (const line of logLines(findLog(sandbox, /LLM Capture\.log$/), /./).slice(-25)) console.log(`    log: ${line.slice(11, 200)}`);
       const problems = logProblems(sandbox);
       if (problems.length > 0) note(`start ${i}: ${problems.length} error/warning line(s) in the logs, first: ${problems.slice(0, 3).join(' | ')}`);
-      return { activation, start: m.toast! - m.enter!, delayMax: delay.max };
+      return { activation, own, start: m.toast! - m.enter!, delayMax: delay.max };
     } finally {
       await o.browser.close();
     }
@@ -575,6 +601,7 @@ async function main(): Promise<void> {
   const seedDir = mkdtempSync(join(tmpdir(), 'llm-capture-bench-seed-'));
   const seedDirs = new Map<string, string>();
   const activations = new Map<string, number[]>();
+  const ownActivations = new Map<string, number[]>();
   const freshStarts = new Map<string, number[]>();
   const freshDelays = new Map<string, number[]>();
   try {
@@ -600,6 +627,7 @@ async function main(): Promise<void> {
       console.log(`\n======== ${build.label}: ${build.commit} (${build.source}); load average ${load()}`);
       const r = await mainStart(build, shared);
       activations.set(build.label, r.activation !== undefined ? [r.activation] : []);
+      ownActivations.set(build.label, r.own?.ms !== undefined ? [r.own.ms] : []);
       caDirs.set(build.label, r.caDir);
     }
     // Further starts alternate between the builds, so that a slow spell of the machine lands on both.
@@ -610,6 +638,7 @@ async function main(): Promise<void> {
         try {
           const r = await freshStart(build, caDirs.get(build.label), i);
           if (r.activation !== undefined) activations.get(build.label)!.push(r.activation);
+          if (r.own?.ms !== undefined) ownActivations.get(build.label)!.push(r.own.ms);
           if (r.start !== undefined) freshStarts.set(build.label, [...(freshStarts.get(build.label) ?? []), r.start]);
           if (r.delayMax !== undefined) freshDelays.set(build.label, [...(freshDelays.get(build.label) ?? []), r.delayMax]);
         } catch (e) {
@@ -621,6 +650,8 @@ async function main(): Promise<void> {
       current = build.label;
       const a = activations.get(build.label) ?? [];
       record(ACTIVATION, median(a), `${median(a)} ms`);
+      const own = ownActivations.get(build.label) ?? [];
+      record(OWN_ACTIVATION, median(own), ms(median(own)));
       console.log(`    (each: ${a.join(', ')} ms)`);
       if (STARTS > 1) {
         record(FRESH_START, median(freshStarts.get(build.label) ?? []), ms(median(freshStarts.get(build.label) ?? [])));

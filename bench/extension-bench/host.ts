@@ -193,6 +193,11 @@ export function findLogs(sandbox: Sandbox, name: RegExp): string[] {
 // ---- the event-loop probe (bench/host-probe) ----------------------------------------------------------
 
 /** What the probe reports, in ms past its timer's resolution (0: the timer fired on time). */
+/** An extension's own activation, from VS Code's marks: its code's loading and its activate() call, in ms. */
+export type ActivationMarks =
+  | { found: false }
+  | { found: true; codeMs: number; activateMs: number; sameBatch: { id: string; codeMs: number }[] };
+
 export interface LoopDelay {
   pid: number;
   isMainThread: boolean;
@@ -260,5 +265,10 @@ export class Probe {
   /** The figures since the last reset, and a reset. */
   async read(): Promise<LoopDelay> {
     return this.get<LoopDelay>('/read?reset=1');
+  }
+
+  /** VS Code's activation marks of one extension (see activationMarks in host-probe/extension.js). */
+  async activationMarks(extensionId: string): Promise<ActivationMarks> {
+    return this.get<ActivationMarks>(`/marks?extension=${encodeURIComponent(extensionId)}`);
   }
 }

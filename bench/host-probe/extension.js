@@ -6,7 +6,8 @@
 //
 // Reading: the command `llmCaptureBench.loopDelay` returns the figures since the last reset and
 // resets. With LLM_CAPTURE_BENCH_PROBE=<dir> in the environment, the probe also answers
-// http://127.0.0.1:<port>/read (figures, no reset), /reset and /read?reset=1 on loopback, and
+// http://127.0.0.1:<port>/read (figures, no reset), /reset, /read?reset=1 and /marks?extension=ID
+// (VS Code's activation marks of that extension) on loopback, and
 // writes {port, pid, isMainThread} to <dir>/probe.json once it listens; the bench uses that, so
 // that no UI action is needed in the middle of a measurement. A request costs the thread well
 // under a millisecond and the bench makes one per phase boundary.
@@ -94,6 +95,8 @@ function activate(context) {
       if (url.pathname === '/profile/start') startProfile(answer);
       else stopProfile(url.searchParams.get('file'), answer);
       return;
+    } else if (url.pathname === '/marks') {
+      body = activationMarks(url.searchParams.get('extension') || '');
     } else if (url.pathname === '/reset') {
       reset();
       body = { reset: true };
@@ -109,6 +112,35 @@ function activate(context) {
     renameSync(`${file}.tmp`, file);
   });
   context.subscriptions.push({ dispose: () => server.close() });
+}
+
+/**
+ * VS Code's own marks for one extension's activation (code/extHost/willLoadExtensionCode/<id> and
+ * the like, kept by its performance module on globalThis.MonacoPerformanceMarks): how long its code
+ * took to load and its activate() to return. Running Extensions shows codeLoadingTime +
+ * activateCallTime, whose clock starts before an await that lets the other extensions of the same
+ * activation batch load their code first; `sameBatch` lists those (their code loaded before this
+ * one's, their activation began after it), whose loading that figure counts.
+ */
+function activationMarks(id) {
+  const marks = globalThis.MonacoPerformanceMarks?.getMarks?.() ?? [];
+  const at = (kind, ext) => marks.find((m) => m.name === `code/extHost/${kind}/${ext}`)?.startTime;
+  const willLoad = at('willLoadExtensionCode', id);
+  const didLoad = at('didLoadExtensionCode', id);
+  const willActivate = at('willActivateExtension', id);
+  const didActivate = at('didActivateExtension', id);
+  if ([willLoad, didLoad, willActivate, didActivate].some((t) => t === undefined)) return { found: false };
+  const sameBatch = [];
+  for (const m of marks) {
+    const other = /^code\/extHost\/willLoadExtensionCode\/(.+)$/.exec(m.name)?.[1];
+    if (!other || other === id) continue;
+    const done = at('didLoadExtensionCode', other);
+    const activated = at('willActivateExtension', other);
+    if (done !== undefined && done <= willLoad && willLoad - m.startTime < 1000 && activated !== undefined && activated >= didLoad) {
+      sameBatch.push({ id: other, codeMs: done - m.startTime });
+    }
+  }
+  return { found: true, codeMs: didLoad - willLoad, activateMs: didActivate - willActivate, sameBatch };
 }
 
 let session;
