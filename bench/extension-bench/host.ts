@@ -196,7 +196,7 @@ export function findLogs(sandbox: Sandbox, name: RegExp): string[] {
 /** An extension's own activation, from VS Code's marks: its code's loading and its activate() call, in ms. */
 export type ActivationMarks =
   | { found: false }
-  | { found: true; codeMs: number; activateMs: number; sameBatch: { id: string; codeMs: number }[] };
+  | { found: true; codeMs: number; activateMs: number; sameBatch: { id: string; codeMs: number; startedBefore: number }[] };
 
 export interface LoopDelay {
   pid: number;
