@@ -1,6 +1,7 @@
 // What is kept of a body once it is complete: the decoded bytes, redacted, with a JSON check;
 // or, when decoding failed, the raw bytes, unless they would carry a secret into the store.
 import type { DecodeResult } from './content-decoding';
+import { isValidJson } from './json-validation';
 import type { StoredBody } from './records';
 import { mediaType, type Redactor } from './redaction';
 
@@ -28,13 +29,11 @@ export function finishBody(result: DecodeResult, contentType: string | undefined
     return body;
   }
   // A body cut at the limit is invalid JSON for that reason alone, which is already said.
-  // One latin1 view serves the JSON check and redaction (decoding it twice was a tenth of capture's CPU on large bodies).
-  const text = body.data.length > 0 ? body.data.toString('latin1') : '';
   if (isJsonContentType(contentType) && !body.truncated && body.data.length > 0) {
-    const problem = jsonProblem(text, body.data);
+    const problem = jsonProblem(body.data);
     if (problem) problems.push(`${side} body is not valid JSON: ${problem}`);
   }
-  body.data = redactor.bodyText(text, body.data, contentType);
+  body.data = redactor.body(body.data, contentType);
   return body;
 }
 
@@ -44,12 +43,14 @@ export function isJsonContentType(contentType: string | undefined): boolean {
 }
 
 /**
- * Whether `latin1` (the body's bytes, one char each) is valid JSON. JSON's syntax is all ASCII and
- * any other byte may stand inside a string, so the latin1 view is valid exactly when the UTF-8
- * text is; only the error message, which quotes the text, is taken from the UTF-8 text.
+ * Why the body is not valid JSON, or undefined when it is. The verdict is read from the bytes
+ * (json-validation.ts: no string is made, no value is built; decision 90). JSON's syntax is all
+ * ASCII and any other byte may stand inside a string, so the bytes are valid exactly when the
+ * UTF-8 text is; only the message, which quotes the text, is JSON.parse's on the UTF-8 text.
  */
-function jsonProblem(latin1: string, data: Buffer): string | undefined {
-  if (parses(latin1.startsWith('\xef\xbb\xbf') ? latin1.slice(3) : latin1) === undefined) return undefined;
+function jsonProblem(data: Buffer): string | undefined {
+  const bom = data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf;
+  if (isValidJson(data, bom ? 3 : 0)) return undefined;
   const text = data.toString('utf8');
   return parses(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 }

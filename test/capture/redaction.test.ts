@@ -54,6 +54,29 @@ test('JSON: token fields at any depth, camelCase too, and JSON inside a JSON str
   assert.equal(r.jsonText(out), out, 'redacting twice changes nothing');
 });
 
+test('JSON held in strings, at any depth and however it is spaced or escaped, has its secrets redacted', () => {
+  // A new Redactor for each body: one that has seen the key would replace its copies anyway.
+  const redact = (text: string) => new Redactor().body(Buffer.from(text), 'application/json').toString();
+  const nest = (text: string, depth: number): string => (depth === 0 ? text : nest(JSON.stringify(text), depth - 1));
+  const inner = [
+    `{"access_token": "${KEY}"}`, `{"api__key":"${KEY}"}`, `{"Client-Secret" :"${KEY}"}`, `{"x": 1, "refreshToken"\t:\n "${KEY}"}`,
+    `{"code": "a: b", "password": "${KEY}"}`, `{"\u0061pi_key": "${KEY}"}`,
+  ];
+  for (const doc of inner) {
+    for (let depth = 1; depth <= 3; depth++) {
+      const text = `{"pad": "x: \\"y\\"", "args": ${nest(JSON.parse(JSON.stringify(doc)), depth)}}`;
+      const out = redact(text);
+      assert.ok(!out.includes(KEY), `depth ${depth}: ${text} -> ${out}`);
+    }
+  }
+  // Whitespace spelled as a \u escape between a nested key and its colon.
+  const spaced = `{"args": "{\\"id_token\\"\\u0020: \\"${KEY}\\"}"}`;
+  assert.ok(!redact(spaced).includes(KEY), spaced);
+  // Quoted code with colons and no secret comes back as the same Buffer.
+  const code = Buffer.from(JSON.stringify({ content: 'const a = { "b": 1, "c": "d:e" };\nif (x) { y: "z" }'.repeat(200) }));
+  assert.equal(new Redactor().body(code, 'application/json'), code);
+});
+
 test('a body cut at the limit inside a secret still has the partial secret redacted', () => {
   const r = new Redactor();
   const cut = Buffer.from(`{"access_token": "${KEY.slice(0, 20)}`);
@@ -70,6 +93,30 @@ test('a secret seen under a telling name is also replaced where it turns up unde
   assert.equal(r.url(`https://a.test/?q=${KEY}`), `https://a.test/?q=${MARK}`);
   // Short values (a cookie's "dark") are not remembered: they would blank out ordinary words.
   assert.equal(r.jsonText('{"theme": "dark"}'), '{"theme": "dark"}');
+});
+
+test('a large body (past the size V8 keeps strings apart) is redacted from its bytes exactly as a small one', () => {
+  // The same documents with a short and a 140 KB pad: the outputs differ only in the pad.
+  const pad = (n: number) => `"${'~'.repeat(n)}"`;
+  const docs = [
+    `{"pad": PAD, "deep": [{"x": {"access_token" : "${KEY}", "refreshToken":"${OTHER}"}}], "n": 1.50}`,
+    `{"args": "{\\"id_token\\": \\"${KEY}\\"}", "pad": PAD, "text": "é ü \\" \\\\", "token": "logprob"}`,
+    `{"pad": PAD, "content": "$ cat .env\\nX=${KEY}", "clientSecret": "${OTHER}"}`,
+    `{"pad": PAD}`,
+    `{"pad": PAD, "api_key": "${KEY.slice(0, 20)}`,
+  ];
+  for (const doc of docs) {
+    const small = new Redactor({ fields: ['customSecretField'] });
+    const large = new Redactor({ fields: ['customSecretField'] });
+    // Both have seen the key under a telling name, so its unnamed copies go too.
+    small.headers(['x-api-key', KEY]);
+    large.headers(['x-api-key', KEY]);
+    const expected = small.body(Buffer.from(doc.replace('PAD', pad(1))), 'application/json').toString('latin1');
+    const input = Buffer.from(doc.replace('PAD', pad(140_000)));
+    const out = large.body(input, 'application/json');
+    assert.equal(out.toString('latin1'), expected.replace(pad(1), pad(140_000)), doc);
+    if (doc === '{"pad": PAD}') assert.equal(out, input, 'nothing secret: the same Buffer back');
+  }
 });
 
 test('form bodies: token fields redacted, the rest byte for byte', () => {
