@@ -34,7 +34,7 @@ const EXTRA_QUERY_PARAMETERS = ['key', 'token', 'sig', 'signature', 'x-amz-signa
  * Bodies over this size are redacted from their bytes: as one latin1 string they would land in
  * V8's large object space (strings from 128 KiB), which cost 7 times as much per byte (decision 90).
  */
-export const LARGE_TEXT_BYTES = 127 * 1024;
+const LARGE_TEXT_BYTES = 127 * 1024;
 
 /** Remembered secrets (most recent first out when full), and the shortest worth remembering. */
 const MAX_KNOWN_SECRETS = 64;

@@ -61,6 +61,23 @@ test('hostile shapes: deep nesting, long strings and numbers, no call stack spen
   ]) agree(b);
 });
 
+test('long strings, read four bytes at a time: a quote, backslash or control byte is seen at every place and alignment', () => {
+  const specials = ['"', '\\', '\\"', '\\u00e9', '\\x', '\u0000', '\u001f', '\n', ' ', '!', '#', '[', '\u00e9', '\u00ff'];
+  for (const special of specials) {
+    for (let at = 0; at < 70; at++) {
+      const doc = `{"k":"${'a'.repeat(at)}${special}${'b'.repeat(80 - at)}","z":1}`;
+      for (let offset = 0; offset < 4; offset++) {
+        // The document at each offset of a larger buffer, so that its words start at each alignment.
+        const bytes = Buffer.from(doc, 'latin1');
+        const host = Buffer.alloc(bytes.length + 8);
+        const view = host.subarray(offset, offset + bytes.length);
+        bytes.copy(view);
+        agree(view);
+      }
+    }
+  }
+});
+
 test('a large body: the problem is found from its bytes, with the message JSON.parse gives', () => {
   const good = Buffer.from(JSON.stringify({ messages: [{ role: 'user', content: 'é'.repeat(100_000) }] }));
   const broken = Buffer.concat([good.subarray(0, good.length - 1), Buffer.from(',}')]);
