@@ -455,8 +455,8 @@ const EXTENSION_ID = (() => {
 
 /**
  * LLM Capture's own share of the activation VS Code reports: its code's loading and its activate()
- * call, from VS Code's marks, and the other extensions of its batch whose code loading that report
- * counts too (see activationMarks in bench/host-probe/extension.js).
+ * until what it returned resolved, from VS Code's marks, and the other extensions of its batch
+ * whose code loading that report counts too (see activationMarks in bench/host-probe/extension.js).
  */
 async function ownActivation(probe: Probe, reported: number): Promise<OwnActivation> {
   const m = await probe.activationMarks(EXTENSION_ID).catch(() => ({ found: false as const }));
