@@ -119,9 +119,9 @@ function activate(context) {
  * the like, kept by its performance module on globalThis.MonacoPerformanceMarks): how long its code
  * took to load and its activate() to return. Running Extensions shows codeLoadingTime +
  * activateCallTime, whose clock starts before an await that lets the other extensions of the same
- * activation batch load their code first; `sameBatch` lists those (their code loaded before this
- * one's, their activation began after it) and how long before this one's their loading began;
- * the bench keeps those inside the window that figure counts.
+ * activation batch load their code first; `sameBatch` lists the extensions whose code loaded in the
+ * second before this one's, with how long before it their loading began: the bench keeps those
+ * that began inside the window that figure counts.
  */
 function activationMarks(id) {
   const marks = globalThis.MonacoPerformanceMarks?.getMarks?.() ?? [];
@@ -136,8 +136,7 @@ function activationMarks(id) {
     const other = /^code\/extHost\/willLoadExtensionCode\/(.+)$/.exec(m.name)?.[1];
     if (!other || other === id) continue;
     const done = at('didLoadExtensionCode', other);
-    const activated = at('willActivateExtension', other);
-    if (done !== undefined && done <= willLoad && willLoad - m.startTime < 1000 && activated !== undefined && activated >= didLoad) {
+    if (done !== undefined && done <= willLoad && willLoad - m.startTime < 1000) {
       sameBatch.push({ id: other, codeMs: done - m.startTime, startedBefore: willLoad - m.startTime });
     }
   }

@@ -142,6 +142,8 @@ function redactJson(text: LexText, rules: JsonRedactionRules, bytes: boolean): s
 /** A key's text longer than this cannot be a secret's name (isSecretKey takes names up to 64 chars). */
 const MAX_KEY_CHARS = 64;
 const UNICODE_ESCAPE = /^\\u[0-9a-fA-F]{4}$/;
+/** A name with an escape, or (in bytes mode) a non-ASCII byte, is not its plain text. */
+const NEEDS_DECODING = /[\\\u0080-\uffff]/;
 
 /**
  * Whether a string token could hold JSON with a secret key, at any depth of escaping: a quoted
@@ -157,7 +159,7 @@ function mightHoldSecretKey(token: string, rules: JsonRedactionRules): boolean {
     let k = colon - 1;
     for (;;) {
       const c = token.charCodeAt(k);
-      if (c === 32 || c === 9 || c === 10 || c === 13 || c === BACKSLASH) k--;
+      if (isSpace(c) || c === BACKSLASH) k--;
       else if ((c === 110 || c === 116 || c === 114) && token.charCodeAt(k - 1) === BACKSLASH) k -= 2;
       else if (k >= 5 && token.charCodeAt(k - 4) === 117 && UNICODE_ESCAPE.test(token.slice(k - 5, k + 1))) k -= 6;
       else break;
@@ -170,7 +172,7 @@ function mightHoldSecretKey(token: string, rules: JsonRedactionRules): boolean {
     while (end > open + 1 && token.charCodeAt(end - 1) === BACKSLASH) end--;
     const name = token.slice(open + 1, end);
     if (name.length <= MAX_KEY_CHARS && rules.isSecretKey(name)) return true;
-    if (/[\\\u0080-\uffff]/.test(name)) return true;
+    if (NEEDS_DECODING.test(name)) return true;
   }
   return false;
 }
@@ -193,7 +195,7 @@ function closingQuote(text: LexText, start: number): { end: number; escapedQuote
 /** A key's text: the plain slice, unless escapes or (in bytes mode) non-ASCII bytes need decoding. */
 function readKey(text: LexText, start: number, end: number, bytes: boolean): string {
   const inner = text.slice(start + 1, end);
-  return /[\\\u0080-\uffff]/.test(inner) ? decodeToken(text.slice(start, end + 1), bytes) : inner;
+  return NEEDS_DECODING.test(inner) ? decodeToken(text.slice(start, end + 1), bytes) : inner;
 }
 
 function decodeToken(token: string, bytes: boolean): string {

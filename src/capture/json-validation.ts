@@ -31,178 +31,181 @@ const isHex = (c: number) => isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x6
 
 /** Whether `bytes[from…]` is one JSON value with only whitespace around it. */
 export function isValidJson(bytes: Uint8Array, from = 0): boolean {
-  try {
-    return validate(bytes, from);
-  } finally {
-    // The word view would keep the document alive until the next one.
-    wordsOf = undefined;
-    words = new Uint32Array(0);
-  }
-}
-
-function validate(bytes: Uint8Array, from: number): boolean {
-  // The containers open around the current value: true for an object, false for an array. An
-  // explicit stack, so that deep nesting (hostile input) cannot overflow the call stack.
-  const open: boolean[] = [];
-  const n = bytes.length;
-  let i = skipSpace(bytes, from);
-  for (;;) {
-    // A value starts at i.
-    if (i >= n) return false;
-    const c = bytes[i];
-    if (c === BRACE_OPEN || c === BRACKET_OPEN) {
-      i = skipSpace(bytes, i + 1);
-      const closing = c === BRACE_OPEN ? BRACE_CLOSE : BRACKET_CLOSE;
-      if (bytes[i] === closing) {
-        i++;
-      } else {
-        open.push(c === BRACE_OPEN);
-        if (c === BRACE_OPEN) {
-          i = member(bytes, i);
-          if (i < 0) return false;
-        }
-        continue;
-      }
-    } else {
-      i = scalar(bytes, i);
-      if (i < 0) return false;
-    }
-    // A value ended before i: a comma goes on to the next one, a bracket closes its container.
-    for (;;) {
-      i = skipSpace(bytes, i);
-      if (open.length === 0) return i === n;
-      const inObject = open[open.length - 1];
-      const b = bytes[i];
-      if (b === COMMA) {
-        i = skipSpace(bytes, i + 1);
-        if (inObject) {
-          i = member(bytes, i);
-          if (i < 0) return false;
-        }
-        break;
-      }
-      if (b !== (inObject ? BRACE_CLOSE : BRACKET_CLOSE)) return false;
-      open.pop();
-      i++;
-    }
-  }
-}
-
-/** An object member's key and colon at i; returns where its value starts, or -1. */
-function member(bytes: Uint8Array, i: number): number {
-  if (bytes[i] !== QUOTE) return -1;
-  const end = string(bytes, i);
-  if (end < 0) return -1;
-  const colon = skipSpace(bytes, end);
-  if (bytes[colon] !== COLON) return -1;
-  return skipSpace(bytes, colon + 1);
-}
-
-/** A string, number or literal at i; returns the index after it, or -1. */
-function scalar(bytes: Uint8Array, i: number): number {
-  const c = bytes[i];
-  if (c === QUOTE) return string(bytes, i);
-  if (c === MINUS || isDigit(c)) return number(bytes, i);
-  if (c === 0x74) return literal(bytes, i, 'true');
-  if (c === 0x66) return literal(bytes, i, 'false');
-  if (c === 0x6e) return literal(bytes, i, 'null');
-  return -1;
-}
-
-/** The string opened at i; returns the index after its closing quote, or -1. */
-function string(bytes: Uint8Array, i: number): number {
-  let k = i + 1;
-  for (;;) {
-    // Raw control characters are not allowed in a string (ECMA-404 §9); any byte from 0x20 up is,
-    // UTF-8 or not (JSON.parse reads the latin1 view, one char per byte).
-    const at = firstSpecial(bytes, k);
-    if (at < 0 || bytes[at] < SPACE) return -1;
-    if (bytes[at] === QUOTE) return at + 1;
-    // A backslash: an escape.
-    const e = bytes[at + 1];
-    if (e === 0x75) {
-      if (!(isHex(bytes[at + 2]) && isHex(bytes[at + 3]) && isHex(bytes[at + 4]) && isHex(bytes[at + 5]))) return -1;
-      k = at + 6;
-    } else if (SIMPLE_ESCAPES.has(e)) {
-      k = at + 2;
-    } else {
-      return -1;
-    }
-  }
+  return new Validator(bytes).valid(from);
 }
 
 /** A string's first bytes are read one by one; past these, it is a long one, read a word at a time. */
 const BYTE_SCAN_BYTES = 16;
 
-/** The document's bytes as 32-bit words, from its first aligned byte (`wordsFrom`); made once per document. */
-let wordsOf: Uint8Array | undefined;
-let words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
-let wordsFrom = 0;
-
-/**
- * The first byte from `from` that is a quote, a backslash or a control character (-1 if none).
- * Long runs of text are read four bytes a word: whether one of its bytes is below 0x20, or equals
- * 0x22 or 0x5c, is three has-less/has-zero tests (Bit Twiddling Hacks) on the whole word, and only
- * a word that has one is read byte by byte. Four times as fast as a byte at a time on base64.
- */
-function firstSpecial(bytes: Uint8Array, from: number): number {
-  const n = bytes.length;
-  const stop = Math.min(n, from + BYTE_SCAN_BYTES);
-  let j = from;
-  for (; j < stop; j++) if (isSpecial(bytes[j])) return j;
-  if (j === n) return -1;
-  if (wordsOf !== bytes) {
-    wordsFrom = (4 - (bytes.byteOffset & 3)) & 3;
-    words = new Uint32Array(bytes.buffer, bytes.byteOffset + wordsFrom, Math.max(0, n - wordsFrom) >>> 2);
-    wordsOf = bytes;
-  }
-  for (; (j - wordsFrom) & 3; j++) if (isSpecial(bytes[j])) return j;
-  for (let w = (j - wordsFrom) >>> 2; w < words.length; w++) {
-    const x = words[w];
-    const q = x ^ 0x22222222;
-    const b = x ^ 0x5c5c5c5c;
-    if ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) {
-      const at = wordsFrom + w * 4;
-      for (let c = at; c < at + 4; c++) if (isSpecial(bytes[c])) return c;
-    }
-  }
-  for (j = Math.max(j, wordsFrom + words.length * 4); j < n; j++) if (isSpecial(bytes[j])) return j;
-  return -1;
-}
-
 const isSpecial = (c: number) => c < SPACE || c === QUOTE || c === BACKSLASH;
 
-/** -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? at i; returns the index after it, or -1. */
-function number(bytes: Uint8Array, i: number): number {
-  let k = i;
-  if (bytes[k] === MINUS) k++;
-  if (bytes[k] === ZERO) {
-    k++;
-  } else if (isDigit(bytes[k])) {
-    while (isDigit(bytes[k])) k++;
-  } else {
+/** One document's check. Methods return the index after what they read, or -1 where it is not JSON. */
+class Validator {
+  /** The bytes as 32-bit words from the first aligned one (`wordsFrom`), made when a long string needs them. */
+  private words: Uint32Array<ArrayBufferLike> | undefined;
+  private wordsFrom = 0;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  valid(from: number): boolean {
+    const bytes = this.bytes;
+    // The containers open around the current value: true for an object, false for an array. An
+    // explicit stack, so that deep nesting (hostile input) cannot overflow the call stack.
+    const open: boolean[] = [];
+    const n = bytes.length;
+    let i = this.skipSpace(from);
+    for (;;) {
+      // A value starts at i.
+      if (i >= n) return false;
+      const c = bytes[i];
+      if (c === BRACE_OPEN || c === BRACKET_OPEN) {
+        i = this.skipSpace(i + 1);
+        const closing = c === BRACE_OPEN ? BRACE_CLOSE : BRACKET_CLOSE;
+        if (bytes[i] === closing) {
+          i++;
+        } else {
+          open.push(c === BRACE_OPEN);
+          if (c === BRACE_OPEN) {
+            i = this.member(i);
+            if (i < 0) return false;
+          }
+          continue;
+        }
+      } else {
+        i = this.scalar(i);
+        if (i < 0) return false;
+      }
+      // A value ended before i: a comma goes on to the next one, a bracket closes its container.
+      for (;;) {
+        i = this.skipSpace(i);
+        if (open.length === 0) return i === n;
+        const inObject = open[open.length - 1];
+        const b = bytes[i];
+        if (b === COMMA) {
+          i = this.skipSpace(i + 1);
+          if (inObject) {
+            i = this.member(i);
+            if (i < 0) return false;
+          }
+          break;
+        }
+        if (b !== (inObject ? BRACE_CLOSE : BRACKET_CLOSE)) return false;
+        open.pop();
+        i++;
+      }
+    }
+  }
+
+  /** An object member's key and colon at i; returns where its value starts. */
+  private member(i: number): number {
+    if (this.bytes[i] !== QUOTE) return -1;
+    const end = this.string(i);
+    if (end < 0) return -1;
+    const colon = this.skipSpace(end);
+    if (this.bytes[colon] !== COLON) return -1;
+    return this.skipSpace(colon + 1);
+  }
+
+  /** A string, number or literal at i. */
+  private scalar(i: number): number {
+    const c = this.bytes[i];
+    if (c === QUOTE) return this.string(i);
+    if (c === MINUS || isDigit(c)) return this.number(i);
+    if (c === 0x74) return this.literal(i, 'true');
+    if (c === 0x66) return this.literal(i, 'false');
+    if (c === 0x6e) return this.literal(i, 'null');
     return -1;
   }
-  if (bytes[k] === DOT) {
-    k++;
-    if (!isDigit(bytes[k])) return -1;
-    while (isDigit(bytes[k])) k++;
-  }
-  if (bytes[k] === 0x65 || bytes[k] === 0x45) {
-    k++;
-    if (bytes[k] === 0x2b || bytes[k] === MINUS) k++;
-    if (!isDigit(bytes[k])) return -1;
-    while (isDigit(bytes[k])) k++;
-  }
-  return k;
-}
 
-function literal(bytes: Uint8Array, i: number, word: string): number {
-  for (let k = 0; k < word.length; k++) if (bytes[i + k] !== word.charCodeAt(k)) return -1;
-  return i + word.length;
-}
+  /** The string opened at i, through its closing quote. */
+  private string(i: number): number {
+    const bytes = this.bytes;
+    let k = i + 1;
+    for (;;) {
+      // Raw control characters are not allowed in a string (ECMA-404 §9); any byte from 0x20 up is,
+      // UTF-8 or not (JSON.parse reads the latin1 view, one char per byte).
+      const at = this.firstSpecial(k);
+      if (at < 0 || bytes[at] < SPACE) return -1;
+      if (bytes[at] === QUOTE) return at + 1;
+      // A backslash: an escape.
+      const e = bytes[at + 1];
+      if (e === 0x75) {
+        if (!(isHex(bytes[at + 2]) && isHex(bytes[at + 3]) && isHex(bytes[at + 4]) && isHex(bytes[at + 5]))) return -1;
+        k = at + 6;
+      } else if (SIMPLE_ESCAPES.has(e)) {
+        k = at + 2;
+      } else {
+        return -1;
+      }
+    }
+  }
 
-function skipSpace(bytes: Uint8Array, i: number): number {
-  while (i < bytes.length && isSpace(bytes[i])) i++;
-  return i;
+  /**
+   * The first byte from `from` that is a quote, a backslash or a control character (-1 if none).
+   * Long runs of text are read four bytes a word: whether one of its bytes is below 0x20, or equals
+   * 0x22 or 0x5c, is three has-less/has-zero tests (Bit Twiddling Hacks) on the whole word, and only
+   * a word that has one is read byte by byte. Four times as fast as a byte at a time on base64.
+   */
+  private firstSpecial(from: number): number {
+    const bytes = this.bytes;
+    const n = bytes.length;
+    const stop = Math.min(n, from + BYTE_SCAN_BYTES);
+    let j = from;
+    for (; j < stop; j++) if (isSpecial(bytes[j])) return j;
+    if (j === n) return -1;
+    if (!this.words) {
+      this.wordsFrom = (4 - (bytes.byteOffset & 3)) & 3;
+      this.words = new Uint32Array(bytes.buffer, bytes.byteOffset + this.wordsFrom, Math.max(0, n - this.wordsFrom) >>> 2);
+    }
+    const words = this.words;
+    const wordsFrom = this.wordsFrom;
+    for (; (j - wordsFrom) & 3; j++) if (isSpecial(bytes[j])) return j;
+    for (let w = (j - wordsFrom) >>> 2; w < words.length; w++) {
+      const x = words[w];
+      const q = x ^ 0x22222222;
+      const b = x ^ 0x5c5c5c5c;
+      if ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b)) & 0x80808080) {
+        const at = wordsFrom + w * 4;
+        for (let c = at; c < at + 4; c++) if (isSpecial(bytes[c])) return c;
+      }
+    }
+    for (j = Math.max(j, wordsFrom + words.length * 4); j < n; j++) if (isSpecial(bytes[j])) return j;
+    return -1;
+  }
+
+  /** -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? at i. */
+  private number(i: number): number {
+    const bytes = this.bytes;
+    let k = i;
+    if (bytes[k] === MINUS) k++;
+    if (bytes[k] === ZERO) {
+      k++;
+    } else if (isDigit(bytes[k])) {
+      while (isDigit(bytes[k])) k++;
+    } else {
+      return -1;
+    }
+    if (bytes[k] === DOT) {
+      k++;
+      if (!isDigit(bytes[k])) return -1;
+      while (isDigit(bytes[k])) k++;
+    }
+    if (bytes[k] === 0x65 || bytes[k] === 0x45) {
+      k++;
+      if (bytes[k] === 0x2b || bytes[k] === MINUS) k++;
+      if (!isDigit(bytes[k])) return -1;
+      while (isDigit(bytes[k])) k++;
+    }
+    return k;
+  }
+
+  private literal(i: number, word: string): number {
+    for (let k = 0; k < word.length; k++) if (this.bytes[i + k] !== word.charCodeAt(k)) return -1;
+    return i + word.length;
+  }
+
+  private skipSpace(i: number): number {
+    while (i < this.bytes.length && isSpace(this.bytes[i])) i++;
+    return i;
+  }
 }

@@ -123,7 +123,6 @@ export class ConversationPanel extends Disposable {
     });
   }
 
-
   get closed(): boolean {
     return this.isDisposed;
   }

@@ -115,6 +115,9 @@ test('a large body (past the size V8 keeps strings apart) is redacted from its b
     const input = Buffer.from(doc.replace('PAD', pad(140_000)));
     const out = large.body(input, 'application/json');
     assert.equal(out.toString('latin1'), expected.replace(pad(1), pad(140_000)), doc);
+    // And on its own terms: no secret, whole or cut, is left, and the pad is kept byte for byte.
+    for (const secret of [KEY, OTHER, KEY.slice(0, 20)]) assert.ok(!out.toString().includes(secret), `${secret} left in ${doc}`);
+    assert.ok(out.toString().includes(pad(140_000)), doc);
     if (doc === '{"pad": PAD}') assert.equal(out, input, 'nothing secret: the same Buffer back');
   }
 });
