@@ -1,10 +1,10 @@
 // The thread that forwards. It runs the proxy and nothing else: every tap event is posted to the
 // thread that started it, where decoding, redaction, compression and storage happen, so a large
 // body being compressed there never holds up another stream here (docs/decisions.md, decision 38).
-// Body bytes are copied into buffers of their own and transferred: the socket's buffers may be
-// slices of a shared pool, which must not be detached.
+// Body bytes travel in buffers of their own that each message transfers (event-batch.ts).
 import { parentPort } from 'node:worker_threads';
 import { startProxy, type RunningProxy } from './proxy-server';
+import { EventBatch } from './event-batch';
 import { PROXY_THREAD_PROTOCOL, type FromProxyWorker, type ToProxyWorker } from './proxy-thread-protocol';
 import { eventBytes, now, Tap, type TapEvent } from './tap';
 import { warmUp } from './warm-up';
@@ -15,8 +15,7 @@ const port = parentPort;
 const post = (message: FromProxyWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 let proxy: RunningProxy | undefined;
-let batch: TapEvent[] = [];
-let transfer: ArrayBuffer[] = [];
+const batch = new EventBatch();
 let flushScheduled = false;
 let budget = 64 * 1024 * 1024;
 const dropped = { events: 0, bytes: 0 };
@@ -39,14 +38,6 @@ const droppedMessages = new Map<number, { messages: number; bytes: number }>();
 
 function behind(): boolean {
   return inFlightEvents > BEHIND_AFTER_EVENTS && unacked.length > 0 && performance.now() - unacked[0].sentAt > BEHIND_AFTER_MS;
-}
-
-/** A copy of a body chunk in an ArrayBuffer of its own, ready to be transferred. */
-function detachable(chunk: Buffer): Buffer {
-  const copy = new Uint8Array(chunk.length);
-  copy.set(chunk);
-  transfer.push(copy.buffer);
-  return Buffer.from(copy.buffer, 0, copy.length);
 }
 
 function forward(event: TapEvent): void {
@@ -83,16 +74,14 @@ function forward(event: TapEvent): void {
     dropped.events = 0;
     dropped.bytes = 0;
   }
-  if (event.type === 'request-body' || event.type === 'response-body') push({ ...event, chunk: detachable(event.chunk) });
-  else if (event.type === 'ws-message') push({ ...event, data: detachable(event.data) });
-  else push(event);
+  push(event);
 }
 
 /** Events are posted a few milliseconds at a time: one message per SSE event cost more than the event itself. */
 const BATCH_MS = 4;
 
 function push(event: TapEvent): void {
-  batch.push(event);
+  batch.add(event);
   if (!flushScheduled) {
     flushScheduled = true;
     setTimeout(flush, BATCH_MS);
@@ -101,16 +90,13 @@ function push(event: TapEvent): void {
 
 function flush(): void {
   flushScheduled = false;
-  if (batch.length === 0) return;
-  const events = batch;
-  const buffers = transfer;
-  batch = [];
-  transfer = [];
+  if (batch.size === 0) return;
+  const { events, transfer } = batch.take();
   const bytes = events.reduce((sum, e) => sum + eventBytes(e), 0);
   unacked.push({ sentAt: performance.now(), events: events.length, bytes });
   inFlightBytes += bytes;
   inFlightEvents += events.length;
-  post({ type: 'events', events }, buffers);
+  post({ type: 'events', events }, transfer);
 }
 
 function acknowledged(batches: number): void {
