@@ -11,7 +11,10 @@ import type { BodyChunk, TapEvent } from './tap';
 export class EventBatch {
   private events: TapEvent[] = [];
   private transfer: ArrayBuffer[] = [];
-  /** The chunks a body event of this batch will carry, joined when the batch is taken. */
+  /**
+   * The chunks a body event of this batch will carry, joined when the batch is taken (within 4 ms):
+   * they are the sockets' own buffers, which Node never writes into again once it has handed them out.
+   */
   private parts = new Map<BodyChunk, Buffer[]>();
   /** Per exchange, its body event that the next chunk may join: the exchange's latest event in this batch. */
   private open = new Map<number, BodyChunk>();
