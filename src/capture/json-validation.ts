@@ -37,13 +37,25 @@ export function isValidJson(bytes: Uint8Array, from = 0): boolean {
 /** A string's first bytes are read one by one; past these, it is a long one, read a word at a time. */
 const BYTE_SCAN_BYTES = 16;
 
+/** Past its first bytes, a string is read a word at a time for this many words; beyond, it is a long one. */
+const WORD_SCAN_WORDS = 64;
+
 const isSpecial = (c: number) => c < SPACE || c === QUOTE || c === BACKSLASH;
+
+const bufferIndexOf = Buffer.prototype.indexOf;
+/** Where `byte` is first found in `bytes` from `from` (memchr), or `bytes.length`. */
+function indexOfByte(bytes: Uint8Array, byte: number, from: number): number {
+  const at = bufferIndexOf.call(bytes, byte, from);
+  return at < 0 ? bytes.length : at;
+}
 
 /** One document's check. Methods return the index after what they read, or -1 where it is not JSON. */
 class Validator {
   /** The bytes as 32-bit words from the first aligned one (`wordsFrom`), made when a long string needs them. */
   private words: Uint32Array<ArrayBufferLike> | undefined;
   private wordsFrom = 0;
+  /** In a long string, the next backslash at or after where it was last looked for (`bytes.length` if none); -1 before. */
+  private backslash = -1;
 
   constructor(private readonly bytes: Uint8Array) {}
 
@@ -142,9 +154,12 @@ class Validator {
 
   /**
    * The first byte from `from` that is a quote, a backslash or a control character (-1 if none).
-   * Long runs of text are read four bytes a word: whether one of its bytes is below 0x20, or equals
-   * 0x22 or 0x5c, is three has-less/has-zero tests (Bit Twiddling Hacks) on the whole word, and only
-   * a word that has one is read byte by byte. Four times as fast as a byte at a time on base64.
+   * A string's first bytes are read one by one, the next few hundred four a word: whether a word
+   * holds a byte below 0x20, 0x22 or 0x5c is three has-less/has-zero tests (Bit Twiddling Hacks),
+   * and only a word that has one is read byte by byte. Past that, the string is a long one (base64,
+   * most likely): the next quote and backslash are found natively (memchr; the backslash's place is
+   * kept, so no byte is searched twice) and the bytes before them are only tested for a control
+   * character, sixteen a turn.
    */
   private firstSpecial(from: number): number {
     const bytes = this.bytes;
@@ -153,14 +168,12 @@ class Validator {
     let j = from;
     for (; j < stop; j++) if (isSpecial(bytes[j])) return j;
     if (j === n) return -1;
-    if (!this.words) {
-      this.wordsFrom = (4 - (bytes.byteOffset & 3)) & 3;
-      this.words = new Uint32Array(bytes.buffer, bytes.byteOffset + this.wordsFrom, Math.max(0, n - this.wordsFrom) >>> 2);
-    }
-    const words = this.words;
+    const words = this.wordView();
     const wordsFrom = this.wordsFrom;
     for (; (j - wordsFrom) & 3; j++) if (isSpecial(bytes[j])) return j;
-    for (let w = (j - wordsFrom) >>> 2; w < words.length; w++) {
+    const lastWord = Math.min(words.length, ((j - wordsFrom) >>> 2) + WORD_SCAN_WORDS);
+    let w = (j - wordsFrom) >>> 2;
+    for (; w < lastWord; w++) {
       const x = words[w];
       const q = x ^ 0x22222222;
       const b = x ^ 0x5c5c5c5c;
@@ -169,8 +182,43 @@ class Validator {
         for (let c = at; c < at + 4; c++) if (isSpecial(bytes[c])) return c;
       }
     }
-    for (j = Math.max(j, wordsFrom + words.length * 4); j < n; j++) if (isSpecial(bytes[j])) return j;
+    j = wordsFrom + w * 4;
+    if (w < words.length) return this.longString(j);
+    for (; j < n; j++) if (isSpecial(bytes[j])) return j;
     return -1;
+  }
+
+  /** firstSpecial from `j` (word-aligned) in a long string. */
+  private longString(j: number): number {
+    const bytes = this.bytes;
+    const n = bytes.length;
+    const quote = indexOfByte(bytes, QUOTE, j);
+    if (this.backslash < j) this.backslash = indexOfByte(bytes, BACKSLASH, j);
+    const end = Math.min(quote, this.backslash);
+    const words = this.wordView();
+    const wordsFrom = this.wordsFrom;
+    // Words wholly before `end`, four at a time, then one at a time, then the bytes before `end`.
+    const lastWord = Math.min(words.length, (end - wordsFrom) >>> 2);
+    let w = (j - wordsFrom) >>> 2;
+    for (; w + 4 <= lastWord; w += 4) {
+      const a = words[w];
+      const b = words[w + 1];
+      const c = words[w + 2];
+      const d = words[w + 3];
+      if ((((a - 0x20202020) & ~a) | ((b - 0x20202020) & ~b) | ((c - 0x20202020) & ~c) | ((d - 0x20202020) & ~d)) & 0x80808080) break;
+    }
+    for (let k = wordsFrom + w * 4; k < end; k++) if (bytes[k] < SPACE) return k;
+    return end === n ? -1 : end;
+  }
+
+  /** The bytes as 32-bit words from the first aligned one (`wordsFrom`). */
+  private wordView(): Uint32Array<ArrayBufferLike> {
+    if (!this.words) {
+      const bytes = this.bytes;
+      this.wordsFrom = (4 - (bytes.byteOffset & 3)) & 3;
+      this.words = new Uint32Array(bytes.buffer, bytes.byteOffset + this.wordsFrom, Math.max(0, bytes.length - this.wordsFrom) >>> 2);
+    }
+    return this.words;
   }
 
   /** -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? at i. */

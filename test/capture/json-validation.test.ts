@@ -78,6 +78,30 @@ test('long strings, read four bytes at a time: a quote, backslash or control byt
   }
 });
 
+test('very long strings, searched natively past their first bytes: every special seen at every place and alignment', () => {
+  const specials = ['"', '\\', '\\"', '\\u00e9', '\\x', '\\u12', '\u0000', '\u001f', '\n', '\u007f', '\u00ff'];
+  const long = (n: number, c: string) => c.repeat(n);
+  const docs: string[] = [];
+  for (const special of specials) {
+    for (let at = 240; at < 420; at++) docs.push(`{"k":"${long(at, 'a')}${special}${long(430 - at, 'b')}","z":1}`);
+    // After an escape, the same long string goes on; a control byte further on is still seen.
+    docs.push(`["${long(300, 'a')}\\n${long(300, 'b')}${special}${long(300, 'c')}"]`);
+    // A long string with no backslash, then another whose backslash was already found from the first.
+    docs.push(`["${long(400, 'a')}", "${long(20, 'b')}${special}${long(400, 'c')}"]`);
+    // Cut off inside a long string, right after the special.
+    docs.push(`["${long(400, 'a')}${special}`);
+  }
+  for (const doc of docs) {
+    for (let offset = 0; offset < 4; offset++) {
+      const bytes = Buffer.from(doc, 'latin1');
+      const host = Buffer.alloc(bytes.length + 8);
+      const view = host.subarray(offset, offset + bytes.length);
+      bytes.copy(view);
+      agree(view);
+    }
+  }
+});
+
 test('a large body: the problem is found from its bytes, with the message JSON.parse gives', () => {
   const good = Buffer.from(JSON.stringify({ messages: [{ role: 'user', content: 'é'.repeat(100_000) }] }));
   const broken = Buffer.concat([good.subarray(0, good.length - 1), Buffer.from(',}')]);
