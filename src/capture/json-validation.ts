@@ -159,7 +159,7 @@ class Validator {
    * and only a word that has one is read byte by byte. Past that, the string is a long one (base64,
    * most likely): the next quote and backslash are found natively (memchr; the backslash's place is
    * kept, so no byte is searched twice) and the bytes before them are only tested for a control
-   * character, sixteen a turn.
+   * character, sixteen a turn (docs/decisions.md, decision 92).
    */
   private firstSpecial(from: number): number {
     const bytes = this.bytes;
