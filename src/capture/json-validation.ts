@@ -34,7 +34,7 @@ export function isValidJson(bytes: Uint8Array, from = 0): boolean {
   return new Validator(bytes).valid(from);
 }
 
-/** A string's first bytes are read one by one; past these, it is a long one, read a word at a time. */
+/** A string's first bytes are read one by one; past these, a word at a time. */
 const BYTE_SCAN_BYTES = 16;
 
 /** Past its first bytes, a string is read a word at a time for this many words; beyond, it is a long one. */
@@ -54,7 +54,12 @@ class Validator {
   /** The bytes as 32-bit words from the first aligned one (`wordsFrom`), made when a long string needs them. */
   private words: Uint32Array<ArrayBufferLike> | undefined;
   private wordsFrom = 0;
-  /** In a long string, the next backslash at or after where it was last looked for (`bytes.length` if none); -1 before. */
+  /**
+   * In long strings, the next quote and backslash at or after where each was last looked for
+   * (`bytes.length` if none; -1 before the first search). Kept, since a long string with an escape
+   * every few hundred bytes would otherwise search the rest of itself again after each escape.
+   */
+  private quote = -1;
   private backslash = -1;
 
   constructor(private readonly bytes: Uint8Array) {}
@@ -157,8 +162,8 @@ class Validator {
    * A string's first bytes are read one by one, the next few hundred four a word: whether a word
    * holds a byte below 0x20, 0x22 or 0x5c is three has-less/has-zero tests (Bit Twiddling Hacks),
    * and only a word that has one is read byte by byte. Past that, the string is a long one (base64,
-   * most likely): the next quote and backslash are found natively (memchr; the backslash's place is
-   * kept, so no byte is searched twice) and the bytes before them are only tested for a control
+   * most likely): the next quote and backslash are found natively (memchr; their places are kept,
+   * so no byte is searched twice) and the bytes before them are only tested for a control
    * character, sixteen a turn (docs/decisions.md, decision 92).
    */
   private firstSpecial(from: number): number {
@@ -192,12 +197,13 @@ class Validator {
   private longString(j: number): number {
     const bytes = this.bytes;
     const n = bytes.length;
-    const quote = indexOfByte(bytes, QUOTE, j);
+    if (this.quote < j) this.quote = indexOfByte(bytes, QUOTE, j);
     if (this.backslash < j) this.backslash = indexOfByte(bytes, BACKSLASH, j);
-    const end = Math.min(quote, this.backslash);
+    const end = Math.min(this.quote, this.backslash);
     const words = this.wordView();
     const wordsFrom = this.wordsFrom;
-    // Words wholly before `end`, four at a time, then one at a time, then the bytes before `end`.
+    // Words wholly before `end`, four at a time; from the first four with a control byte, or the last
+    // whole ones, byte by byte.
     const lastWord = Math.min(words.length, (end - wordsFrom) >>> 2);
     let w = (j - wordsFrom) >>> 2;
     for (; w + 4 <= lastWord; w += 4) {

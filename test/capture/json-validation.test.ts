@@ -58,6 +58,8 @@ test('hostile shapes: deep nesting, long strings and numbers, no call stack spen
     Buffer.from(`${'['.repeat(200_000)}${']'.repeat(200_000)}`), Buffer.from(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`),
     Buffer.from(`${'['.repeat(200_000)}${']'.repeat(199_999)}`), Buffer.from(`"${'x'.repeat(1_000_000)}"`),
     Buffer.from(`${'9'.repeat(100_000)}.5e-${'1'.repeat(1000)}`), Buffer.from(`["${'\\\\'.repeat(50_000)}"]`),
+    // One long string with an escape every 300 bytes: each search for its end starts where the last one stopped.
+    Buffer.from(`["${`${'x'.repeat(298)}\\n`.repeat(10_000)}"]`),
   ]) agree(b);
 });
 
