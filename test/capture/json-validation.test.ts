@@ -63,19 +63,22 @@ test('hostile shapes: deep nesting, long strings and numbers, no call stack spen
   ]) agree(b);
 });
 
+/** `doc` (latin1) at each offset of a larger buffer, so that its words start at each alignment. */
+function agreeAtEveryAlignment(doc: string): void {
+  const bytes = Buffer.from(doc, 'latin1');
+  for (let offset = 0; offset < 4; offset++) {
+    const host = Buffer.alloc(bytes.length + 8);
+    const view = host.subarray(offset, offset + bytes.length);
+    bytes.copy(view);
+    agree(view);
+  }
+}
+
 test('long strings, read four bytes at a time: a quote, backslash or control byte is seen at every place and alignment', () => {
   const specials = ['"', '\\', '\\"', '\\u00e9', '\\x', '\u0000', '\u001f', '\n', ' ', '!', '#', '[', '\u00e9', '\u00ff'];
   for (const special of specials) {
     for (let at = 0; at < 70; at++) {
-      const doc = `{"k":"${'a'.repeat(at)}${special}${'b'.repeat(80 - at)}","z":1}`;
-      for (let offset = 0; offset < 4; offset++) {
-        // The document at each offset of a larger buffer, so that its words start at each alignment.
-        const bytes = Buffer.from(doc, 'latin1');
-        const host = Buffer.alloc(bytes.length + 8);
-        const view = host.subarray(offset, offset + bytes.length);
-        bytes.copy(view);
-        agree(view);
-      }
+      agreeAtEveryAlignment(`{"k":"${'a'.repeat(at)}${special}${'b'.repeat(80 - at)}","z":1}`);
     }
   }
 });
@@ -93,15 +96,7 @@ test('very long strings, searched natively past their first bytes: every special
     // Cut off inside a long string, right after the special.
     docs.push(`["${long(400, 'a')}${special}`);
   }
-  for (const doc of docs) {
-    for (let offset = 0; offset < 4; offset++) {
-      const bytes = Buffer.from(doc, 'latin1');
-      const host = Buffer.alloc(bytes.length + 8);
-      const view = host.subarray(offset, offset + bytes.length);
-      bytes.copy(view);
-      agree(view);
-    }
-  }
+  for (const doc of docs) agreeAtEveryAlignment(doc);
 });
 
 test('a large body: the problem is found from its bytes, with the message JSON.parse gives', () => {
