@@ -67,9 +67,27 @@ function extractBuffers(value: unknown, blobs: Buffer[], offset: { n: number }):
   return value as Json;
 }
 
+/**
+ * Whether an operation can hold no Buffer: only new bodies carry them (hashes, manifests). Such an
+ * operation is JSON as it is: the walk that looks for Buffers copied every object first, and
+ * operations of SSE events, the most frequent while answers stream, never have any.
+ */
+function bufferFree(op: Operation): boolean {
+  switch (op.type) {
+    case 'connection':
+    case 'delete':
+      return true;
+    case 'exchange':
+    case 'sse':
+      return (op.bodies?.length ?? 0) === 0;
+    default:
+      return false;
+  }
+}
+
 export function encodeOperation(op: Operation): Buffer {
   const blobs: Buffer[] = [];
-  const json = Buffer.from(JSON.stringify(extractBuffers(op, blobs, { n: 0 })));
+  const json = Buffer.from(JSON.stringify(bufferFree(op) ? op : extractBuffers(op, blobs, { n: 0 })));
   const head = Buffer.allocUnsafe(5);
   head.writeUInt8(FORMAT_VERSION, 0);
   head.writeUInt32LE(json.length, 1);
@@ -181,6 +199,16 @@ function applyDelete(db: SqlDatabase, exchangeIds: number[], connectionIds: numb
   }
   for (const bodyId of released) releaseBody(db, bodyId);
   for (const id of connectionIds) db.run('DELETE FROM connections WHERE id = ?', [id]);
+}
+
+/**
+ * Whether applying `op` is one SQL statement, which SQLite applies whole or not at all by itself:
+ * one SSE event (how an answer streams, an event every few tens of ms) or a connection. Such an
+ * operation needs no savepoint around it (docs/decisions.md, decision 93).
+ */
+export function appliesInOneStatement(op: Operation): boolean {
+  if (op.type === 'connection') return true;
+  return op.type === 'sse' && op.events.length === 1 && !op.bodies?.length && !op.pack && !op.relocations?.length;
 }
 
 export function applyOperation(db: SqlDatabase, op: Operation): void {

@@ -121,14 +121,15 @@ export class SqlDatabase {
   /** Runs `fn` as one unit inside the batch transaction: on a throw, its changes are undone. */
   atomically<T>(fn: () => T): T {
     this.begin();
-    this.db.exec('SAVEPOINT op');
+    // Prepared once, as every statement here: exec() parsed them again for each operation.
+    this.run('SAVEPOINT op');
     try {
       const result = fn();
-      this.db.exec('RELEASE op');
+      this.run('RELEASE op');
       return result;
     } catch (err) {
-      this.db.exec('ROLLBACK TO op');
-      this.db.exec('RELEASE op');
+      this.run('ROLLBACK TO op');
+      this.run('RELEASE op');
       throw err;
     }
   }

@@ -16,7 +16,7 @@ import type { IdSource } from './chunked-bodies';
 import { writeSnapshot } from './database-file';
 import { createJournalFile, HEADER_SIZE, JournalWriter } from './journal';
 import { JournalFollow } from './journal-follow';
-import { applyOperation, encodeOperation, type Operation } from './operations';
+import { applyOperation, appliesInOneStatement, encodeOperation, type Operation } from './operations';
 import type { ChunkLocation } from './segment-format';
 import { SegmentStore } from './segment-store';
 import { setMeta } from './schema';
@@ -224,7 +224,8 @@ export class StoreEngine {
     // The chunk bytes it refers to reach the OS first; if they cannot, nothing changes.
     this.segments.writePending();
     this.openBatch();
-    this.currentDb.atomically(() => applyOperation(this.currentDb, op));
+    if (appliesInOneStatement(op)) applyOperation(this.currentDb, op);
+    else this.currentDb.atomically(() => applyOperation(this.currentDb, op));
     this.countersValue.bump(op);
     this.lsn++;
     this.journal!.append(this.lsn, payload);

@@ -132,6 +132,31 @@ describe('store round trip', { timeout: 60_000 }, () => {
     await again.close();
   });
 
+  test('an SSE event that cannot be stored is dropped whole and never journaled; the next ones are kept', async () => {
+    const t = tempDir();
+    try {
+      const store = await CaptureStore.open({ dataDir: t.dir, mode: 'writer' });
+      store.connectionUpdated(connection(1));
+      store.exchangeUpdated(exchange(1, 1));
+      store.sseEvents(1, [{ seq: 0, time: T0 + 1, data: 'a' }]);
+      // A row without a time breaks a NOT NULL constraint: the one statement that applies it fails.
+      store.sseEvents(1, [{ seq: 1, time: null as unknown as number, data: 'b' }]);
+      store.sseEvents(1, [{ seq: 2, time: T0 + 3, data: 'c' }]);
+      assert.equal(store.stats().droppedWrites, 1);
+      const id = store.storedExchangeId(1)!;
+      assert.deepEqual(store.listSseEvents(id).items.map((e) => e.data), ['a', 'c']);
+      // A reader replays the journal: it holds the same.
+      await store.flush();
+      const reader = await CaptureStore.open({ dataDir: t.dir, mode: 'auto' });
+      assert.equal(reader.role, 'reader');
+      assert.deepEqual(reader.listSseEvents(id).items.map((e) => e.data), ['a', 'c']);
+      await reader.close();
+      await store.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test('repeated updates with the same body buffer store it once', async () => {
     const t = tempDir();
     try {

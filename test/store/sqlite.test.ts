@@ -1,5 +1,6 @@
 // The sql.js wrapper: pragmas hold after export() (which resets them in some sql.js versions),
-// cached statements keep working, and a failed unit of work is undone without ending the batch.
+// cached statements keep working, and a failed unit of work (or a failed single statement) is undone without
+// ending the batch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SqlDatabase } from '../../src/store/sqlite';
@@ -33,5 +34,18 @@ test('atomically() undoes a failed unit and keeps earlier ones', async () => {
   }));
   db.commit();
   assert.deepEqual(db.all('SELECT v FROM t'), [{ v: 1 }]);
+  db.close();
+});
+
+test('a single statement that fails is undone whole, without a savepoint, and the batch goes on', async () => {
+  const db = await SqlDatabase.create(undefined);
+  db.exec('CREATE TABLE t (v INTEGER PRIMARY KEY)');
+  db.begin();
+  db.run('INSERT INTO t VALUES (1)');
+  // Its first row went in before the second failed: SQLite takes it out again.
+  assert.throws(() => db.run('INSERT INTO t VALUES (2), (1)'));
+  db.run('INSERT INTO t VALUES (3)');
+  db.commit();
+  assert.deepEqual(db.all('SELECT v FROM t ORDER BY v'), [{ v: 1 }, { v: 3 }]);
   db.close();
 });
