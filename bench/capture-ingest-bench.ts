@@ -29,9 +29,9 @@ const COUNT = Number(arg('count') ?? 300);
 const CONCURRENCY = 4;
 /**
  * Uncounted exchanges before each column's measured ones (default 8: connections opened,
- * certificates minted). V8 still compiles our hot code for a few thousand exchanges after that
- * (~50 TurboFan jobs a second on its helper threads during a 1,200-exchange run), a cost a capture
- * that runs all day pays once: a larger warm-up measures the steady state.
+ * certificates minted). V8 still compiles our hot code through at least the first thousand exchanges
+ * after that (~50 TurboFan jobs a second on its helper threads all through a 1,200-exchange run), a
+ * cost a capture that runs all day pays once: a warm-up of 1,000 measures the steady state.
  */
 const WARMUP = Number(arg('warm-up') ?? 8);
 const BODY_BYTES = 100 * 1024;
