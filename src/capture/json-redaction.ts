@@ -4,6 +4,7 @@
 // is a tolerant lexer: it finds `"key": "value"` pairs wherever they are (any depth, invalid or
 // truncated JSON, JSON inside SSE `data:` lines, JSON encoded inside a JSON string) and replaces
 // only the value's string token.
+import { isSpace } from './json-validation';
 
 export interface JsonRedactionRules {
   /** Whether the string value of this key (decoded) is a secret. */
@@ -212,10 +213,6 @@ function decodeToken(token: string, bytes: boolean): string {
 function encodeString(value: string, bytes: boolean): string {
   const json = JSON.stringify(value);
   return bytes ? Buffer.from(json, 'utf8').toString('latin1') : json;
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
 function onlySpace(text: LexText, from: number, to: number): boolean {

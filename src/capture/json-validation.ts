@@ -25,7 +25,8 @@ const BRACE_CLOSE = 0x7d;
 /** The escapes a JSON string may hold after a backslash (`u` is followed by four hex digits). */
 const SIMPLE_ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
 
-const isSpace = (c: number) => c === SPACE || c === LF || c === CR || c === TAB;
+/** JSON's whitespace (ECMA-404 §2): space, tab, line feed, carriage return. */
+export const isSpace = (c: number): boolean => c === SPACE || c === LF || c === CR || c === TAB;
 const isDigit = (c: number) => c >= ZERO && c <= NINE;
 const isHex = (c: number) => isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 

@@ -71,16 +71,20 @@ describe('journal framing', () => {
     assert.deepEqual(withUndefined, { type: 'sse', exchangeId: 1, events: [{ seq: 0, time: 1, data: 'x' }] });
   });
 
-  test('an operation without new bodies, written as it is, reads back as the walk wrote it', () => {
-    const ops: Operation[] = [
-      { type: 'sse', exchangeId: 3, events: [{ seq: 0, time: 1.25, event: 'message', data: '{"a":"é\\u0000"}', id: undefined, retry: 5 }], bodies: [] },
-      { type: 'sse', exchangeId: 3, events: [], pack: { bodyId: 7, events: 2 }, relocations: [{ id: 1, segment: 2, offset: 3, storedSize: 4 }] },
-      { type: 'connection', row: { id: 1, openedAt: 1, clientAddress: '127.0.0.1', clientPort: 5, targetHost: 'h', targetPort: 443, mode: 'intercept', label: undefined } },
-      { type: 'delete', exchangeIds: [1, 2], connectionIds: [] },
-      { type: 'exchange', row: { id: 2, connectionId: 1, startedAt: 1, method: 'POST', url: 'https://h/', httpVersion: '1.1', kind: 'http',
-        requestHeaders: [['a', 'b']], errors: [], requestBody: { bodyId: 4, size: 2, wireSize: 2, encoding: '', decoded: true, truncated: false } }, bodies: [] },
-    ];
-    // What the walk wrote for them: their JSON, undefined fields left out.
-    for (const op of ops) assert.deepEqual(decodeOperation(encodeOperation(op)), JSON.parse(JSON.stringify(op)));
+  test('an operation without new bodies reads back as written, less its undefined fields; one with new bodies keeps their Buffers', () => {
+    const sse: Operation = { type: 'sse', exchangeId: 3, events: [{ seq: 0, time: 1.25, event: 'message', data: '{"a":"é\\u0000"}', id: undefined, retry: 5 }], bodies: [] };
+    assert.deepEqual(decodeOperation(encodeOperation(sse)),
+      { type: 'sse', exchangeId: 3, events: [{ seq: 0, time: 1.25, event: 'message', data: '{"a":"é\\u0000"}', retry: 5 }], bodies: [] });
+    const packed: Operation = { type: 'sse', exchangeId: 3, events: [], pack: { bodyId: 7, events: 2 }, relocations: [{ id: 1, segment: 2, offset: 3, storedSize: 4 }] };
+    assert.deepEqual(decodeOperation(encodeOperation(packed)), packed);
+    const requestBody = { bodyId: 4, size: 2, wireSize: 2, encoding: '', decoded: true, truncated: false };
+    const row = { id: 2, connectionId: 1, startedAt: 1, method: 'POST', url: 'https://h/', httpVersion: '1.1', kind: 'http' as const, requestHeaders: [['a', 'b']] as [string, string][], errors: [] };
+    assert.deepEqual(decodeOperation(encodeOperation({ type: 'exchange', row: { ...row, endedAt: undefined, requestBody }, bodies: [] })),
+      { type: 'exchange', row: { ...row, requestBody }, bodies: [] });
+    assert.deepEqual(decodeOperation(encodeOperation({ type: 'delete', exchangeIds: [1, 2], connectionIds: [] })), { type: 'delete', exchangeIds: [1, 2], connectionIds: [] });
+    // The same SSE operation with a new body: its hash and manifest come back as Buffers, byte for byte.
+    const sha256 = Buffer.alloc(32, 5);
+    const withBody = decodeOperation(encodeOperation({ ...packed, bodies: [{ id: 7, sha256, size: 3, manifest: Buffer.from([2]), chunks: [] }] }));
+    assert.ok(withBody.type === 'sse' && Buffer.isBuffer(withBody.bodies?.[0].sha256) && withBody.bodies[0].sha256.equals(sha256));
   });
 });
