@@ -15,6 +15,8 @@
 //                    (16) calls the session compacts: it starts over from a new 8 KB summary. Default
 //                    (fork): every request resends its own cut of a growing ~680 KB history and never
 //                    an answer, so each call forks the session's thread
+//   --seed-calls=N   start on a store that already holds N calls (extension-bench's seeded history:
+//                    a 500-turn session and smaller ones), assembled before the traffic starts
 //   --evict-idle=S   set sessions aside after S seconds without a call (the engine: 35 minutes)
 //   --rate=N         send at most N MB a second (requests and answers). Unpaced, the client outruns
 //                    capture on 2 cores and most exchanges are stored without bodies ("capture fell
@@ -52,6 +54,7 @@ const SESSION_CALLS = num('session-calls', 0);
 const EVICT_IDLE_S = num('evict-idle', 0);
 const EXTEND = argv.includes('--shape=extend');
 const COMPACT_EVERY = Math.max(1, num('compact-every', 16));
+const SEED_CALLS = num('seed-calls', 0);
 
 // ---- sql.js wasm memory: grab the module's Memory export as it is instantiated ----------------------
 
@@ -287,6 +290,12 @@ async function main(): Promise<void> {
   const ready = await waitFor('ready') as { port: number; caPath: string };
 
   const dataDir = mkdtempSync(join(tmpdir(), 'llmc-memory-'));
+  if (SEED_CALLS > 0) {
+    // A day's history already stored, as extension-bench's --calls: the engine lists it and follows on.
+    const { seedStore } = await import('./extension-bench/seed');
+    const seeded = await seedStore(dataDir, SEED_CALLS, Math.min(500, SEED_CALLS));
+    console.log(`  seeded ${SEED_CALLS} calls (${mb(seeded.rawBytes)} of raw bodies)`);
+  }
   gc();
   const cpu0 = cpuMs();
   const service = await CaptureService.start({
@@ -310,6 +319,13 @@ async function main(): Promise<void> {
       passes++;
       return u;
     };
+  }
+
+  if (sessions && SEED_CALLS > 0) {
+    // The stored calls are assembled first, as a cold open does; the traffic's figures start after.
+    const t = performance.now();
+    while (sessions.calls < SEED_CALLS || sessions.queued > 0) await new Promise((r) => setTimeout(r, 100));
+    console.log(`  the ${sessions.calls} stored calls assembled in ${(performance.now() - t).toFixed(0)} ms`);
   }
 
   // Peak and snapshot watch, every 0.5 s.

@@ -3,7 +3,8 @@
 // is complete (the assembler only ever adds). Exchanges that are still streaming mark their
 // session as live instead, and keep a preview of what their call has delivered so far (pending()).
 import type { ExchangeRecord, SseEventRecord } from '../capture';
-import { Assembler, type TextSpill } from '../conversation';
+import { Assembler, type AssemblyResume, type TextSpill } from '../conversation';
+import type { SessionSummary } from '../conversation/types';
 import { DEFAULT_ROUTES, dissectExchange, matchRoute, type LlmCall, type Route } from '../llm';
 import type { ContentBlock, SideKind } from '../llm/llm-call';
 import type { CaptureStore, ExchangeSummary } from '../store';
@@ -108,6 +109,24 @@ export class LiveSessions {
   /** LLM calls given to the assembler so far. */
   get calls(): number {
     return this.callCount;
+  }
+
+  /**
+   * The newest exchange read when every exchange up to it has been read whole (none open, none
+   * queued): an assembly saved now goes on from there (resume). Undefined while any is open.
+   */
+  settledThrough(): number | undefined {
+    return this.open.size === 0 && this.queue.length === 0 ? this.lastExchangeId : undefined;
+  }
+
+  /**
+   * Takes up a saved assembly (Assembler.resumeFrom) that holds `calls` calls from the exchanges up
+   * to the one this follower was made to start after; only before anything was read.
+   */
+  resume(summaries: readonly SessionSummary[], state: AssemblyResume, calls: number): boolean {
+    if (this.taken > 0 || this.callCount > 0 || !this.assembler.resumeFrom(summaries, state)) return false;
+    this.callCount = calls;
+    return true;
   }
 
   /** Sessions with a model call in progress. */

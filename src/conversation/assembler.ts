@@ -17,13 +17,31 @@ import type { SessionDetail, SessionSummary } from './types';
  * served from elsewhere (the derived files), and its calls are read back (`reload`) when a new
  * call joins it or a merge takes it in.
  */
-interface ColdSession {
+interface ColdSession extends ColdSessionRecord {
   summary: SessionSummary;
+}
+
+/** What brings a set-aside session back, beside its summary. */
+export interface ColdSessionRecord {
+  id: string;
   /** Every call the session held, in the order they were added. */
   callIds: string[];
   idSource: string;
   mergedIds: string[];
   anonymous: boolean;
+}
+
+/**
+ * An assembly as if every session were set aside: enough for a new assembler to go on from where
+ * this one stopped without reading a call again (docs/decisions.md, decision 94). What links calls
+ * within a short window (spawns, title threads, anonymous sessions) is not in it.
+ */
+export interface AssemblyResume {
+  sessions: ColdSessionRecord[];
+  /** Retired or secondary ids → the session that holds them. */
+  aliases: [string, string][];
+  /** Anonymous sessions numbered so far, per client. */
+  anonymousCount: [LlmCall['client'], number][];
 }
 
 /** Reads calls back by id, in the order given; calls whose exchange is gone are left out. */
@@ -141,12 +159,7 @@ export class Assembler {
   evict(id: string): boolean {
     const state = this.states.get(id);
     if (!state || !this.reload) return false;
-    const callIds = [...new Set([...state.segments.flatMap((s) => s.calls.map((r) => r.call.id)), ...state.sideCalls.map((c) => c.id)])]
-      .sort(compareCallIds);
-    this.cold.set(id, {
-      summary: this.detailOf(state).summary, callIds, idSource: state.idSource, mergedIds: [...state.mergedIds],
-      anonymous: this.anonymous.includes(state),
-    });
+    this.cold.set(id, { summary: this.detailOf(state).summary, ...this.coldRecord(state) });
     this.states.delete(id);
     this.views.delete(id);
     const at = this.anonymous.indexOf(state);
@@ -183,6 +196,38 @@ export class Assembler {
     if (cold.anonymous) this.anonymous.push(state);
     for (const call of calls) this.follow(state, call, state.add(call), []);
     return state;
+  }
+
+  /** This assembly as set-aside sessions (those in memory too), for resumeFrom. */
+  resumeState(): AssemblyResume {
+    return {
+      sessions: [...[...this.states.values()].map((s) => this.coldRecord(s)), ...[...this.cold.values()].map((c) => ({
+        id: c.id, callIds: c.callIds, idSource: c.idSource, mergedIds: c.mergedIds, anonymous: c.anonymous,
+      }))],
+      aliases: [...this.aliases],
+      anonymousCount: [...this.anonymousCount],
+    };
+  }
+
+  /**
+   * Takes up an assembly that `resumeState` gave, with its sessions' summaries: every session set
+   * aside, to be read back when a call joins it. Only into an empty assembler that can read calls
+   * back; false (and nothing taken) when it cannot, or when a session has no summary.
+   */
+  resumeFrom(summaries: readonly SessionSummary[], state: AssemblyResume): boolean {
+    if (!this.reload || this.states.size > 0 || this.cold.size > 0 || this.aliases.size > 0) return false;
+    const byId = new Map(summaries.map((s) => [s.id, s]));
+    if (state.sessions.length !== byId.size || state.sessions.some((r) => !byId.has(r.id))) return false;
+    for (const record of state.sessions) this.cold.set(record.id, { ...record, summary: byId.get(record.id)! });
+    for (const [from, to] of state.aliases) this.aliases.set(from, to);
+    for (const [client, n] of state.anonymousCount) this.anonymousCount.set(client, n);
+    return true;
+  }
+
+  private coldRecord(state: SessionState): ColdSessionRecord {
+    const callIds = [...new Set([...state.segments.flatMap((s) => s.calls.map((r) => r.call.id)), ...state.sideCalls.map((c) => c.id)])]
+      .sort(compareCallIds);
+    return { id: state.id, callIds, idSource: state.idSource, mergedIds: [...state.mergedIds], anonymous: this.anonymous.includes(state) };
   }
 
   private detailOf(state: SessionState): SessionDetail {

@@ -1,5 +1,5 @@
 // The conversation assembler's public surface. Pure: LLM calls in, plain data out.
-export { Assembler, assemble, type AddResult } from './assembler';
+export { Assembler, assemble, type AddResult, type AssemblyResume, type ColdSessionRecord } from './assembler';
 export { cacheLine, cacheSummaryLine, causeWords, changeLine, diffBody } from './insight-text';
 export { formatCost, formatUsage, renderMarkdownTranscript, type MarkdownOptions } from './markdown-transcript';
 export { costOf, findPrice, normalizeModelId, PRICE_TABLE, PRICES_AS_OF, type PriceEntry, type TokenPrices } from './pricing';

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip, gunzip } from 'node:zlib';
 import { ASSEMBLER_VERSION } from '../conversation/version';
+import type { AssemblyResume } from '../conversation/assembler';
 import type { SessionDetail, SessionSummary } from '../conversation/types';
 import { joinedPieces, jsonPieces } from './json-pieces';
 import { decodeRoot, PiecesFileState, SessionFileEncoder, type PieceRecord } from './session-file';
@@ -60,11 +61,22 @@ export interface StoreMark {
   lastStartedAt: number;
 }
 
+/**
+ * The assembly the index was made from, to go on from without reading its exchanges again
+ * (decision 94): saved only when every exchange up to `afterExchangeId` had been read whole.
+ */
+export interface SavedAssembly {
+  afterExchangeId: number;
+  assembly: AssemblyResume;
+}
+
 interface IndexFile extends StoreMark {
   format: number;
   assemblerVersion: number;
   calls: number;
   sessions: SessionSummary[];
+  /** Absent in files written before decision 94, and when an exchange was still open. */
+  resume?: SavedAssembly;
   writtenAt: string;
 }
 
@@ -73,6 +85,7 @@ export interface LoadedIndex {
   calls: number;
   /** The newest exchange the index was made with: anything newer is not in it. */
   lastExchangeId: number;
+  resume?: SavedAssembly;
 }
 
 export class DerivedSessions {
@@ -107,7 +120,8 @@ export class DerivedSessions {
     if (!index) return undefined;
     if (index.format !== FORMAT || index.assemblerVersion !== ASSEMBLER_VERSION || !Array.isArray(index.sessions)) return undefined;
     if (exchangeStartedAt(index.lastExchangeId) !== index.lastStartedAt) return undefined;
-    return { sessions: index.sessions, calls: index.calls, lastExchangeId: index.lastExchangeId };
+    const resume = wellFormedResume(index.resume, index.lastExchangeId);
+    return { sessions: index.sessions, calls: index.calls, lastExchangeId: index.lastExchangeId, ...(resume ? { resume } : {}) };
   }
 
   /** A session's detail as last written, or undefined; `cache: false` keeps it out of the cache (a check, not a view). */
@@ -131,7 +145,7 @@ export class DerivedSessions {
    * Writes the details of `changed` sessions, then the index of all of them (so an index never
    * names a session whose file is older than it). One write at a time; each file atomically.
    */
-  save(mark: StoreMark, calls: number, sessions: SessionSummary[], changed: Iterable<SessionDetail>): Promise<void> {
+  save(mark: StoreMark, calls: number, sessions: SessionSummary[], changed: Iterable<SessionDetail>, resume?: SavedAssembly): Promise<void> {
     const details = [...changed];
     // After a failed save too: one write that failed (a full disk) must not stop every later one.
     this.writing = this.writing.catch(() => undefined).then(async () => {
@@ -143,7 +157,9 @@ export class DerivedSessions {
         this.cache.delete(d.id);
         await this.writeSession(d);
       }
-      const index: IndexFile = { format: FORMAT, assemblerVersion: ASSEMBLER_VERSION, ...mark, calls, sessions, writtenAt: new Date().toISOString() };
+      const index: IndexFile = {
+        format: FORMAT, assemblerVersion: ASSEMBLER_VERSION, ...mark, calls, sessions, ...(resume ? { resume } : {}), writtenAt: new Date().toISOString(),
+      };
       await this.writeAtomic(join(this.dir, 'index.json.gz'), index);
     });
     return this.writing;
@@ -253,6 +269,19 @@ export class DerivedSessions {
       throw e;
     }
   }
+}
+
+/** The saved assembly if it has the shape this build writes (a damaged one is ignored, not trusted). */
+function wellFormedResume(value: unknown, lastExchangeId: number): SavedAssembly | undefined {
+  const r = value as Partial<SavedAssembly> | undefined;
+  const a = r?.assembly;
+  if (!r || typeof r.afterExchangeId !== 'number' || r.afterExchangeId > lastExchangeId || !a) return undefined;
+  const strings = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === 'string');
+  const sessionsOk = Array.isArray(a.sessions) && a.sessions.every((c) => typeof c?.id === 'string' && strings(c.callIds) && typeof c.idSource === 'string'
+    && strings(c.mergedIds) && typeof c.anonymous === 'boolean');
+  const aliasesOk = Array.isArray(a.aliases) && a.aliases.every((p) => Array.isArray(p) && p.length === 2 && strings(p));
+  const countsOk = Array.isArray(a.anonymousCount) && a.anonymousCount.every((p) => Array.isArray(p) && typeof p[0] === 'string' && Number.isInteger(p[1]));
+  return sessionsOk && aliasesOk && countsOk ? r as SavedAssembly : undefined;
 }
 
 function fileName(sessionId: string): string {

@@ -4,14 +4,16 @@
 // changed goes out as events (src/engine/protocol.ts); the host keeps only summaries.
 //
 // Opening a store, the sessions stored in `derived/` (DerivedSessions) are shown at once, and
-// served from their files; once the store changes, the assembly is rebuilt from the exchanges
-// behind them, and a session's live version replaces the stored one once it has as many calls.
+// served from their files. When every stored session has long been idle, the assembly goes on from
+// the state saved with them, each session set aside, and only new exchanges are read (decision 94);
+// otherwise, once the store changes, the assembly is rebuilt from the exchanges behind them, and a
+// session's live version replaces the stored one once it has as many calls.
 // The writer keeps the derived files up to date as sessions change.
 import { LiveSessions, type LiveUpdate } from '../app/live-sessions';
 import { SET_ASIDE_AFTER_MS } from '../conversation/session-links';
 import type { SessionDetail, SessionSummary } from '../conversation/types';
 import type { CaptureStore } from '../store';
-import { DerivedSessions, type StoreMark } from './derived-sessions';
+import { DerivedSessions, type LoadedIndex, type StoreMark } from './derived-sessions';
 import { FileTextSpill } from './file-text-spill';
 import type { EngineEvent, LogLevel } from './protocol';
 
@@ -115,7 +117,8 @@ export class SessionFollower {
     this.reset(store);
     // A current index shows every session, and serves their details: the exchanges behind it are
     // read (re-dissected: seconds for thousands of calls) only once the store changes, since only
-    // new calls need the live assembly (docs/decisions.md, decision 49).
+    // new calls need the live assembly (docs/decisions.md, decision 49), and not at all when the
+    // assembly saved with the index can go on (decision 94).
     void this.restore(store).then((current) => {
       if (!current) return this.schedule(0);
       this.behind = false;
@@ -214,11 +217,30 @@ export class SessionFollower {
       return false;
     }
     this.rewrite = false;
-    for (const s of loaded.sessions) this.restored.set(s.id, s);
+    const resumed = this.resume(store, loaded);
+    if (!resumed) for (const s of loaded.sessions) this.restored.set(s.id, s);
     this.emit({ type: 'sessions', reset: true, sessions: loaded.sessions, retired: [], streaming: [], calls: loaded.calls });
     // Exchanges stored after the index was last saved (a writer killed within SAVE_EVERY_MS of
-    // them) are read in behind the stored sessions, as if the store had just changed.
-    return newestExchange(store)?.lastExchangeId === loaded.lastExchangeId;
+    // them) are read in behind the stored sessions, as if the store had just changed; a resumed
+    // assembly reads what came after its last exchange read.
+    return newestExchange(store)?.lastExchangeId === (resumed ? loaded.resume!.afterExchangeId : loaded.lastExchangeId);
+  }
+
+  /**
+   * Goes on from the saved assembly, every session set aside, when every session has been idle for
+   * longer than any window that links a call to a session it does not name: then the new calls
+   * are all that is read, not every call stored (decision 94). Otherwise the exchanges behind the
+   * stored sessions are read again once the store changes.
+   */
+  private resume(store: CaptureStore, loaded: LoadedIndex): boolean {
+    const saved = loaded.resume;
+    const idleSince = Date.now() - this.evictIdleMs;
+    if (!saved || this.live?.read !== 0 || loaded.sessions.some((s) => s.endedAt >= idleSince)) return false;
+    const live = new LiveSessions(store, undefined, saved.afterExchangeId, { spill: this.spill });
+    if (!live.resume(loaded.sessions, saved.assembly, loaded.calls)) return false;
+    this.live = live;
+    this.log('debug', `went on from the saved assembly of ${loaded.sessions.length} sessions (${loaded.calls} calls), reading only exchanges after ${saved.afterExchangeId}`);
+    return true;
   }
 
   private schedule(delay: number): void {
@@ -363,10 +385,12 @@ export class SessionFollower {
     }
     const sessions = live.assembler.sessions();
     const calls = live.calls;
+    const settled = live.settledThrough();
+    const resume = settled !== undefined ? { afterExchangeId: settled, assembly: live.assembler.resumeState() } : undefined;
     this.saving = this.saving.then(async () => {
       const started = performance.now();
       try {
-        await derived.save(mark, calls, sessions, details);
+        await derived.save(mark, calls, sessions, details, resume);
         this.lastSaveMs = performance.now() - started;
         this.log('debug', `saved ${details.length} of ${sessions.length} sessions for the next start in ${Math.round(this.lastSaveMs)} ms`);
         if (details.length === sessions.length) await derived.prune(new Set(sessions.map((s) => s.id)));

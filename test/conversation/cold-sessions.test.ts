@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Assembler, assemble } from '../../src/conversation/assembler';
 import type { LlmCall } from '../../src/llm/llm-call';
-import { Clock, FullHistoryConversation, text } from '../support/llm-call-builder';
+import { Clock, FullHistoryConversation, llmCall, text, user } from '../support/llm-call-builder';
 import { mixedWorkload } from '../support/mixed-workload';
 
 const json = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
@@ -85,6 +85,53 @@ describe('sessions set aside from memory', () => {
     assert.equal(assembler.addCall(next).sessionId, 'a');
     assert.equal(assembler.coldCount, 0);
     assert.equal(assembler.session('a')?.summary.callCount, 1);
+  });
+
+  test('an assembly resumed from its saved state, every session set aside, goes on as the original does (decision 94)', () => {
+    const calls = mixedWorkload();
+    // Each session's last call comes after the save: it joins a session that is set aside.
+    const lastOf = new Map(calls.map((c, i) => [c.identity.sessionId ?? c.id, i]));
+    const later = new Set(lastOf.values());
+    const saved = assemble(calls.filter((_, i) => !later.has(i)));
+    const { assembler } = coldable(calls);
+    const state = json(saved.resumeState()) as ReturnType<Assembler['resumeState']>;
+    assert.ok(assembler.resumeFrom(json(saved.sessions()) as ReturnType<Assembler['sessions']>, state));
+    assert.equal(assembler.coldCount, saved.sessionIds().length);
+    assert.deepEqual(json(assembler.sessions()), json(saved.sessions()), 'listed as saved');
+    assert.equal(assembler.currentId('ses_c'), saved.currentId('ses_c'), 'a merged id still leads to its host');
+    for (const [i, call] of calls.entries()) if (later.has(i)) assembler.addCall(call);
+    const expected = assemble(calls);
+    for (const summary of expected.sessions()) assembler.warm(summary.id);
+    assert.deepEqual(everything(assembler), everything(expected));
+    // Only into an empty assembler.
+    assert.equal(assembler.resumeFrom(saved.sessions(), saved.resumeState()), false);
+  });
+
+  test('a resumed assembly keeps where merged ids lead and how anonymous sessions are numbered', () => {
+    const anonymous = (words: string) => llmCall({ system: `Some tool ${words}`, input: [user(`${words}, please`)], output: [text(`${words} done`)] });
+    const before = [...mixedWorkload(), anonymous('first job')];
+    // An OpenCode call on the child session's id: the parent session took that id in.
+    const child = new FullHistoryConversation({ sessionId: 'ses_c', system: 'OpenCode', clock: new Clock(), client: 'opencode' });
+    child.say('More on X.');
+    const after = [anonymous('second, unrelated job'), child.request([text('Still a library.')])];
+    const all = [...before, ...after];
+    // The original, as a long-running engine leaves it: every session set aside once idle.
+    const { assembler: original } = coldable(all);
+    for (const call of before) original.addCall(call);
+    for (const id of original.sessionIds()) original.evict(id);
+    const { assembler: resumed } = coldable(all);
+    assert.ok(resumed.resumeFrom(json(original.sessions()) as ReturnType<Assembler['sessions']>, json(original.resumeState()) as ReturnType<Assembler['resumeState']>));
+    for (const id of ['ses_c', 'ses_p', 'claude-1', 'codex-1']) assert.equal(resumed.currentId(id), original.currentId(id), id);
+    for (const call of after) assert.equal(resumed.addCall(call).sessionId, original.addCall(call).sessionId);
+    assert.deepEqual(json(resumed.sessions()), json(original.sessions()));
+  });
+
+  test('a saved state whose sessions do not match the summaries given is refused', () => {
+    const saved = assemble(mixedWorkload());
+    const { assembler } = coldable([]);
+    assert.equal(assembler.resumeFrom(saved.sessions().slice(1), saved.resumeState()), false);
+    assert.equal(assembler.coldCount, 0);
+    assert.equal(new Assembler().resumeFrom(saved.sessions(), saved.resumeState()), false, 'nothing could be read back');
   });
 
   test('without a way to read calls back, nothing is set aside', () => {

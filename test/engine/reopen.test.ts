@@ -12,7 +12,7 @@ import { EngineClient } from '../../src/engine/engine-client';
 import type { EngineEvent } from '../../src/engine/protocol';
 import { CaptureStore } from '../../src/store';
 import { listedSessions, until as untilWithin } from '../support/engine-events';
-import { claudeTurnExchange as exchange, writeTurns } from '../support/claude-exchange';
+import { claudeTurnExchange as exchange, seededSessionId, writeTurns } from '../support/claude-exchange';
 
 const CALLS = 5000;
 const SESSIONS = 50;
@@ -77,13 +77,16 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
       // While the store does not change, no exchange is read: the stored sessions are current.
       await new Promise((r) => setTimeout(r, 1000));
       assert.ok(!events.some((e) => e.type === 'progress'), 'nothing read while nothing changed');
-      // A new call: the live assembly catches up behind the stored sessions, and nothing shown goes backwards meanwhile.
+      // A new call: every stored session has been idle for long, so the engine goes on from the
+      // assembly it saved and reads only the new exchange (decision 94); the call joins its session.
       const writer = await CaptureStore.open({ dataDir, mode: 'writer', retention: {} });
       writer.exchangeUpdated(exchange(CALLS + 1, 0, CALLS / SESSIONS));
       await writer.close();
-      await until('the end of the reading', () => events.find((e) => e.type === 'progress' && e.done === e.total));
-      for (const e of events) if (e.type === 'sessions' && !e.reset) for (const s of e.sessions) assert.ok(s.callCount >= CALLS / SESSIONS, `${s.id} never shows fewer calls`);
       await untilSessionHasTheNewCall('the new call in its session', events);
+      assert.ok(!events.some((e) => e.type === 'progress'), 'the stored exchanges were not read again');
+      for (const e of events) if (e.type === 'sessions' && !e.reset) for (const s of e.sessions) assert.ok(s.callCount >= CALLS / SESSIONS, `${s.id} never shows fewer calls`);
+      const grown = await engine.request('conversation.model', { sessionId: seededSessionId(0) });
+      assert.equal(grown?.threads[0].turns.length, CALLS / SESSIONS + 1, 'the session read back whole, with the new call');
     } finally {
       await engine.dispose();
     }
@@ -98,6 +101,34 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
       await untilSessionHasTheNewCall('the newer call in its session, with nothing written meanwhile', events);
     } finally {
       await engine.dispose();
+    }
+  });
+
+  it('an index saved while its sessions were recent is not gone on from: the exchanges behind it are read again', async () => {
+    // Calls a minute old: a new call may still be linked to them by what it says (a subagent, a title).
+    const recentDir = mkdtempSync(join(tmpdir(), 'llmc-reopen-recent-'));
+    try {
+      const recent = Date.now() - 60_000;
+      const store = await CaptureStore.open({ dataDir: recentDir, mode: 'writer', retention: {} });
+      store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: recent });
+      for (let id = 1; id <= 40; id++) store.exchangeUpdated(exchange(id, id % 2, Math.floor((id - 1) / 2), recent + id * 100));
+      await store.close();
+      const first = await open(recentDir);
+      await until('the first reading', () => first.events.find((e) => e.type === 'progress' && e.done === e.total && e.total === 40));
+      await first.engine.dispose();
+      const { engine, events } = await open(recentDir);
+      try {
+        await until('the stored sessions', () => events.find((e) => e.type === 'sessions' && e.sessions.length === 2));
+        const writer = await CaptureStore.open({ dataDir: recentDir, mode: 'writer', retention: {} });
+        writer.exchangeUpdated(exchange(41, 0, 20, Date.now()));
+        await writer.close();
+        await until('the whole store read again', () => events.find((e) => e.type === 'progress' && e.done === e.total && e.total === 41));
+        await until('the new call in its session', () => (listedSessions(events).get(seededSessionId(0)) === 21 ? true : undefined));
+      } finally {
+        await engine.dispose();
+      }
+    } finally {
+      rmSync(recentDir, { recursive: true, force: true });
     }
   });
 
