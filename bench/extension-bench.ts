@@ -61,6 +61,11 @@ const NO_PORT_SCAN = process.argv.includes('--no-port-scan');
 const NO_PORT_SCAN_SETTINGS = { 'remote.autoForwardPorts': false, 'remote.autoForwardPortsSource': 'output' };
 /** Calls of the live conversation (--live-calls; 0 skips the phase), one every --live-interval ms. */
 const LIVE_CALLS = arg('live-calls', 200);
+/**
+ * --history-age=MIN: the stored history's last call ended MIN minutes before the run (default 2). At 35 or more every
+ * stored session has been idle long enough for a build with decision 94 to go on from its saved assembly when capture starts.
+ */
+const HISTORY_AGE_MS = arg('history-age', 2) * 60_000;
 const LIVE_INTERVAL_MS = arg('live-interval', 500);
 /** --live-stream=MS: each live answer streams over MS ms (0: at once), so the page also gets previews of calls in progress. */
 const LIVE_STREAM_MS = arg('live-stream', 0);
@@ -608,7 +613,7 @@ async function main(): Promise<void> {
   const freshDelays = new Map<string, number[]>();
   try {
     console.log(`\n[prepare] writing ${CALLS} calls into a store, copied into each build's sandbox`);
-    const seeded = await seedStore(seedDir, CALLS, TURNS);
+    const seeded = await seedStore(seedDir, CALLS, TURNS, undefined, HISTORY_AGE_MS);
     const assembled = await assembleSession(seedDir, seeded.sessionId);
     console.log(`  ${seeded.calls} calls in ${assembled.sessions} sessions, ${mb(seeded.rawBytes)} raw (largest request ${(seeded.largestRequest / 1024).toFixed(0)} KB), store ${mb(diskBytes(seedDir))} on disk; written in ${ms(seeded.ms)}, read back and assembled by the bench (Node ${process.versions.node}) in ${ms(assembled.ms)}: ${assembled.turns} turns in the big session`);
     for (const build of builds) {
@@ -617,7 +622,7 @@ async function main(): Promise<void> {
       const m = (await import(theirs)) as { CaptureStore: typeof CaptureStore; SCHEMA_VERSION: number };
       if (m.SCHEMA_VERSION === SCHEMA_VERSION) continue;
       const dir = mkdtempSync(join(tmpdir(), 'llm-capture-bench-seed-'));
-      const own = await seedStore(dir, CALLS, TURNS, m.CaptureStore);
+      const own = await seedStore(dir, CALLS, TURNS, m.CaptureStore, HISTORY_AGE_MS);
       seedDirs.set(build.label, dir);
       console.log(`  ${build.label}: its store has schema ${m.SCHEMA_VERSION} (this checkout's: ${SCHEMA_VERSION}), so the same ${own.calls} calls were written again by its own CaptureStore: ${mb(diskBytes(dir))} on disk`);
     }

@@ -64,7 +64,7 @@ interface SessionShape { turns: number; title: string; systemBytes: number; tool
  * 1.5 KB answers (the last request ~110 KB). Ids and times increase in that order, so the store
  * is read oldest first and the big session's row shows its final figures only once all calls are read.
  */
-export async function seedStore(dataDir: string, calls: number, bigTurns: number, Store: typeof CaptureStore = CaptureStore): Promise<Seeded> {
+export async function seedStore(dataDir: string, calls: number, bigTurns: number, Store: typeof CaptureStore = CaptureStore, endsAgoMs = 120_000): Promise<Seeded> {
   const t0 = performance.now();
   mkdirSync(dataDir, { recursive: true });
   const gen = new TextGenerator(seededRandom(6));
@@ -75,7 +75,7 @@ export async function seedStore(dataDir: string, calls: number, bigTurns: number
   }
   shapes.push({ turns: bigTurns, title: BIG_TITLE, systemBytes: 12_000, toolBytes: 800, promptBytes: 300, answerBytes: 700 });
   const stepMs = 20_000;
-  let at = Date.now() - calls * stepMs - 120_000;
+  let at = Date.now() - calls * stepMs - endsAgoMs;
   let id = 0;
   let rawBytes = 0;
   let largestRequest = 0;

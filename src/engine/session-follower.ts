@@ -218,8 +218,13 @@ export class SessionFollower {
     }
     this.rewrite = false;
     const resumed = this.resume(store, loaded);
-    if (!resumed) for (const s of loaded.sessions) this.restored.set(s.id, s);
-    this.emit({ type: 'sessions', reset: true, sessions: loaded.sessions, retired: [], streaming: [], calls: loaded.calls });
+    if (resumed) {
+      const live = this.live!;
+      this.emit({ type: 'sessions', reset: true, sessions: live.assembler.sessions(), retired: [], streaming: [], calls: live.calls });
+    } else {
+      for (const s of loaded.sessions) this.restored.set(s.id, s);
+      this.emit({ type: 'sessions', reset: true, sessions: loaded.sessions, retired: [], streaming: [], calls: loaded.calls });
+    }
     // Exchanges stored after the index was last saved (a writer killed within SAVE_EVERY_MS of
     // them) are read in behind the stored sessions, as if the store had just changed; a resumed
     // assembly reads what came after its last exchange read.
@@ -236,10 +241,21 @@ export class SessionFollower {
     const saved = loaded.resume;
     const idleSince = Date.now() - this.evictIdleMs;
     if (!saved || this.live?.read !== 0 || loaded.sessions.some((s) => s.endedAt >= idleSince)) return false;
+    // Sessions whose calls retention has deleted since (oldest first: its newest call's exchange is
+    // gone) are left out, as reading the exchanges again would leave them out.
+    const gone = new Set(saved.assembly.sessions.filter((r) => {
+      const newest = Math.max(...r.callIds.map((id) => Number.parseInt(id, 10)).filter(Number.isFinite));
+      return !Number.isFinite(newest) || store.getExchangeSummary(newest) === undefined;
+    }).map((r) => r.id));
+    const sessions = loaded.sessions.filter((s) => !gone.has(s.id));
+    const assembly = { ...saved.assembly, sessions: saved.assembly.sessions.filter((r) => !gone.has(r.id)) };
+    const calls = loaded.calls - loaded.sessions.filter((s) => gone.has(s.id)).reduce((n, s) => n + s.callCount, 0);
     const live = new LiveSessions(store, undefined, saved.afterExchangeId, { spill: this.spill });
-    if (!live.resume(loaded.sessions, saved.assembly, loaded.calls)) return false;
+    if (!live.resume(sessions, assembly, calls)) return false;
     this.live = live;
-    this.log('debug', `went on from the saved assembly of ${loaded.sessions.length} sessions (${loaded.calls} calls), reading only exchanges after ${saved.afterExchangeId}`);
+    // The index is written again without them at the next pass.
+    if (gone.size > 0) this.rewrite = true;
+    this.log('debug', `went on from the saved assembly of ${sessions.length} sessions (${calls} calls${gone.size > 0 ? `; ${gone.size} gone with retention` : ''}), reading only exchanges after ${saved.afterExchangeId}`);
     return true;
   }
 

@@ -132,6 +132,37 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
     }
   });
 
+  it('going on from the saved assembly, a session whose calls retention has deleted since is not listed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmc-reopen-retention-'));
+    try {
+      const hour = 3_600_000;
+      const store = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
+      store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: Date.now() - 240 * hour });
+      // Session 0 ten days ago, session 1 an hour ago: both idle for longer than any linking window.
+      for (let t = 0; t < 10; t++) store.exchangeUpdated(exchange(t + 1, 0, t, Date.now() - 240 * hour + t * 1000));
+      for (let t = 0; t < 10; t++) store.exchangeUpdated(exchange(t + 11, 1, t, Date.now() - hour + t * 1000));
+      await store.close();
+      const first = await open(dir);
+      // Read whole, and the index written (a reader writes it once caught up, when it was missing).
+      await until('the first reading and its index', () => ([...listedSessions(first.events).values()].join() === '10,10' && existsSync(join(dir, 'derived', 'index.json.gz')) ? true : undefined));
+      await first.engine.dispose();
+      const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: { maxAgeDays: 5 } });
+      assert.equal(writer.applyRetention().exchangesDeleted, 10);
+      writer.exchangeUpdated(exchange(21, 1, 10, Date.now()));
+      await writer.close();
+      const { engine, events } = await open(dir);
+      try {
+        await until('session 1 with its new call', () => (listedSessions(events).get(seededSessionId(1)) === 11 ? true : undefined));
+        assert.deepEqual([...listedSessions(events).keys()], [seededSessionId(1)], 'the deleted session is not listed');
+        assert.ok(!events.some((e) => e.type === 'progress'), 'nothing but the new exchange was read');
+      } finally {
+        await engine.dispose();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a derived index of another database is not used', async () => {
     // The store's files go (segments are capture.sqlite.* files too); derived/ stays, made from the old one.
     for (const name of readdirSync(dataDir)) if (name.startsWith('capture.')) rmSync(join(dataDir, name), { force: true });
