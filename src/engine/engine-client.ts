@@ -16,6 +16,14 @@ interface Pending {
   reject(error: Error): void;
 }
 
+/**
+ * The engine thread's young generation, in MB: Node 22's default (two 16 MB semi-spaces and a large
+ * object space as big). Left to V8, Node 24 (VS Code's) lets it grow to 128 MB of new space on a
+ * large machine, and the pages it commits stay resident (docs/decisions.md, decision 95). Smaller
+ * saved no more memory and, on Node 22, promoted more of the bodies it handles.
+ */
+const YOUNG_GENERATION_MB = 48;
+
 export class EngineError extends Error {
   constructor(message: string, readonly code?: string) {
     super(message);
@@ -78,7 +86,9 @@ export class EngineClient {
       // node:worker_threads is loaded here, not at activation: the extension host has not loaded
       // it, and loading it was an eighth of the time extension.js took to load (0.45 of 3.6 ms).
       const { Worker } = process.getBuiltinModule('node:worker_threads');
-      const w = new Worker(script.code, { eval: script.eval, name: 'llm-capture engine', trackUnmanagedFds: true });
+      const w = new Worker(script.code, {
+        eval: script.eval, name: 'llm-capture engine', trackUnmanagedFds: true, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      });
       let ready = false;
       let lastError: Error | undefined;
       w.on('message', (message: FromEngine) => {
