@@ -13,6 +13,7 @@ import { LiveSessions, type LiveUpdate } from '../app/live-sessions';
 import { SET_ASIDE_AFTER_MS } from '../conversation/session-links';
 import type { SessionDetail, SessionSummary } from '../conversation/types';
 import type { CaptureStore } from '../store';
+import { planResume } from './assembly-resume';
 import { DerivedSessions, type LoadedIndex, type StoreMark } from './derived-sessions';
 import { FileTextSpill } from './file-text-spill';
 import type { EngineEvent, LogLevel } from './protocol';
@@ -217,10 +218,10 @@ export class SessionFollower {
       return false;
     }
     this.rewrite = false;
-    const resumed = this.resume(store, loaded);
-    if (resumed) {
+    const resumedAfter = this.resume(store, loaded);
+    if (resumedAfter !== undefined) {
       const live = this.live!;
-      this.emit({ type: 'sessions', reset: true, sessions: live.assembler.sessions(), retired: [], streaming: [], calls: live.calls });
+      this.emit({ type: 'sessions', reset: true, sessions: [...live.assembler.sessions(), ...this.restored.values()], retired: [], streaming: [], calls: this.restoredCalls(live) });
     } else {
       for (const s of loaded.sessions) this.restored.set(s.id, s);
       this.emit({ type: 'sessions', reset: true, sessions: loaded.sessions, retired: [], streaming: [], calls: loaded.calls });
@@ -228,35 +229,28 @@ export class SessionFollower {
     // Exchanges stored after the index was last saved (a writer killed within SAVE_EVERY_MS of
     // them) are read in behind the stored sessions, as if the store had just changed; a resumed
     // assembly reads what came after its last exchange read.
-    return newestExchange(store)?.lastExchangeId === (resumed ? loaded.resume!.afterExchangeId : loaded.lastExchangeId);
+    return newestExchange(store)?.lastExchangeId === (resumedAfter ?? loaded.lastExchangeId);
   }
 
   /**
-   * Goes on from the saved assembly, every session set aside, when every session has been idle for
-   * longer than any window that links a call to a session it does not name: then the new calls
-   * are all that is read, not every call stored (decision 94). Otherwise the exchanges behind the
-   * stored sessions are read again once the store changes.
+   * Goes on from the saved assembly where it can (planResume): sessions idle for longer than any
+   * window that links a call to a session it does not name are taken up set aside, and only the
+   * exchanges from the first call of the others on are read (decision 94). Returns the exchange the
+   * live assembly starts after, or undefined (everything is read again once the store changes).
    */
-  private resume(store: CaptureStore, loaded: LoadedIndex): boolean {
-    const saved = loaded.resume;
-    const idleSince = Date.now() - this.evictIdleMs;
-    if (!saved || this.live?.read !== 0 || loaded.sessions.some((s) => s.endedAt >= idleSince)) return false;
-    // Sessions whose calls retention has deleted since (oldest first: its newest call's exchange is
-    // gone) are left out, as reading the exchanges again would leave them out.
-    const gone = new Set(saved.assembly.sessions.filter((r) => {
-      const newest = Math.max(...r.callIds.map((id) => Number.parseInt(id, 10)).filter(Number.isFinite));
-      return !Number.isFinite(newest) || store.getExchangeSummary(newest) === undefined;
-    }).map((r) => r.id));
-    const sessions = loaded.sessions.filter((s) => !gone.has(s.id));
-    const assembly = { ...saved.assembly, sessions: saved.assembly.sessions.filter((r) => !gone.has(r.id)) };
-    const calls = loaded.calls - loaded.sessions.filter((s) => gone.has(s.id)).reduce((n, s) => n + s.callCount, 0);
-    const live = new LiveSessions(store, undefined, saved.afterExchangeId, { spill: this.spill });
-    if (!live.resume(sessions, assembly, calls)) return false;
+  private resume(store: CaptureStore, loaded: LoadedIndex): number | undefined {
+    if (this.live?.read !== 0) return undefined;
+    const plan = planResume(loaded, Date.now() - this.evictIdleMs, (id) => store.getExchangeSummary(id) !== undefined);
+    if (!plan) return undefined;
+    const live = new LiveSessions(store, undefined, plan.afterExchangeId, { spill: this.spill });
+    if (!live.resume(plan.summaries, plan.assembly, plan.calls)) return undefined;
     this.live = live;
-    // The index is written again without them at the next pass.
-    if (gone.size > 0) this.rewrite = true;
-    this.log('debug', `went on from the saved assembly of ${sessions.length} sessions (${calls} calls${gone.size > 0 ? `; ${gone.size} gone with retention` : ''}), reading only exchanges after ${saved.afterExchangeId}`);
-    return true;
+    for (const s of plan.reread) this.restored.set(s.id, s);
+    // The index is written again without the sessions gone.
+    if (plan.gone > 0) this.rewrite = true;
+    const reread = plan.reread.length > 0 ? `; ${plan.reread.length} recent sessions read again from exchange ${plan.afterExchangeId + 1}` : '';
+    this.log('debug', `went on from the saved assembly: ${plan.summaries.length} sessions set aside (${plan.calls} calls)${reread}${plan.gone > 0 ? `; ${plan.gone} gone with retention` : ''}`);
+    return plan.afterExchangeId;
   }
 
   private schedule(delay: number): void {

@@ -132,6 +132,37 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
     }
   });
 
+  it('only sessions active in the last 35 minutes are read again, from their first exchange; the others are taken up set aside', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmc-reopen-partial-'));
+    try {
+      const store = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
+      store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: Date.now() - 7_200_000 });
+      for (let t = 0; t < 30; t++) store.exchangeUpdated(exchange(t + 1, 0, t, Date.now() - 7_200_000 + t * 1000));
+      for (let t = 0; t < 30; t++) store.exchangeUpdated(exchange(t + 31, 1, t, Date.now() - 60_000 + t * 1000));
+      await store.close();
+      const first = await open(dir);
+      await until('the first reading and its index', () => ([...listedSessions(first.events).values()].join() === '30,30' && existsSync(join(dir, 'derived', 'index.json.gz')) ? true : undefined));
+      await first.engine.dispose();
+      const { engine, events } = await open(dir);
+      try {
+        await until('the recent session read again', () => events.find((e) => e.type === 'log' && /1 sessions set aside \(30 calls\); 1 recent sessions read again from exchange 31\b/.test(e.message)));
+        const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
+        writer.exchangeUpdated(exchange(61, 1, 30, Date.now()));
+        writer.exchangeUpdated(exchange(62, 0, 30, Date.now()));
+        await writer.close();
+        await until('both sessions with their new call', () => ([...listedSessions(events).values()].sort().join() === '31,31' ? true : undefined));
+        for (const s of [0, 1]) {
+          const model = await engine.request('conversation.model', { sessionId: seededSessionId(s) });
+          assert.equal(model?.threads[0].turns.length, 31, `session ${s} whole, with its new call`);
+        }
+      } finally {
+        await engine.dispose();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('going on from the saved assembly, a session whose calls retention has deleted since is not listed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmc-reopen-retention-'));
     try {

@@ -1,0 +1,91 @@
+// Which part of a saved assembly a reopened engine can go on from (docs/decisions.md, decision 94).
+// A session idle for longer than every window in which a call is linked to a session it does not
+// name is taken up set aside, its calls unread. The others are read again from their first
+// exchange on, and with them every session that has a call from that exchange on, so that what is
+// read again is the whole of each session it touches, in the order it was first read.
+import type { AssemblyResume, ColdSessionRecord } from '../conversation/assembler';
+import type { SessionSummary } from '../conversation/types';
+import type { LoadedIndex } from './derived-sessions';
+
+export interface ResumePlan {
+  /** The live assembly starts after this exchange. */
+  afterExchangeId: number;
+  /** The sessions taken up set aside, and their summaries (in the index's order). */
+  assembly: AssemblyResume;
+  summaries: SessionSummary[];
+  /** Calls those sessions hold. */
+  calls: number;
+  /** Sessions read again: shown from the index until the live assembly has caught up with them. */
+  reread: SessionSummary[];
+  /** Sessions left out: retention has deleted their calls since. */
+  gone: number;
+}
+
+/**
+ * The plan, or undefined when nothing can be taken up: no saved assembly, every session to be read
+ * again, or an anonymous session among those read again (anonymous sessions are numbered in the
+ * order they were made, which reading part of them again would change).
+ * `exchangeKept(id)`: whether the store still holds that exchange.
+ */
+export function planResume(loaded: LoadedIndex, idleSince: number, exchangeKept: (id: number) => boolean): ResumePlan | undefined {
+  const saved = loaded.resume;
+  if (!saved) return undefined;
+  const span = new Map(saved.assembly.sessions.map((r) => [r.id, exchangeSpan(r)]));
+  let cut = saved.afterExchangeId + 1;
+  for (const s of loaded.sessions) if (s.endedAt >= idleSince) cut = Math.min(cut, span.get(s.id)?.first ?? 0);
+  // A session with a call from the cut on is read again whole: the cut moves back to its first call.
+  for (let moved = true; moved;) {
+    moved = false;
+    for (const { first, last } of span.values()) {
+      if (last >= cut && first < cut) {
+        cut = first;
+        moved = true;
+      }
+    }
+  }
+  if (cut <= 1) return undefined;
+  const rereadIds = new Set([...span].filter(([, s]) => s.last >= cut).map(([id]) => id));
+  const records = saved.assembly.sessions;
+  if (rereadIds.size === records.length) return undefined;
+  const resolve = aliasResolver(saved.assembly.aliases);
+  const anonymousReread = records.some((r) => rereadIds.has(r.id) && (r.anonymous || [r.id, ...r.mergedIds].some(isAnonymousId)))
+    || saved.assembly.aliases.some(([from]) => isAnonymousId(from) && rereadIds.has(resolve(from)));
+  if (anonymousReread) return undefined;
+  // Retention deletes the oldest first: a session whose newest call is gone has no call left.
+  const gone = new Set(records.filter((r) => !rereadIds.has(r.id) && !exchangeKept(span.get(r.id)!.last)).map((r) => r.id));
+  const cold = records.filter((r) => !rereadIds.has(r.id) && !gone.has(r.id));
+  const summaries = loaded.sessions.filter((s) => !rereadIds.has(s.id) && !gone.has(s.id));
+  return {
+    afterExchangeId: cut - 1,
+    // Merges into a session read again are made again as it is read.
+    assembly: { sessions: cold, aliases: saved.assembly.aliases.filter(([from]) => !rereadIds.has(resolve(from))), anonymousCount: saved.assembly.anonymousCount },
+    summaries,
+    calls: loaded.calls - loaded.sessions.filter((s) => rereadIds.has(s.id) || gone.has(s.id)).reduce((n, s) => n + s.callCount, 0),
+    reread: loaded.sessions.filter((s) => rereadIds.has(s.id)),
+    gone: gone.size,
+  };
+}
+
+/** The first and last exchange of a session's calls (call ids are `<exchangeId>` or `<exchangeId>:<n>`). */
+function exchangeSpan(record: ColdSessionRecord): { first: number; last: number } {
+  const ids = record.callIds.map((id) => Number.parseInt(id, 10)).filter(Number.isFinite);
+  // A record without a readable call id is read again (its span covers everything).
+  return ids.length > 0 ? { first: Math.min(...ids), last: Math.max(...ids) } : { first: 0, last: Number.POSITIVE_INFINITY };
+}
+
+function isAnonymousId(id: string): boolean {
+  return id.startsWith('anon:');
+}
+
+function aliasResolver(aliases: readonly (readonly [string, string])[]): (id: string) => string {
+  const map = new Map(aliases);
+  return (id) => {
+    let current = id;
+    for (let hops = 0; hops < 16; hops++) {
+      const next = map.get(current);
+      if (next === undefined || next === current) return current;
+      current = next;
+    }
+    return current;
+  };
+}
