@@ -4,10 +4,10 @@
 // changed goes out as events (src/engine/protocol.ts); the host keeps only summaries.
 //
 // Opening a store, the sessions stored in `derived/` (DerivedSessions) are shown at once, and
-// served from their files. When every stored session has long been idle, the assembly goes on from
-// the state saved with them, each session set aside, and only new exchanges are read (decision 94);
-// otherwise, once the store changes, the assembly is rebuilt from the exchanges behind them, and a
-// session's live version replaces the stored one once it has as many calls.
+// served from their files. The live assembly goes on from the state saved with them: sessions long
+// idle are taken up set aside, and only the exchanges of recent ones (and what came since) are read
+// again (decision 94). Where it cannot, it is rebuilt from the exchanges behind them once the store
+// changes. A session read again shows its stored version until its live one has as many calls.
 // The writer keeps the derived files up to date as sessions change.
 import { LiveSessions, type LiveUpdate } from '../app/live-sessions';
 import { SET_ASIDE_AFTER_MS } from '../conversation/session-links';
