@@ -218,8 +218,8 @@ export class SessionFollower {
       return false;
     }
     this.rewrite = false;
-    const resumedAfter = this.resume(store, loaded);
-    if (resumedAfter !== undefined) {
+    const resumed = this.resume(store, loaded);
+    if (resumed) {
       const live = this.live!;
       this.emit({ type: 'sessions', reset: true, sessions: [...live.assembler.sessions(), ...this.restored.values()], retired: [], streaming: [], calls: this.restoredCalls(live) });
     } else {
@@ -227,30 +227,31 @@ export class SessionFollower {
       this.emit({ type: 'sessions', reset: true, sessions: loaded.sessions, retired: [], streaming: [], calls: loaded.calls });
     }
     // Exchanges stored after the index was last saved (a writer killed within SAVE_EVERY_MS of
-    // them) are read in behind the stored sessions, as if the store had just changed; a resumed
-    // assembly reads what came after its last exchange read.
-    return newestExchange(store)?.lastExchangeId === (resumedAfter ?? loaded.lastExchangeId);
+    // them) are read in behind the stored sessions, as if the store had just changed. A resumed
+    // assembly is current if nothing came after the last exchange it had read: the sessions it reads
+    // again are shown from the index until the store changes (decision 49).
+    return newestExchange(store)?.lastExchangeId === (resumed ? loaded.resume!.afterExchangeId : loaded.lastExchangeId);
   }
 
   /**
    * Goes on from the saved assembly where it can (planResume): sessions idle for longer than any
    * window that links a call to a session it does not name are taken up set aside, and only the
-   * exchanges from the first call of the others on are read (decision 94). Returns the exchange the
-   * live assembly starts after, or undefined (everything is read again once the store changes).
+   * exchanges from the first call of the others on are read (decision 94). False when it cannot:
+   * then everything is read again once the store changes.
    */
-  private resume(store: CaptureStore, loaded: LoadedIndex): number | undefined {
-    if (this.live?.read !== 0) return undefined;
+  private resume(store: CaptureStore, loaded: LoadedIndex): boolean {
+    if (this.live?.read !== 0) return false;
     const plan = planResume(loaded, Date.now() - this.evictIdleMs, (id) => store.getExchangeSummary(id) !== undefined);
-    if (!plan) return undefined;
+    if (!plan) return false;
     const live = new LiveSessions(store, undefined, plan.afterExchangeId, { spill: this.spill });
-    if (!live.resume(plan.summaries, plan.assembly, plan.calls)) return undefined;
+    if (!live.resume(plan.summaries, plan.assembly, plan.calls)) return false;
     this.live = live;
     for (const s of plan.reread) this.restored.set(s.id, s);
     // The index is written again without the sessions gone.
     if (plan.gone > 0) this.rewrite = true;
-    const reread = plan.reread.length > 0 ? `; ${plan.reread.length} recent sessions read again from exchange ${plan.afterExchangeId + 1}` : '';
+    const reread = plan.reread.length > 0 ? `; ${plan.reread.length} recent sessions to read again from exchange ${plan.afterExchangeId + 1} once the store changes` : '';
     this.log('debug', `went on from the saved assembly: ${plan.summaries.length} sessions set aside (${plan.calls} calls)${reread}${plan.gone > 0 ? `; ${plan.gone} gone with retention` : ''}`);
-    return plan.afterExchangeId;
+    return true;
   }
 
   private schedule(delay: number): void {
