@@ -12,6 +12,7 @@ import { EngineClient } from '../../src/engine/engine-client';
 import type { EngineEvent } from '../../src/engine/protocol';
 import { CaptureStore } from '../../src/store';
 import { listedSessions, until as untilWithin } from '../support/engine-events';
+import type { ExchangeRecord } from '../../src/capture/records';
 import { claudeTurnExchange as exchange, seededSessionId, writeTurns } from '../support/claude-exchange';
 
 const CALLS = 5000;
@@ -42,6 +43,26 @@ async function untilSessionHasTheNewCall(what: string, events: EngineEvent[]): P
   });
   assert.equal(shown.size, SESSIONS);
 }
+
+/**
+ * A new data directory whose store holds `rows`, opened once by an engine: it reads every exchange
+ * and, being a reader that found no index, writes derived/ once caught up.
+ */
+async function storeWithIndex(prefix: string, rows: ExchangeRecord[]): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const store = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
+  store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: rows[0].startedAt });
+  for (const row of rows) store.exchangeUpdated(row);
+  await store.close();
+  const first = await open(dir);
+  await until('the first reading and its index', () => ([...listedSessions(first.events).values()].reduce((a, b) => a + b, 0) === rows.length
+    && existsSync(join(dir, 'derived', 'index.json.gz')) ? true : undefined));
+  await first.engine.dispose();
+  return dir;
+}
+
+/** `calls` calls of seeded session `s`, exchange ids from `firstId` on, a second apart from `at`. */
+const sessionCalls = (s: number, calls: number, firstId: number, at: number) => Array.from({ length: calls }, (_, t) => exchange(firstId + t, s, t, at + t * 1000));
 
 describe('reopening a large store', { timeout: 300_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'llmc-reopen-'));
@@ -106,16 +127,9 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
 
   it('an index saved while its sessions were recent is not gone on from: the exchanges behind it are read again', async () => {
     // Calls a minute old: a new call may still be linked to them by what it says (a subagent, a title).
-    const recentDir = mkdtempSync(join(tmpdir(), 'llmc-reopen-recent-'));
+    const recent = Date.now() - 60_000;
+    const recentDir = await storeWithIndex('llmc-reopen-recent-', Array.from({ length: 40 }, (_, i) => exchange(i + 1, (i + 1) % 2, Math.floor(i / 2), recent + (i + 1) * 100)));
     try {
-      const recent = Date.now() - 60_000;
-      const store = await CaptureStore.open({ dataDir: recentDir, mode: 'writer', retention: {} });
-      store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: recent });
-      for (let id = 1; id <= 40; id++) store.exchangeUpdated(exchange(id, id % 2, Math.floor((id - 1) / 2), recent + id * 100));
-      await store.close();
-      const first = await open(recentDir);
-      await until('the first reading', () => first.events.find((e) => e.type === 'progress' && e.done === e.total && e.total === 40));
-      await first.engine.dispose();
       const { engine, events } = await open(recentDir);
       try {
         await until('the stored sessions', () => events.find((e) => e.type === 'sessions' && e.sessions.length === 2));
@@ -133,16 +147,8 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
   });
 
   it('only sessions active in the last 35 minutes are read again, from their first exchange; the others are taken up set aside', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'llmc-reopen-partial-'));
+    const dir = await storeWithIndex('llmc-reopen-partial-', [...sessionCalls(0, 30, 1, Date.now() - 7_200_000), ...sessionCalls(1, 30, 31, Date.now() - 60_000)]);
     try {
-      const store = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
-      store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: Date.now() - 7_200_000 });
-      for (let t = 0; t < 30; t++) store.exchangeUpdated(exchange(t + 1, 0, t, Date.now() - 7_200_000 + t * 1000));
-      for (let t = 0; t < 30; t++) store.exchangeUpdated(exchange(t + 31, 1, t, Date.now() - 60_000 + t * 1000));
-      await store.close();
-      const first = await open(dir);
-      await until('the first reading and its index', () => ([...listedSessions(first.events).values()].join() === '30,30' && existsSync(join(dir, 'derived', 'index.json.gz')) ? true : undefined));
-      await first.engine.dispose();
       const { engine, events } = await open(dir);
       try {
         await until('the plan', () => events.find((e) => e.type === 'log' && /1 sessions set aside \(30 calls\); 1 recent sessions to read again from exchange 31 /.test(e.message)));
@@ -167,19 +173,10 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
   });
 
   it('going on from the saved assembly, a session whose calls retention has deleted since is not listed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'llmc-reopen-retention-'));
+    const hour = 3_600_000;
+    // Session 0 ten days ago, session 1 an hour ago: both idle for longer than any linking window.
+    const dir = await storeWithIndex('llmc-reopen-retention-', [...sessionCalls(0, 10, 1, Date.now() - 240 * hour), ...sessionCalls(1, 10, 11, Date.now() - hour)]);
     try {
-      const hour = 3_600_000;
-      const store = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
-      store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: Date.now() - 240 * hour });
-      // Session 0 ten days ago, session 1 an hour ago: both idle for longer than any linking window.
-      for (let t = 0; t < 10; t++) store.exchangeUpdated(exchange(t + 1, 0, t, Date.now() - 240 * hour + t * 1000));
-      for (let t = 0; t < 10; t++) store.exchangeUpdated(exchange(t + 11, 1, t, Date.now() - hour + t * 1000));
-      await store.close();
-      const first = await open(dir);
-      // Read whole, and the index written (a reader writes it once caught up, when it was missing).
-      await until('the first reading and its index', () => ([...listedSessions(first.events).values()].join() === '10,10' && existsSync(join(dir, 'derived', 'index.json.gz')) ? true : undefined));
-      await first.engine.dispose();
       const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: { maxAgeDays: 5 } });
       assert.equal(writer.applyRetention().exchangesDeleted, 10);
       writer.exchangeUpdated(exchange(21, 1, 10, Date.now()));
