@@ -239,13 +239,7 @@ export class Assembler {
   }
 
   private resolve(id: string): string {
-    let current = id;
-    for (let hops = 0; hops < 16; hops++) {
-      const next = this.aliases.get(current);
-      if (next === undefined || next === current) return current;
-      current = next;
-    }
-    return current;
+    return resolveAlias(this.aliases, id);
   }
 
   private route(call: LlmCall): SessionState {
@@ -328,6 +322,17 @@ export class Assembler {
     retired.push(otherKey);
     for (let i = this.orphanTitles.length - 1; i >= 0; i--) if (this.orphanTitles[i]!.sessionId === otherKey) this.orphanTitles.splice(i, 1);
   }
+}
+
+/** The id of the session that holds `id`, following retired and secondary ids (`Assembler`'s aliases). */
+export function resolveAlias(aliases: ReadonlyMap<string, string>, id: string): string {
+  let current = id;
+  for (let hops = 0; hops < 16; hops++) {
+    const next = aliases.get(current);
+    if (next === undefined || next === current) return current;
+    current = next;
+  }
+  return current;
 }
 
 /** Call ids (`<exchangeId>` or `<exchangeId>:<n>`) in the order calls are added: by exchange, then n. */

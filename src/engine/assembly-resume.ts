@@ -3,7 +3,7 @@
 // name is taken up set aside, its calls unread. The others are read again from their first
 // exchange on, and with them every session that has a call from that exchange on, so that what is
 // read again is the whole of each session it touches, in the order it was first read.
-import type { AssemblyResume, ColdSessionRecord } from '../conversation/assembler';
+import { resolveAlias, type AssemblyResume, type ColdSessionRecord } from '../conversation/assembler';
 import type { SessionSummary } from '../conversation/types';
 import type { LoadedIndex } from './derived-sessions';
 
@@ -47,7 +47,8 @@ export function planResume(loaded: LoadedIndex, idleSince: number, exchangeKept:
   const rereadIds = new Set([...span].filter(([, s]) => s.last >= cut).map(([id]) => id));
   const records = saved.assembly.sessions;
   if (rereadIds.size === records.length) return undefined;
-  const resolve = aliasResolver(saved.assembly.aliases);
+  const aliases = new Map(saved.assembly.aliases);
+  const resolve = (id: string) => resolveAlias(aliases, id);
   const anonymousReread = records.some((r) => rereadIds.has(r.id) && (r.anonymous || [r.id, ...r.mergedIds].some(isAnonymousId)))
     || saved.assembly.aliases.some(([from]) => isAnonymousId(from) && rereadIds.has(resolve(from)));
   if (anonymousReread) return undefined;
@@ -68,24 +69,19 @@ export function planResume(loaded: LoadedIndex, idleSince: number, exchangeKept:
 
 /** The first and last exchange of a session's calls (call ids are `<exchangeId>` or `<exchangeId>:<n>`). */
 function exchangeSpan(record: ColdSessionRecord): { first: number; last: number } {
-  const ids = record.callIds.map((id) => Number.parseInt(id, 10)).filter(Number.isFinite);
+  // A loop, not Math.min(...ids): a session of a few hundred thousand calls would overflow the stack.
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const callId of record.callIds) {
+    const id = Number.parseInt(callId, 10);
+    if (!Number.isFinite(id)) continue;
+    if (id < first) first = id;
+    if (id > last) last = id;
+  }
   // A record without a readable call id is read again (its span covers everything).
-  return ids.length > 0 ? { first: Math.min(...ids), last: Math.max(...ids) } : { first: 0, last: Number.POSITIVE_INFINITY };
+  return last >= first ? { first, last } : { first: 0, last: Number.POSITIVE_INFINITY };
 }
 
 function isAnonymousId(id: string): boolean {
   return id.startsWith('anon:');
-}
-
-function aliasResolver(aliases: readonly (readonly [string, string])[]): (id: string) => string {
-  const map = new Map(aliases);
-  return (id) => {
-    let current = id;
-    for (let hops = 0; hops < 16; hops++) {
-      const next = map.get(current);
-      if (next === undefined || next === current) return current;
-      current = next;
-    }
-    return current;
-  };
 }

@@ -17,7 +17,7 @@ interface Spec { id: string; exchanges: number[]; endedAt: number; anonymous?: b
 
 /** An index of these sessions (each call one exchange), saved after the newest exchange. */
 function index(specs: Spec[], aliases: [string, string][] = []): LoadedIndex {
-  const last = Math.max(...specs.flatMap((s) => s.exchanges));
+  const last = specs.flatMap((s) => s.exchanges).reduce((a, b) => Math.max(a, b), 0);
   const records: ColdSessionRecord[] = specs.map((s) => ({
     id: s.id, callIds: s.exchanges.map(String), idSource: 'wire', mergedIds: s.mergedIds ?? [], anonymous: s.anonymous ?? false,
   }));
@@ -87,6 +87,13 @@ describe('planning a reopened engine\'s resumed assembly', () => {
     assert.deepEqual(ids(plan!.assembly.sessions), ['b']);
     assert.equal(plan!.gone, 1);
     assert.equal(plan!.calls, 2);
+  });
+
+  test('a session of half a million calls is planned like any other', () => {
+    const huge = Array.from({ length: 500_000 }, (_, i) => i + 1);
+    const plan = planResume(index([{ id: 'a', exchanges: huge, endedAt: OLD }, { id: 'b', exchanges: [500_001], endedAt: RECENT }]), IDLE_SINCE, kept);
+    assert.equal(plan?.afterExchangeId, 500_000);
+    assert.deepEqual(ids(plan!.reread), ['b']);
   });
 
   test('an index without a saved assembly gives nothing to take up', () => {
