@@ -117,12 +117,11 @@ export class CallFeed {
   /** Ended exchanges: the proxy's own answers (refusals), and with `verbose` every non-LLM exchange. */
   private readExchanges(lines: { at: number; text: string }[]): void {
     const fresh = new Map<number, ExchangeSummary>();
-    for (let before: number | undefined; ;) {
-      const page = this.store.listExchanges({ limit: 200, before });
-      const items = page.items.filter((x) => x.id > this.lastExchangeId);
-      for (const x of items) fresh.set(x.id, x);
-      if (items.length < page.items.length || page.next === undefined) break;
-      before = page.next;
+    for (let after = this.lastExchangeId; ;) {
+      const page = this.store.listExchangesAfter(after, 200);
+      for (const x of page) fresh.set(x.id, x);
+      if (page.length < 200) break;
+      after = page[page.length - 1].id;
     }
     for (const id of fresh.keys()) {
       this.openExchanges.add(id);

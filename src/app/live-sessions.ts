@@ -68,6 +68,9 @@ interface OpenExchange {
   lastWsSeq?: number;
 }
 
+/** Summaries of new exchanges read per query. */
+const NEW_EXCHANGES_PAGE = 200;
+
 export class LiveSessions {
   /** Set-aside sessions' calls are read back from the store when they are needed again. */
   readonly assembler: Assembler;
@@ -75,8 +78,10 @@ export class LiveSessions {
   private readonly open = new Map<number, OpenExchange>();
   private streamingIds = new Set<string>();
   private callCount = 0;
-  /** New exchanges found but not yet read, oldest first. */
+  /** New exchanges found but not yet read, oldest first: a page or a slice of them, not all (fill). */
   private queue: ExchangeSummary[] = [];
+  /** The last look for new exchanges stopped at a full page: the store may hold more. */
+  private unfetched = false;
   private taken = 0;
 
   /**
@@ -96,9 +101,9 @@ export class LiveSessions {
     this.store = store;
   }
 
-  /** New exchanges found but not read yet (a large store is read a slice per update). */
+  /** New exchanges not read yet (a large store is read a slice per update). */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + (this.unfetched ? this.store.countExchangesAfter(this.lastExchangeId) : 0);
   }
 
   /** New exchanges read so far. */
@@ -136,9 +141,12 @@ export class LiveSessions {
 
   /**
    * Reads what changed in the store since the last update: open exchanges, and at most `budget`
-   * new ones (so that a large store is read in slices that do not block the caller for long).
+   * new ones (so that a large store is read in slices that do not block the caller for long). Past
+   * `deadline` (a performance.now() time) it stops after the exchange in hand, at least one read,
+   * and leaves the rest for the next update: a slice of large requests holds a request that arrives
+   * meanwhile for a bounded time, not for 25 bodies (docs/decisions.md, decision 96).
    */
-  update(budget = Number.POSITIVE_INFINITY): LiveUpdate {
+  update(budget = Number.POSITIVE_INFINITY, deadline = Number.POSITIVE_INFINITY): LiveUpdate {
     const changed = new Set<string>();
     const retired: string[] = [];
     /** Wire session keys whose preview changed. */
@@ -147,18 +155,24 @@ export class LiveSessions {
     const addedCalls: AddedCall[] = [];
     const candidates = new Map<number, ExchangeSummary | undefined>();
     for (const id of this.open.keys()) candidates.set(id, undefined);
-    for (const s of this.newExchanges()) {
-      this.queue.push(s);
-      this.lastExchangeId = Math.max(this.lastExchangeId, s.id);
-    }
+    this.fill(budget);
     const take = this.queue.splice(0, Math.max(1, Math.min(budget, this.queue.length)));
     this.taken += take.length;
     for (const s of take) candidates.set(s.id, s);
+    let taken = 0;
     const previews = this.options.previews ?? true;
     // Without previews an open HTTP exchange has nothing to read until it ends; reading each one's
     // row on every update took most of the capturing thread with 1,000 streams open.
     const stillOpen = previews ? undefined : this.store.openExchangeIds([...this.open].filter(([, o]) => o.http).map(([id]) => id));
     for (const id of [...candidates.keys()].sort((a, b) => a - b)) {
+      if (taken > 0 && performance.now() > deadline) {
+        // Open exchanges stay in `open`; new ones go back to the head of the queue, in order.
+        const rest = take.slice(taken);
+        this.queue.unshift(...rest);
+        this.taken -= rest.length;
+        break;
+      }
+      if (candidates.get(id)) taken++;
       if (stillOpen?.has(id)) continue;
       const summary = candidates.get(id) ?? this.store.getExchangeSummary(id);
       if (!summary || !matchRoute(summary as unknown as ExchangeRecord, this.routes)) {
@@ -218,7 +232,7 @@ export class LiveSessions {
     this.callCount += added;
     const streamingChanged = this.refreshStreaming();
     const pendingChanged = [...new Set([...previewed].map((key) => this.assembler.currentId(key)))];
-    return { changed: [...changed], retired, streamingChanged, added, addedCalls, more: this.queue.length > 0, pendingChanged };
+    return { changed: [...changed], retired, streamingChanged, added, addedCalls, more: this.queue.length > 0 || this.unfetched, pendingChanged };
   }
 
   /** The calls of a session still streaming, oldest first, with what has arrived of each so far. */
@@ -279,24 +293,21 @@ export class LiveSessions {
     return true;
   }
 
-  private newExchanges(): ExchangeSummary[] {
-    const fresh: ExchangeSummary[] = [];
-    let before: number | undefined;
-    for (;;) {
-      const page = this.store.listExchanges({ limit: 200, before });
-      let done = page.next === undefined;
-      for (const s of page.items) {
-        if (s.id <= this.lastExchangeId) {
-          done = true;
-          break;
-        }
-        fresh.push(s);
-      }
-      if (done) break;
-      before = page.next;
+  /**
+   * Queues new exchanges' summaries, a page at a time, until the queue holds `budget` (a full queue
+   * asks nothing; a short one asks at least once, since more may have come): a store
+   * opened with 50,000 unread exchanges holds a page of them in memory, not all (decision 96).
+   */
+  private fill(budget: number): void {
+    while (this.queue.length < budget) {
+      const page = this.store.listExchangesAfter(this.lastExchangeId, NEW_EXCHANGES_PAGE);
+      for (const s of page) this.queue.push(s);
+      if (page.length > 0) this.lastExchangeId = page[page.length - 1].id;
+      this.unfetched = page.length === NEW_EXCHANGES_PAGE;
+      if (!this.unfetched) break;
     }
-    return fresh.reverse();
   }
+
 
   /**
    * Sets aside sessions with no call since `before` (and none streaming, none in `keep`): their

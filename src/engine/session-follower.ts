@@ -25,6 +25,12 @@ import type { EngineEvent, LogLevel } from './protocol';
 const DEBOUNCE_MS = 250;
 /** New exchanges read per pass; a pass dissects their bodies, so keep it short. */
 const SLICE = 25;
+/**
+ * ...and a pass stops reading once it has taken this long: 25 requests of a long session are
+ * megabytes to parse, and a request (Start Capture, a session opened) waits for the pass in hand
+ * (docs/decisions.md, decision 96).
+ */
+const SLICE_MS = 20;
 /** The writer saves changed sessions this often at most. */
 const SAVE_EVERY_MS = 5000;
 /**
@@ -268,7 +274,7 @@ export class SessionFollower {
     this.lastPass = performance.now();
     let update: LiveUpdate;
     try {
-      update = live.update(SLICE);
+      update = live.update(SLICE, this.lastPass + SLICE_MS);
     } catch (e) {
       this.log('error', `reading captured sessions: ${(e as Error).message}`);
       return;

@@ -219,6 +219,15 @@ export class CaptureStore implements CaptureSink {
     return q.listExchanges(this.engine.db, options);
   }
 
+  /** Exchanges after the id `after`, oldest first (a follower's new ones). */
+  listExchangesAfter(after: number, limit: number): q.ExchangeSummary[] {
+    return q.listExchangesAfter(this.engine.db, after, limit);
+  }
+
+  countExchangesAfter(after: number): number {
+    return q.countExchangesAfter(this.engine.db, after);
+  }
+
   getExchangeSummary(id: number): q.ExchangeSummary | undefined {
     return q.getExchangeSummary(this.engine.db, id);
   }

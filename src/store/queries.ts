@@ -161,6 +161,19 @@ export function listExchanges(db: SqlDatabase, o: ExchangeListOptions = {}): Pag
   return pageDescending(db.all(sql, [...params, limit + 1]), limit, exchangeFromRow, (r) => num(r.id));
 }
 
+/**
+ * Exchanges with an id above `after`, oldest first, at most `limit` of them: what a follower of the
+ * store has not seen yet. Paging newest-first down to the last one seen read and decoded a page of
+ * 200 old rows on every pass, even with nothing new (docs/decisions.md, decision 96).
+ */
+export function listExchangesAfter(db: SqlDatabase, after: number, limit: number): ExchangeSummary[] {
+  return db.all('SELECT * FROM exchanges WHERE id > ? ORDER BY id ASC LIMIT ?', [after, clampLimit(limit)]).map(exchangeFromRow);
+}
+
+export function countExchangesAfter(db: SqlDatabase, after: number): number {
+  return num(db.get('SELECT COUNT(*) AS n FROM exchanges WHERE id > ?', [after])?.n ?? 0);
+}
+
 export function getExchangeSummary(db: SqlDatabase, id: number): ExchangeSummary | undefined {
   const r = db.get('SELECT * FROM exchanges WHERE id = ?', [id]);
   return r && exchangeFromRow(r);

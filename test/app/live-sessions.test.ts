@@ -139,4 +139,43 @@ describe('live sessions against a whole-store assembly', () => {
       await store.close();
     }
   });
+
+  test('a slice past its deadline stops after one exchange; new summaries are read a page ahead, not all', async () => {
+    const big = mkdtempSync(join(tmpdir(), 'llm-capture-live-pages-'));
+    const store = await CaptureStore.open({ dataDir: big, mode: 'writer' });
+    try {
+      store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: T0 });
+      const total = 450;
+      for (let id = 1; id <= total; id++) store.exchangeUpdated(messagesExchange(id, `Prompt ${id}`, `Answer ${id}`, true));
+      // Counts the summaries the follower asks the store for (the real store answers).
+      let fetched = 0;
+      const listAfter = store.listExchangesAfter.bind(store);
+      store.listExchangesAfter = (afterId, limit) => {
+        const page = listAfter(afterId, limit);
+        fetched += page.length;
+        return page;
+      };
+      const live = new LiveSessions(store);
+      let u = live.update(25, 0);
+      assert.equal(u.added, 1, 'a deadline already past still reads one exchange');
+      assert.equal(u.more, true);
+      assert.equal(live.queued, total - 1, 'what is not fetched yet is counted');
+      assert.ok(fetched <= 200, `a page of summaries read ahead, not ${fetched}`);
+      let passes = 1;
+      while (u.more) {
+        u = live.update(25, 0);
+        assert.equal(u.added, 1);
+        assert.ok(fetched - live.read <= 200 + 25, `${fetched - live.read} summaries held ahead`);
+        passes++;
+      }
+      assert.equal(passes, total);
+      assert.equal(fetched, total, 'each summary is read once');
+      assert.equal(live.calls, total);
+      assert.equal(live.settledThrough(), total);
+      assert.deepEqual(live.assembler.sessions().map((x) => [x.id, x.callCount]), assembleSessions(store).sessions().map((x) => [x.id, x.callCount]));
+    } finally {
+      await store.close();
+      rmSync(big, { recursive: true, force: true });
+    }
+  });
 });
