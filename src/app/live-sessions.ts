@@ -117,12 +117,14 @@ export class LiveSessions {
   }
 
   /**
-   * The newest exchange read when every exchange up to it has been read whole (none open, none
-   * queued): an assembly saved now goes on from there (resume). Undefined while any is open.
+   * Where an assembly saved now goes on from (resume): every exchange up to `afterExchangeId` has
+   * been read, whole but for those in `open` (still open, read in part or not at all).
    */
-  settledThrough(): number | undefined {
-    return this.open.size === 0 && this.queue.length === 0 ? this.lastExchangeId : undefined;
+  settledThrough(): { afterExchangeId: number; open: number[] } {
+    const afterExchangeId = this.queue.length > 0 ? this.queue[0].id - 1 : this.lastExchangeId;
+    return { afterExchangeId, open: [...this.open.keys()].filter((id) => id <= afterExchangeId).sort((a, b) => a - b) };
   }
+
 
   /**
    * Takes up a saved assembly (Assembler.resumeFrom) that holds `calls` calls from the exchanges up

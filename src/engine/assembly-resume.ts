@@ -32,6 +32,8 @@ export function planResume(loaded: LoadedIndex, idleSince: number, exchangeKept:
   if (!saved) return undefined;
   const span = new Map(saved.assembly.sessions.map((r) => [r.id, exchangeSpan(r)]));
   let cut = saved.afterExchangeId + 1;
+  // An exchange open at the save is read again whole, and with it every session it has a call in.
+  for (const id of saved.open ?? []) cut = Math.min(cut, id);
   for (const s of loaded.sessions) if (s.endedAt >= idleSince) cut = Math.min(cut, span.get(s.id)?.first ?? 0);
   // A session with a call from the cut on is read again whole: the cut moves back to its first call.
   for (let moved = true; moved;) {

@@ -63,11 +63,16 @@ export interface StoreMark {
 
 /**
  * The assembly the index was made from, to go on from without reading its exchanges again
- * (decision 94): saved only when every exchange up to `afterExchangeId` had been read whole.
+ * (decision 94): every exchange up to `afterExchangeId` had been read, whole but for `open`.
  */
 export interface SavedAssembly {
   afterExchangeId: number;
   assembly: AssemblyResume;
+  /**
+   * Exchanges up to `afterExchangeId` that were still open, read in part or not at all (a Codex
+   * WebSocket stays open for a whole session): a reopen reads again from the first of them.
+   */
+  open?: number[];
 }
 
 interface IndexFile extends StoreMark {
@@ -75,7 +80,7 @@ interface IndexFile extends StoreMark {
   assemblerVersion: number;
   calls: number;
   sessions: SessionSummary[];
-  /** Absent in files written before decision 94, and when an exchange was still open. */
+  /** Absent in files written before decision 94 (and, before decision 96, when an exchange was still open). */
   resume?: SavedAssembly;
   writtenAt: string;
 }
@@ -276,6 +281,7 @@ function wellFormedResume(value: unknown, lastExchangeId: number): SavedAssembly
   const r = value as Partial<SavedAssembly> | undefined;
   const a = r?.assembly;
   if (!r || typeof r.afterExchangeId !== 'number' || r.afterExchangeId > lastExchangeId || !a) return undefined;
+  if (r.open !== undefined && !(Array.isArray(r.open) && r.open.every((id) => Number.isInteger(id) && id <= r.afterExchangeId!))) return undefined;
   const strings = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === 'string');
   const sessionsOk = Array.isArray(a.sessions) && a.sessions.every((c) => typeof c?.id === 'string' && strings(c.callIds) && typeof c.idSource === 'string'
     && strings(c.mergedIds) && typeof c.anonymous === 'boolean');

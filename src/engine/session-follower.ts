@@ -402,8 +402,8 @@ export class SessionFollower {
     }
     const sessions = live.assembler.sessions();
     const calls = live.calls;
-    const settled = live.settledThrough();
-    const resume = settled !== undefined ? { afterExchangeId: settled, assembly: live.assembler.resumeState() } : undefined;
+    const { afterExchangeId, open } = live.settledThrough();
+    const resume = { afterExchangeId, assembly: live.assembler.resumeState(), ...(open.length > 0 ? { open } : {}) };
     this.saving = this.saving.then(async () => {
       const started = performance.now();
       try {

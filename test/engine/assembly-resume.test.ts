@@ -61,6 +61,21 @@ describe('planning a reopened engine\'s resumed assembly', () => {
     assert.deepEqual(ids(plan!.reread), ['b', 'c']);
   });
 
+  test('an exchange open at the save is read again, with every session it has a call in (decision 96)', () => {
+    // b's WebSocket (exchange 5) was open: calls 5 and 6 came from it so far. c has none from it.
+    const saved = index([
+      { id: 'a', exchanges: [1, 2, 3], endedAt: OLD }, { id: 'b', exchanges: [4, 5, 5, 7], endedAt: OLD }, { id: 'c', exchanges: [6], endedAt: OLD },
+    ]);
+    const plan = planResume({ ...saved, resume: { ...saved.resume!, open: [5] } }, IDLE_SINCE, kept);
+    assert.equal(plan?.afterExchangeId, 3);
+    assert.deepEqual(ids(plan!.summaries), ['a']);
+    assert.deepEqual(ids(plan!.reread), ['b', 'c']);
+    // An open exchange after every call (an HTTP request still streaming): nothing else is read again.
+    const streaming = planResume({ ...saved, resume: { ...saved.resume!, afterExchangeId: 8, open: [8] } }, IDLE_SINCE, kept);
+    assert.equal(streaming?.afterExchangeId, 7);
+    assert.deepEqual(streaming!.reread, []);
+  });
+
   test('when that reaches back to the first exchange, nothing is taken up', () => {
     const interleaved = index([{ id: 'a', exchanges: [1, 3, 5], endedAt: OLD }, { id: 'b', exchanges: [2, 4, 6], endedAt: RECENT }]);
     assert.equal(planResume(interleaved, IDLE_SINCE, kept), undefined);

@@ -46,18 +46,22 @@ async function untilSessionHasTheNewCall(what: string, events: EngineEvent[]): P
 
 /**
  * A new data directory whose store holds `rows`, opened once by an engine: it reads every exchange
- * and, being a reader that found no index, writes derived/ once caught up.
+ * and, being a reader that found no index, writes derived/ once caught up (`calls` of them: an open
+ * exchange has none yet).
  */
-async function storeWithIndex(prefix: string, rows: ExchangeRecord[]): Promise<string> {
+async function storeWithIndex(prefix: string, rows: ExchangeRecord[], calls = rows.length): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const store = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
   store.connectionUpdated({ id: 1, clientAddress: '127.0.0.1', clientPort: 5000, targetHost: 'api.anthropic.com', targetPort: 443, mode: 'intercept', tlsOutcome: 'ok', openedAt: rows[0].startedAt });
   for (const row of rows) store.exchangeUpdated(row);
   await store.close();
   const first = await open(dir);
-  await until('the first reading and its index', () => ([...listedSessions(first.events).values()].reduce((a, b) => a + b, 0) === rows.length
-    && existsSync(join(dir, 'derived', 'index.json.gz')) ? true : undefined));
-  await first.engine.dispose();
+  try {
+    await until('the first reading and its index', () => ([...listedSessions(first.events).values()].reduce((a, b) => a + b, 0) === calls
+      && existsSync(join(dir, 'derived', 'index.json.gz')) ? true : undefined));
+  } finally {
+    await first.engine.dispose();
+  }
   return dir;
 }
 
@@ -164,6 +168,32 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
           const model = await engine.request('conversation.model', { sessionId: seededSessionId(s) });
           assert.equal(model?.threads[0].turns.length, 31, `session ${s} whole, with its new call`);
         }
+      } finally {
+        await engine.dispose();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an index saved while an exchange was open is gone on from, reading again from that exchange (decision 96)', async () => {
+    const hours = (n: number) => Date.now() - n * 3_600_000;
+    // Exchange 41, session 1's next call, is still streaming when the index is saved.
+    const streaming = { ...exchange(41, 1, 20, hours(1)) };
+    for (const k of ['statusCode', 'responseHeaders', 'responseBody', 'responseStartedAt', 'endedAt', 'outcome'] as const) delete streaming[k];
+    const dir = await storeWithIndex('llmc-reopen-open-', [...sessionCalls(0, 20, 1, hours(3)), ...sessionCalls(1, 20, 21, hours(2)), streaming], 40);
+    try {
+      const { engine, events } = await open(dir);
+      try {
+        await until('the plan', () => events.find((e) => e.type === 'log' && /went on from the saved assembly: 2 sessions set aside \(40 calls\)/.test(e.message)));
+        const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
+        writer.exchangeUpdated(exchange(41, 1, 20, hours(1)));
+        await writer.close();
+        await until('session 1 with the call that was streaming', () => (listedSessions(events).get(seededSessionId(1)) === 21 ? true : undefined));
+        assert.equal(listedSessions(events).get(seededSessionId(0)), 20);
+        assert.ok(!events.some((e) => e.type === 'progress'), 'only the open exchange was read');
+        const model = await engine.request('conversation.model', { sessionId: seededSessionId(1) });
+        assert.equal(model?.threads[0].turns.length, 21, 'the session read back whole, with that call');
       } finally {
         await engine.dispose();
       }
