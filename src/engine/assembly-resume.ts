@@ -22,9 +22,8 @@ export interface ResumePlan {
 }
 
 /**
- * The plan, or undefined when nothing can be taken up: no saved assembly, every session to be read
- * again, or an anonymous session among those read again (anonymous sessions are numbered in the
- * order they were made, which reading part of them again would change).
+ * The plan, or undefined when nothing can be taken up: no saved assembly, or every session to be
+ * read again.
  * `exchangeKept(id)`: whether the store still holds that exchange.
  */
 export function planResume(loaded: LoadedIndex, idleSince: number, exchangeKept: (id: number) => boolean): ResumePlan | undefined {
@@ -51,9 +50,8 @@ export function planResume(loaded: LoadedIndex, idleSince: number, exchangeKept:
   if (rereadIds.size === records.length) return undefined;
   const aliases = new Map(saved.assembly.aliases);
   const resolve = (id: string) => resolveAlias(aliases, id);
-  const anonymousReread = records.some((r) => rereadIds.has(r.id) && (r.anonymous || [r.id, ...r.mergedIds].some(isAnonymousId)))
-    || saved.assembly.aliases.some(([from]) => isAnonymousId(from) && rereadIds.has(resolve(from)));
-  if (anonymousReread) return undefined;
+  const anonymousCount = rewoundAnonymousCount(saved.assembly, rereadIds, resolve);
+  if (!anonymousCount) return undefined;
   // Retention deletes the oldest first: a session whose newest call is gone has no call left.
   const gone = new Set(records.filter((r) => !rereadIds.has(r.id) && !exchangeKept(span.get(r.id)!.last)).map((r) => r.id));
   const cold = records.filter((r) => !rereadIds.has(r.id) && !gone.has(r.id));
@@ -61,7 +59,7 @@ export function planResume(loaded: LoadedIndex, idleSince: number, exchangeKept:
   return {
     afterExchangeId: cut - 1,
     // Merges into a session read again are made again as it is read.
-    assembly: { sessions: cold, aliases: saved.assembly.aliases.filter(([from]) => !rereadIds.has(resolve(from))), anonymousCount: saved.assembly.anonymousCount },
+    assembly: { sessions: cold, aliases: saved.assembly.aliases.filter(([from]) => !rereadIds.has(resolve(from))), anonymousCount },
     summaries,
     calls: loaded.calls - loaded.sessions.filter((s) => rereadIds.has(s.id) || gone.has(s.id)).reduce((n, s) => n + s.callCount, 0),
     reread: loaded.sessions.filter((s) => rereadIds.has(s.id)),
@@ -82,6 +80,31 @@ function exchangeSpan(record: ColdSessionRecord): { first: number; last: number 
   }
   // A record without a readable call id is read again (its span covers everything).
   return last >= first ? { first, last } : { first: 0, last: Number.POSITIVE_INFINITY };
+}
+
+/**
+ * The numbering of anonymous sessions as it was before the first of those read again was made:
+ * each is made again, in the same order, as its calls are read (decision 96). Anonymous sessions
+ * are numbered as they are made, and every session kept begins before the cut, every one read again
+ * at or after it. Undefined when an anonymous session read again cannot be told by its id.
+ */
+function rewoundAnonymousCount(assembly: AssemblyResume, rereadIds: ReadonlySet<string>, resolve: (id: string) => string): AssemblyResume['anonymousCount'] | undefined {
+  const made = new Set<string>();
+  for (const r of assembly.sessions) {
+    if (!rereadIds.has(r.id)) continue;
+    const own = [r.id, ...r.mergedIds].filter(isAnonymousId);
+    for (const id of own) made.add(id);
+    if (r.anonymous && own.length === 0 && !assembly.aliases.some(([from]) => isAnonymousId(from) && resolve(from) === r.id)) return undefined;
+  }
+  for (const [from] of assembly.aliases) if (isAnonymousId(from) && rereadIds.has(resolve(from))) made.add(from);
+  const count = new Map(assembly.anonymousCount);
+  for (const id of made) {
+    const client = id.slice('anon:'.length, id.lastIndexOf(':')) as AssemblyResume['anonymousCount'][number][0];
+    const n = (count.get(client) ?? 0) - 1;
+    if (n < 0) return undefined;
+    count.set(client, n);
+  }
+  return [...count];
 }
 
 function isAnonymousId(id: string): boolean {

@@ -81,11 +81,25 @@ describe('planning a reopened engine\'s resumed assembly', () => {
     assert.equal(planResume(interleaved, IDLE_SINCE, kept), undefined);
   });
 
-  test('an anonymous session among those read again: nothing is taken up (its number would change)', () => {
-    const specs: Spec[] = [{ id: 'a', exchanges: [1, 2], endedAt: OLD }, { id: 'anon:claude-code:1', exchanges: [3, 4], endedAt: RECENT, anonymous: true }];
-    assert.equal(planResume(index(specs), IDLE_SINCE, kept), undefined);
-    const merged: Spec[] = [{ id: 'a', exchanges: [1, 2], endedAt: OLD }, { id: 'c', exchanges: [3, 4], endedAt: RECENT, mergedIds: ['anon:claude-code:1'] }];
-    assert.equal(planResume(index(merged), IDLE_SINCE, kept), undefined);
+  test('anonymous sessions read again are numbered again from where the kept ones end (decision 96)', () => {
+    const count = (specs: Spec[], aliases: [string, string][] = [], made = 3) => {
+      const saved = index(specs, aliases);
+      const plan = planResume({ ...saved, resume: { ...saved.resume!, assembly: { ...saved.resume!.assembly, anonymousCount: [['claude-code', made], ['codex', 1]] } } }, IDLE_SINCE, kept);
+      return plan && Object.fromEntries(plan.assembly.anonymousCount);
+    };
+    // 1 is kept; 2 (merged into c) and 3 are read again, so they are made again as 2 and 3.
+    assert.deepEqual(count([
+      { id: 'anon:claude-code:1', exchanges: [1, 2], endedAt: OLD, anonymous: true },
+      { id: 'c', exchanges: [3, 4], endedAt: RECENT, mergedIds: ['anon:claude-code:2'] },
+      { id: 'anon:claude-code:3', exchanges: [5, 6], endedAt: RECENT, anonymous: true },
+    ], [['anon:claude-code:2', 'c']]), { 'claude-code': 1, codex: 1 });
+    // One that was known only by an alias into a session read again counts too.
+    assert.deepEqual(count([
+      { id: 'a', exchanges: [1, 2], endedAt: OLD }, { id: 'c', exchanges: [3, 4], endedAt: RECENT, anonymous: true },
+    ], [['anon:claude-code:3', 'c']]), { 'claude-code': 2, codex: 1 });
+    // An anonymous session that cannot be told by any id, or more made again than were numbered: nothing is taken up.
+    assert.equal(count([{ id: 'a', exchanges: [1, 2], endedAt: OLD }, { id: 'c', exchanges: [3, 4], endedAt: RECENT, anonymous: true }]), undefined);
+    assert.equal(count([{ id: 'a', exchanges: [1, 2], endedAt: OLD }, { id: 'anon:claude-code:1', exchanges: [3, 4], endedAt: RECENT, anonymous: true }], [], 0), undefined);
   });
 
   test('merges into a session read again are left to be made again; those into one set aside stay', () => {

@@ -202,6 +202,29 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
     }
   });
 
+  it('anonymous sessions read again keep their numbers (decision 96)', async () => {
+    const hours = (n: number) => Date.now() - n * 3_600_000;
+    // Calls without a session id: each session is made from its first call and numbered then.
+    const anonymous = (row: ExchangeRecord): ExchangeRecord => ({ ...row, requestHeaders: row.requestHeaders.filter(([name]) => name !== 'x-claude-code-session-id') });
+    const recentCalls = sessionCalls(2, 10, 21, Date.now() - 120_000).map(anonymous);
+    const dir = await storeWithIndex('llmc-reopen-anonymous-', [...sessionCalls(0, 10, 1, hours(3)).map(anonymous), ...sessionCalls(1, 10, 11, hours(2)), ...recentCalls]);
+    try {
+      const { engine, events } = await open(dir);
+      try {
+        await until('the plan', () => events.find((e) => e.type === 'log' && /2 sessions set aside \(20 calls\); 1 recent sessions to read again from exchange 21 /.test(e.message)));
+        const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
+        writer.exchangeUpdated(anonymous(exchange(31, 2, 10, Date.now())));
+        await writer.close();
+        await until('the recent session with its new call', () => ([...listedSessions(events).values()].includes(11) ? true : undefined));
+        assert.deepEqual(Object.fromEntries(listedSessions(events)), { 'anon:claude-code:1': 10, [seededSessionId(1)]: 10, 'anon:claude-code:2': 11 });
+      } finally {
+        await engine.dispose();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('going on from the saved assembly, a session whose calls retention has deleted since is not listed', async () => {
     const hour = 3_600_000;
     // Session 0 ten days ago, session 1 an hour ago: both idle for longer than any linking window.
