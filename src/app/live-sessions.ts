@@ -125,7 +125,6 @@ export class LiveSessions {
     return { afterExchangeId, open: [...this.open.keys()].filter((id) => id <= afterExchangeId).sort((a, b) => a - b) };
   }
 
-
   /**
    * Takes up a saved assembly (Assembler.resumeFrom) that holds `calls` calls from the exchanges up
    * to the one this follower was made to start after; only before anything was read.
@@ -297,8 +296,8 @@ export class LiveSessions {
 
   /**
    * Queues new exchanges' summaries, a page at a time, until the queue holds `budget` (a full queue
-   * asks nothing; a short one asks at least once, since more may have come): a store
-   * opened with 50,000 unread exchanges holds a page of them in memory, not all (decision 96).
+   * asks nothing; a short one asks at least once, since more may have come): a store opened with
+   * 50,000 unread exchanges holds a page of them in memory, not all (decision 96).
    */
   private fill(budget: number): void {
     while (this.queue.length < budget) {
@@ -309,7 +308,6 @@ export class LiveSessions {
       if (!this.unfetched) break;
     }
   }
-
 
   /**
    * Sets aside sessions with no call since `before` (and none streaming, none in `keep`): their
