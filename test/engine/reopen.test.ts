@@ -68,6 +68,27 @@ async function storeWithIndex(prefix: string, rows: ExchangeRecord[], calls = ro
 /** `calls` calls of seeded session `s`, exchange ids from `firstId` on, a second apart from `at`. */
 const sessionCalls = (s: number, calls: number, firstId: number, at: number) => Array.from({ length: calls }, (_, t) => exchange(firstId + t, s, t, at + t * 1000));
 
+/** Opens an engine on `dir`, runs `check` with it and the events it sends, then removes `dir`. */
+async function reopened(dir: string, check: (engine: EngineClient, events: EngineEvent[]) => Promise<void>): Promise<void> {
+  try {
+    const { engine, events } = await open(dir);
+    try {
+      await check(engine, events);
+    } finally {
+      await engine.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Stores `rows` as the capturing writer would. */
+async function write(dir: string, ...rows: ExchangeRecord[]): Promise<void> {
+  const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
+  for (const row of rows) writer.exchangeUpdated(row);
+  await writer.close();
+}
+
 describe('reopening a large store', { timeout: 300_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'llmc-reopen-'));
   before(() => seed(dataDir, CALLS, SESSIONS));
@@ -133,47 +154,28 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
     // Calls a minute old: a new call may still be linked to them by what it says (a subagent, a title).
     const recent = Date.now() - 60_000;
     const recentDir = await storeWithIndex('llmc-reopen-recent-', Array.from({ length: 40 }, (_, i) => exchange(i + 1, (i + 1) % 2, Math.floor(i / 2), recent + (i + 1) * 100)));
-    try {
-      const { engine, events } = await open(recentDir);
-      try {
-        await until('the stored sessions', () => events.find((e) => e.type === 'sessions' && e.sessions.length === 2));
-        const writer = await CaptureStore.open({ dataDir: recentDir, mode: 'writer', retention: {} });
-        writer.exchangeUpdated(exchange(41, 0, 20, Date.now()));
-        await writer.close();
-        await until('the whole store read again', () => events.find((e) => e.type === 'progress' && e.done === e.total && e.total === 41));
-        await until('the new call in its session', () => (listedSessions(events).get(seededSessionId(0)) === 21 ? true : undefined));
-      } finally {
-        await engine.dispose();
-      }
-    } finally {
-      rmSync(recentDir, { recursive: true, force: true });
-    }
+    await reopened(recentDir, async (_engine, events) => {
+      await until('the stored sessions', () => events.find((e) => e.type === 'sessions' && e.sessions.length === 2));
+      await write(recentDir, exchange(41, 0, 20, Date.now()));
+      await until('the whole store read again', () => events.find((e) => e.type === 'progress' && e.done === e.total && e.total === 41));
+      await until('the new call in its session', () => (listedSessions(events).get(seededSessionId(0)) === 21 ? true : undefined));
+    });
   });
 
   it('only sessions active in the last 35 minutes are read again, from their first exchange; the others are taken up set aside', async () => {
     const dir = await storeWithIndex('llmc-reopen-partial-', [...sessionCalls(0, 30, 1, Date.now() - 7_200_000), ...sessionCalls(1, 30, 31, Date.now() - 60_000)]);
-    try {
-      const { engine, events } = await open(dir);
-      try {
-        await until('the plan', () => events.find((e) => e.type === 'log' && /1 sessions set aside \(30 calls\); 1 recent sessions to read again from exchange 31 /.test(e.message)));
-        // As before decision 94, nothing is read while the store does not change.
-        await new Promise((r) => setTimeout(r, 500));
-        assert.ok(!events.some((e) => e.type === 'progress'), 'nothing read while nothing changed');
-        const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
-        writer.exchangeUpdated(exchange(61, 1, 30, Date.now()));
-        writer.exchangeUpdated(exchange(62, 0, 30, Date.now()));
-        await writer.close();
-        await until('both sessions with their new call', () => ([...listedSessions(events).values()].sort().join() === '31,31' ? true : undefined));
-        for (const s of [0, 1]) {
-          const model = await engine.request('conversation.model', { sessionId: seededSessionId(s) });
-          assert.equal(model?.threads[0].turns.length, 31, `session ${s} whole, with its new call`);
-        }
-      } finally {
-        await engine.dispose();
+    await reopened(dir, async (engine, events) => {
+      await until('the plan', () => events.find((e) => e.type === 'log' && /1 sessions set aside \(30 calls\); 1 recent sessions to read again from exchange 31 /.test(e.message)));
+      // As before decision 94, nothing is read while the store does not change.
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(!events.some((e) => e.type === 'progress'), 'nothing read while nothing changed');
+      await write(dir, exchange(61, 1, 30, Date.now()), exchange(62, 0, 30, Date.now()));
+      await until('both sessions with their new call', () => ([...listedSessions(events).values()].sort().join() === '31,31' ? true : undefined));
+      for (const s of [0, 1]) {
+        const model = await engine.request('conversation.model', { sessionId: seededSessionId(s) });
+        assert.equal(model?.threads[0].turns.length, 31, `session ${s} whole, with its new call`);
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('an index saved while an exchange was open is gone on from, reading again from that exchange (decision 96)', async () => {
@@ -182,24 +184,15 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
     const streaming = { ...exchange(41, 1, 20, hours(1)) };
     for (const k of ['statusCode', 'responseHeaders', 'responseBody', 'responseStartedAt', 'endedAt', 'outcome'] as const) delete streaming[k];
     const dir = await storeWithIndex('llmc-reopen-open-', [...sessionCalls(0, 20, 1, hours(3)), ...sessionCalls(1, 20, 21, hours(2)), streaming], 40);
-    try {
-      const { engine, events } = await open(dir);
-      try {
-        await until('the plan', () => events.find((e) => e.type === 'log' && /went on from the saved assembly: 2 sessions set aside \(40 calls\)/.test(e.message)));
-        const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
-        writer.exchangeUpdated(exchange(41, 1, 20, hours(1)));
-        await writer.close();
-        await until('session 1 with the call that was streaming', () => (listedSessions(events).get(seededSessionId(1)) === 21 ? true : undefined));
-        assert.equal(listedSessions(events).get(seededSessionId(0)), 20);
-        assert.ok(!events.some((e) => e.type === 'progress'), 'only the open exchange was read');
-        const model = await engine.request('conversation.model', { sessionId: seededSessionId(1) });
-        assert.equal(model?.threads[0].turns.length, 21, 'the session read back whole, with that call');
-      } finally {
-        await engine.dispose();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await reopened(dir, async (engine, events) => {
+      await until('the plan', () => events.find((e) => e.type === 'log' && /went on from the saved assembly: 2 sessions set aside \(40 calls\)/.test(e.message)));
+      await write(dir, exchange(41, 1, 20, hours(1)));
+      await until('session 1 with the call that was streaming', () => (listedSessions(events).get(seededSessionId(1)) === 21 ? true : undefined));
+      assert.equal(listedSessions(events).get(seededSessionId(0)), 20);
+      assert.ok(!events.some((e) => e.type === 'progress'), 'only the open exchange was read');
+      const model = await engine.request('conversation.model', { sessionId: seededSessionId(1) });
+      assert.equal(model?.threads[0].turns.length, 21, 'the session read back whole, with that call');
+    });
   });
 
   it('anonymous sessions read again keep their numbers (decision 96)', async () => {
@@ -208,43 +201,27 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
     const anonymous = (row: ExchangeRecord): ExchangeRecord => ({ ...row, requestHeaders: row.requestHeaders.filter(([name]) => name !== 'x-claude-code-session-id') });
     const recentCalls = sessionCalls(2, 10, 21, Date.now() - 120_000).map(anonymous);
     const dir = await storeWithIndex('llmc-reopen-anonymous-', [...sessionCalls(0, 10, 1, hours(3)).map(anonymous), ...sessionCalls(1, 10, 11, hours(2)), ...recentCalls]);
-    try {
-      const { engine, events } = await open(dir);
-      try {
-        await until('the plan', () => events.find((e) => e.type === 'log' && /2 sessions set aside \(20 calls\); 1 recent sessions to read again from exchange 21 /.test(e.message)));
-        const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: {} });
-        writer.exchangeUpdated(anonymous(exchange(31, 2, 10, Date.now())));
-        await writer.close();
-        await until('the recent session with its new call', () => ([...listedSessions(events).values()].includes(11) ? true : undefined));
-        assert.deepEqual(Object.fromEntries(listedSessions(events)), { 'anon:claude-code:1': 10, [seededSessionId(1)]: 10, 'anon:claude-code:2': 11 });
-      } finally {
-        await engine.dispose();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await reopened(dir, async (_engine, events) => {
+      await until('the plan', () => events.find((e) => e.type === 'log' && /2 sessions set aside \(20 calls\); 1 recent sessions to read again from exchange 21 /.test(e.message)));
+      await write(dir, anonymous(exchange(31, 2, 10, Date.now())));
+      await until('the recent session with its new call', () => ([...listedSessions(events).values()].includes(11) ? true : undefined));
+      assert.deepEqual(Object.fromEntries(listedSessions(events)), { 'anon:claude-code:1': 10, [seededSessionId(1)]: 10, 'anon:claude-code:2': 11 });
+    });
   });
 
   it('going on from the saved assembly, a session whose calls retention has deleted since is not listed', async () => {
     const hour = 3_600_000;
     // Session 0 ten days ago, session 1 an hour ago: both idle for longer than any linking window.
     const dir = await storeWithIndex('llmc-reopen-retention-', [...sessionCalls(0, 10, 1, Date.now() - 240 * hour), ...sessionCalls(1, 10, 11, Date.now() - hour)]);
-    try {
-      const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: { maxAgeDays: 5 } });
-      assert.equal(writer.applyRetention().exchangesDeleted, 10);
-      writer.exchangeUpdated(exchange(21, 1, 10, Date.now()));
-      await writer.close();
-      const { engine, events } = await open(dir);
-      try {
-        await until('session 1 with its new call', () => (listedSessions(events).get(seededSessionId(1)) === 11 ? true : undefined));
-        assert.deepEqual([...listedSessions(events).keys()], [seededSessionId(1)], 'the deleted session is not listed');
-        assert.ok(!events.some((e) => e.type === 'progress'), 'nothing but the new exchange was read');
-      } finally {
-        await engine.dispose();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: { maxAgeDays: 5 } });
+    assert.equal(writer.applyRetention().exchangesDeleted, 10);
+    writer.exchangeUpdated(exchange(21, 1, 10, Date.now()));
+    await writer.close();
+    await reopened(dir, async (_engine, events) => {
+      await until('session 1 with its new call', () => (listedSessions(events).get(seededSessionId(1)) === 11 ? true : undefined));
+      assert.deepEqual([...listedSessions(events).keys()], [seededSessionId(1)], 'the deleted session is not listed');
+      assert.ok(!events.some((e) => e.type === 'progress'), 'nothing but the new exchange was read');
+    });
   });
 
   it('a derived index of another database is not used', async () => {
