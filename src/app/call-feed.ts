@@ -14,6 +14,7 @@ import type { CaptureStore, ExchangeSummary } from '../store';
 import { isProxyAnswer } from './activity';
 import { formatCallLine, formatExchangeLine, formatRefusedLine, formatTunnelLine, refusalReason } from './call-line';
 import { LiveSessions } from './live-sessions';
+import { readAllPages } from './store-reading';
 
 export interface CallFeedOptions {
   /** Also a line per captured exchange that is not an LLM call. */
@@ -117,12 +118,7 @@ export class CallFeed {
   /** Ended exchanges: the proxy's own answers (refusals), and with `verbose` every non-LLM exchange. */
   private readExchanges(lines: { at: number; text: string }[]): void {
     const fresh = new Map<number, ExchangeSummary>();
-    for (let after = this.lastExchangeId; ;) {
-      const page = this.store.listExchangesAfter(after, 200);
-      for (const x of page) fresh.set(x.id, x);
-      if (page.length < 200) break;
-      after = page[page.length - 1].id;
-    }
+    for (const x of readAllPages((after) => this.store.listExchangesAfter(after ?? this.lastExchangeId, 200))) fresh.set(x.id, x);
     for (const id of fresh.keys()) {
       this.openExchanges.add(id);
       this.lastExchangeId = Math.max(this.lastExchangeId, id);

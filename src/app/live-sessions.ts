@@ -80,7 +80,7 @@ export class LiveSessions {
   private callCount = 0;
   /** New exchanges found but not yet read, oldest first: a page or a slice of them, not all (fill). */
   private queue: ExchangeSummary[] = [];
-  /** The last look for new exchanges stopped at a full page: the store may hold more. */
+  /** The last look for new exchanges left more in the store. */
   private unfetched = false;
   private taken = 0;
 
@@ -120,7 +120,7 @@ export class LiveSessions {
    * Where an assembly saved now goes on from (resume): every exchange up to `afterExchangeId` has
    * been read, whole but for those in `open` (still open, read in part or not at all).
    */
-  settledThrough(): { afterExchangeId: number; open: number[] } {
+  resumePoint(): { afterExchangeId: number; open: number[] } {
     const afterExchangeId = this.queue.length > 0 ? this.queue[0].id - 1 : this.lastExchangeId;
     return { afterExchangeId, open: [...this.open.keys()].filter((id) => id <= afterExchangeId).sort((a, b) => a - b) };
   }
@@ -160,20 +160,21 @@ export class LiveSessions {
     const take = this.queue.splice(0, Math.max(1, Math.min(budget, this.queue.length)));
     this.taken += take.length;
     for (const s of take) candidates.set(s.id, s);
-    let taken = 0;
+    /** Of `take`, how many this update has come to. */
+    let reached = 0;
     const previews = this.options.previews ?? true;
     // Without previews an open HTTP exchange has nothing to read until it ends; reading each one's
     // row on every update took most of the capturing thread with 1,000 streams open.
     const stillOpen = previews ? undefined : this.store.openExchangeIds([...this.open].filter(([, o]) => o.http).map(([id]) => id));
     for (const id of [...candidates.keys()].sort((a, b) => a - b)) {
-      if (taken > 0 && performance.now() > deadline) {
+      if (reached > 0 && performance.now() > deadline) {
         // Open exchanges stay in `open`; new ones go back to the head of the queue, in order.
-        const rest = take.slice(taken);
+        const rest = take.slice(reached);
         this.queue.unshift(...rest);
         this.taken -= rest.length;
         break;
       }
-      if (candidates.get(id)) taken++;
+      if (candidates.get(id)) reached++;
       if (stillOpen?.has(id)) continue;
       const summary = candidates.get(id) ?? this.store.getExchangeSummary(id);
       if (!summary || !matchRoute(summary as unknown as ExchangeRecord, this.routes)) {
@@ -302,9 +303,9 @@ export class LiveSessions {
   private fill(budget: number): void {
     while (this.queue.length < budget) {
       const page = this.store.listExchangesAfter(this.lastExchangeId, NEW_EXCHANGES_PAGE);
-      for (const s of page) this.queue.push(s);
-      if (page.length > 0) this.lastExchangeId = page[page.length - 1].id;
-      this.unfetched = page.length === NEW_EXCHANGES_PAGE;
+      this.queue.push(...page.items);
+      this.lastExchangeId = page.items.at(-1)?.id ?? this.lastExchangeId;
+      this.unfetched = page.next !== undefined;
       if (!this.unfetched) break;
     }
   }

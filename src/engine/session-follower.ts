@@ -402,7 +402,7 @@ export class SessionFollower {
     }
     const sessions = live.assembler.sessions();
     const calls = live.calls;
-    const { afterExchangeId, open } = live.settledThrough();
+    const { afterExchangeId, open } = live.resumePoint();
     const resume = { afterExchangeId, assembly: live.assembler.resumeState(), ...(open.length > 0 ? { open } : {}) };
     this.saving = this.saving.then(async () => {
       const started = performance.now();

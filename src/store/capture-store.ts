@@ -219,8 +219,8 @@ export class CaptureStore implements CaptureSink {
     return q.listExchanges(this.engine.db, options);
   }
 
-  /** Exchanges after the id `after`, oldest first (a follower's new ones). */
-  listExchangesAfter(after: number, limit: number): q.ExchangeSummary[] {
+  /** Exchanges after the id `after`, oldest first (a follower's new ones); pass `next` as `after` for more. */
+  listExchangesAfter(after: number, limit: number): q.Page<q.ExchangeSummary> {
     return q.listExchangesAfter(this.engine.db, after, limit);
   }
 

@@ -126,7 +126,8 @@ export function exchangeFromRow(r: Row): ExchangeSummary {
   });
 }
 
-function pageDescending<T>(rows: Row[], limit: number, map: (r: Row) => T, id: (r: Row) => number): Page<T> {
+/** The first `limit` rows, and the cursor to the next page when the query found more (it asks for `limit + 1`). */
+function pageOf<T>(rows: Row[], limit: number, map: (r: Row) => T, id: (r: Row) => number): Page<T> {
   const more = rows.length > limit;
   const items = rows.slice(0, limit);
   return more ? { items: items.map(map), next: id(items[items.length - 1]) } : { items: items.map(map) };
@@ -137,7 +138,7 @@ export function listConnections(db: SqlDatabase, o: ListOptions = {}): Page<Conn
   const rows = o.before === undefined
     ? db.all('SELECT * FROM connections ORDER BY id DESC LIMIT ?', [limit + 1])
     : db.all('SELECT * FROM connections WHERE id < ? ORDER BY id DESC LIMIT ?', [o.before, limit + 1]);
-  return pageDescending(rows, limit, connectionFromRow, (r) => num(r.id));
+  return pageOf(rows, limit, connectionFromRow, (r) => num(r.id));
 }
 
 export function getConnection(db: SqlDatabase, id: number): ConnectionRecord | undefined {
@@ -158,7 +159,7 @@ export function listExchanges(db: SqlDatabase, o: ExchangeListOptions = {}): Pag
     params.push(o.connectionId);
   }
   const sql = `SELECT * FROM exchanges ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-  return pageDescending(db.all(sql, [...params, limit + 1]), limit, exchangeFromRow, (r) => num(r.id));
+  return pageOf(db.all(sql, [...params, limit + 1]), limit, exchangeFromRow, (r) => num(r.id));
 }
 
 /**
@@ -166,8 +167,9 @@ export function listExchanges(db: SqlDatabase, o: ExchangeListOptions = {}): Pag
  * store has not seen yet. Paging newest-first down to the last one seen read and decoded a page of
  * 200 old rows on every pass, even with nothing new (docs/decisions.md, decision 96).
  */
-export function listExchangesAfter(db: SqlDatabase, after: number, limit: number): ExchangeSummary[] {
-  return db.all('SELECT * FROM exchanges WHERE id > ? ORDER BY id ASC LIMIT ?', [after, clampLimit(limit)]).map(exchangeFromRow);
+export function listExchangesAfter(db: SqlDatabase, after: number, limit: number): Page<ExchangeSummary> {
+  const n = clampLimit(limit);
+  return pageOf(db.all('SELECT * FROM exchanges WHERE id > ? ORDER BY id ASC LIMIT ?', [after, n + 1]), n, exchangeFromRow, (r) => num(r.id));
 }
 
 export function countExchangesAfter(db: SqlDatabase, after: number): number {

@@ -152,7 +152,7 @@ describe('live sessions against a whole-store assembly', () => {
       const listAfter = store.listExchangesAfter.bind(store);
       store.listExchangesAfter = (afterId, limit) => {
         const page = listAfter(afterId, limit);
-        fetched += page.length;
+        fetched += page.items.length;
         return page;
       };
       const live = new LiveSessions(store);
@@ -171,7 +171,7 @@ describe('live sessions against a whole-store assembly', () => {
       assert.equal(passes, total);
       assert.equal(fetched, total, 'each summary is read once');
       assert.equal(live.calls, total);
-      assert.deepEqual(live.settledThrough(), { afterExchangeId: total, open: [] });
+      assert.deepEqual(live.resumePoint(), { afterExchangeId: total, open: [] });
       assert.deepEqual(live.assembler.sessions().map((x) => [x.id, x.callCount]), assembleSessions(store).sessions().map((x) => [x.id, x.callCount]));
     } finally {
       await store.close();
