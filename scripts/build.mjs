@@ -14,6 +14,16 @@ const nodeBuiltins = {
     b.onResolve({ filter: /^(http|https|net|tls)$/ }, (args) => ({ path: `node:${args.path}`, external: true }));
   },
 };
+// One `vscode` namespace for the whole bundle. esbuild wraps each module's `import * as vscode` of an
+// external in its own __toESM, which copies every key of VS Code's API object: twelve copies were 4–5 ms
+// of activation (docs/decisions.md, decision 97). A bundled module that re-exports it is copied once.
+const vscodeOnce = {
+  name: 'vscode-once',
+  setup(b) {
+    b.onResolve({ filter: /^vscode$/ }, (args) => args.namespace === 'vscode-once' ? { path: 'vscode', external: true } : { path: 'vscode', namespace: 'vscode-once' });
+    b.onLoad({ filter: /.*/, namespace: 'vscode-once' }, () => ({ contents: "export * from 'vscode';", loader: 'js' }));
+  },
+};
 common.plugins = [nodeBuiltins];
 mkdirSync('dist', { recursive: true });
 copyFileSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
@@ -26,7 +36,7 @@ await build({ ...common, entryPoints: ['src/proxy/proxy-worker.ts'], outfile: 'd
 // bundle): everything but VS Code wiring, so that activation loads none of it.
 await build({ ...common, entryPoints: ['src/engine/engine-worker.ts'], outfile: 'dist/engine-worker.js' });
 if (existsSync('src/extension/extension.ts')) {
-  const result = await build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'], metafile: true });
+  const result = await build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: [...common.external, 'vscode'], plugins: [...common.plugins, vscodeOnce], metafile: true });
   // Activation loads this bundle: the engine's modules must stay out of it (docs/decisions.md, decision 41).
   const engineInputs = Object.keys(result.metafile.inputs).filter((f) => /^(src\/(store|capture|llm|conversation|demo|har)\/|node_modules\/(sql\.js|node-forge|ws|fzstd)\/)/.test(f));
   if (engineInputs.length > 0) throw new Error(`dist/extension.js would load engine code at activation: ${engineInputs.join(', ')}`);
