@@ -6,6 +6,7 @@
 // this wrapper decodes bytes as UTF-8 across chunk boundaries, hands back each event as soon as
 // its blank line arrives, and, unlike a browser, writes down what was wrong with the stream,
 // because a capture tool must show a bad stream rather than silently drop parts of it.
+import { StringDecoder } from 'node:string_decoder';
 import { createParser, type EventSourceParser, type ParseError } from 'eventsource-parser';
 import type { SseEventRecord } from './records';
 
@@ -41,7 +42,13 @@ export class SseStream {
   /** What was wrong with the stream, in order (bounded; see `maxErrors`). */
   readonly errors: string[] = [];
   private readonly parser: EventSourceParser;
-  private readonly decoder = new TextDecoder('utf-8');
+  /**
+   * Not TextDecoder: Node 22's decodes through two temporary buffers, four and two times the size of its
+   * input, taken from malloc and given back on every call, and whole answers of megabytes pass through
+   * here; those churned glibc's heaps (docs/decisions.md, decision 98). StringDecoder builds the string in V8's heap,
+   * and keeps a BOM, so that eventsource-parser drops exactly one (TextDecoder dropped another).
+   */
+  private readonly decoder = new StringDecoder('utf8');
   private readonly maxErrors: number;
   private pending: SseEvent[] = [];
   private retry: number | undefined;
@@ -87,15 +94,14 @@ export class SseStream {
   /** Feeds the next bytes (or text) and returns the events they completed. Never throws. */
   push(chunk: Buffer | string): SseEvent[] {
     if (this.ended) return [];
-    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-    this.feed(text);
+    this.feed(typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
     return this.take();
   }
 
   /** Ends the stream. Returns nothing: by the WHATWG rules an unfinished event is dropped (and noted in `errors`). */
   end(): void {
     if (this.ended) return;
-    this.feed(this.decoder.decode());
+    this.feed(this.decoder.end());
     this.flushPartial();
     if (!this.broken && this.sawText) {
       if (this.lastChar !== '\n' && this.lastChar !== '\r') {

@@ -3,6 +3,8 @@
 // the bodies of one session share most of their chunks. The result is checked against the body's
 // size and sha256: a damaged or missing chunk gives BodyIntegrityError, never wrong bytes.
 import { decodeManifest, decompress, sha256 } from './chunked-bodies';
+import { DEFAULT_CHUNKING } from './content-chunking';
+import { SEGMENT_RECORD_HEADER } from './segment-format';
 import { SegmentReadError, type SegmentReader } from './segment-reader';
 import type { SqlDatabase } from './sqlite';
 
@@ -10,6 +12,13 @@ export class BodyIntegrityError extends Error {}
 
 /** Decompressed chunks kept, in bytes. */
 export const DEFAULT_CHUNK_CACHE_BYTES = 16 * 1024 * 1024;
+/**
+ * The largest chunk kept: twice a request's largest cut chunk. What the cache is for is the history
+ * that the requests of a session resend; an answer (1–8 MB chunks) or a body stored uncut is read
+ * once, and kept it pushed out hundreds of those chunks and was copied on every read
+ * (docs/decisions.md, decision 98).
+ */
+const CACHED_CHUNK_MAX_BYTES = 2 * DEFAULT_CHUNKING.maxSize;
 
 export class BodyReader {
   /** Chunk id -> decompressed bytes, least recently used first. Chunk ids never change content. */
@@ -24,14 +33,14 @@ export class BodyReader {
   read(db: SqlDatabase, bodyId: number): Buffer | undefined {
     const row = db.get('SELECT sha256, size, manifest FROM bodies WHERE id = ?', [bodyId]);
     if (!row) return undefined;
-    const parts: Buffer[] = [];
-    for (const chunkId of decodeManifest(row.manifest as Uint8Array)) parts.push(this.chunk(db, bodyId, chunkId));
+    const ids = decodeManifest(row.manifest as Uint8Array);
+    const parts = ids.map((chunkId) => this.chunk(db, bodyId, chunkId));
     const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    if (data.length !== Number(row.size) || !sha256(data).equals(Buffer.from(row.sha256 as Uint8Array))) {
+    if (data.length !== Number(row.size) || !sha256(data).equals(row.sha256 as Uint8Array)) {
       throw new BodyIntegrityError(`body ${bodyId}: content does not match its sha256`);
     }
-    // A one-chunk body is the cached buffer itself: callers get their own copy.
-    return parts.length === 1 ? Buffer.from(data) : data;
+    // A one-chunk body may be the cached buffer itself: callers then get their own copy.
+    return parts.length === 1 && this.cache.get(ids[0]) === data ? Buffer.from(data) : data;
   }
 
   /** Forgets every cached chunk (the database was replaced: ids may mean other chunks now). */
@@ -71,9 +80,10 @@ export class BodyReader {
   }
 
   private remember(chunkId: number, raw: Buffer): void {
-    if (raw.length > this.maxCacheBytes / 4) return;
-    // inflate's output is a view of a larger buffer: keep an exact copy, so the bound holds.
-    if (raw.buffer.byteLength > raw.length) {
+    if (raw.length > Math.min(this.maxCacheBytes / 4, CACHED_CHUNK_MAX_BYTES)) return;
+    // inflate's output, or a small record read into Node's buffer pool, is a view of a larger buffer:
+    // keep an exact copy, so the bound holds (a record read alone is its data and a header).
+    if (raw.buffer.byteLength > raw.length + SEGMENT_RECORD_HEADER) {
       const exact = Buffer.allocUnsafeSlow(raw.length);
       raw.copy(exact);
       raw = exact;

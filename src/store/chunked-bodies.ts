@@ -199,7 +199,8 @@ export function compress(raw: Buffer): { codec: number; data: Buffer } {
 }
 
 export function decompress(codec: number, data: Uint8Array): Buffer {
-  if (codec === CODEC_RAW || codec === CODEC_RAW_DEFERRED) return Buffer.from(data);
+  // A view, not a copy: `data` is the caller's own (a record just read, or a value sql.js copied out).
+  if (codec === CODEC_RAW || codec === CODEC_RAW_DEFERRED) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (codec === CODEC_DEFLATE_RAW) return inflateRawSync(data);
   throw new Error(`unknown chunk codec ${codec}`);
 }

@@ -46,6 +46,10 @@ test('a leading BOM is dropped, also when split; later BOMs stay data', () => {
   for (const chunkSize of [1, 2, Infinity]) {
     assert.deepEqual(parse(text, chunkSize).events, [{ data: 'x' }, { data: '\uFEFFy' }]);
   }
+  // Only the first: a second BOM right after it is the start of a line (a field named "\uFEFFdata").
+  for (const chunkSize of [1, 3, Infinity]) {
+    assert.deepEqual(parse('\uFEFF\uFEFFdata: x\n\ndata: y\n\n', chunkSize).events, [{ data: 'y' }]);
+  }
 });
 
 test('multi-byte UTF-8 split across chunks stays intact', () => {

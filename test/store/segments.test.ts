@@ -62,6 +62,38 @@ describe('segment files', { timeout: 60_000 }, () => {
     }
   });
 
+  test('a body read back is its reader\'s own: changing it changes nothing read later', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
+      store.connectionUpdated(connection(1));
+      // One small chunk (kept by the reader's cache), an answer of one large chunk (not kept), and a
+      // request of many chunks, each stored raw and compressed.
+      const small = Buffer.from('a short request');
+      const answer = randomBytesSeeded(2, 300_000);
+      const history = Buffer.from(syntheticSession({ requests: 20, seed: 5 })[19]);
+      store.exchangeUpdated(exchange(1, 1, { requestBody: body(small), responseBody: body(answer), endedAt: T0 + 50 }));
+      store.exchangeUpdated(exchange(2, 1, { requestBody: body(history), responseBody: body('ok'), endedAt: T0 + 60 }));
+      await store.flush();
+      for (const s of [store, await CaptureStore.open({ dataDir: tmp.dir, mode: 'auto' })]) {
+        const [a, b] = ids(store, [1, 2]).map((id) => s.getExchangeSummary(id)!);
+        for (const [bodyId, expected] of [[a.requestBody!.bodyId, small], [a.responseBody!.bodyId, answer], [b.requestBody!.bodyId, history]] as const) {
+          // Twice: the first reading fills the cache, the second may come from it.
+          for (let i = 0; i < 2; i++) {
+            const read = s.getBody(bodyId)!;
+            assert.ok(read.equals(expected));
+            read.fill(0x21);
+          }
+          assert.ok(s.getBody(bodyId)!.equals(expected), `body ${bodyId} read again after the bytes read were changed`);
+        }
+        if (s !== store) await s.close();
+      }
+      await store.close();
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   test('an operation of more chunk records than one writev takes (1,024 buffers) is written whole, in order', async () => {
     const tmp = tempDir();
     try {
