@@ -14,8 +14,8 @@ export class BodyIntegrityError extends Error {}
 export const DEFAULT_CHUNK_CACHE_BYTES = 16 * 1024 * 1024;
 /**
  * The largest chunk kept: twice a request's largest cut chunk. What the cache is for is the history
- * that the requests of a session resend; an answer (1–8 MB chunks) or a body stored uncut is read
- * once, and kept it pushed out hundreds of those chunks and was copied on every read
+ * that the requests of a session resend. An answer (1–8 MB chunks) or a body stored uncut is read
+ * once; keeping it pushed out hundreds of those chunks, and it was copied on every read
  * (docs/decisions.md, decision 98).
  */
 const CACHED_CHUNK_MAX_BYTES = 2 * DEFAULT_CHUNKING.maxSize;
