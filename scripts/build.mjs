@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles the extension host entry, the CLI and the conversation webview with esbuild.
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 
 // The sql.js wasm is shipped beside the bundles (src/store/sqlite.ts looks there first).
 const common = { bundle: true, platform: 'node', target: 'node22', format: 'cjs', sourcemap: true, logLevel: 'warning', external: ['sql.js/dist/sql-wasm.wasm'] };
@@ -40,6 +40,8 @@ if (existsSync('src/extension/extension.ts')) {
   // Activation loads this bundle: the engine's modules must stay out of it (docs/decisions.md, decision 41).
   const engineInputs = Object.keys(result.metafile.inputs).filter((f) => /^(src\/(store|capture|llm|conversation|demo|har)\/|node_modules\/(sql\.js|node-forge|ws|fzstd)\/)/.test(f));
   if (engineInputs.length > 0) throw new Error(`dist/extension.js would load engine code at activation: ${engineInputs.join(', ')}`);
+  const vscodeRequires = readFileSync('dist/extension.js', 'utf8').split('require("vscode")').length - 1;
+  if (vscodeRequires !== 1) throw new Error(`dist/extension.js requires vscode ${vscodeRequires} times, not once (decision 97)`);
 }
 // The conversation webview (webview-ui/): a browser bundle, its styles and the codicon font.
 if (existsSync('webview-ui/src/main.ts')) {

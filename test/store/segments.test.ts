@@ -68,7 +68,7 @@ describe('segment files', { timeout: 60_000 }, () => {
       const store = await CaptureStore.open({ dataDir: tmp.dir, mode: 'writer', retention: {} });
       store.connectionUpdated(connection(1));
       // One small chunk (kept by the reader's cache), an answer of one large chunk (not kept), and a
-      // request of many chunks, each stored raw and compressed.
+      // request of many chunks (some kept).
       const small = Buffer.from('a short request');
       const answer = randomBytesSeeded(2, 300_000);
       const history = Buffer.from(syntheticSession({ requests: 20, seed: 5 })[19]);
