@@ -45,9 +45,9 @@ export class SseStream {
   /**
    * Not TextDecoder: Node 22's decodes through two temporary buffers, four and two times the size of
    * its input (Node 24's through one, twice its size), taken from malloc and given back on every call,
-   * and whole answers of megabytes pass through here; those churned glibc's heaps (docs/decisions.md, decision 98). StringDecoder builds
-   * the string in V8's heap, and keeps a BOM, so that eventsource-parser drops exactly one (TextDecoder
-   * dropped another).
+   * and whole answers of megabytes pass through here; those churned glibc's heaps (docs/decisions.md,
+   * decision 98). StringDecoder builds the string in V8's heap, and keeps a BOM, so that
+   * eventsource-parser drops exactly one (TextDecoder dropped another).
    */
   private readonly decoder = new StringDecoder('utf8');
   private readonly maxErrors: number;

@@ -214,10 +214,11 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
     // Session 0 ten days ago, session 1 an hour ago: both idle for longer than any linking window.
     const dir = await storeWithIndex('llmc-reopen-retention-', [...sessionCalls(0, 10, 1, Date.now() - 240 * hour), ...sessionCalls(1, 10, 11, Date.now() - hour)]);
     const writer = await CaptureStore.open({ dataDir: dir, mode: 'writer', retention: { maxAgeDays: 5 } });
-    assert.equal(writer.applyRetention().exchangesDeleted, 10);
+    const deleted = writer.applyRetention().exchangesDeleted;
     writer.exchangeUpdated(exchange(21, 1, 10, Date.now()));
     await writer.close();
     await reopened(dir, async (_engine, events) => {
+      assert.equal(deleted, 10);
       await until('session 1 with its new call', () => (listedSessions(events).get(seededSessionId(1)) === 11 ? true : undefined));
       assert.deepEqual([...listedSessions(events).keys()], [seededSessionId(1)], 'the deleted session is not listed');
       assert.ok(!events.some((e) => e.type === 'progress'), 'nothing but the new exchange was read');
