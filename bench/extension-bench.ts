@@ -260,6 +260,8 @@ async function coldOpen(o: OpenedWorkbench, s: Shared, probe: Probe, build: Buil
     record(`${p}open session: click → title set (webview h1) (ms)`, wv.marks.title - marks.click, ms(wv.marks.title - marks.click));
     record(`${p}open session: click → first turn in the DOM (ms)`, wv.marks.turnDom - marks.click, ms(wv.marks.turnDom - marks.click));
     record(`${p}open session: click → first turn painted (ms)`, wv.marks.turnPaint - marks.click, `${ms(wv.marks.turnPaint - marks.click)}${wv.firstTurnVisible ? '' : ' (NOT in viewport)'}`);
+    const fromTab = marks.tab !== undefined ? wv.marks.turnPaint - marks.tab : undefined;
+    record(`${p}open session: editor tab shown → first turn painted (ms)`, fromTab, ms(fromTab));
     const after2s = await raw.frameLocator('iframe.webview').frameLocator('iframe#active-frame').locator('.turns .turn').count();
     console.log(`    turns rendered at first paint / after 2 s: ${wv.turnsAtPaint} / ${after2s} (of ${assembled.turns})`);
     // Where the time went inside the webview, from the click: each frame's start, then its loads.
@@ -275,6 +277,36 @@ async function coldOpen(o: OpenedWorkbench, s: Shared, probe: Probe, build: Buil
   record(`${p}loop delay during open session (click → turn visible): max ms`, paintDelay.max, fmt(paintDelay.max, 1));
   await wb.screenshot(`conversation-${current}${reopen ? '-reopen' : ''}`).catch(() => undefined);
   if (!reopen && seeded.sessions > 1) await switchSessions(o, p);
+  await wb.runCommand('View: Close All Editors');
+  await blankWebviewPaint(o, p);
+}
+
+/**
+ * VS Code's own floor for a first paint, in the same window: the host probe's blank webview (a
+ * heading and one turn, the panel options ours has, nothing fetched or asked for), opened from the
+ * command palette (Enter stamped), its turn painted as ours is stamped.
+ */
+async function blankWebviewPaint(o: OpenedWorkbench, p: string): Promise<void> {
+  const { raw, wb } = o;
+  const input = await wb.openCommand('LLM Capture Bench: Open Blank Webview');
+  await arm(raw, 'tab', '.tabs-container .tab', 'Blank webview');
+  await input.press('Enter');
+  const turn = raw.frameLocator('iframe.webview').frameLocator('iframe#active-frame').locator('.turns .turn').first();
+  await turn.waitFor({ state: 'visible', timeout: 60_000 });
+  await o.page.waitForTimeout(500);
+  const { enter, tab } = await mainMarks(raw);
+  const wv = await webviewBench(raw);
+  if (wv && enter !== undefined && (wv.title ?? '').includes('Blank webview')) {
+    record(`${p}VS Code's floor: blank webview, Enter → its turn painted (ms)`, wv.marks.turnPaint - enter, ms(wv.marks.turnPaint - enter));
+    // From its tab on, so that how the panel was asked for (a palette's Enter, a tree row's click) drops out.
+    const fromTab = tab !== undefined ? wv.marks.turnPaint - tab : undefined;
+    record(`${p}VS Code's floor: blank webview, editor tab shown → its turn painted (ms)`, fromTab, ms(fromTab));
+    const at = (t: number) => `+${(t - enter).toFixed(0)}`;
+    const script = wv.marks.script !== undefined ? `; its script ran at ${at(wv.marks.script)} ms` : '';
+    console.log(`    webview frames began at ${(wv.frameOrigins ?? []).filter((t) => t > enter).map(at).join(', ') || '?'} ms${script}`);
+  } else {
+    note(`${p}the blank webview's stamps were not found; no floor measured`);
+  }
   await wb.runCommand('View: Close All Editors');
 }
 

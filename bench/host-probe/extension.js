@@ -4,6 +4,7 @@
 // costs the thread. Plain CommonJS, no build step; the bench copies this folder beside the
 // extension under test.
 //
+// `llmCaptureBench.blankWebview` opens a webview with nothing in it: VS Code's own floor for a first paint.
 // Reading: the command `llmCaptureBench.loopDelay` returns the figures since the last reset and
 // resets. With LLM_CAPTURE_BENCH_PROBE=<dir> in the environment, the probe also answers
 // http://127.0.0.1:<port>/read (figures, no reset), /reset, /read?reset=1 and /marks?extension=ID
@@ -77,6 +78,18 @@ function activate(context) {
     return r;
   }));
   context.subscriptions.push({ dispose: () => { clearInterval(tick); total.disable(); second.disable(); } });
+
+  // VS Code's floor for a conversation's first paint: a webview panel with LLM Capture's options, its
+  // page a heading and one "turn" with a nonce'd script, nothing to fetch and nothing to ask for. The
+  // bench stamps it as it stamps ours (the same h1.title and .turns .turn).
+  context.subscriptions.push(vscode.commands.registerCommand('llmCaptureBench.blankWebview', () => {
+    const panel = vscode.window.createWebviewPanel('llmCaptureBench.blank', 'Blank webview', vscode.ViewColumn.Active, { enableScripts: true, enableFindWidget: true });
+    const nonce = Math.random().toString(36).slice(2);
+    panel.webview.html = `<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-${nonce}';">
+</head><body><h1 class="title">Blank webview</h1><div class="turns"><div class="turn">The first turn</div></div>
+<script nonce="${nonce}">performance.mark('llm-capture:script');</script></body></html>`;
+  }));
 
   // The main thread's first 20 s (every extension's activation), when the bench asks for it.
   const startupProfile = process.env.LLM_CAPTURE_BENCH_STARTUP_PROFILE;
