@@ -55,7 +55,9 @@ async function buildModel(dir: string): Promise<ConversationViewModel> {
     if (events.some((e) => e.type === 'progress' && e.done === e.total)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const model = await engine.handlers['conversation.model']({ sessionId: seeded.sessionId });
+  const built = await engine.handlers['conversation.model']({ sessionId: seeded.sessionId });
+  // Read whole before the engine closes: its long texts are read from its spill file (decision 83).
+  const model = built ? JSON.parse(JSON.stringify(built)) as ConversationViewModel : undefined;
   await engine.dispose();
   if (!model) throw new Error('the seeded session was not assembled');
   return model;
