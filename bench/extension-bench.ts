@@ -397,6 +397,8 @@ async function traffic(o: OpenedWorkbench, server: RunningServer, proxyUrl: stri
   await probe.reset();
   await page.waitForTimeout(IDLE_MS);
   recordLoop(`idle, capturing (${IDLE_MS / 1000} s)`, await probe.read());
+  // --gb=0: the figures before the traffic only.
+  if (GIB <= 0) return;
   const diskBefore = diskBytes(dataDir);
   const caPem = readFileSync(join(dataDir, 'ca.pem'), 'utf8');
   let peak = before.rss;

@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { activity } from '../app/activity';
 import { hasCaptureFiles, clearCaptureFiles } from '../app/capture-files';
-import { CaptureService } from '../app/capture-service';
+import type { CaptureService } from '../app/capture-service';
 import { serviceOptions, type OtlpSettingsInput } from '../app/capture-settings';
 import { otlpConfigFromSettings, startLiveOtlpExport } from '../app/otlp-export';
 import { buildLiveTurn, buildViewModel } from '../app/conversation-view-builder';
@@ -18,8 +18,7 @@ import { LiveRevisions, ViewRevisions } from '../app/view-model-diff';
 import { buildSessionTree } from '../app/session-tree-model';
 import { renderMarkdownTranscript, type SessionDetail } from '../conversation';
 import { parseSearchText } from '../conversation/session-search';
-import { runDemo } from '../demo';
-import { discardSpareProxyThread, prepareProxyThread } from '../proxy';
+import { discardSpareProxyThread, prepareProxyThread } from '../proxy/proxy-thread';
 import { CaptureStore, reclaimOwnProcessLock, StoreLockedError, type StoreMode } from '../store';
 import type { CaptureInfo, EngineEvent, EngineMethods, HarImportOutcome, LogLevel, RawCallAnswer, StartCaptureParams } from './protocol';
 import { SessionFollower } from './session-follower';
@@ -146,6 +145,7 @@ export class CaptureEngine {
     if (this.shownDir !== p.dataDir) this.follower.prefetch(p.dataDir);
     let service: CaptureService;
     try {
+      const { CaptureService } = captureModule();
       service = await CaptureService.start(serviceOptions(settings, {
         dataDir: p.dataDir,
         auth: { token: p.token, required: false },
@@ -261,7 +261,9 @@ export class CaptureEngine {
     this.cancelSpare();
     this.spareTimer = setTimeout(() => {
       this.spareTimer = undefined;
-      if (!this.service && !this.starting) prepareProxyThread();
+      if (this.service || this.starting) return;
+      prepareProxyThread();
+      captureModule();
     }, delay);
     this.spareTimer.unref();
   }
@@ -298,6 +300,8 @@ export class CaptureEngine {
     // The previous run's store is deleted and written again: nothing may be reading it.
     await this.pauseHistory();
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runDemo } = require('../demo') as typeof import('../demo');
       const result = await runDemo({ dataDir, log: (level, message) => this.log(level, `demo: ${message}`) });
       this.log('info', `demo: captured ${result.sessions.length} sessions into ${result.dataDir}`);
       await this.showDemo(dataDir);
@@ -375,3 +379,16 @@ export class CaptureEngine {
     this.follower.close();
   }
 }
+
+/**
+ * The proxy, its CA (node-forge) and the WebSocket relay (ws): evaluated when capture starts, or in
+ * the idle time before a Start, not with the engine, which a view showing stored sessions starts
+ * (docs/decisions.md, decision 99). require, not import(), as for the OpenTelemetry packages
+ * (src/app/otlp-export.ts): the bundle defers the evaluation, and the worker threads that tests run
+ * from source have tsx's CommonJS hook only.
+ */
+function captureModule(): typeof import('../app/capture-service') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../app/capture-service') as typeof import('../app/capture-service');
+}
+

@@ -162,6 +162,19 @@ describe('reopening a large store', { timeout: 300_000 }, () => {
     });
   });
 
+  it('going on from the saved assembly, the stored sessions are listed before it is made, and once (decision 99)', async () => {
+    const dir = await storeWithIndex('llmc-reopen-first-', [...sessionCalls(0, 30, 1, Date.now() - 7_200_000), ...sessionCalls(1, 30, 31, Date.now() - 60_000)]);
+    await reopened(dir, async (_engine, events) => {
+      const plan = await until('the plan', () => events.find((e) => e.type === 'log' && /went on from the saved assembly/.test(e.message)));
+      // A listing sent with the plan's log would arrive right after it.
+      await new Promise((r) => setTimeout(r, 300));
+      const listings = events.filter((e) => e.type === 'sessions' && e.sessions.length > 0);
+      assert.equal(listings.length, 1, 'listed once: the assembly gone on from shows the same sessions');
+      assert.ok(events.indexOf(listings[0]!) < events.indexOf(plan), 'listed before the assembly was gone on from');
+      assert.deepEqual(Object.fromEntries(listedSessions(events)), { [seededSessionId(0)]: 30, [seededSessionId(1)]: 30 });
+    });
+  });
+
   it('only sessions active in the last 35 minutes are read again, from their first exchange; the others are taken up set aside', async () => {
     const dir = await storeWithIndex('llmc-reopen-partial-', [...sessionCalls(0, 30, 1, Date.now() - 7_200_000), ...sessionCalls(1, 30, 31, Date.now() - 60_000)]);
     await reopened(dir, async (engine, events) => {
