@@ -263,7 +263,11 @@ export class CaptureEngine {
       this.spareTimer = undefined;
       if (this.service || this.starting) return;
       prepareProxyThread();
-      captureModule();
+      try {
+        captureModule();
+      } catch {
+        // Not on a timer, where it would end the thread: the Start that needs the module reports it.
+      }
     }, delay);
     this.spareTimer.unref();
   }
