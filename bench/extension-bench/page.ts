@@ -202,10 +202,11 @@ export async function activationMs(wb: Workbench): Promise<number> {
   let text = '';
   const firstRow = wb.page.locator('.runtime-extensions-editor .monaco-list-row').first();
   await wb.waitUntil(async () => {
-    if (await row.count() > 0) text = await row.locator('.activation-time').innerText().catch(() => '');
+    const drawn = await row.count() > 0;
+    if (drawn) text = await row.locator('.activation-time').innerText().catch(() => '');
     if (/Activation: \d+ms/.test(text)) return true;
     // The list is sorted by activation time and draws only the rows in view: ours may be further down.
-    if (await row.count() === 0 && await firstRow.isVisible().catch(() => false)) {
+    if (!drawn && await firstRow.isVisible().catch(() => false)) {
       await firstRow.click({ timeout: 1_000 }).catch(() => undefined);
       await wb.page.keyboard.press('PageDown');
     }

@@ -266,7 +266,7 @@ export class CaptureEngine {
       try {
         captureModule();
       } catch {
-        // Not on a timer, where it would end the thread: the Start that needs the module reports it.
+        // Left to the Start that needs the module to report: thrown from a timer, it would end the thread.
       }
     }, delay);
     this.spareTimer.unref();
