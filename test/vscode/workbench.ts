@@ -57,6 +57,7 @@ export interface Page {
   waitForTimeout(ms: number): Promise<void>;
   setDefaultTimeout(ms: number): void;
   evaluate<T>(fn: () => T): Promise<T>;
+  evaluate<T, A>(fn: (arg: A) => T, arg: A): Promise<T>;
   route(url: string, handler: (route: { request(): { url(): string }; continue(): Promise<void>; abort(): Promise<void> }) => unknown): Promise<void>;
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ import type { ConversationViewModel, ViewBlock, ViewThread, ViewTurn } from '../
 import { applyLiveChanges, applyViewPatch } from '../../src/shared/view-model-patch';
 import { el, highlight, markdown, pre } from './dom';
 import { ContextChart } from './context-chart';
+import { keepFolds, onFirstOpen, setFoldKey } from './folds';
 import { LiveTurns } from './live-turns';
 import { renderCalls } from './model-calls';
 import { RawCallsTab } from './raw-calls';
@@ -258,7 +259,10 @@ function updateTurns(thread: ViewThread): void {
     // A patch keeps unchanged turns as the same objects (decision 76).
     if (before[i] === next || JSON.stringify(before[i]) === JSON.stringify(next)) continue;
     const node = document.getElementById(`turn-${next.index}`);
-    if (node) node.replaceWith(renderTurn(next));
+    if (!node) continue;
+    const fresh = renderTurn(next);
+    keepFolds(node, fresh);
+    node.replaceWith(fresh);
   }
   sentinel.textContent = rendered < visible.length ? `Loading more turns (${rendered} of ${visible.length})…` : '';
   drawChartSoon();
@@ -332,7 +336,10 @@ function collapsible(heading: string, body: () => Node[], open = false, descript
     if (query !== '' && highlight(c, query) > 0) c.open = true;
   };
   if (open || query !== '') build();
-  else c.addEventListener('vsc-collapsible-toggle', build);
+  else {
+    c.addEventListener('vsc-collapsible-toggle', build);
+    onFirstOpen(c, build);
+  }
   return c;
 }
 
@@ -353,15 +360,16 @@ function renderTurn(turn: ViewTurn): HTMLElement {
   }
   if (query !== '') highlight(box, query);
   // Blocks highlight themselves (folded ones when their body is built).
-  for (const b of turn.blocks) {
-    const node = renderBlock(b);
+  for (const [i, b] of turn.blocks.entries()) {
+    const node = renderBlock(b, i);
     if (query !== '' && (b.kind === 'text' || b.kind === 'marker')) highlight(node, query);
     box.append(node);
   }
   return box;
 }
 
-function renderBlock(b: ViewBlock): HTMLElement {
+/** `i`, the block's place in its turn, keys its fold: a turn only grows while live. */
+function renderBlock(b: ViewBlock, i: number): HTMLElement {
   switch (b.kind) {
     case 'text': {
       const role = b.role === 'assistant' ? 'Assistant' : b.role === 'user' ? 'User' : b.role === 'system' ? 'System' : 'Tool';
@@ -373,7 +381,7 @@ function renderBlock(b: ViewBlock): HTMLElement {
     }
     case 'thinking':
       return el('div', { class: 'block thinking' },
-        collapsible(b.redacted ? 'Thinking (encrypted or redacted)' : 'Thinking', () => [el('div', { class: 'block-head' }, copyButton(() => b.text)), pre(b.text, 'thinking-text')]));
+        setFoldKey(collapsible(b.redacted ? 'Thinking (encrypted or redacted)' : 'Thinking', () => [el('div', { class: 'block-head' }, copyButton(() => b.text)), pre(b.text, 'thinking-text')]), `thinking:${i}`));
     case 'tool': {
       const c = collapsible(b.name, () => {
         const parts: Node[] = [];
@@ -387,6 +395,7 @@ function renderBlock(b: ViewBlock): HTMLElement {
         }
         return parts;
       }, false, b.summary);
+      setFoldKey(c, `tool:${b.callId ?? i}`);
       if (b.isError) c.append(el('vscode-badge', { class: 'error-badge', slot: 'decorations' }, 'error'));
       const box = el('div', { class: b.isError ? 'block tool error' : 'block tool' }, c);
       const extras = el('div', { class: 'tool-extras' });
@@ -401,9 +410,9 @@ function renderBlock(b: ViewBlock): HTMLElement {
     }
     case 'scaffolding':
       return el('div', { class: 'block scaffolding' },
-        collapsible(`Context injected by the client (${b.items.length})`, () => b.items.flatMap((i) => [
-          el('div', { class: 'block-head' }, el('span', { class: 'label' }, i.label), copyButton(() => i.text)), pre(i.text, 'output'),
-        ])));
+        setFoldKey(collapsible(`Context injected by the client (${b.items.length})`, () => b.items.flatMap((item) => [
+          el('div', { class: 'block-head' }, el('span', { class: 'label' }, item.label), copyButton(() => item.text)), pre(item.text, 'output'),
+        ])), `scaffolding:${i}`));
     case 'marker':
       return el('div', { class: 'block marker' }, b.text);
   }

@@ -2,6 +2,7 @@
 // its prompt-cache figures and, on a cache break, why. Folded under the turn's head; built when opened.
 import type { ViewCall } from '../../src/shared/conversation-view-model';
 import { el } from './dom';
+import { setFoldKey } from './folds';
 
 /** main.ts's folding component: builds its body when first opened. */
 export type Collapsible = (heading: string, body: () => Node[], open?: boolean, description?: string) => HTMLElement;
@@ -10,7 +11,7 @@ export type Collapsible = (heading: string, body: () => Node[], open?: boolean, 
 export function renderCalls(calls: readonly ViewCall[], collapsible: Collapsible): HTMLElement {
   const broken = calls.find((c) => c.cacheBreak);
   const description = broken ? `cache break: ${broken.cacheBreak!.causes}` : calls[calls.length - 1]!.changes;
-  const c = collapsible(`Model calls (${calls.length})`, () => calls.map((call) => renderCall(call, collapsible)), false, description);
+  const c = setFoldKey(collapsible(`Model calls (${calls.length})`, () => calls.map((call) => renderCall(call, collapsible)), false, description), 'calls');
   return el('div', { class: broken ? 'block calls cache-break' : 'block calls' }, c);
 }
 
@@ -23,7 +24,7 @@ function renderCall(call: ViewCall, collapsible: Collapsible): HTMLElement {
   if (call.added.length > 0) {
     box.append(el('ul', { class: 'added' }, ...call.added.map((m) => el('li', {}, el('span', { class: 'label' }, m.role), ` ${m.preview}`))));
   }
-  for (const d of call.diffs) box.append(collapsible(`${d.label} changed`, () => [diffView(d.text)]));
+  for (const d of call.diffs) box.append(setFoldKey(collapsible(`${d.label} changed`, () => [diffView(d.text)]), `diff:${call.callId}:${d.label}`));
   return box;
 }
 
