@@ -4,7 +4,8 @@
 import { randomInt } from 'node:crypto';
 import type { ConversationViewModel, ViewBlock, ViewLiveTurn, ViewThread } from '../../src/shared/conversation-view-model';
 import type { ConversationViewPatch, LiveTurnChange, ViewThreadPatch } from '../../src/shared/view-model-patch';
-import { copyField, definedField, hasReaders, sameField } from '../conversation/spilled-text';
+import { sameValue } from '../conversation/same-value';
+import { copyField, definedField, sameField } from '../conversation/spilled-text';
 import { viewModelHead } from './view-model-head';
 
 /** The patch that turns `before` into `after` (both of one session): each thread's unchanged turns and points kept, the rest sent. */
@@ -41,38 +42,6 @@ function samePrefix<T>(a: readonly T[], b: readonly T[]): number {
   let i = 0;
   while (i < n && sameValue(a[i], b[i])) i++;
   return i;
-}
-
-/** Past this depth two values count as different: the patch then sends them, which is always correct. */
-const MAX_DEPTH = 64;
-
-/**
- * Equality of JSON-like values (what a view model is made of). Strings shared with the assembled
- * session compare by reference, and spilled texts by their getter, so an unchanged turn costs
- * little more than a walk over its fields.
- */
-export function sameValue(a: unknown, b: unknown, depth = 0): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || depth > MAX_DEPTH) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bs = b as unknown[];
-    if (a.length !== bs.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], bs[i], depth + 1)) return false;
-    return true;
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const keys = Object.keys(ao);
-  if (keys.length !== Object.keys(bo).length) return false;
-  // Spilled texts (decision 83) compare by their reader: the same one is the same text, unread.
-  const spilled = hasReaders(ao) || hasReaders(bo);
-  for (const k of keys) {
-    if (!Object.hasOwn(bo, k)) return false;
-    if (spilled && sameField(ao, bo, k)) continue;
-    if (!sameValue(ao[k], bo[k], depth + 1)) return false;
-  }
-  return true;
 }
 
 export type ViewAnswer =

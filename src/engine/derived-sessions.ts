@@ -101,6 +101,8 @@ export class DerivedSessions {
   /** Pieces files replaced at the last save: deleted at the next, once readers have moved on. */
   private retired: string[] = [];
   private writing: Promise<void> = Promise.resolve();
+  /** Pieces of session files serialised, and turns (or other leaves) kept as the save before had them, since this writer began. */
+  readonly stats = { piecesEncoded: 0, leavesKept: 0 };
   /** The index file, read (once) as soon as it is wanted: while the store opens, not after. */
   private indexRead: Promise<IndexFile | undefined> | undefined;
 
@@ -149,6 +151,8 @@ export class DerivedSessions {
   /**
    * Writes the details of `changed` sessions, then the index of all of them (so an index never
    * names a session whose file is older than it). One write at a time; each file atomically.
+   * A detail is not changed once given (the assembler makes a new one at each change): a turn
+   * equal to the one saved in its place last time is not encoded again.
    */
   save(mark: StoreMark, calls: number, sessions: SessionSummary[], changed: Iterable<SessionDetail>, resume?: SavedAssembly): Promise<void> {
     const details = [...changed];
@@ -168,6 +172,15 @@ export class DerivedSessions {
       await this.writeAtomic(join(this.dir, 'index.json.gz'), index);
     });
     return this.writing;
+  }
+
+  /**
+   * The session left the engine's memory: its turns as last saved are let go (the next save of
+   * it, if it comes back, encodes them again). Its pieces file stays known, to append to.
+   */
+  setAside(sessionId: string): void {
+    const state = this.piecesFiles.get(sessionId);
+    if (state) state.leaves = new Map();
   }
 
   /**
@@ -210,6 +223,8 @@ export class DerivedSessions {
     const encoder = new SessionFileEncoder(state);
     const start = state.size;
     const root = await encoder.root(detail);
+    this.stats.piecesEncoded += encoder.encoded;
+    this.stats.leavesKept += encoder.kept;
     const path = join(this.dir, 'sessions', state.name);
     const file = await fsp.open(path, start === 0 ? 'wx' : 'r+', 0o600);
     try {

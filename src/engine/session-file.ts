@@ -8,6 +8,7 @@
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import { sameValue } from '../conversation/same-value';
 
 /**
  * Where a record is: the offset of its batch in the pieces file, and its bytes in the batch once
@@ -39,6 +40,13 @@ const READ_CACHE = 8;
 /** The event loop gets a turn at least this often while a session is encoded. */
 const YIELD_EVERY_MS = 10;
 
+/** A leaf piece as last saved: the value, where it is, and the texts it refers to (counted live with it). */
+interface Leaf {
+  value: object;
+  loc: Loc;
+  texts: Loc[];
+}
+
 /** What the writer remembers of a session's pieces file: what is in it, and how much of it is still used. */
 export class PiecesFileState {
   /** Bytes in the file. */
@@ -48,6 +56,11 @@ export class PiecesFileState {
   live = 0;
   readonly texts = new WeakMap<object, Loc>();
   readonly pieces = new Map<string, Loc>();
+  /**
+   * The turns, call insights and tool definitions of the last save, by their place in the detail,
+   * with where each is: one that is equal now (most of a session that grew) is not encoded again.
+   */
+  leaves = new Map<string, Leaf>();
 
   constructor(readonly name: string) {}
 
@@ -64,6 +77,13 @@ export class PiecesFileState {
 export class SessionFileEncoder {
   readonly pending: Buffer[] = [];
   private readonly used = new Set<Loc>();
+  /** This save's leaves by place, for the next save (PiecesFileState.leaves). */
+  private readonly leaves = new Map<string, Leaf>();
+  /** Pieces serialised in this save, and leaves kept as the last save had them. */
+  encoded = 0;
+  kept = 0;
+  /** The texts the leaf being encoded refers to. */
+  private leafTexts: Loc[] | undefined;
   private live = 0;
   private batch: Buffer[] = [];
   private batchBytes = 0;
@@ -74,8 +94,9 @@ export class SessionFileEncoder {
   /** The detail's root record (kept in the skeleton, not appended). */
   async root(detail: object): Promise<PieceRecord> {
     const refs: Ref[] = [];
-    const v = await this.encodeLevel(detail, 'detail', refs);
+    const v = await this.encodeLevel(detail, 'detail', refs, '');
     this.flush();
+    this.state.leaves = this.leaves;
     return { v, r: refs };
   }
 
@@ -88,7 +109,7 @@ export class SessionFileEncoder {
    * A detail or a thread: its threads (or turns, call insights and tool definitions) become pieces
    * of their own, with a turn for the event loop between them; the rest is encoded in place.
    */
-  private async encodeLevel(value: object, level: 'detail' | 'thread', refs: Ref[]): Promise<unknown> {
+  private async encodeLevel(value: object, level: 'detail' | 'thread', refs: Ref[], place: string): Promise<unknown> {
     if (!isPlainOrArray(value) || Array.isArray(value)) return this.encode(value, [], refs);
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
@@ -100,7 +121,7 @@ export class SessionFileEncoder {
         for (let i = 0; i < v.length; i++) {
           const item: unknown = v[i];
           if (item !== null && typeof item === 'object') {
-            refs.push([[key, i], 'p', ...(await this.piece(item, below))]);
+            refs.push([[key, i], 'p', ...(await this.piece(item, below, `${place}/${key}/${i}`))]);
             items.push(null);
           } else {
             items.push(this.encode(item, [key, i], refs));
@@ -109,7 +130,7 @@ export class SessionFileEncoder {
         out[key] = items;
       } else if (!descriptor.get && level === 'thread' && key === 'toolDefinitions' && v !== null && typeof v === 'object') {
         // Tens of KB for a coding agent, and the same in most threads: stored once.
-        refs.push([[key], 'p', ...(await this.piece(v, 'leaf'))]);
+        refs.push([[key], 'p', ...(await this.piece(v, 'leaf', `${place}/${key}`))]);
         out[key] = null;
       } else {
         this.field(key, descriptor, [], refs, out);
@@ -138,21 +159,39 @@ export class SessionFileEncoder {
     out[key] = this.encode(descriptor.value, [...path, key], refs);
   }
 
-  private async piece(value: object, level: Level): Promise<Loc> {
+  /** `place`: where the piece stands in the detail (`/threads/0/turns/12`). */
+  private async piece(value: object, level: Level, place: string): Promise<Loc> {
     // A session of thousands of turns: the engine's other work goes on between its pieces.
     if (performance.now() - this.lastYield > YIELD_EVERY_MS) {
       await new Promise((resolve) => setImmediate(resolve));
       this.lastYield = performance.now();
     }
+    if (level === 'leaf') {
+      // Equal to what stood here at the last save: a walk over shared strings instead of
+      // serialising and hashing it again (a save of a long session was mostly that).
+      const last = this.state.leaves.get(place);
+      if (last && sameValue(last.value, value)) {
+        // The new value kept, not the old: the assembler holds this one (its current detail).
+        this.leaves.set(place, { ...last, value });
+        this.kept++;
+        for (const text of last.texts) this.use(text);
+        return this.use(last.loc);
+      }
+    }
     const refs: Ref[] = [];
-    const v = level === 'leaf' ? this.encode(value, [], refs) : await this.encodeLevel(value, level, refs);
+    const texts: Loc[] = [];
+    this.leafTexts = level === 'leaf' ? texts : undefined;
+    const v = level === 'leaf' ? this.encode(value, [], refs) : await this.encodeLevel(value, level, refs, place);
+    this.leafTexts = undefined;
     const json = JSON.stringify({ v, r: refs } satisfies PieceRecord);
+    this.encoded++;
     const key = createHash('sha256').update(json).digest('base64').slice(0, 22);
     let loc = this.state.pieces.get(key);
     if (!loc) {
       loc = this.append(json);
       this.state.pieces.set(key, loc);
     }
+    if (level === 'leaf') this.leaves.set(place, { value, loc, texts });
     return this.use(loc);
   }
 
@@ -164,6 +203,7 @@ export class SessionFileEncoder {
       loc = this.append(json);
       this.state.texts.set(read, loc);
     }
+    this.leafTexts?.push(loc);
     return this.use(loc);
   }
 

@@ -337,7 +337,9 @@ export class SessionFollower {
    */
   private evictSaved(live: LiveSessions): void {
     if (live !== this.live || this.restored.size > 0 || this.live.queued > 0) return;
-    live.evictIdle(Date.now() - this.evictIdleMs, this.dirty);
+    const setAside = live.evictIdle(Date.now() - this.evictIdleMs, this.dirty);
+    // What the last save kept of them would hold their texts in memory.
+    for (const id of setAside) this.derived?.setAside(id);
   }
 
   /**
@@ -413,10 +415,13 @@ export class SessionFollower {
     const resume = { afterExchangeId, assembly: live.assembler.resumeState(), ...(open.length > 0 ? { open } : {}) };
     this.saving = this.saving.then(async () => {
       const started = performance.now();
+      const { piecesEncoded, leavesKept } = derived.stats;
       try {
         await derived.save(mark, calls, sessions, details, resume);
         this.lastSaveMs = performance.now() - started;
-        this.log('debug', `saved ${details.length} of ${sessions.length} sessions for the next start in ${Math.round(this.lastSaveMs)} ms`);
+        const encoded = derived.stats.piecesEncoded - piecesEncoded;
+        const kept = derived.stats.leavesKept - leavesKept;
+        this.log('debug', `saved ${details.length} of ${sessions.length} sessions for the next start in ${Math.round(this.lastSaveMs)} ms (${encoded} pieces encoded, ${kept} kept as they were)`);
         if (details.length === sessions.length) await derived.prune(new Set(sessions.map((s) => s.id)));
       } catch (e) {
         this.log('warn', `could not save the sessions for the next start: ${(e as Error).message}`);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildViewModel } from '../../src/app/conversation-view-builder';
 import { buildLiveTurn } from '../../src/app/conversation-view-builder';
-import { diffLiveTurns, diffViewModel, LiveRevisions, sameValue, ViewRevisions } from '../../src/app/view-model-diff';
+import { diffLiveTurns, diffViewModel, LiveRevisions, ViewRevisions } from '../../src/app/view-model-diff';
+import { sameValue } from '../../src/conversation/same-value';
 import type { ContentBlock } from '../../src/llm/llm-call';
 import { HEAD_TURNS } from '../../src/app/view-model-head';
 import { assemble } from '../../src/conversation/assembler';
@@ -164,6 +165,7 @@ describe('conversation view model patches', () => {
     assert.equal(sameValue({ a: [1, { b: 'x' }] }, { a: [1, { b: 'x' }] }), true);
     assert.equal(sameValue({ a: 1 }, { a: 1, b: undefined }), false);
     assert.equal(sameValue([1], { 0: 1 }), false);
+    assert.equal(sameValue({ at: new Date(1) }, { at: new Date(2) }), false, 'an object that is not plain is equal only to itself');
   });
 
   test('previews of a call in progress go as what grew: thinking, text and a tool call\'s arguments, each appended', () => {

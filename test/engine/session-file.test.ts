@@ -83,6 +83,37 @@ describe('session files written a piece at a time', () => {
     assert.deepEqual(await new DerivedSessions(dataDir).detail(detail.id), json(detail));
   });
 
+  it('a turn equal to the one saved in its place is not serialised again; one that changed is', async () => {
+    const derived = new DerivedSessions(dataDir);
+    const detail = addTurns(0, 40);
+    await derived.save(mark(), live.calls, live.assembler.sessions(), [detail]);
+    const turns = detail.threads.reduce((n, t) => n + t.turns.length, 0);
+    assert.ok(derived.stats.piecesEncoded > turns, `the first save encodes every turn (${derived.stats.piecesEncoded} pieces, ${turns} turns)`);
+    assert.equal(derived.stats.leavesKept, 0);
+
+    // Two turns more: the assembler's new detail; its 40 earlier turns are equal, not the same objects.
+    const grown = addTurns(40, 2);
+    assert.notEqual(grown.threads[0]!.turns[0], detail.threads[0]!.turns[0], 'a new detail');
+    const before = { ...derived.stats };
+    await derived.save(mark(), live.calls, live.assembler.sessions(), [grown]);
+    const encoded = derived.stats.piecesEncoded - before.piecesEncoded;
+    assert.ok(derived.stats.leavesKept - before.leavesKept >= 39, `${derived.stats.leavesKept - before.leavesKept} leaves kept`);
+    assert.ok(encoded <= 10, `${encoded} pieces encoded for two new turns`);
+
+    // A turn changed in place of an earlier one (a new detail with an edited turn) is written again.
+    const edited = json(grown) as SessionDetail;
+    edited.threads[0]!.turns[5]!.prompt = 'edited';
+    await derived.save(mark(), live.calls, live.assembler.sessions(), [edited]);
+    assert.deepEqual(await new DerivedSessions(dataDir).detail(edited.id), edited);
+    assert.deepEqual(await new DerivedSessions(dataDir).detail(grown.id).then((d) => d?.threads[0]!.turns[5]!.prompt), 'edited');
+
+    // Set aside (out of the engine's memory), it holds nothing of the session: the next save encodes it whole.
+    derived.setAside(grown.id);
+    const kept = derived.stats.leavesKept;
+    await derived.save(mark(), live.calls, live.assembler.sessions(), [json(edited) as SessionDetail]);
+    assert.equal(derived.stats.leavesKept, kept);
+  });
+
   it('a new writer starts a new pieces file and deletes the one before at its next save', async () => {
     const detail = addTurns(0, 4);
     await new DerivedSessions(dataDir).save(mark(), live.calls, live.assembler.sessions(), [detail]);
@@ -97,9 +128,12 @@ describe('session files written a piece at a time', () => {
 
   it('a pieces file that is mostly replaced pieces is written anew', async () => {
     const derived = new DerivedSessions(dataDir);
-    const detail = json(addTurns(0, 3)) as SessionDetail;
+    const first = json(addTurns(0, 3)) as SessionDetail;
+    let detail = first;
     // A last turn that keeps changing (a long answer streaming in): each version is a new piece.
+    // Each is a new detail, as the assembler makes one at each change (save's contract).
     for (let i = 0; i < 30; i++) {
+      detail = json(first) as SessionDetail;
       detail.threads[0]!.turns[2]!.prompt = randomBytes(150_000).toString('base64');
       await derived.save(mark(), live.calls, live.assembler.sessions(), [detail]);
     }
