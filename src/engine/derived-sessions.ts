@@ -189,6 +189,8 @@ export class DerivedSessions {
    */
   async prune(keep: ReadonlySet<string>): Promise<void> {
     await this.writing.catch(() => undefined);
+    // A session merged away or gone: what this writer remembers of its file (and of its turns) goes too.
+    for (const id of [...this.piecesFiles.keys()]) if (!keep.has(id)) this.piecesFiles.delete(id);
     const wanted = new Map([...keep].map((id) => [fileName(id), this.piecesFiles.get(id)?.name]));
     const names = await fsp.readdir(join(this.dir, 'sessions')).catch((): string[] => []);
     for (const name of names) {
