@@ -1,6 +1,6 @@
 // Equality of the JSON-like values the assembly's views are made of: a session's detail, a page's
 // view model. What is equal here serialises to the same JSON, so a caller may keep what it made of
-// the one for the other: the view patch (decision 76) and the session file (decision 85) do.
+// the one for the other: the view patch (decision 76) and the session file (decision 100) do.
 import { hasReaders, sameField } from './spilled-text';
 
 /** Past this depth two values count as different: the caller then makes them again, which is always correct. */

@@ -56,6 +56,12 @@ interface Skeleton {
 export const DERIVED_DIR = 'derived';
 
 /** Which database the index was made from: its newest exchange then. */
+/** What a save did (decision 100): pieces serialised, and leaves kept as the save before wrote them. */
+export interface SaveCounts {
+  encoded: number;
+  kept: number;
+}
+
 export interface StoreMark {
   lastExchangeId: number;
   lastStartedAt: number;
@@ -101,8 +107,6 @@ export class DerivedSessions {
   /** Pieces files replaced at the last save: deleted at the next, once readers have moved on. */
   private retired: string[] = [];
   private writing: Promise<void> = Promise.resolve();
-  /** Pieces of session files serialised, and turns (or other leaves) kept as the save before had them, since this writer began. */
-  readonly stats = { piecesEncoded: 0, leavesKept: 0 };
   /** The index file, read (once) as soon as it is wanted: while the store opens, not after. */
   private indexRead: Promise<IndexFile | undefined> | undefined;
 
@@ -152,26 +156,32 @@ export class DerivedSessions {
    * Writes the details of `changed` sessions, then the index of all of them (so an index never
    * names a session whose file is older than it). One write at a time; each file atomically.
    * A detail is not changed once given (the assembler makes a new one at each change): a turn
-   * equal to the one saved in its place last time is not encoded again.
+   * equal to the one saved in its place last time is not encoded again. Resolves with how many
+   * pieces this save serialised and how many leaves it kept as they were.
    */
-  save(mark: StoreMark, calls: number, sessions: SessionSummary[], changed: Iterable<SessionDetail>, resume?: SavedAssembly): Promise<void> {
+  save(mark: StoreMark, calls: number, sessions: SessionSummary[], changed: Iterable<SessionDetail>, resume?: SavedAssembly): Promise<SaveCounts> {
     const details = [...changed];
     // After a failed save too: one write that failed (a full disk) must not stop every later one.
-    this.writing = this.writing.catch(() => undefined).then(async () => {
+    const saved = this.writing.catch(() => undefined).then(async () => {
       await fsp.mkdir(join(this.dir, 'sessions'), { recursive: true });
       const retired = this.retired;
       this.retired = [];
       for (const name of retired) await fsp.rm(join(this.dir, 'sessions', name), { force: true });
+      const counts: SaveCounts = { encoded: 0, kept: 0 };
       for (const d of details) {
         this.cache.delete(d.id);
-        await this.writeSession(d);
+        const { encoded, kept } = await this.writeSession(d);
+        counts.encoded += encoded;
+        counts.kept += kept;
       }
       const index: IndexFile = {
         format: FORMAT, assemblerVersion: ASSEMBLER_VERSION, ...mark, calls, sessions, ...(resume ? { resume } : {}), writtenAt: new Date().toISOString(),
       };
       await this.writeAtomic(join(this.dir, 'index.json.gz'), index);
+      return counts;
     });
-    return this.writing;
+    this.writing = saved.then(() => undefined);
+    return saved;
   }
 
   /**
@@ -212,7 +222,7 @@ export class DerivedSessions {
    * a skeleton refers only to bytes written before it. A pieces file mostly unused, or one this
    * writer does not know (written by another process, or forgotten), is replaced by a new one.
    */
-  private async writeSession(detail: SessionDetail): Promise<void> {
+  private async writeSession(detail: SessionDetail): Promise<SaveCounts> {
     let state = this.piecesFiles.get(detail.id);
     this.piecesFiles.delete(detail.id);
     // Gone under it (the capture was cleared): what it remembers of the file is wrong now.
@@ -225,8 +235,6 @@ export class DerivedSessions {
     const encoder = new SessionFileEncoder(state);
     const start = state.size;
     const root = await encoder.root(detail);
-    this.stats.piecesEncoded += encoder.encoded;
-    this.stats.leavesKept += encoder.kept;
     const path = join(this.dir, 'sessions', state.name);
     const file = await fsp.open(path, start === 0 ? 'wx' : 'r+', 0o600);
     try {
@@ -249,6 +257,7 @@ export class DerivedSessions {
     this.piecesFiles.set(detail.id, state);
     while (this.piecesFiles.size > PIECES_STATES) this.piecesFiles.delete(this.piecesFiles.keys().next().value as string);
     if (replaced) this.retired.push(replaced);
+    return { encoded: encoder.encoded, kept: encoder.kept };
   }
 
   /** The pieces file the session's skeleton on disk names, if any (a previous writer's). */

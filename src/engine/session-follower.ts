@@ -415,12 +415,9 @@ export class SessionFollower {
     const resume = { afterExchangeId, assembly: live.assembler.resumeState(), ...(open.length > 0 ? { open } : {}) };
     this.saving = this.saving.then(async () => {
       const started = performance.now();
-      const { piecesEncoded, leavesKept } = derived.stats;
       try {
-        await derived.save(mark, calls, sessions, details, resume);
+        const { encoded, kept } = await derived.save(mark, calls, sessions, details, resume);
         this.lastSaveMs = performance.now() - started;
-        const encoded = derived.stats.piecesEncoded - piecesEncoded;
-        const kept = derived.stats.leavesKept - leavesKept;
         this.log('debug', `saved ${details.length} of ${sessions.length} sessions for the next start in ${Math.round(this.lastSaveMs)} ms (${encoded} pieces encoded, ${kept} kept as they were)`);
         if (details.length === sessions.length) await derived.prune(new Set(sessions.map((s) => s.id)));
       } catch (e) {
