@@ -1,6 +1,6 @@
 // The conversation page's script in chromium, sent what the host sends a page while its session is
 // live: a turn that a later call adds to is drawn again, and what the user had unfolded in it stays
-// unfolded. The page is the exported session's (decision 70), the same bundle the webview runs.
+// unfolded; a main thread that comes after a side thread is shown unless another one was chosen. The page is the exported session's (decision 70), the same bundle the webview runs.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { loadExportAssets, sessionHtml } from '../../src/app/session-html-export
 import { diffViewModel } from '../../src/app/view-model-diff';
 import { Assembler } from '../../src/conversation/assembler';
 import type { HostToWebview } from '../../src/shared/conversation-protocol';
-import { Clock, FullHistoryConversation, text, toolResult, toolUse, usage } from '../support/llm-call-builder';
+import { Clock, FullHistoryConversation, llmCall, text, toolResult, toolUse, usage } from '../support/llm-call-builder';
 import { OUT_DIR, REPO_ROOT, vscodeGate } from './harness';
 import { launchBrowser, type Browser, type Page } from './workbench';
 
@@ -71,6 +71,43 @@ describe('a live conversation page in chromium', () => {
     assert.match(await page.locator('.turn').first().locator('.block.assistant').last().innerText(), /printed fake-tool-ok/);
     await page.screenshot({ path: join(OUT_DIR, 'live-page-tool-result.png') });
     assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('a session read in bit by bit shows its main thread once it comes, unless another thread was chosen', { skip: gate.skip }, async () => {
+    // Read in exchange order, the session's title call can come before its first main call: the
+    // session then has only its title thread, and the page shows that.
+    const sessionId = 'title-first';
+    const clock = new Clock();
+    const conv = new FullHistoryConversation({ sessionId, system: 'S', clock });
+    const assembler = new Assembler();
+    assembler.add(llmCall({ side: 'title', identity: { sessionId }, startedAt: clock.next(), output: [text('{"title":"Count the TODOs"}')], usage: usage(10, 2), model: 'claude-haiku-4-5' }));
+    const titleOnly = buildViewModel(assembler.session(sessionId)!);
+    assert.equal(titleOnly.threads.length, 1);
+    conv.say('count the TODOs');
+    assembler.add(conv.request([text('There are 3.')], { usage: usage(100, 20, 0, 900) }));
+    const withMain = buildViewModel(assembler.session(sessionId)!);
+    const main = withMain.threads.find((t) => t.kind === 'main')!;
+    const title = titleOnly.threads[0]!.id;
+
+    const file = join(dir, 'title-first.html');
+    writeFileSync(file, sessionHtml(titleOnly, await loadExportAssets(join(REPO_ROOT, 'dist', 'webview'))));
+    const page = await browser.newPage();
+    await page.goto(`file://${file}`);
+    await page.locator('.turn').first().waitFor({ state: 'visible' });
+    const shown = () => page.evaluate(() => (globalThis as unknown as { document: { querySelector(s: string): { value: string } } }).document.querySelector('select.thread-select').value);
+    await post(page, { type: 'session', model: titleOnly, revision: 1 });
+    assert.equal(await shown(), title);
+
+    // Not chosen: the main thread, when it comes, is shown.
+    await post(page, { type: 'sessionUpdated', model: withMain, revision: 2 });
+    await page.locator('.turn .block.user', { hasText: 'count the TODOs' }).first().waitFor({ state: 'visible' });
+    assert.equal(await shown(), main.id);
+
+    // Chosen (here by the host, as a link to a thread does): kept through updates.
+    await post(page, { type: 'showThread', threadId: title });
+    await post(page, { type: 'sessionUpdated', model: withMain, revision: 3 });
+    assert.equal(await shown(), title);
     await page.close();
   });
 });

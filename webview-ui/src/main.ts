@@ -44,6 +44,12 @@ let revision: number | undefined;
 /** Likewise for the previews of calls in progress. */
 let liveRevision: number | undefined;
 let threadId = '';
+/**
+ * Whether the thread on screen was chosen (by the user, a link or the host), not defaulted to the
+ * first. A session read in bit by bit can show a side thread (its title call) before its main
+ * thread exists; an unchosen thread gives way to the main one when it comes.
+ */
+let threadChosen = false;
 let query = '';
 let rendered = 0;
 let visible: ViewTurn[] = [];
@@ -189,14 +195,16 @@ function setModel(next: ConversationViewModel, focusThread?: string, keepPlace =
     liveRevision = undefined;
     showLive();
     window.scrollTo(0, 0);
+    threadChosen = false;
   }
   model = next;
   vscode.setState({ sessionId: next.sessionId });
   title.textContent = next.title;
   stats.textContent = `${next.client} · ${next.stats}${next.cache ? ` · ${next.cache}` : ''}`;
   threadSelect.replaceChildren(...next.threads.map((t) => el('option', { value: t.id }, `${t.label} (${t.turns.length})`)));
-  const wanted = focusThread ?? threadId;
-  threadId = next.threads.some((t) => t.id === wanted) ? wanted : next.threads[0]?.id ?? '';
+  if (focusThread !== undefined) threadChosen = true;
+  const wanted = focusThread ?? (threadChosen ? threadId : next.threads[0]?.id);
+  threadId = next.threads.some((t) => t.id === wanted) ? wanted! : next.threads[0]?.id ?? '';
   threadSelect.value = threadId;
   renderThread(keepPlace);
 }
@@ -219,6 +227,7 @@ function currentThread(): ViewThread | undefined {
 function showThread(id: string): void {
   if (!model?.threads.some((t) => t.id === id)) return;
   threadId = id;
+  threadChosen = true;
   threadSelect.value = id;
   renderThread(false);
   window.scrollTo(0, 0);
